@@ -1,0 +1,34 @@
+// Bundles the extension host code, the CLI and the validation worker with esbuild.
+// `node esbuild.mjs [--watch] [--production]`
+import * as esbuild from 'esbuild';
+import { readFileSync } from 'fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {esbuild.BuildOptions} */
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  minify: production,
+  logLevel: 'warning',
+  // onnxruntime-node ships native binaries and must stay a runtime require (later issues).
+  external: ['vscode', 'onnxruntime-node'],
+};
+
+const targets = [
+  { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  { ...node, entryPoints: ['src/extension/validationWorker.ts'], outfile: 'dist/validationWorker.js' },
+  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { EDD_VERSION: JSON.stringify(pkg.version) } },
+];
+
+if (watch) {
+  for (const t of targets) await (await esbuild.context(t)).watch();
+} else {
+  await Promise.all(targets.map(t => esbuild.build(t)));
+}

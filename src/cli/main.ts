@@ -1,0 +1,57 @@
+import { t } from '../core/l10n';
+import { UsageError, type Io } from './io';
+import { loadCliMessages } from './locale';
+import { validateCommand } from './validate';
+
+declare const EDD_VERSION: string | undefined;
+
+function help(): string {
+  return [
+    t('edd — Experiment-Driven Development'),
+    '',
+    t('Usage:'),
+    '  edd validate [paths or globs…] [--json] [--f1-tolerance N]',
+    t('      Check experiment configs; prints file:line:col severity code message.'),
+    t('      Exit 1 if any error, 0 otherwise, 2 for usage errors.'),
+    '  edd --help | --version',
+  ].join('\n');
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the process exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'validate':
+        return await validateCommand(rest, io);
+      case '--version':
+      case '-v':
+        io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(help());
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(t('Unknown command `{0}`.', command));
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`edd: ${e.message}`);
+      io.err(t('Run `edd --help` for usage.'));
+      return 2;
+    }
+    io.err(`edd: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 70;
+  }
+}
+
+if (require.main === module) {
+  loadCliMessages();
+  const io: Io = { cwd: process.cwd(), out: l => process.stdout.write(l + '\n'), err: l => process.stderr.write(l + '\n') };
+  main(process.argv.slice(2), io).then(code => {
+    process.exitCode = code;
+  });
+}

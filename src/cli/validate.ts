@@ -1,0 +1,91 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { LineIndex, duplicateIdProblems, placeProblems, validateExperiment, type IdEntry, type PlacedProblem, type Problem } from '../core/config';
+import { t } from '../core/l10n';
+import { UsageError, type Io } from './io';
+
+/** One problem in `edd validate --json` output. Lines and columns are 1-based; the end is exclusive. */
+export interface JsonProblem extends PlacedProblem {
+  file: string;
+}
+
+export const DEFAULT_GLOB = '**/experiments/**/*.{yaml,yml}';
+const IGNORE = ['**/node_modules/**', '**/.git/**', '**/.edd/**'];
+
+/** Expand the arguments (files, folders, globs) into a sorted list of YAML files. */
+export async function expandInputs(inputs: readonly string[], cwd: string): Promise<string[]> {
+  const files = new Set<string>();
+  const patterns = inputs.length ? inputs : [DEFAULT_GLOB];
+  for (const input of patterns) {
+    const abs = path.resolve(cwd, input);
+    if (!isDynamicPattern(input) && fs.existsSync(abs)) {
+      if (fs.statSync(abs).isDirectory()) {
+        for (const f of await glob('**/*.{yaml,yml}', { cwd: abs, ignore: IGNORE, absolute: true })) files.add(path.normalize(f));
+      } else {
+        files.add(abs);
+      }
+      continue;
+    }
+    if (!isDynamicPattern(input)) throw new UsageError(t('No such file or folder: {0}', input));
+    const matched = await glob(input, { cwd, ignore: IGNORE, absolute: true, dot: false });
+    if (matched.length === 0 && inputs.length) throw new UsageError(t('No file matches {0}', input));
+    for (const f of matched) files.add(path.normalize(f));
+  }
+  return [...files].sort();
+}
+
+/** `edd validate [paths or globs…] [--json]`: exit 1 if any error, else 0. */
+export async function validateCommand(args: readonly string[], io: Io): Promise<number> {
+  let json = false;
+  let f1Tolerance: number | undefined;
+  const inputs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') json = true;
+    else if (a === '--f1-tolerance') {
+      f1Tolerance = Number(args[++i]);
+      if (!Number.isFinite(f1Tolerance) || f1Tolerance < 0) throw new UsageError(t('--f1-tolerance needs a number ≥ 0'));
+    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd validate`', a));
+    else inputs.push(a);
+  }
+  const files = await expandInputs(inputs, io.cwd);
+  if (files.length === 0) {
+    io.err(t('No experiment configs found (looked for {0}). Pass files, folders or globs: edd validate experiments/', DEFAULT_GLOB));
+    return inputs.length ? 2 : 0;
+  }
+
+  const show = (f: string) => path.relative(io.cwd, f) || f;
+  const results: Array<{ file: string; text: string; problems: Problem[]; index: LineIndex }> = [];
+  const ids: IdEntry[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(t('Cannot read {0}: {1}', show(file), (e as Error).message));
+    }
+    const { problems, experimentId } = validateExperiment(text, { f1Tolerance });
+    const index = new LineIndex(text);
+    results.push({ file, text, problems, index });
+    if (experimentId) ids.push({ ...experimentId, file: show(file), line: index.position(experimentId.offset).line + 1 });
+  }
+  const dupes = duplicateIdProblems(ids);
+  for (const r of results) {
+    const extra = dupes.get(show(r.file));
+    if (extra) r.problems.push(...extra);
+    r.problems.sort((a, b) => a.offset - b.offset);
+  }
+
+  const all: JsonProblem[] = [];
+  for (const r of results) for (const p of placeProblems(r.text, r.problems, r.index)) all.push({ file: show(r.file), ...p });
+  const errors = all.filter(p => p.severity === 'error').length;
+  const warnings = all.filter(p => p.severity === 'warning').length;
+  if (json) {
+    io.out(JSON.stringify(all, null, 2));
+  } else {
+    for (const p of all) io.out(`${p.file}:${p.line}:${p.column} ${p.severity} ${p.code} ${p.message}`);
+    io.err(t('{0} file(s) checked: {1} error(s), {2} warning(s).', files.length, errors, warnings));
+  }
+  return errors > 0 ? 1 : 0;
+}

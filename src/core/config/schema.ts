@@ -1,0 +1,332 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { isMap, isScalar, Scalar, type Document, type Node } from 'yaml';
+import experimentSchema from '../../../schemas/experiment.schema.json';
+import { t } from '../l10n';
+import { ProblemCode, type Fix, type Problem } from './problem';
+import { closest } from './suggest';
+import { locate, span, type Located } from './yamlAst';
+
+/** The subset of JSON Schema the config schemas use, plus the editor annotations they carry. */
+export interface SchemaNode {
+  type?: string | string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+  propertyNames?: SchemaNode;
+  required?: string[];
+  items?: SchemaNode;
+  enum?: unknown[];
+  default?: unknown;
+  examples?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  minItems?: number;
+  pattern?: string;
+  description?: string;
+  markdownDescription?: string;
+  errorMessage?: string;
+  title?: string;
+}
+
+export const experimentSchemaJson = experimentSchema as SchemaNode;
+
+let ajv: Ajv | undefined;
+const compiled = new Map<SchemaNode, ValidateFunction>();
+
+function validatorFor(schema: SchemaNode): ValidateFunction {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    // Strict mode catches mistakes in our own schemas; the editor-only keywords are declared as annotations.
+    ajv ??= new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true })
+      .addKeyword({ keyword: 'markdownDescription', schemaType: 'string' })
+      .addKeyword({ keyword: 'errorMessage', schemaType: 'string' })
+      .addKeyword({ keyword: 'defaultSnippets', schemaType: 'array' });
+    fn = ajv.compile(schema);
+    compiled.set(schema, fn);
+  }
+  return fn;
+}
+
+/** Validate `value` (the document's `toJS()`) against `schema`; each error is placed on its YAML node. */
+export function schemaProblems(doc: Document.Parsed, text: string, value: unknown, schema: SchemaNode = experimentSchemaJson): Problem[] {
+  const validate = validatorFor(schema);
+  if (validate(value)) return [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const err of validate.errors ?? []) {
+    if (err.keyword === 'propertyNames') continue; // its inner error (with propertyName) says it better
+    const p = toProblem(doc, text, err);
+    if (!p) continue;
+    const key = `${p.offset}:${p.length}:${p.code}`;
+    if (seen.has(key)) continue; // e.g. one union-type mismatch reported once
+    seen.add(key);
+    problems.push(p);
+  }
+  return problems;
+}
+
+function pointerSegments(pointer: string): string[] {
+  if (!pointer) return [];
+  return pointer.slice(1).split('/').map(s => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Dotted path for messages: `experiment.parameters.learning_rate`, `run.command[0]`. */
+export function dottedPath(segments: readonly string[]): string {
+  let out = '';
+  for (const s of segments) out += /^\d+$/.test(s) ? `[${s}]` : out ? `.${s}` : s;
+  return out || t('the document');
+}
+
+const typeNames: Record<string, string> = {};
+function typeName(type: string): string {
+  typeNames.string ??= t('a string');
+  typeNames.number ??= t('a number');
+  typeNames.integer ??= t('an integer');
+  typeNames.boolean ??= t('true or false');
+  typeNames.object ??= t('a mapping (key: value lines)');
+  typeNames.array ??= t('a list');
+  typeNames.null ??= t('empty (null)');
+  return typeNames[type] ?? type;
+}
+
+function actualType(node: Node | null | undefined, value: unknown): string {
+  if (value === null || value === undefined) return t('empty');
+  if (Array.isArray(value)) return t('a list');
+  if (typeof value === 'object') return t('a mapping');
+  if (typeof value === 'string') return isScalar(node) && node.type !== Scalar.PLAIN ? t('a quoted string') : t('a string');
+  if (typeof value === 'number') return Number.isInteger(value) ? t('an integer') : t('a number');
+  return typeof value;
+}
+
+function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Problem | undefined {
+  const segments = pointerSegments(err.instancePath);
+  const where = locate(doc, segments);
+  const parentSchema = (err.parentSchema ?? {}) as SchemaNode;
+  const custom = parentSchema.errorMessage;
+  const path = dottedPath(segments);
+
+  // A key that does not pass `propertyNames`: ajv reports it on the object with the offending name.
+  const propertyName = (err as ErrorObject & { propertyName?: string }).propertyName;
+  if (propertyName !== undefined) {
+    const keyNode = keyNodeOf(where, propertyName);
+    const r = span(keyNode) ?? valueSpan(where, text);
+    return {
+      ...at(r), severity: 'error', code: ProblemCode.invalidValue,
+      message: t('Key `{0}` in `{1}` is not allowed: {2}.', propertyName, path, custom ?? err.message ?? ''),
+    };
+  }
+
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+      const keyNode = keyNodeOf(where, extra);
+      const known = Object.keys(parentSchema.properties ?? {});
+      const guess = closest(extra, known);
+      const r = span(keyNode) ?? valueSpan(where, text);
+      const fixes: Fix[] = [];
+      if (guess && keyNode?.range) {
+        fixes.push({ title: t('Rename `{0}` to `{1}`', extra, guess), preferred: true, edits: [{ offset: keyNode.range[0], length: keyNode.range[1] - keyNode.range[0], newText: guess }] });
+      }
+      const message = guess
+        ? t('Unknown key `{0}` in `{1}`. Did you mean `{2}`?', extra, path, guess)
+        : t('Unknown key `{0}` in `{1}`. Expected one of: {2}.', extra, path, known.map(k => `\`${k}\``).join(', '));
+      return { ...at(r), severity: 'error', code: ProblemCode.unknownKey, message, fixes };
+    }
+    case 'required': {
+      const missing = String((err.params as { missingProperty: string }).missingProperty);
+      const r = where?.key ? span(where.key) : firstLineSpan(text);
+      const childSchema = parentSchema.properties?.[missing] ?? {};
+      const fix = insertKeyFix(text, where, missing, childSchema);
+      return {
+        ...at(r), severity: 'error', code: ProblemCode.missingKey,
+        message: t('`{0}` is missing the required key `{1}`{2}.', path, missing, describe(childSchema)),
+        fixes: fix ? [fix] : undefined,
+      };
+    }
+    case 'type': {
+      const expected = ([] as string[]).concat((err.params as { type: string | string[] }).type as string[]);
+      const node = where?.value;
+      const r = valueSpan(where, text);
+      const expectedText = joinOr(expected.map(typeName));
+      const message = custom
+        ? t('`{0}` has the wrong type: {1}.', path, custom)
+        : t('`{0}` must be {1}, but it is {2}.', path, expectedText, actualType(node, err.data));
+      return { ...at(r), severity: 'error', code: ProblemCode.wrongType, message, fixes: typeFixes(text, node, expected, err.data) };
+    }
+    case 'enum': {
+      const allowed = (err.params as { allowedValues: unknown[] }).allowedValues;
+      const guess = typeof err.data === 'string' ? closest(err.data, allowed.map(String)) : undefined;
+      return {
+        ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue,
+        message: t('`{0}` must be one of {1}{2}.', path, allowed.map(a => `\`${String(a)}\``).join(', '), guess ? t('; did you mean `{0}`?', guess) : ''),
+      };
+    }
+    case 'pattern':
+    case 'format':
+    case 'minLength':
+    case 'minItems':
+    case 'const': {
+      const shown = typeof err.data === 'string' ? `\`${err.data}\`` : JSON.stringify(err.data);
+      const message = err.keyword === 'minLength' && err.data === ''
+        ? t('`{0}` must not be empty.', path)
+        : err.keyword === 'minItems'
+          ? t('`{0}` must have at least {1} item(s).', path, String((err.params as { limit: number }).limit))
+          : t('`{0}` is not valid ({1}): {2}.', path, shown, custom ?? err.message ?? '');
+      return { ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue, message };
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const { comparison, limit } = err.params as { comparison: string; limit: number };
+      return {
+        ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.outOfRange,
+        message: t('`{0}` must be {1} {2} (it is {3}).', path, comparison, String(limit), String(err.data)),
+      };
+    }
+    default:
+      return { ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue, message: `${path}: ${custom ?? err.message ?? err.keyword}` };
+  }
+}
+
+function at(r: [number, number] | undefined): { offset: number; length: number } {
+  return r ? { offset: r[0], length: r[1] } : { offset: 0, length: 1 };
+}
+
+function joinOr(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} ${t('or')} ${items[items.length - 1]}`;
+}
+
+function describe(schema: SchemaNode): string {
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  return type ? t(' ({0})', typeName(type)) : '';
+}
+
+function keyNodeOf(where: Located | undefined, key: string): Node | undefined {
+  const map = where?.value;
+  if (!isMap(map)) return undefined;
+  for (let i = map.items.length - 1; i >= 0; i--) {
+    const k = map.items[i].key;
+    if (isScalar(k) && String(k.value) === key) return k;
+  }
+  return undefined;
+}
+
+/** The value's range; for `key:` with nothing after it, the key's range (the empty value has no width). */
+function valueSpan(where: Located | undefined, text: string): [number, number] | undefined {
+  const v = where?.value;
+  const vs = span(v);
+  if (vs && !(isScalar(v) && v.value === null && v.range![0] === v.range![1])) return trimSpan(text, vs);
+  return span(where?.key) ?? vs;
+}
+
+/** Block collections' ranges include trailing blank lines; keep the underline on the content. */
+function trimSpan(text: string, [offset, length]: [number, number]): [number, number] {
+  let end = offset + length;
+  while (end > offset + 1 && /\s/.test(text[end - 1])) end--;
+  return [offset, end - offset];
+}
+
+function firstLineSpan(text: string): [number, number] {
+  const nl = text.indexOf('\n');
+  return [0, Math.max(1, nl === -1 ? text.length : nl)];
+}
+
+function typeFixes(text: string, node: Node | null | undefined, expected: string[], value: unknown): Fix[] | undefined {
+  if (!isScalar(node) || !node.range) return undefined;
+  const [start, end] = node.range;
+  const source = text.slice(start, end);
+  const wantsNumber = expected.includes('number') || expected.includes('integer');
+  if (wantsNumber && typeof value === 'string' && node.type !== Scalar.PLAIN) {
+    const n = Number(value.trim());
+    if (value.trim() !== '' && Number.isFinite(n) && (expected.includes('number') || Number.isInteger(n))) {
+      return [{ title: t('Remove the quotes: use the number {0}', value.trim()), preferred: true, edits: [{ offset: start, length: end - start, newText: value.trim() }] }];
+    }
+  }
+  if (expected.includes('string') && (typeof value === 'number' || typeof value === 'boolean') && node.type === Scalar.PLAIN) {
+    return [{ title: t('Quote it as the string "{0}"', source), preferred: true, edits: [{ offset: start, length: end - start, newText: JSON.stringify(source) }] }];
+  }
+  if (expected.includes('array') && typeof value === 'string' && value.trim() !== '') {
+    const argv = splitArgs(value);
+    return [{ title: t('Convert to an argv list: {0}', JSON.stringify(argv)), preferred: true, edits: [{ offset: start, length: end - start, newText: `[${argv.map(a => JSON.stringify(a)).join(', ')}]` }] }];
+  }
+  return undefined;
+}
+
+/** Split a command line into words the way a POSIX shell would for plain words and quotes (no expansion). */
+export function splitArgs(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c === '\\' && i + 1 < line.length ? line[++i] : c;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** Insert `key: placeholder` (and its required children) as the last entry of a block mapping. */
+function insertKeyFix(text: string, where: Located | undefined, key: string, schema: SchemaNode): Fix | undefined {
+  const map = where?.value;
+  if (!isMap(map) || map.flow || map.items.length === 0) return undefined;
+  const firstKey = map.items[0].key as Node;
+  if (!firstKey?.range) return undefined;
+  const indent = firstKey.range[0] - (text.lastIndexOf('\n', firstKey.range[0] - 1) + 1);
+  const last = map.items[map.items.length - 1];
+  const lastNode = ((last.value as Node | null)?.range ? last.value : last.key) as Node;
+  let end = lastNode.range![1];
+  while (end > 0 && /[ \t\r\n]/.test(text[end - 1])) end--; // after the last value, before trailing blank lines
+  const lineEnd = text.indexOf('\n', end);
+  const insertAt = lineEnd === -1 ? text.length : lineEnd;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const block = renderPlaceholder(key, schema, indent, eol);
+  return { title: t('Add the missing key `{0}`', key), preferred: true, edits: [{ offset: insertAt, length: 0, newText: eol + block }] };
+}
+
+function renderPlaceholder(key: string, schema: SchemaNode, indent: number, eol: string, depth = 0): string {
+  const pad = ' '.repeat(indent);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'object' && depth < 3) {
+    const children = (schema.required ?? []).map(k => renderPlaceholder(k, schema.properties?.[k] ?? {}, indent + 2, eol, depth + 1));
+    return children.length ? `${pad}${key}:${eol}${children.join(eol)}` : `${pad}${key}: {}`;
+  }
+  if (type === 'array') return `${pad}${key}: []`;
+  const example = schema.default ?? schema.examples?.[0];
+  if (example !== undefined && typeof example !== 'object') return `${pad}${key}: ${typeof example === 'string' ? JSON.stringify(example) : String(example)}`;
+  if (type === 'number' || type === 'integer') return `${pad}${key}: 0`;
+  if (type === 'boolean') return `${pad}${key}: false`;
+  return `${pad}${key}: ${JSON.stringify(t('TODO: {0}', key))}`;
+}
+
+/** The schema node describing `segments`, following properties, additionalProperties and items. */
+export function schemaAt(segments: readonly string[], schema: SchemaNode = experimentSchemaJson): SchemaNode | undefined {
+  let node: SchemaNode | undefined = schema;
+  for (const seg of segments) {
+    if (!node) return undefined;
+    if (/^\d+$/.test(seg) && node.items) node = node.items;
+    else if (node.properties?.[seg]) node = node.properties[seg];
+    else if (typeof node.additionalProperties === 'object') node = node.additionalProperties;
+    else return undefined;
+  }
+  return node;
+}
+

@@ -1,0 +1,284 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Worker } from 'worker_threads';
+import {
+  LineIndex, duplicateIdProblems, hasExperimentMarker, validateExperiment,
+  type ExperimentIdSite, type IdEntry, type Problem, type ValidateOptions,
+} from '../core/config';
+import { Disposable } from './dispose';
+import { DEFAULT_GLOB, DIAGNOSTIC_SOURCE, Settings } from './ids';
+
+/** What EDD knows about one experiment config. */
+export interface ConfigState {
+  uri: vscode.Uri;
+  /** Document version the problems belong to (`undefined` when read from disk). */
+  version: number | undefined;
+  text: string;
+  lines: LineIndex;
+  problems: Problem[];
+  /** Problems that depend on other files (duplicate ids); recomputed when any config changes. */
+  crossFile: Problem[];
+  experimentId?: ExperimentIdSite;
+}
+
+/** Texts larger than this are validated in a worker thread so the extension host never stalls on them. */
+const WORKER_THRESHOLD = 256 * 1024;
+const SCAN_LIMIT = 10000;
+
+/**
+ * Validates experiment configs: open documents as they change (debounced), every config of the workspace at start
+ * and when files change on disk; publishes the problems as diagnostics.
+ */
+export class ValidationService extends Disposable {
+  private readonly collection = this.track(vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE));
+  private readonly states = new Map<string, ConfigState>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly changed = this.track(new vscode.EventEmitter<void>());
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private worker: Worker | undefined;
+  private nextRequest = 1;
+  private readonly pending = new Map<number, (r: { problems: Problem[]; experimentId?: ExperimentIdSite }) => void>();
+  private scanning: Promise<void> | undefined;
+
+  /** Fires after diagnostics changed (any config). */
+  readonly onDidChange = this.changed.event;
+
+  constructor() {
+    super();
+    this.track(vscode.workspace.onDidOpenTextDocument(d => this.schedule(d, 0)));
+    this.track(vscode.workspace.onDidChangeTextDocument(e => {
+      if (e.contentChanges.length) this.schedule(e.document, this.debounceMs());
+    }));
+    this.track(vscode.workspace.onDidCloseTextDocument(d => this.onClosed(d)));
+    this.track(vscode.workspace.onDidChangeConfiguration(e => {
+      if (e.affectsConfiguration(`${Settings.section}.${Settings.glob}`)) {
+        this.createWatcher();
+        void this.scanWorkspace();
+      } else if (e.affectsConfiguration(Settings.section)) {
+        void this.revalidateAll();
+      }
+    }));
+    this.track({ dispose: () => { for (const t of this.timers.values()) clearTimeout(t); this.timers.clear(); } });
+    this.track({ dispose: () => { void this.worker?.terminate(); this.worker = undefined; } });
+    this.createWatcher();
+  }
+
+  /** All known configs, sorted by path. */
+  get configs(): ConfigState[] {
+    return [...this.states.values()].sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath));
+  }
+
+  state(uri: vscode.Uri): ConfigState | undefined {
+    return this.states.get(uri.toString());
+  }
+
+  glob(scope?: vscode.Uri): string {
+    return vscode.workspace.getConfiguration(Settings.section, scope).get<string>(Settings.glob) || DEFAULT_GLOB;
+  }
+
+  private debounceMs(): number {
+    return vscode.workspace.getConfiguration(Settings.section).get<number>(Settings.debounceMs) ?? 250;
+  }
+
+  private options(scope?: vscode.Uri): ValidateOptions {
+    return { f1Tolerance: vscode.workspace.getConfiguration(Settings.section, scope).get<number>(Settings.f1Tolerance) };
+  }
+
+  /** Is this document an experiment config: a YAML file matching the glob, or carrying `# edd: experiment`? */
+  isConfig(doc: vscode.TextDocument): boolean {
+    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return false;
+    if (!/\.ya?ml$/i.test(doc.uri.path) && doc.languageId !== 'yaml') return false;
+    if (this.states.has(doc.uri.toString())) return true;
+    if (vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0) return true;
+    return hasExperimentMarker(doc.getText(new vscode.Range(0, 0, 5, 0)));
+  }
+
+  private schedule(doc: vscode.TextDocument, delay: number): void {
+    if (!this.isConfig(doc)) return;
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      void this.validateDocument(doc);
+    }, delay));
+  }
+
+  /** Validate an open document now (tests and commands use it; typing goes through the debounce). */
+  async validateDocument(doc: vscode.TextDocument): Promise<ConfigState | undefined> {
+    if (doc.isClosed || !this.isConfig(doc)) return undefined;
+    return this.validateText(doc.uri, doc.getText(), doc.version);
+  }
+
+  /**
+   * The state for exactly the text the editor shows now. When typing is still inside the debounce window the
+   * document is validated at once (small documents only), so quick fixes never apply to stale offsets.
+   */
+  freshState(doc: vscode.TextDocument): ConfigState | undefined {
+    const s = this.states.get(doc.uri.toString());
+    const text = doc.getText();
+    if (s && s.text === text) return s;
+    if (!this.isConfig(doc) || text.length > WORKER_THRESHOLD) return undefined;
+    clearTimeout(this.timers.get(doc.uri.toString()));
+    this.timers.delete(doc.uri.toString());
+    return this.store(doc.uri, text, doc.version, validateExperiment(text, this.options(doc.uri)));
+  }
+
+  private store(uri: vscode.Uri, text: string, version: number | undefined, result: { problems: Problem[]; experimentId?: ExperimentIdSite }): ConfigState {
+    const state: ConfigState = {
+      uri, version, text, lines: new LineIndex(text), problems: result.problems, crossFile: [], experimentId: result.experimentId,
+    };
+    this.states.set(uri.toString(), state);
+    this.refreshCrossFile(uri);
+    this.changed.fire();
+    return state;
+  }
+
+  private async validateText(uri: vscode.Uri, text: string, version: number | undefined): Promise<ConfigState | undefined> {
+    const result = text.length > WORKER_THRESHOLD ? await this.inWorker(text, this.options(uri)) : validateExperiment(text, this.options(uri));
+    if (this.isDisposed) return undefined;
+    const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri.toString());
+    // A newer version arrived while this one was validated: its own run will publish.
+    if (open && version !== undefined && open.version !== version) return this.states.get(uri.toString());
+    return this.store(uri, text, version, result);
+  }
+
+  private inWorker(text: string, options: ValidateOptions): Promise<{ problems: Problem[]; experimentId?: ExperimentIdSite }> {
+    if (!this.worker) {
+      this.worker = new Worker(path.join(__dirname, 'validationWorker.js'));
+      this.worker.unref();
+      this.worker.on('message', (m: { id: number; problems: Problem[]; experimentId?: ExperimentIdSite }) => {
+        this.pending.get(m.id)?.(m);
+        this.pending.delete(m.id);
+      });
+      this.worker.on('error', () => {
+        for (const resolve of this.pending.values()) resolve(validateExperiment('', options));
+        this.pending.clear();
+        this.worker = undefined;
+      });
+    }
+    const id = this.nextRequest++;
+    return new Promise(resolve => {
+      this.pending.set(id, resolve);
+      this.worker!.postMessage({ id, text, options, messages: vscode.l10n.bundle });
+    });
+  }
+
+  /** Recompute duplicate experiment ids across all configs; republish every config whose diagnostics changed. */
+  private refreshCrossFile(changedUri?: vscode.Uri): void {
+    const entries: IdEntry[] = [];
+    for (const s of this.states.values()) {
+      if (!s.experimentId) continue;
+      entries.push({ ...s.experimentId, file: vscode.workspace.asRelativePath(s.uri), line: s.lines.position(s.experimentId.offset).line + 1 });
+    }
+    const dupes = duplicateIdProblems(entries);
+    for (const s of this.states.values()) {
+      const next = dupes.get(vscode.workspace.asRelativePath(s.uri)) ?? [];
+      const same = JSON.stringify(next) === JSON.stringify(s.crossFile);
+      s.crossFile = next;
+      if (!same || (changedUri && s.uri.toString() === changedUri.toString())) this.publish(s);
+    }
+  }
+
+  private publish(s: ConfigState): void {
+    const diagnostics = [...s.problems, ...s.crossFile].sort((a, b) => a.offset - b.offset).map(p => toDiagnostic(p, s.lines));
+    this.collection.set(s.uri, diagnostics);
+  }
+
+  private forget(uri: vscode.Uri): void {
+    if (!this.states.delete(uri.toString())) return;
+    this.collection.delete(uri);
+    this.refreshCrossFile();
+    this.changed.fire();
+  }
+
+  private async onClosed(doc: vscode.TextDocument): Promise<void> {
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (!this.states.has(key)) return;
+    // Unsaved edits are gone: what counts now is the file on disk (or nothing, for an untitled document).
+    if (doc.uri.scheme === 'untitled') return this.forget(doc.uri);
+    await this.validateFile(doc.uri);
+  }
+
+  private async validateFile(uri: vscode.Uri): Promise<void> {
+    if (vscode.workspace.textDocuments.some(d => d.uri.toString() === uri.toString())) return; // the editor's text wins
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      return this.forget(uri);
+    }
+    await this.validateText(uri, text, undefined);
+  }
+
+  private createWatcher(): void {
+    this.watcher?.dispose();
+    const w = vscode.workspace.createFileSystemWatcher(this.glob());
+    w.onDidCreate(u => void this.validateFile(u));
+    w.onDidChange(u => void this.validateFile(u));
+    w.onDidDelete(u => this.forget(u));
+    this.watcher = w;
+    this.track(w);
+  }
+
+  /** Find every config of the workspace (glob + marker files) and validate it. */
+  scanWorkspace(token?: vscode.CancellationToken): Promise<void> {
+    this.scanning ??= this.doScan(token).finally(() => { this.scanning = undefined; });
+    return this.scanning;
+  }
+
+  private async doScan(token?: vscode.CancellationToken): Promise<void> {
+    if (!vscode.workspace.workspaceFolders?.length) return;
+    const exclude = '{**/node_modules/**,**/.git/**,**/.edd/**}';
+    const found = new Map<string, vscode.Uri>();
+    for (const u of await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
+    // Files outside the glob that declare themselves with the marker comment.
+    for (const u of await vscode.workspace.findFiles('**/*.{yaml,yml}', exclude, SCAN_LIMIT, token)) {
+      if (token?.isCancellationRequested) return;
+      if (found.has(u.toString())) continue;
+      try {
+        const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(u)).subarray(0, 2048));
+        if (hasExperimentMarker(head)) found.set(u.toString(), u);
+      } catch {
+        // unreadable: not ours to report
+      }
+    }
+    for (const key of [...this.states.keys()]) {
+      const s = this.states.get(key)!;
+      if (!found.has(key) && s.version === undefined) this.forget(s.uri);
+    }
+    for (const u of found.values()) {
+      if (token?.isCancellationRequested) return;
+      await this.validateFile(u);
+    }
+    for (const d of vscode.workspace.textDocuments) await this.validateDocument(d);
+  }
+
+  private async revalidateAll(): Promise<void> {
+    for (const s of this.configs) {
+      const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === s.uri.toString());
+      if (doc) await this.validateDocument(doc);
+      else await this.validateText(s.uri, s.text, undefined);
+    }
+  }
+}
+
+const severities: Record<Problem['severity'], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};
+
+export function problemRange(p: Problem, lines: LineIndex): vscode.Range {
+  const s = lines.position(p.offset);
+  const e = lines.position(p.offset + p.length);
+  return new vscode.Range(s.line, s.character, e.line, e.character);
+}
+
+function toDiagnostic(p: Problem, lines: LineIndex): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(problemRange(p, lines), p.message, severities[p.severity]);
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = p.code;
+  return d;
+}

@@ -1,0 +1,74 @@
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { EddApi } from '../../src/extension/extension';
+
+export const EXTENSION_ID = 'edd.edd';
+
+export async function activateEdd(): Promise<EddApi> {
+  const ext = vscode.extensions.getExtension<EddApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not installed in the host`);
+  return ext.activate();
+}
+
+export function workspaceUri(relative: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test workspace folder is not open');
+  return vscode.Uri.joinPath(folder.uri, relative);
+}
+
+const ours = (d: vscode.Diagnostic) => d.source === 'edd';
+
+/**
+ * Resolve with the EDD diagnostics of `uri` once `accept` holds for them: checks now, then on every
+ * onDidChangeDiagnostics for that uri, failing after `timeoutMs` with what was last seen.
+ */
+export function diagnosticsWhen(uri: vscode.Uri, accept: (d: vscode.Diagnostic[]) => boolean, timeoutMs = 20000): Promise<vscode.Diagnostic[]> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const current = vscode.languages.getDiagnostics(uri).filter(ours);
+      if (accept(current)) {
+        cleanup();
+        resolve(current);
+        return true;
+      }
+      return false;
+    };
+    const sub = vscode.languages.onDidChangeDiagnostics(e => {
+      if (e.uris.some(u => u.toString() === uri.toString())) check();
+    });
+    const timer = setTimeout(() => {
+      cleanup();
+      const seen = vscode.languages.getDiagnostics(uri).filter(ours).map(d => `${d.code}@${d.range.start.line}:${d.range.start.character}`);
+      reject(new Error(`diagnostics of ${uri.path} did not reach the expected state in ${timeoutMs} ms; last seen: [${seen.join(', ')}]`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      sub.dispose();
+    };
+    check();
+  });
+}
+
+export const codes = (ds: vscode.Diagnostic[]) => ds.map(d => String(typeof d.code === 'object' ? d.code.value : d.code)).sort();
+export const hasCode = (code: string) => (ds: vscode.Diagnostic[]) => codes(ds).includes(code);
+
+/** Range of the `n`-th occurrence of `needle` in the document. */
+export function rangeOf(doc: vscode.TextDocument, needle: string, n = 0): vscode.Range {
+  let at = -1;
+  for (let i = 0; i <= n; i++) {
+    at = doc.getText().indexOf(needle, at + 1);
+    assert.ok(at >= 0, `"${needle}" not found in ${doc.uri.path}`);
+  }
+  return new vscode.Range(doc.positionAt(at), doc.positionAt(at + needle.length));
+}
+
+export function byCode(ds: vscode.Diagnostic[], code: string): vscode.Diagnostic {
+  const d = ds.find(x => String(typeof x.code === 'object' ? x.code.value : x.code) === code);
+  assert.ok(d, `no ${code} diagnostic among [${codes(ds).join(', ')}]`);
+  return d;
+}
+
+export function sameRange(actual: vscode.Range, expected: vscode.Range, what: string): void {
+  const fmt = (r: vscode.Range) => `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
+  assert.strictEqual(fmt(actual), fmt(expected), `range of ${what}`);
+}

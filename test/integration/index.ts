@@ -1,0 +1,12 @@
+// Loaded by the extension host as `extensionTestsPath`: runs every *.test.js beside it with mocha.
+import * as fs from 'fs';
+import * as path from 'path';
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, grep: process.env.EDD_TEST_GREP });
+  for (const f of fs.readdirSync(__dirname).filter(f => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, f));
+  return new Promise((resolve, reject) => {
+    mocha.run(failures => (failures ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+  });
+}
