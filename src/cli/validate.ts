@@ -1,9 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { glob, isDynamicPattern } from 'tinyglobby';
-import { LineIndex, duplicateIdProblems, placeProblems, validateExperiment, type IdEntry, type PlacedProblem, type Problem } from '../core/config';
+import { LineIndex, duplicateIdProblems, hasExperimentMarker, placeProblems, validateExperiment, type IdEntry, type PlacedProblem, type Problem } from '../core/config';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
+
+// Loaded with require() so that esbuild bundles tinyglobby's CommonJS build: its ESM build (and fdir's) calls
+// createRequire(import.meta.url), and import.meta.url is undefined in the CommonJS bundle (dist/cli.js crashed on load).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { glob, isDynamicPattern } = require('tinyglobby') as typeof import('tinyglobby');
 
 /** One problem in `edd validate --json` output. Lines and columns are 1-based; the end is exclusive. */
 export interface JsonProblem extends PlacedProblem {
@@ -21,7 +25,10 @@ export async function expandInputs(inputs: readonly string[], cwd: string): Prom
     const abs = path.resolve(cwd, input);
     if (!isDynamicPattern(input) && fs.existsSync(abs)) {
       if (fs.statSync(abs).isDirectory()) {
-        for (const f of await glob('**/*.{yaml,yml}', { cwd: abs, ignore: IGNORE, absolute: true })) files.add(path.normalize(f));
+        // A folder means "the experiment configs in it", not every YAML file (CI files, docker-compose…).
+        for (const f of await glob('**/*.{yaml,yml}', { cwd: abs, ignore: IGNORE, absolute: true })) {
+          if (looksLikeConfig(f)) files.add(path.normalize(f));
+        }
       } else {
         files.add(abs);
       }
@@ -33,6 +40,24 @@ export async function expandInputs(inputs: readonly string[], cwd: string): Prom
     for (const f of matched) files.add(path.normalize(f));
   }
   return [...files].sort();
+}
+
+/**
+ * Is a YAML file found in a folder an experiment config? It is when it sits under an `experiments/` folder, carries
+ * `# edd: experiment` in its first lines, or starts with the top-level key `experiment:`.
+ */
+export function looksLikeConfig(file: string): boolean {
+  if (/(^|[\\/])experiments[\\/]/.test(file)) return true;
+  let head = '';
+  try {
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(4096);
+    head = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    fs.closeSync(fd);
+  } catch {
+    return false;
+  }
+  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head);
 }
 
 /** `edd validate [paths or globs…] [--json]`: exit 1 if any error, else 0. */

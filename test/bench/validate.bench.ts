@@ -1,0 +1,224 @@
+/**
+ * Benchmark: `validateExperiment` against yaml-language-server's `doValidation`, in one process, on a ~60-line and a
+ * ~5,000-line config, plus a breakdown of our time on the large one.
+ *
+ *   npm run bench:validate
+ *
+ * Prints; never asserts on timings (exit code 0 on a missed target). Exits non-zero only if something is broken:
+ * a crash, an input that is not valid for our validator, or a tool that does not apply the schema at all.
+ */
+import { performance } from 'perf_hooks';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
+import { parseDocument } from 'yaml';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { getLanguageService, type LanguageService } from 'yaml-language-server/out/server/src/languageservice/yamlLanguageService';
+import { experimentSchemaJson, validateExperiment } from '../../src/core/config';
+import { ruleProblems } from '../../src/core/config/rules';
+import { schemaProblems } from '../../src/core/config/schema';
+import { duplicateKeys, parseYaml } from '../../src/core/config/yamlAst';
+import { brokenVariant, largeConfig, smallConfig } from './inputs';
+
+// A full GC before each timed call (outside the timing), so one tool does not pay for the other's garbage.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as (() => void) | undefined;
+
+const SCHEMA_URI = 'file:///edd/experiment.schema.json';
+const DOC_URI = 'file:///workspace/experiments/bench.yaml';
+
+interface Stats {
+  median: number;
+  p90: number;
+  min: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (f: number) => s[Math.min(s.length - 1, Math.ceil(f * s.length) - 1)];
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return { median, p90: q(0.9), min: s[0] };
+}
+
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+function timeSync(fn: () => unknown): number {
+  gc?.();
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
+  gc?.();
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** yaml-language-server driven in-process, as its own tests do, with our schema registered for `*.yaml`. */
+function makeYls(): { service: LanguageService; validate: (text: string) => Promise<number>; errors: unknown[] } {
+  const errors: unknown[] = [];
+  const service = getLanguageService({
+    schemaRequestService: (uri: string) => Promise.reject(new Error(`unexpected schema request: ${uri}`)),
+    workspaceContext: { resolveRelativePath: (relativePath: string, resource: string) => new URL(relativePath, resource).toString() },
+    // yaml-language-server swallows exceptions in doValidation and only reports them here.
+    telemetry: { send: () => undefined, sendTrack: () => undefined, sendError: (_name: string, error: unknown) => void errors.push(error) },
+  });
+  service.configure({
+    validate: true,
+    completion: false,
+    hover: false,
+    format: false,
+    schemas: [{ uri: SCHEMA_URI, fileMatch: ['*.yaml'], schema: structuredClone(experimentSchemaJson) }],
+  });
+  let version = 0;
+  // A new version every call: the document cache is keyed on uri + version.
+  const validate = async (text: string) => (await service.doValidation(TextDocument.create(DOC_URI, 'yaml', ++version, text), false)).length;
+  return { service, validate, errors };
+}
+
+interface Input {
+  name: string;
+  text: string;
+  lines: number;
+  runs: number;
+  warmup: number;
+  targetMs: number;
+}
+
+interface Row {
+  input: Input;
+  ours: Stats;
+  yls: Stats;
+  oursProblems: number;
+  ylsProblems: number;
+}
+
+const lineCount = (text: string) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+
+async function measure(input: Input, yls: ReturnType<typeof makeYls>): Promise<Row> {
+  const oursProblems = validateExperiment(input.text).problems.length;
+  const ylsProblems = await yls.validate(input.text);
+  for (let i = 0; i < input.warmup; i++) {
+    validateExperiment(input.text);
+    await yls.validate(input.text);
+  }
+  const ours: number[] = [];
+  const other: number[] = [];
+  // Interleaved, alternating which goes first, so drift (thermal, other load) hits both alike.
+  for (let i = 0; i < input.runs; i++) {
+    if (i % 2 === 0) {
+      ours.push(timeSync(() => validateExperiment(input.text)));
+      other.push(await timeAsync(() => yls.validate(input.text)));
+    } else {
+      other.push(await timeAsync(() => yls.validate(input.text)));
+      ours.push(timeSync(() => validateExperiment(input.text)));
+    }
+  }
+  return { input, ours: stats(ours), yls: stats(other), oursProblems, ylsProblems };
+}
+
+function table(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  return [fmt(header), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+function breakdown(text: string, runs: number): void {
+  const steps: Array<[string, () => unknown]> = [];
+  // Inputs for the later steps, built once (each step is timed on its own).
+  const { doc } = parseYaml(text);
+  const value = doc.toJS({ maxAliasCount: 100 });
+  steps.push(['yaml parseDocument (same options as parseYaml)', () => parseDocument(text, { uniqueKeys: false, prettyErrors: false, keepSourceTokens: false, strict: true })]);
+  steps.push(['parseYaml (parseDocument + syntax problems)', () => parseYaml(text)]);
+  steps.push(['duplicateKeys (visit every map)', () => duplicateKeys(doc, text)]);
+  steps.push(['doc.toJS({ maxAliasCount: 100 })', () => doc.toJS({ maxAliasCount: 100 })]);
+  steps.push(['schemaProblems (ajv validate + placing)', () => schemaProblems(doc, text, value)]);
+  steps.push(['ruleProblems (business rules)', () => ruleProblems(doc, text, value)]);
+  steps.push(['validateExperiment (total)', () => validateExperiment(text)]);
+
+  for (const [, fn] of steps) for (let i = 0; i < 5; i++) fn();
+  const results = steps.map(([name, fn]) => {
+    const samples: number[] = [];
+    for (let i = 0; i < runs; i++) samples.push(timeSync(fn));
+    return { name, s: stats(samples) };
+  });
+  const total = results[results.length - 1].s.median;
+  const parts = results.filter(r => !r.name.startsWith('validateExperiment') && !r.name.startsWith('yaml parseDocument'));
+  const sum = parts.reduce((a, r) => a + r.s.median, 0);
+  console.log(table(
+    ['step', 'median ms', 'p90 ms', '% of total'],
+    [
+      ...results.map(r => [r.name, ms(r.s.median), ms(r.s.p90), r.name.startsWith('validateExperiment') ? '100%' : `${((100 * r.s.median) / total).toFixed(0)}%`]),
+      ['sum of parseYaml..ruleProblems', ms(sum), '', `${((100 * sum) / total).toFixed(0)}%`],
+    ],
+    [false, true, true, true],
+  ));
+}
+
+async function main(): Promise<void> {
+  const small = smallConfig();
+  const large = largeConfig(5000);
+  const inputs: Input[] = [
+    { name: 'small', text: small, lines: lineCount(small), runs: 30, warmup: 10, targetMs: 2 },
+    { name: 'large', text: large, lines: lineCount(large), runs: 15, warmup: 5, targetMs: 40 },
+  ];
+
+  console.log(`EDD validation benchmark — node ${process.version}, ${process.platform}/${process.arch}${gc ? ', GC before each timed call' : ''}`);
+  console.log(`inputs: small ${inputs[0].lines} lines / ${small.length} chars, large ${inputs[1].lines} lines / ${large.length} chars\n`);
+
+  // Our first call compiles the ajv validator; time it separately (it is paid once per process).
+  const cold = timeSync(() => validateExperiment(small));
+  const yls = makeYls();
+  const ylsCold = await timeAsync(() => yls.validate(small));
+  console.log(`first call (cold: ajv compile / yls schema resolve): ours ${ms(cold)} ms, yaml-language-server ${ms(ylsCold)} ms\n`);
+
+  // Sanity: both tools must see problems in a broken copy, or the comparison means nothing.
+  let broken = false;
+  for (const input of inputs) {
+    const bad = brokenVariant(input.text);
+    const o = validateExperiment(bad).problems.length;
+    const y = await yls.validate(bad);
+    console.log(`sanity (${input.name}, broken copy: unknown key + wrong type): ours ${o} problems, yaml-language-server ${y} problems`);
+    if (o === 0 || y === 0) broken = true;
+  }
+  if (broken) throw new Error('a tool reported no problems on a broken config: the schema is not applied');
+
+  const rows: Row[] = [];
+  for (const input of inputs) rows.push(await measure(input, yls));
+  if (yls.errors.length) throw new Error(`yaml-language-server failed during validation: ${String(yls.errors[0])}`);
+
+  console.log(`\nproblems on the (valid) inputs: ${rows.map(r => `${r.input.name}: ours ${r.oursProblems}, yaml-language-server ${r.ylsProblems}`).join('; ')}`);
+  const invalid = rows.filter(r => r.oursProblems > 0);
+  if (invalid.length) {
+    for (const r of invalid) console.error(validateExperiment(r.input.text).problems.slice(0, 5));
+    throw new Error(`generated input(s) ${invalid.map(r => r.input.name).join(', ')} are not valid for validateExperiment`);
+  }
+
+  console.log('');
+  console.log(table(
+    ['input', 'lines', 'runs', 'ours median ms', 'ours p90 ms', 'yls median ms', 'yls p90 ms', 'yls/ours'],
+    rows.map(r => [r.input.name, String(r.input.lines), String(r.input.runs), ms(r.ours.median), ms(r.ours.p90), ms(r.yls.median), ms(r.yls.p90), `${(r.yls.median / r.ours.median).toFixed(1)}× faster`]),
+    [false, true, true, true, true, true, true, true],
+  ));
+
+  console.log('\ntargets');
+  const targetRows: string[][] = [];
+  for (const r of rows) {
+    const okTime = r.ours.median <= r.input.targetMs;
+    targetRows.push([`ours ≤ ${r.input.targetMs} ms on ${r.input.lines} lines`, `${ms(r.ours.median)} ms`, okTime ? 'PASS' : `MISS (+${ms(r.ours.median - r.input.targetMs)} ms, ${(r.ours.median / r.input.targetMs).toFixed(2)}× the budget)`]);
+  }
+  for (const r of rows) {
+    const ratio = r.yls.median / r.ours.median;
+    targetRows.push([`≥ 2× faster than yaml-language-server (${r.input.name})`, `${ratio.toFixed(2)}×`, ratio >= 2 ? 'PASS' : `MISS (need ours ≤ ${ms(r.yls.median / 2)} ms)`]);
+  }
+  console.log(table(['target', 'measured', 'result'], targetRows, [false, true, false]));
+
+  console.log(`\nbreakdown of our time on the large input (${inputs[1].lines} lines, median of 15)`);
+  breakdown(large, 15);
+}
+
+main().catch(e => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

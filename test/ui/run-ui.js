@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+'use strict';
+// UI test in headless Chromium against code-server's workbench, with the packaged extension (dist/edd.vsix)
+// installed the way a user installs it. Opens a broken config, reads the Problems panel, the status bar and the
+// EDD view, and saves screenshots in test-results/.
+// Usage: node test/ui/run-ui.js   (after `npm run package`)
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { ROOT, startCodeServer, launchBrowser, workbenchUrl, copyWorkspace } = require('../harness/workbench');
+
+const results = path.join(ROOT, 'test-results');
+const vsix = path.join(ROOT, 'dist/edd.vsix');
+
+async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input.input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title }).waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page, name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input.input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+}
+
+const checks = [];
+const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
+
+(async () => {
+  const t0 = Date.now();
+  if (!fs.existsSync(vsix)) {
+    console.error(`[ui] ${vsix} is missing: run "npm run package" first`);
+    process.exit(2);
+  }
+  fs.mkdirSync(results, { recursive: true });
+  const logFile = path.join(results, 'code-server-ui.log');
+  fs.writeFileSync(logFile, '');
+  const workspace = copyWorkspace(path.join(ROOT, 'test/fixtures/workspace'));
+  let cs;
+  let browser;
+  let page;
+  let code = 1;
+  try {
+    cs = await startCodeServer({ workspace, logFile, vsix });
+    browser = await launchBrowser();
+    page = browser.context.pages()[0] || await browser.context.newPage();
+    page.setDefaultTimeout(30000);
+    page.on('pageerror', e => console.error('[ui] page error:', e.message));
+    await page.goto(workbenchUrl(cs.base, workspace));
+    await page.locator('.monaco-workbench .part.activitybar').waitFor();
+    step(t0, 'workbench loaded');
+
+    await openFile(page, 'broken.yaml');
+    step(t0, 'broken.yaml open');
+    await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+    const panel = page.locator('.markers-panel');
+    const typo = panel.locator('.monaco-list-row', { hasText: 'Unknown key `hypotesis` in `experiment`. Did you mean `hypothesis`?' });
+    await typo.waitFor({ state: 'visible' });
+    const rows = await panel.locator('.monaco-list-row').allInnerTexts();
+    step(t0, `Problems panel: ${rows.length} rows`);
+    for (const expected of ['does not agree with precision 0.8 and recall 0.6', 'must be a number, but it is a quoted string', 'must be a string, but it is a number']) {
+      assert.ok(rows.some(r => r.includes(expected)), `Problems panel lacks "${expected}"; rows:\n${rows.join('\n')}`);
+      checks.push(`problem listed: ${expected}`);
+    }
+    // The problem's location column: line 4, column 3 for the typo'd key.
+    assert.ok((await typo.innerText()).includes('[Ln 4, Col 3]'), `typo row: ${await typo.innerText()}`);
+    checks.push('typo row at [Ln 4, Col 3]');
+
+    const status = page.locator('.statusbar-item', { hasText: 'EDD' });
+    await status.first().waitFor({ state: 'visible' });
+    step(t0, `status bar: "${(await status.first().innerText()).replace(/\s+/g, ' ').trim()}"`);
+    checks.push('status bar item visible');
+
+    await page.locator('.part.activitybar .action-item a[aria-label^="EDD"]').click();
+    const item = page.locator('.pane-body .monaco-list-row', { hasText: 'exp_20250102_001' });
+    await item.waitFor({ state: 'visible' });
+    step(t0, `EDD view: "${(await item.innerText()).replace(/\s+/g, ' ').trim()}"`);
+    checks.push('EDD view lists the config by its experiment id');
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'exp_20250103_001' }).waitFor({ state: 'visible' });
+    checks.push('EDD view lists the config outside experiments/ that carries "# edd: experiment"');
+
+    const shot = path.join(results, 'ui-problems.png');
+    await page.screenshot({ path: shot });
+    step(t0, `screenshot ${path.relative(ROOT, shot)}`);
+    code = 0;
+  } catch (e) {
+    console.error('[ui] FAILED:', e && e.stack || e);
+    if (page) await page.screenshot({ path: path.join(results, 'ui-failure.png') }).catch(() => {});
+  }
+  if (browser) await browser.close();
+  if (cs) await cs.stop();
+  fs.rmSync(workspace, { recursive: true, force: true });
+  for (const c of checks) console.log(`[ui] ✔ ${c}`);
+  console.log(`[ui] exit ${code} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  process.exit(code);
+})();

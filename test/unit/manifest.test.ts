@@ -1,0 +1,61 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Commands, ContextKeys, DEFAULT_GLOB, Settings, Views } from '../../src/extension/ids';
+
+const root = path.resolve(__dirname, '../../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const contributes = pkg.contributes;
+
+describe('package.json manifest', () => {
+  it('contributes exactly the commands the code registers', () => {
+    const declared = contributes.commands.map((c: { command: string }) => c.command).sort();
+    assert.deepStrictEqual(declared, Object.values(Commands).sort());
+    for (const c of contributes.commands) assert.ok(c.command.startsWith('edd.'), `${c.command} is namespaced`);
+  });
+
+  it('declares the view container and views the code uses', () => {
+    assert.ok(contributes.viewsContainers.activitybar.some((c: { id: string }) => c.id === Views.container));
+    const views = Object.values(contributes.views).flat().map(v => (v as { id: string }).id);
+    assert.deepStrictEqual(views.sort(), [Views.configs]);
+    assert.ok(contributes.viewsWelcome.some((w: { view: string }) => w.view === Views.configs), 'the configs view has a welcome (empty state)');
+    assert.ok(fs.existsSync(path.join(root, contributes.viewsContainers.activitybar[0].icon)), 'activity bar icon exists');
+  });
+
+  it('declares every setting the code reads, with scope and markdownDescription', () => {
+    const props = contributes.configuration.properties;
+    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance].map(k => `${Settings.section}.${k}`).sort();
+    assert.deepStrictEqual(Object.keys(props).sort(), keys);
+    for (const k of keys) {
+      assert.ok(props[k].scope, `${k} has a scope`);
+      assert.match(props[k].markdownDescription, /^%.+%$/, `${k} description is localised`);
+    }
+    assert.strictEqual(props[`${Settings.section}.${Settings.glob}`].default, DEFAULT_GLOB);
+  });
+
+  it('activates on workspaces with experiment configs and on YAML files (for the marker comment)', () => {
+    assert.ok(pkg.activationEvents.includes('workspaceContains:**/experiments/**/*.yaml'));
+    assert.ok(pkg.activationEvents.includes('workspaceContains:**/experiments/**/*.yml'));
+    assert.ok(pkg.activationEvents.includes('onLanguage:yaml'));
+  });
+
+  it('tells Red Hat\'s YAML extension about the schema', () => {
+    const [entry] = contributes.yamlValidation;
+    assert.ok(fs.existsSync(path.join(root, entry.url)), `${entry.url} exists`);
+    assert.ok(entry.fileMatch.includes('**/experiments/**/*.yaml'));
+  });
+
+  it('keeps @types/vscode no newer than engines.vscode (vsce refuses otherwise)', () => {
+    const engine = pkg.engines.vscode.replace(/^\^/, '');
+    const types = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@types/vscode/package.json'), 'utf8')).version;
+    const [em, en] = engine.split('.').map(Number);
+    const [tm, tn] = types.split('.').map(Number);
+    assert.ok(tm < em || (tm === em && tn <= en), `@types/vscode ${types} vs engines ${engine}`);
+    assert.strictEqual(pkg.name, 'edd');
+    assert.strictEqual(pkg.engines.vscode, '^1.100.0');
+  });
+
+  it('uses context keys that exist in the manifest\'s when clauses', () => {
+    assert.ok(Object.values(ContextKeys).every(k => k.startsWith('edd.')));
+  });
+});
