@@ -193,7 +193,10 @@ function extract({ root = REPO_ROOT, srcDir = 'src' } = {}) {
 /** Warnings about one call: arguments that do not match the placeholders, fragments glued into other text. */
 function checkCall(call, message, key, at, sf, bindings, warnings) {
   const args = call.arguments.slice(1);
-  if (!args.some(a => ts.isSpreadElement(a)) && !(args.length === 1 && ts.isObjectLiteralExpression(args[0]))) {
+  // Arguments can be checked only when they are listed: not with `...spread`, `{ message, args }` or named `{ key: value }`.
+  const listed = !ts.isObjectLiteralExpression(call.arguments[0]) && !args.some(a => ts.isSpreadElement(a))
+    && !(args.length === 1 && ts.isObjectLiteralExpression(args[0]));
+  if (listed) {
     const used = placeholders(message).filter(p => /^\{\d+\}$/.test(p)).map(p => Number(p.slice(1, -1)));
     for (const i of used) if (i >= args.length) warnings.push({ ...at, key, code: 'placeholder-without-argument', message: `{${i}} has no argument (the call passes ${args.length})` });
     for (let i = 0; i < args.length; i++) if (!used.includes(i)) warnings.push({ ...at, key, code: 'argument-not-used', message: `argument ${i + 1} (${args[i].getText(sf)}) fills no placeholder {${i}}` });

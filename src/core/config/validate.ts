@@ -1,6 +1,7 @@
 import { isMap, isScalar } from 'yaml';
 import { t } from '../l10n';
 import { LineIndex } from './lines';
+import { fastParse } from './fastYaml';
 import { ProblemCode, type Problem } from './problem';
 import { ruleProblems, type RuleOptions } from './rules';
 import { schemaProblems } from './schema';
@@ -47,13 +48,15 @@ function headLines(text: string, n: number): string {
  */
 export function validateExperiment(text: string, options: ValidateOptions = {}): ValidationResult {
   const max = options.maxProblems ?? 1000;
-  const { doc, problems } = parseYaml(text);
+  // Plain block-style YAML takes the fast reader; everything else (and every syntax error) the yaml library.
+  const fast = fastParse(text);
+  const { doc, problems } = fast ? { doc: fast.doc, problems: [] as Problem[] } : parseYaml(text);
   problems.push(...duplicateKeys(doc, text));
 
   let value: unknown;
   let readable = true;
   try {
-    value = doc.toJS({ maxAliasCount: options.maxAliasCount ?? 100 });
+    value = fast ? fast.value : doc.toJS({ maxAliasCount: options.maxAliasCount ?? 100 });
   } catch (e) {
     readable = false;
     const message = e instanceof Error ? e.message : String(e);
