@@ -91,8 +91,18 @@ class Reader {
     return this.starts.length;
   }
 
+  /** Indentation of each line, computed once (-2 = not yet). */
+  private indents: Int32Array | undefined;
+
   /** Indentation (spaces) of line `i`, or -1 if it is blank or only a comment. */
   private indent(i: number): number {
+    this.indents ??= new Int32Array(this.starts.length).fill(-2);
+    const known = this.indents[i];
+    if (known !== -2) return known;
+    return (this.indents[i] = this.measureIndent(i));
+  }
+
+  private measureIndent(i: number): number {
     const t = this.text;
     const s = this.starts[i];
     const e = this.ends[i];
@@ -128,12 +138,14 @@ class Reader {
   parse(): FastParse {
     const t = this.text;
     if (t.indexOf('\t') !== -1 || t.charCodeAt(0) === 0xfeff) throw unsupported;
+    // A lone \r (old Mac line ending) is a line break to YAML but not to this reader.
+    const hasCr = t.indexOf('\r') !== -1;
     for (let i = 0; i < this.count; i++) {
       this.checkMarkers(i);
-      // A lone \r (old Mac line ending) is a line break to YAML but not to this reader.
-      const e = this.ends[i];
-      const cr = t.indexOf('\r', this.starts[i]);
-      if (cr !== -1 && cr < e) throw unsupported;
+      if (hasCr) {
+        const cr = t.indexOf('\r', this.starts[i]);
+        if (cr !== -1 && cr < this.ends[i]) throw unsupported;
+      }
     }
     const first = this.nextContent(0);
     if (first >= this.count) throw unsupported; // empty document: let the library decide what it is
@@ -165,9 +177,9 @@ class Reader {
       const ls = this.starts[i] + ind;
       const le = this.ends[i];
       // the key ends at the first ':' followed by a space or the end of the line
-      let colon = t.indexOf(':', ls);
-      while (colon !== -1 && colon < le && colon + 1 < le && t.charCodeAt(colon + 1) !== 32) colon = t.indexOf(':', colon + 1);
-      if (colon === -1 || colon >= le) throw unsupported;
+      let colon = ls;
+      while (colon < le && !(t.charCodeAt(colon) === 58 && (colon + 1 === le || t.charCodeAt(colon + 1) === 32))) colon++;
+      if (colon >= le) throw unsupported;
       let keyEnd = colon;
       while (keyEnd > ls && t.charCodeAt(keyEnd - 1) === 32) keyEnd--;
       const keyText = t.slice(ls, keyEnd);
@@ -253,9 +265,10 @@ class Reader {
       return this.blockScalar(i, vs, le, ind);
     } else {
       if (/[&*!%@`,\]}]/.test(t[vs]) || ((c === 45 || c === 63 || c === 58) && (vs + 1 === le || t.charCodeAt(vs + 1) === 32))) throw unsupported;
-      let e = le;
-      const hash = t.indexOf(' #', vs);
-      if (hash !== -1 && hash < le) e = hash;
+      // the value ends at " #" (a comment) or the end of the line; search only this line
+      let e = vs;
+      while (e < le && !(t.charCodeAt(e) === 35 && t.charCodeAt(e - 1) === 32)) e++;
+      if (e < le) e--;
       while (e > vs && t.charCodeAt(e - 1) === 32) e--;
       const raw = t.slice(vs, e);
       if (raw.indexOf(': ') !== -1 || raw.endsWith(':')) throw unsupported;
