@@ -57,12 +57,15 @@ export function ruleProblems(doc: Document.Parsed, text: string, value: unknown,
       if (known.includes(k)) continue;
       const guess = closest(k, known);
       if (!guess) continue;
+      const taken = guess in params; // renaming would create a duplicate key: say so instead of offering it
       const where = locate(doc, [...base, 'parameters', k]);
       const r = span(where?.key);
       problems.push({
         offset: r?.[0] ?? 0, length: r?.[1] ?? 1, severity: 'warning', code: ProblemCode.likelyTypo,
-        message: t('Parameter `{0}` is not a known parameter; did you mean `{1}`?', k, guess),
-        fixes: r ? [{ title: t('Rename `{0}` to `{1}`', k, guess), preferred: true, edits: [{ offset: r[0], length: r[1], newText: guess }] }] : undefined,
+        message: taken
+          ? t('Parameter `{0}` is not a known parameter and looks like a typo of `{1}`, which is also set: remove one of them.', k, guess)
+          : t('Parameter `{0}` is not a known parameter; did you mean `{1}`?', k, guess),
+        fixes: r && !taken ? [{ title: t('Rename `{0}` to `{1}`', k, guess), preferred: true, edits: [{ offset: r[0], length: r[1], newText: guess }] }] : undefined,
       });
     }
   }
@@ -104,7 +107,7 @@ export function ruleProblems(doc: Document.Parsed, text: string, value: unknown,
     for (const [k, v] of Object.entries(r)) {
       if (isNum(v) && ratioMetric.test(k) && (v < 0 || v > 1)) {
         add([...base, 'results', k], 'error', ProblemCode.metricOutOfRange,
-          t('`results.{0}` is {1}, but it is a ratio and must be between 0 and 1{2}.', k, v, v > 1 && v <= 100 ? t(' (a percentage? write {0})', v / 100) : ''));
+          t('`results.{0}` is {1}, but it is a ratio and must be between 0 and 1{2}.', k, v, v >= 2 && v <= 100 ? t(' (a percentage? write {0})', v / 100) : ''));
       }
     }
     const { precision: p, recall: rc, f1_score: f1 } = r;

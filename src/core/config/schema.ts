@@ -4,7 +4,7 @@ import experimentSchema from '../../../schemas/experiment.schema.json';
 import { t } from '../l10n';
 import { ProblemCode, type Fix, type Problem } from './problem';
 import { closest } from './suggest';
-import { locate, span, type Located } from './yamlAst';
+import { lastPair, locate, span, type Located } from './yamlAst';
 
 /** The subset of JSON Schema the config schemas use, plus the editor annotations they carry. */
 export interface SchemaNode {
@@ -79,16 +79,18 @@ export function dottedPath(segments: readonly string[]): string {
   return out || t('the document');
 }
 
-const typeNames: Record<string, string> = {};
+/** Words for JSON Schema types in messages (translated on each call: the language may change at run time). */
 function typeName(type: string): string {
-  typeNames.string ??= t('a string');
-  typeNames.number ??= t('a number');
-  typeNames.integer ??= t('an integer');
-  typeNames.boolean ??= t('true or false');
-  typeNames.object ??= t('a mapping (key: value lines)');
-  typeNames.array ??= t('a list');
-  typeNames.null ??= t('empty (null)');
-  return typeNames[type] ?? type;
+  switch (type) {
+    case 'string': return t('a string');
+    case 'number': return t('a number');
+    case 'integer': return t('an integer');
+    case 'boolean': return t('true or false');
+    case 'object': return t('a mapping (key: value lines)');
+    case 'array': return t('a list');
+    case 'null': return t('empty (null)');
+    default: return type;
+  }
 }
 
 function actualType(node: Node | null | undefined, value: unknown): string {
@@ -129,10 +131,11 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       if (guess && keyNode?.range) {
         fixes.push({ title: t('Rename `{0}` to `{1}`', extra, guess), preferred: true, edits: [{ offset: keyNode.range[0], length: keyNode.range[1] - keyNode.range[0], newText: guess }] });
       }
-      const message = guess
-        ? t('Unknown key `{0}` in `{1}`. Did you mean `{2}`?', extra, path, guess)
-        : t('Unknown key `{0}` in `{1}`. Expected one of: {2}.', extra, path, known.map(k => `\`${k}\``).join(', '));
-      return { ...at(r), severity: 'error', code: ProblemCode.unknownKey, message, fixes };
+      const expected = known.map(k => `\`${k}\``).join(', ');
+      const message = segments.length === 0
+        ? guess ? t('Unknown top-level key `{0}`. Did you mean `{1}`?', extra, guess) : t('Unknown top-level key `{0}`: an experiment config has only {1} at the top.', extra, expected)
+        : guess ? t('Unknown key `{0}` in `{1}`. Did you mean `{2}`?', extra, path, guess) : t('Unknown key `{0}` in `{1}`. Expected one of: {2}.', extra, path, expected);
+      return { ...at(r), severity: 'error', code: ProblemCode.unknownKey, message, fixes: fixes.length ? fixes : undefined };
     }
     case 'required': {
       const missing = String((err.params as { missingProperty: string }).missingProperty);
@@ -141,7 +144,9 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       const fix = insertKeyFix(text, where, missing, childSchema);
       return {
         ...at(r), severity: 'error', code: ProblemCode.missingKey,
-        message: t('`{0}` is missing the required key `{1}`{2}.', path, missing, describe(childSchema)),
+        message: segments.length === 0
+          ? t('The file has no top-level `{0}` key: an experiment config starts with `{0}:`.', missing)
+          : t('`{0}` is missing the required key `{1}`{2}.', path, missing, describe(childSchema)),
         fixes: fix ? [fix] : undefined,
       };
     }
@@ -160,7 +165,9 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       const guess = typeof err.data === 'string' ? closest(err.data, allowed.map(String)) : undefined;
       return {
         ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue,
-        message: t('`{0}` must be one of {1}{2}.', path, allowed.map(a => `\`${String(a)}\``).join(', '), guess ? t('; did you mean `{0}`?', guess) : ''),
+        message: guess
+          ? t('`{0}` must be one of {1}. Did you mean `{2}`?', path, allowed.map(a => `\`${String(a)}\``).join(', '), guess)
+          : t('`{0}` must be one of {1}.', path, allowed.map(a => `\`${String(a)}\``).join(', ')),
       };
     }
     case 'pattern':
@@ -208,11 +215,8 @@ function describe(schema: SchemaNode): string {
 function keyNodeOf(where: Located | undefined, key: string): Node | undefined {
   const map = where?.value;
   if (!isMap(map)) return undefined;
-  for (let i = map.items.length - 1; i >= 0; i--) {
-    const k = map.items[i].key;
-    if (isScalar(k) && String(k.value) === key) return k;
-  }
-  return undefined;
+  const k = lastPair(map, key)?.key;
+  return isScalar(k) ? k : undefined;
 }
 
 /** The value's range; for `key:` with nothing after it, the key's range (the empty value has no width). */
@@ -223,11 +227,15 @@ function valueSpan(where: Located | undefined, text: string): [number, number] |
   return span(where?.key) ?? vs;
 }
 
-/** Block collections' ranges include trailing blank lines; keep the underline on the content. */
+/** Block collections' ranges include trailing blank and comment lines; keep the underline on the content. */
 function trimSpan(text: string, [offset, length]: [number, number]): [number, number] {
   let end = offset + length;
-  while (end > offset + 1 && /\s/.test(text[end - 1])) end--;
-  return [offset, end - offset];
+  for (;;) {
+    while (end > offset + 1 && /\s/.test(text[end - 1])) end--;
+    const lineStart = text.lastIndexOf('\n', end - 1) + 1;
+    if (lineStart <= offset || !text.slice(lineStart, end).trimStart().startsWith('#')) return [offset, end - offset];
+    end = lineStart;
+  }
 }
 
 function firstLineSpan(text: string): [number, number] {
@@ -237,7 +245,9 @@ function firstLineSpan(text: string): [number, number] {
 
 function typeFixes(text: string, node: Node | null | undefined, expected: string[], value: unknown): Fix[] | undefined {
   if (!isScalar(node) || !node.range) return undefined;
-  const [start, end] = node.range;
+  const start = node.range[0];
+  let end = node.range[1];
+  while (end > start + 1 && /\s/.test(text[end - 1])) end--; // a block scalar's range includes its line break
   const source = text.slice(start, end);
   const wantsNumber = expected.includes('number') || expected.includes('integer');
   if (wantsNumber && typeof value === 'string' && node.type !== Scalar.PLAIN) {
@@ -296,7 +306,7 @@ function insertKeyFix(text: string, where: Located | undefined, key: string, sch
   let end = lastNode.range![1];
   while (end > 0 && /[ \t\r\n]/.test(text[end - 1])) end--; // after the last value, before trailing blank lines
   const lineEnd = text.indexOf('\n', end);
-  const insertAt = lineEnd === -1 ? text.length : lineEnd;
+  const insertAt = lineEnd === -1 ? text.length : lineEnd > 0 && text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const block = renderPlaceholder(key, schema, indent, eol);
   return { title: t('Add the missing key `{0}`', key), preferred: true, edits: [{ offset: insertAt, length: 0, newText: eol + block }] };

@@ -60,7 +60,8 @@ export function duplicateKeys(doc: Document.Parsed, text: string): Problem[] {
             code: ProblemCode.duplicateKey,
             message: t('Duplicate key `{0}`: it is already defined above{1}. YAML keeps only the last value; remove one of them.',
               name, firstRange ? t(' (line {0})', (lines ??= new LineIndex(text)).position(firstRange[0]).line + 1) : ''),
-            fixes: [{ title: t('Remove this duplicate `{0}` entry', name), edits: [removePairEdit(text, pair)] }],
+            // The remove edit deletes whole lines: only right in a block mapping, not in `{a: 1, a: 2}`.
+            fixes: map.flow ? undefined : [{ title: t('Remove this duplicate `{0}` entry', name), edits: [removePairEdit(text, pair)] }],
           });
         } else if (!first) {
           seen.set(name, pair);
@@ -118,10 +119,25 @@ function resolve(doc: Document.Parsed, node: unknown): unknown {
   return node;
 }
 
-/** The last pair with that key: with duplicate keys, the value that `toJS` keeps. */
+/** Key → last pair of large mappings, built on the first lookup (parsed documents are not modified while checked). */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/** The last pair with that key: with duplicate keys, the value that `toJS` keeps. O(1) after the first lookup. */
 export function lastPair(map: YAMLMap, key: string): Pair | undefined {
-  for (let i = map.items.length - 1; i >= 0; i--) if (keyName(map.items[i]) === key) return map.items[i];
-  return undefined;
+  if (map.items.length <= 16) {
+    for (let i = map.items.length - 1; i >= 0; i--) if (keyName(map.items[i]) === key) return map.items[i];
+    return undefined;
+  }
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      const name = keyName(pair);
+      if (name !== undefined) index.set(name, pair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
 }
 
 /** [offset, length] of a node's own text (without trailing comments/newlines), or undefined if it has no range. */
