@@ -1,7 +1,8 @@
 // Bundles the extension host code, the CLI and the validation worker with esbuild.
 // `node esbuild.mjs [--watch] [--production]`
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'fs';
+import { createRequire } from 'module';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -18,7 +19,7 @@ const node = {
   minify: production,
   logLevel: 'warning',
   // onnxruntime-node ships native binaries and must stay a runtime require (later issues).
-  external: ['vscode', 'onnxruntime-node'],
+  external: ['vscode', 'onnxruntime-node', 'sql.js/dist/sql-wasm.wasm'],
 };
 
 const targets = [
@@ -26,6 +27,10 @@ const targets = [
   { ...node, entryPoints: ['src/extension/validationWorker.ts'], outfile: 'dist/validationWorker.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { EDD_VERSION: JSON.stringify(pkg.version) } },
 ];
+
+// sql.js's wasm ships beside the bundles (the .vsix has no node_modules); the store looks for it there first.
+mkdirSync('dist', { recursive: true });
+copyFileSync(createRequire(import.meta.url).resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

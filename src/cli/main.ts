@@ -1,6 +1,7 @@
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
+import { runCommand, runsCommand } from './run';
 import { validateCommand } from './validate';
 
 declare const EDD_VERSION: string | undefined;
@@ -13,6 +14,12 @@ function help(): string {
     '  edd validate [paths or globs…] [--json] [--f1-tolerance N]',
     t('      Check experiment configs; prints file:line:col severity code message.'),
     t('      Exit 1 if any error, 0 otherwise, 2 for usage errors.'),
+    '  edd run <config.yaml> [--json] [--quiet] [--store FILE]',
+    t('      Run the config\'s training command and record the run; exit code = the training\'s.'),
+    '  edd run --reproduce RUN_ID [--json]',
+    t('      Re-run a recorded run from its config snapshot and show what differs.'),
+    '  edd runs [--experiment ID] [--limit N] [--json] [--store FILE]',
+    t('      List recorded runs, newest first.'),
     '  edd --help | --version',
   ].join('\n');
 }
@@ -24,6 +31,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     switch (command) {
       case 'validate':
         return await validateCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
+      case 'runs':
+        return await runsCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

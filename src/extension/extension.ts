@@ -6,13 +6,26 @@ import { Commands } from './ids';
 import { LanguageFeatures } from './languageFeatures';
 import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
+import { RunCodeLens } from './runs/codeLens';
+import { ExperimentsTree } from './runs/experimentsTree';
+import { RunCommands } from './runs/runCommands';
+import { RunController } from './runs/runController';
+import { StoreService } from './runs/storeService';
+import { RunTaskProvider } from './runs/tasks';
 
 /** The extension's root object: everything it registers hangs off this one Disposable. */
 export class Extension extends Disposable {
   readonly validation = this.track(new ValidationService());
+  readonly stores = this.track(new StoreService());
+  readonly runs = this.track(new RunController(this.stores));
+  readonly experiments: ExperimentsTree;
 
   constructor() {
     super();
+    this.experiments = this.track(new ExperimentsTree(this.stores, this.validation, this.runs));
+    this.track(new RunCommands(this.runs, this.stores, this.experiments, this.validation));
+    this.track(new RunCodeLens(this.validation, this.stores));
+    this.track(new RunTaskProvider(this.validation, this.runs));
     this.track(new LanguageFeatures(this.validation));
     this.track(new StatusBar(this.validation));
     this.track(new ConfigsTree(this.validation));
@@ -57,16 +70,22 @@ let root: Extension | undefined;
 /** The API returned from activate(): what integration tests (and other extensions) may use. */
 export interface EddApi {
   validation: ValidationService;
+  stores: StoreService;
+  runs: RunController;
+  experiments: ExperimentsTree;
 }
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
   root = new Extension();
   context.subscriptions.push(root);
-  return { validation: root.validation };
+  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments };
 }
 
-export function deactivate(): void {
-  root?.dispose();
+export async function deactivate(): Promise<void> {
+  const r = root;
   root = undefined;
+  if (!r) return;
+  await r.stores.flush(); // unsaved runs reach the disk before the host goes away
+  r.dispose();
 }

@@ -3,10 +3,21 @@ export const Commands = {
   validateWorkspace: 'edd.validateWorkspace',
   showProblems: 'edd.showProblems',
   openConfig: 'edd.openConfig',
+  runExperiment: 'edd.runExperiment',
+  cancelRun: 'edd.cancelRun',
+  rerun: 'edd.rerun',
+  reproduceRun: 'edd.reproduceRun',
+  openLog: 'edd.openLog',
+  openRunConfig: 'edd.openRunConfig',
+  revealArtifact: 'edd.revealArtifact',
+  deleteRun: 'edd.deleteRun',
+  refreshExperiments: 'edd.refreshExperiments',
+  showMoreRuns: 'edd.showMoreRuns',
 } as const;
 
 export const Views = {
   container: 'edd',
+  experiments: 'edd.experiments',
   configs: 'edd.configs',
 } as const;
 
@@ -15,11 +26,17 @@ export const Settings = {
   glob: 'experiments.glob',
   debounceMs: 'validation.debounceMs',
   f1Tolerance: 'validation.f1Tolerance',
+  storePath: 'store.path',
+  keyMetric: 'runs.keyMetric',
 } as const;
 
 export const ContextKeys = {
   hasConfigs: 'edd.hasConfigs',
+  hasExperiments: 'edd.hasExperiments',
 } as const;
+
+/** The task type of `tasks.json` entries that run an experiment config. */
+export const TASK_TYPE = 'edd';
 
 /** Diagnostics from EDD carry this `source`. */
 export const DIAGNOSTIC_SOURCE = 'edd';

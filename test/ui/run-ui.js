@@ -80,16 +80,40 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     checks.push('status bar item visible');
 
     await page.locator('.part.activitybar .action-item a[aria-label^="EDD"]').click();
-    const item = page.locator('.pane-body .monaco-list-row', { hasText: 'exp_20250102_001' });
+    const configsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiment Configs' }) });
+    const item = configsPane.locator('.monaco-list-row', { hasText: 'exp_20250102_001' });
     await item.waitFor({ state: 'visible' });
     step(t0, `EDD view: "${(await item.innerText()).replace(/\s+/g, ' ').trim()}"`);
     checks.push('EDD view lists the config by its experiment id');
-    await page.locator('.pane-body .monaco-list-row', { hasText: 'exp_20250103_001' }).waitFor({ state: 'visible' });
+    await configsPane.locator('.monaco-list-row', { hasText: 'exp_20250103_001' }).waitFor({ state: 'visible' });
     checks.push('EDD view lists the config outside experiments/ that carries "# edd: experiment"');
 
     const shot = path.join(results, 'ui-problems.png');
     await page.screenshot({ path: shot });
     step(t0, `screenshot ${path.relative(ROOT, shot)}`);
+
+    // Run an experiment from the command palette and watch it finish in the Experiments tree.
+    await openFile(page, 'quick.yaml');
+    await runCommand(page, 'EDD: Run Experiment');
+    const finished = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'finished' });
+    await finished.waitFor({ state: 'visible', timeout: 60000 });
+    step(t0, `notification: "${(await finished.innerText()).trim()}"`);
+    checks.push('run finished notification');
+    const experiments = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
+    const expRow = experiments.locator('.monaco-list-row', { hasText: 'exp_20250110_001' });
+    await expRow.waitFor({ state: 'visible' });
+    if ((await expRow.getAttribute('aria-expanded')) !== 'true') await expRow.click();
+    const runRow = experiments.locator('.monaco-list-row[aria-level="2"]', { hasText: 'val_accuracy 0.8' });
+    await runRow.waitFor({ state: 'visible' });
+    step(t0, `Experiments tree run row: "${(await runRow.innerText()).replace(/\s+/g, ' ').trim()}"`);
+    checks.push('Experiments tree shows the run with its key metric');
+    await runRow.click();
+    const metricRow = experiments.locator('.monaco-list-row[aria-level="4"]', { hasText: 'loss' });
+    await metricRow.first().waitFor({ state: 'visible' });
+    checks.push('run expands to its metrics');
+    const shot2 = path.join(results, 'ui-runs.png');
+    await page.screenshot({ path: shot2 });
+    step(t0, `screenshot ${path.relative(ROOT, shot2)}`);
     code = 0;
   } catch (e) {
     console.error('[ui] FAILED:', e && e.stack || e);

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Commands, ContextKeys, DEFAULT_GLOB, Settings, Views } from '../../src/extension/ids';
+import { Commands, ContextKeys, DEFAULT_GLOB, Settings, TASK_TYPE, Views } from '../../src/extension/ids';
 
 const root = path.resolve(__dirname, '../../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -17,14 +17,16 @@ describe('package.json manifest', () => {
   it('declares the view container and views the code uses', () => {
     assert.ok(contributes.viewsContainers.activitybar.some((c: { id: string }) => c.id === Views.container));
     const views = Object.values(contributes.views).flat().map(v => (v as { id: string }).id);
-    assert.deepStrictEqual(views.sort(), [Views.configs]);
-    assert.ok(contributes.viewsWelcome.some((w: { view: string }) => w.view === Views.configs), 'the configs view has a welcome (empty state)');
+    assert.deepStrictEqual(views.sort(), [Views.configs, Views.experiments].sort());
+    for (const v of [Views.configs, Views.experiments]) {
+      assert.ok(contributes.viewsWelcome.some((w: { view: string }) => w.view === v), `${v} has a welcome (empty state)`);
+    }
     assert.ok(fs.existsSync(path.join(root, contributes.viewsContainers.activitybar[0].icon)), 'activity bar icon exists');
   });
 
   it('declares every setting the code reads, with scope and markdownDescription', () => {
     const props = contributes.configuration.properties;
-    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance].map(k => `${Settings.section}.${k}`).sort();
+    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance, Settings.storePath, Settings.keyMetric].map(k => `${Settings.section}.${k}`).sort();
     assert.deepStrictEqual(Object.keys(props).sort(), keys);
     for (const k of keys) {
       assert.ok(props[k].scope, `${k} has a scope`);
@@ -55,7 +57,20 @@ describe('package.json manifest', () => {
     assert.strictEqual(pkg.engines.vscode, '^1.100.0');
   });
 
-  it('uses context keys that exist in the manifest\'s when clauses', () => {
+  it('uses namespaced context keys, and the menus name only contributed commands', () => {
     assert.ok(Object.values(ContextKeys).every(k => k.startsWith('edd.')));
+    const known = new Set(Object.values(Commands) as string[]);
+    for (const [menu, entries] of Object.entries(contributes.menus as Record<string, Array<{ command: string }>>)) {
+      for (const e of entries) assert.ok(known.has(e.command), `${menu} names ${e.command}`);
+    }
+    const stateValues = ['edd.run.running', 'edd.run.finished', 'edd.run.failed', 'edd.run.cancelled'];
+    const contextMenus = contributes.menus['view/item/context'].map((m: { when: string }) => m.when).join(' ');
+    for (const v of stateValues) assert.ok(contextMenus.includes(v.split('.').pop()!), `a context menu handles ${v}`);
+  });
+
+  it('declares the `edd` task type with its required config property', () => {
+    const [task] = contributes.taskDefinitions;
+    assert.strictEqual(task.type, TASK_TYPE);
+    assert.deepStrictEqual(task.required, ['config']);
   });
 });

@@ -1,0 +1,194 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { t } from '../core/l10n';
+import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, type ExecuteResult } from '../core/runs';
+import { RunStore, StoreError, type RunSummary } from '../core/store';
+import { UsageError, type Io } from './io';
+
+/** Options shared by the store commands: `--store PATH` (default `.edd/edd.sqlite` under the current folder). */
+function storePath(io: Io, explicit: string | undefined): string {
+  return path.resolve(io.cwd, explicit ?? RunStore.DEFAULT_RELATIVE_PATH);
+}
+
+/** The bundle ships sql.js's wasm next to itself (dist/); from `out/` the installed package's file is used. */
+function wasmPath(): string | undefined {
+  const p = path.join(__dirname, 'sql-wasm.wasm');
+  return fs.existsSync(p) ? p : undefined;
+}
+
+async function openStore(file: string): Promise<RunStore> {
+  try {
+    return await RunStore.open(file, { wasmPath: wasmPath() });
+  } catch (e) {
+    if (e instanceof StoreError) throw new UsageError((e as Error).message);
+    throw e;
+  }
+}
+
+interface Parsed {
+  flags: Set<string>;
+  values: Map<string, string>;
+  positional: string[];
+}
+
+function parse(args: readonly string[], command: string, flags: string[], valued: string[]): Parsed {
+  const out: Parsed = { flags: new Set(), values: new Map(), positional: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (flags.includes(a)) out.flags.add(a);
+    else if (valued.includes(a)) {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(t('{0} needs a value', a));
+      out.values.set(a, v);
+    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd {1}`', a, command));
+    else out.positional.push(a);
+  }
+  return out;
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toFixed(4));
+const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
+
+/** The JSON shape of one finished `edd run`. */
+function runJson(r: ExecuteResult) {
+  return {
+    run_id: r.run.id,
+    experiment_id: r.run.experimentId,
+    status: r.run.status,
+    exit_code: r.run.exitCode,
+    duration_s: r.run.durationMs === null ? null : r.run.durationMs / 1000,
+    peak_memory_mb: r.run.peakMemoryBytes === null ? null : r.run.peakMemoryBytes / 1048576,
+    final_metrics: r.finalMetrics,
+    artifacts: r.outcome.artifacts.map(a => ({ path: a.path, kind: a.kind ?? null, sha256: a.sha256 ?? null, size_bytes: a.sizeBytes ?? null })),
+    error: r.run.error,
+  };
+}
+
+/** Exit code of `edd run`: the training's own exit code (1 if it died by a signal), 130 when cancelled with Ctrl+C. */
+function exitCodeOf(r: ExecuteResult): number {
+  if (r.run.status === 'finished') return 0;
+  if (r.run.status === 'cancelled') return 130;
+  return r.run.exitCode && r.run.exitCode > 0 ? r.run.exitCode : 1;
+}
+
+/** `edd run <config> [--json]` and `edd run --reproduce RUN_ID [--json]`. */
+export async function runCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'run', ['--json', '--quiet'], ['--store', '--reproduce']);
+  const json = p.flags.has('--json');
+  const reproduce = p.values.get('--reproduce');
+  if (reproduce ? p.positional.length > 0 : p.positional.length !== 1) {
+    throw new UsageError(t('Usage: edd run <config.yaml> [--json]  or  edd run --reproduce RUN_ID [--json]'));
+  }
+  const workspaceRoot = io.cwd;
+  const store = await openStore(storePath(io, p.values.get('--store')));
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    let configPath: string;
+    let configText: string | undefined;
+    let original: { id: string; finalMetrics: Record<string, number> } | undefined;
+    if (reproduce) {
+      const plan = await planReproduction(store, workspaceRoot, reproduce);
+      original = { id: plan.original.id, finalMetrics: store.finalMetrics(plan.original.id) };
+      configPath = plan.original.configPath ?? 'config.yaml';
+      configText = plan.original.configSnapshot ?? undefined;
+      if (!json) {
+        io.err(t('Reproducing run {0} of {1} from its stored config snapshot.', plan.original.id, plan.original.experimentId));
+        if (plan.differences.length === 0) io.err(t('Nothing EDD records differs from the original run.'));
+        else {
+          io.err(t('What differs from the original run:'));
+          for (const d of plan.differences) io.err(`  ${d.what}: ${d.original} → ${d.now}`);
+        }
+      }
+    } else {
+      configPath = path.resolve(io.cwd, p.positional[0]);
+    }
+    let result: ExecuteResult;
+    try {
+      result = await executeRun({
+        store, workspaceRoot, configPath, configText,
+        extraParams: original ? { reproduces: original.id } : undefined,
+        signal: controller.signal,
+        onStart: run => { if (!json) io.err(t('Run {0} started ({1}).', run.id, run.experimentId)); },
+        onEvent: e => {
+          if (e.type === 'log' && !json && !p.flags.has('--quiet')) io.err(e.text);
+          if (e.type === 'protocol-error' && !json) io.err(t('warning: line {0} of the metrics protocol: {1}', e.line, e.message));
+        },
+      });
+    } catch (e) {
+      if (e instanceof ConfigNotRunnableError) throw new UsageError(e.message);
+      throw e;
+    }
+    if (json) {
+      const out: Record<string, unknown> = runJson(result);
+      if (original) {
+        out.reproduces = original.id;
+        out.metric_differences = metricDifferences(original.finalMetrics, result.finalMetrics);
+      }
+      io.out(JSON.stringify(out, null, 2));
+    } else {
+      io.out(`${result.run.id} ${result.run.experimentId} ${result.run.status} ${seconds(result.run.durationMs)}${result.run.error ? ` — ${result.run.error}` : ''}`);
+      for (const [k, v] of Object.entries(result.finalMetrics).sort()) io.out(`  ${k} = ${fmt(v)}`);
+      if (original) {
+        io.out(t('Compared with run {0}:', original.id));
+        for (const d of metricDifferences(original.finalMetrics, result.finalMetrics)) {
+          io.out(`  ${d.key}: ${d.original === null ? '—' : fmt(d.original)} → ${d.reproduced === null ? '—' : fmt(d.reproduced)}${d.delta === null ? '' : ` (${d.delta >= 0 ? '+' : ''}${fmt(d.delta)})`}`);
+        }
+      }
+    }
+    return exitCodeOf(result);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigint);
+    await store.close();
+  }
+}
+
+/** The JSON shape of one row of `edd runs --json`. */
+function summaryJson(r: RunSummary) {
+  return {
+    run_id: r.id,
+    experiment_id: r.experimentId,
+    status: r.status,
+    started_at: r.startedAt === null ? null : new Date(r.startedAt).toISOString(),
+    duration_s: r.durationMs === null ? null : r.durationMs / 1000,
+    exit_code: r.exitCode,
+    final_metrics: r.finalMetrics,
+  };
+}
+
+/** `edd runs [--experiment ID] [--json] [--limit N]`: newest first. */
+export async function runsCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'runs', ['--json'], ['--store', '--experiment', '--limit']);
+  if (p.positional.length) throw new UsageError(t('Unexpected argument {0}: `edd runs` takes only options.', p.positional[0]));
+  const limit = p.values.has('--limit') ? Number(p.values.get('--limit')) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
+  const file = storePath(io, p.values.get('--store'));
+  const store = await RunStore.open(file, { readOnly: true, wasmPath: wasmPath() }).catch(e => {
+    if (e instanceof StoreError) throw new UsageError((e as Error).message);
+    throw e;
+  });
+  try {
+    const runs = store.listRuns({ experimentId: p.values.get('--experiment'), limit });
+    if (p.flags.has('--json')) {
+      io.out(JSON.stringify(runs.map(summaryJson), null, 2));
+      return 0;
+    }
+    if (runs.length === 0) {
+      io.err(t('No runs recorded yet in {0}. Start one with `edd run <config.yaml>`.', path.relative(io.cwd, file) || file));
+      return 0;
+    }
+    for (const r of runs) {
+      const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${k}=${fmt(v)}`).join(' ');
+      const start = r.startedAt === null ? '-' : new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
+      io.out(`${r.id}  ${r.experimentId}  ${r.status.padEnd(9)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export { findRun };

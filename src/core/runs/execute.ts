@@ -1,0 +1,174 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { t } from '../l10n';
+import { captureEnvironment, datasetFingerprint, startRun, RunRefusedError, type EnvironmentInfo, type RunEvent, type RunOutcome } from '../runner';
+import type { MetricPoint, RunRecord, RunStore } from '../store';
+import { readRunSpec, type RunSpec } from './spec';
+
+/** Where a run's files live, relative to the workspace root. */
+export function runFolder(runId: string): string {
+  return path.join('.edd', 'runs', runId);
+}
+
+export interface ExecuteOptions {
+  store: RunStore;
+  /** Absolute workspace root: `run.cwd`, artifacts and `.edd/` are resolved against it. */
+  workspaceRoot: string;
+  /** The config file (absolute, or relative to the workspace root). */
+  configPath: string;
+  /** The config's text; default: read from `configPath`. Reproductions pass the stored snapshot. */
+  configText?: string;
+  /** Every runner event (metrics, params, progress, log lines, protocol errors), in order. */
+  onEvent?: (event: RunEvent) => void;
+  /** Called once the run record exists and the process is about to start. */
+  onStart?: (run: RunRecord, spec: RunSpec) => void;
+  /** Aborting cancels the run (the whole process tree is stopped; the run is recorded `cancelled`). */
+  signal?: AbortSignal;
+  /** Extra params to record (e.g. `reproduces: <run id>`). */
+  extraParams?: Record<string, unknown>;
+  /** How often metric points are written to the store while the run goes on (default 250 ms). */
+  flushMs?: number;
+}
+
+export interface ExecuteResult {
+  run: RunRecord;
+  outcome: RunOutcome;
+  spec: RunSpec;
+  /** Final value (at the highest step) of each metric. */
+  finalMetrics: Record<string, number>;
+  /** Protocol lines the runner could not read (shown to the user as warnings). */
+  protocolErrors: string[];
+}
+
+/**
+ * Run one experiment config and record everything in the store: the config snapshot and params, the environment,
+ * the data fingerprint, metrics per step (written in batches while the run goes on), artifacts with their hashes,
+ * the log, and the outcome. Resolves when the run is over and saved; rejects only when the config cannot be run
+ * (invalid, no command, refused paths) — in that case no run is recorded, or it is recorded `failed` with the reason
+ * when the failure happened after the record was created.
+ */
+export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult> {
+  const { store, workspaceRoot } = options;
+  const configAbs = path.resolve(workspaceRoot, options.configPath);
+  const configRel = path.relative(workspaceRoot, configAbs).split(path.sep).join('/');
+  const text = options.configText ?? (await fs.promises.readFile(configAbs, 'utf8'));
+  const spec = readRunSpec(text, configRel);
+
+  store.upsertExperiment({ id: spec.experimentId, name: spec.name, hypothesis: spec.hypothesis, configPath: configRel });
+  const run = store.createRun({
+    experimentId: spec.experimentId,
+    configPath: configRel,
+    configSnapshot: text,
+    params: { ...spec.params, ...options.extraParams },
+    status: 'queued',
+    seed: spec.seed,
+  });
+  const folder = runFolder(run.id);
+  const logPath = path.join(folder, 'run.log').split(path.sep).join('/');
+  // The runner reads the config from a file: reproductions run their snapshot, not today's file.
+  let runConfigPath = configAbs;
+  if (options.configText !== undefined) {
+    runConfigPath = path.join(workspaceRoot, folder, 'config.yaml');
+    await fs.promises.mkdir(path.dirname(runConfigPath), { recursive: true });
+    await fs.promises.writeFile(runConfigPath, text);
+  }
+
+  const fail = async (message: string): Promise<never> => {
+    store.updateRun(run.id, { status: 'failed', error: message, endedAt: Date.now() });
+    await store.save();
+    throw new Error(message);
+  };
+
+  let environment: EnvironmentInfo;
+  let fingerprint: string | null = null;
+  try {
+    environment = await captureEnvironment({ workspaceRoot, command: spec.command, cwd: spec.cwd });
+    if (spec.dataFiles.length) fingerprint = (await datasetFingerprint(spec.dataFiles, workspaceRoot)).sha256;
+  } catch (e) {
+    return fail(t('Could not prepare the run: {0}', (e as Error).message));
+  }
+
+  const started = Date.now();
+  store.updateRun(run.id, {
+    status: 'running',
+    startedAt: started,
+    gitCommit: environment.git?.commit ?? null,
+    gitDirty: environment.git ? environment.git.dirty : null,
+    environment: environment as unknown as Record<string, unknown>,
+    datasetFingerprint: fingerprint,
+    logPath,
+  });
+  await store.save();
+  const running = store.getRun(run.id)!;
+
+  // Metric points are buffered and written in one transaction per flush: a flood of lines stays cheap.
+  let pending: MetricPoint[] = [];
+  const params: Record<string, unknown> = {};
+  const steps = new Map<string, number>();
+  const protocolErrors: string[] = [];
+  const flush = () => {
+    if (pending.length) {
+      store.addMetrics(pending);
+      pending = [];
+      store.scheduleSave();
+    }
+  };
+  const timer = setInterval(flush, options.flushMs ?? 250);
+
+  let handle;
+  try {
+    handle = startRun({
+      command: spec.command,
+      workspaceRoot,
+      cwd: spec.cwd,
+      env: spec.env,
+      timeoutS: spec.timeoutS,
+      runId: run.id,
+      artifactDir: path.join(folder, 'artifacts'),
+      metricsFile: path.join(folder, 'metrics.jsonl'),
+      configPath: runConfigPath,
+      logFile: path.join(workspaceRoot, logPath),
+      onEvent: event => {
+        if (event.type === 'metric') {
+          // A point without a step gets the next step of its key.
+          const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
+          steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
+          pending.push({ runId: run.id, key: event.name, step, value: event.value, time: event.time });
+          if (pending.length >= 5000) flush();
+        } else if (event.type === 'param') {
+          params[event.name] = event.value;
+        } else if (event.type === 'protocol-error') {
+          protocolErrors.push(`${event.source}:${event.line} ${event.message}`);
+        }
+        options.onEvent?.(event);
+      },
+    });
+  } catch (e) {
+    clearInterval(timer);
+    if (e instanceof RunRefusedError) return fail(e.message);
+    throw e;
+  }
+  options.onStart?.(running, spec);
+  const abort = () => handle.cancel();
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+
+  const outcome = await handle.done;
+  options.signal?.removeEventListener('abort', abort);
+  clearInterval(timer);
+  flush();
+  for (const a of outcome.artifacts) {
+    store.addArtifact({ runId: run.id, path: a.path, kind: a.kind ?? null, sha256: a.sha256 ?? null, size: a.sizeBytes ?? null });
+  }
+  const finalRun = store.updateRun(run.id, {
+    status: outcome.status,
+    endedAt: Date.parse(outcome.endedAt) || Date.now(),
+    durationMs: outcome.durationMs,
+    exitCode: outcome.exitCode,
+    peakMemoryBytes: outcome.peakMemoryBytes ?? null,
+    error: outcome.error ?? null,
+    params: { ...running.params, ...params },
+  });
+  await store.save();
+  return { run: finalRun, outcome, spec, finalMetrics: store.finalMetrics(run.id), protocolErrors };
+}

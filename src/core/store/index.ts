@@ -1,0 +1,14 @@
+// The run store: experiments, runs, metrics and artifacts in one SQLite file per workspace (sql.js, loaded on first
+// open). Importing this module does not load sql.js.
+export { RunStore } from './runStore';
+export type { RunStoreOptions } from './runStore';
+export { StoreError, StoreCorruptError, StoreVersionError, StoreLockError } from './errors';
+export { StoreNotFoundError } from './ops';
+export { SCHEMA_VERSION, MIGRATIONS } from './schema';
+export type { Migration } from './schema';
+export { defaultWasmPath } from './sqljs';
+export { RUN_STATUSES } from './types';
+export type {
+  RunStatus, JsonObject, ExperimentInput, ExperimentRecord, ExperimentSummary, RunRecord, NewRun, RunPatch, RunSummary,
+  MetricPoint, StoredMetricPoint, ArtifactRecord, ListRunsOptions, StoreChange, StoreSaved, Unsubscribe,
+} from './types';

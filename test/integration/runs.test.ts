@@ -1,0 +1,149 @@
+import * as assert from 'assert';
+import { execFile } from 'child_process';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { EddApi } from '../../src/extension/extension';
+import type { ExperimentNode } from '../../src/extension/runs/experimentsTree';
+import type { ExecuteResult } from '../../src/core/runs';
+import { activateEdd, workspaceUri } from './helpers';
+
+const root = path.resolve(__dirname, '../../..');
+
+/** Wait until `check` returns a value, re-checking whenever the store or the tree changes (no fixed sleeps). */
+function when<T>(api: EddApi, check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const subs: vscode.Disposable[] = [];
+    const finish = (v?: T, e?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      subs.forEach(s => s.dispose());
+      if (e) reject(e);
+      else resolve(v as T);
+    };
+    const attempt = async () => {
+      try {
+        const v = await check();
+        if (v !== undefined && v !== false) finish(v);
+      } catch (e) {
+        finish(undefined, e as Error);
+      }
+    };
+    subs.push(api.stores.onDidChange(() => void attempt()), api.experiments.onDidChangeTreeData(() => void attempt()), api.runs.onDidChangeActive(() => void attempt()));
+    const timer = setTimeout(() => finish(undefined, new Error(`timed out waiting for ${what}`)), timeoutMs);
+    void attempt();
+  });
+}
+
+async function experimentNode(api: EddApi, id: string): Promise<ExperimentNode | undefined> {
+  return (await api.experiments.getChildren()).find(n => n.kind === 'experiment' && n.experimentId === id);
+}
+
+async function runNodes(api: EddApi, id: string): Promise<Array<Extract<ExperimentNode, { kind: 'run' }>>> {
+  const exp = await experimentNode(api, id);
+  if (!exp) return [];
+  return (await api.experiments.getChildren(exp)).filter((n): n is Extract<ExperimentNode, { kind: 'run' }> => n.kind === 'run');
+}
+
+describe('runs: run a config from the editor, see it in the Experiments tree', () => {
+  let api: EddApi;
+  before(async () => {
+    api = await activateEdd();
+  });
+
+  it('runs a config by command and records it with its metrics, params and artifacts', async function () {
+    this.timeout(60000);
+    const uri = workspaceUri('experiments/quick.yaml');
+    const result = await vscode.commands.executeCommand<ExecuteResult>('edd.runExperiment', uri);
+    assert.ok(result, 'the command returned the run');
+    assert.strictEqual(result.run.status, 'finished', result.run.error ?? '');
+    assert.strictEqual(result.finalMetrics.val_accuracy, 0.8);
+    assert.strictEqual(result.run.params.optimizer, 'sgd');
+
+    const runs = await when(api, async () => {
+      const r = await runNodes(api, 'exp_20250110_001');
+      return r.length ? r : undefined;
+    }, 'the run in the tree');
+    const item = await api.experiments.getTreeItem(runs[0]);
+    assert.match(String(item.description), /val_accuracy 0\.8/);
+    assert.strictEqual(item.contextValue, 'edd.run.finished');
+    const groups = await api.experiments.getChildren(runs[0]);
+    const metrics = await api.experiments.getChildren(groups.find(g => g.kind === 'group' && g.group === 'metrics'));
+    assert.deepStrictEqual(metrics.map(m => (m.kind === 'metric' ? `${m.key}=${m.value}@${m.step}` : '')), ['loss=0.3333333333333333@3', 'val_accuracy=0.8@3']);
+    const artifacts = await api.experiments.getChildren(groups.find(g => g.kind === 'group' && g.group === 'artifacts'));
+    assert.ok(artifacts.some(a => a.kind === 'artifact' && a.path.endsWith('model.bin') && a.size === 18), JSON.stringify(artifacts));
+    const resolved = await api.experiments.resolveTreeItem(item, runs[0]);
+    assert.match((resolved.tooltip as vscode.MarkdownString).value, /optimizer/);
+  });
+
+  it('cancels a running run from the tree and records it as cancelled', async function () {
+    this.timeout(60000);
+    const uri = workspaceUri('experiments/slow.yaml');
+    const pending = vscode.commands.executeCommand<ExecuteResult>('edd.runExperiment', uri);
+    const running = await when(api, async () => {
+      const r = await runNodes(api, 'exp_20250110_002');
+      for (const n of r) {
+        if (!api.runs.isRunning(n.runId)) continue;
+        const item = await api.experiments.getTreeItem(n);
+        const metrics = await api.experiments.getChildren({ kind: 'group', folder: n.folder, runId: n.runId, group: 'metrics' });
+        if (item.contextValue === 'edd.run.running' && metrics.length) return n;
+      }
+      return undefined;
+    }, 'a running run with live metrics');
+    assert.strictEqual(await vscode.commands.executeCommand('edd.cancelRun', running), true);
+    const result = await pending;
+    assert.strictEqual(result.run.status, 'cancelled');
+    const item = await api.experiments.getTreeItem(running);
+    assert.strictEqual(item.contextValue, 'edd.run.cancelled');
+  });
+
+  it('shows a run that the CLI recorded in the same store (another process)', async function () {
+    this.timeout(60000);
+    const before = (await runNodes(api, 'exp_20250110_001')).length;
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const cli = new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [path.join(root, 'dist/cli.js'), 'run', 'experiments/quick.yaml', '--json'], { cwd: folder }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${err.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    const out = JSON.parse(await cli) as { run_id: string; status: string };
+    assert.strictEqual(out.status, 'finished');
+    const runs = await when(api, async () => {
+      const r = await runNodes(api, 'exp_20250110_001');
+      return r.length > before && r.some(n => n.runId === out.run_id) ? r : undefined;
+    }, 'the CLI run in the tree');
+    assert.ok(runs.length >= 2);
+  });
+
+  it('reproduces a run from its config snapshot and deletes a run', async function () {
+    this.timeout(60000);
+    const [latest] = await runNodes(api, 'exp_20250110_001');
+    const repro = await vscode.commands.executeCommand<ExecuteResult>('edd.reproduceRun', latest, false);
+    assert.strictEqual(repro.run.status, 'finished');
+    assert.strictEqual(repro.run.params.reproduces, latest.runId);
+    assert.strictEqual(repro.finalMetrics.val_accuracy, 0.8);
+    const count = (await runNodes(api, 'exp_20250110_001')).length;
+    const deleted = await vscode.commands.executeCommand<number>('edd.deleteRun', latest, [latest], false);
+    assert.strictEqual(deleted, 1);
+    await when(api, async () => ((await runNodes(api, 'exp_20250110_001')).length === count - 1 ? true : undefined), 'the deleted run to leave the tree');
+  });
+
+  it('provides an `edd` task per config that runs it and exits with its code', async function () {
+    this.timeout(60000);
+    const tasks = await vscode.tasks.fetchTasks({ type: 'edd' });
+    const task = tasks.find(t => (t.definition as { config?: string }).config === 'experiments/quick.yaml');
+    assert.ok(task, `tasks: ${tasks.map(t => t.name).join(', ')}`);
+    const ended = new Promise<number | undefined>(resolve => {
+      const sub = vscode.tasks.onDidEndTaskProcess(e => {
+        if (e.execution.task.name === task.name) {
+          sub.dispose();
+          resolve(e.exitCode);
+        }
+      });
+    });
+    await vscode.tasks.executeTask(task);
+    assert.strictEqual(await ended, 0);
+  });
+});
