@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../core/l10n';
-import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, type ExecuteResult } from '../core/runs';
+import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteResult } from '../core/runs';
 import { RunStore, StoreError, type RunSummary } from '../core/store';
 import { UsageError, type Io } from './io';
 
@@ -90,7 +90,10 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     let configText: string | undefined;
     let original: { id: string; finalMetrics: Record<string, number> } | undefined;
     if (reproduce) {
-      const plan = await planReproduction(store, workspaceRoot, reproduce);
+      const plan = await planReproduction(store, workspaceRoot, reproduce).catch(e => {
+        if (e instanceof RunNotFoundError || e instanceof ConfigNotRunnableError) throw new UsageError(e.message);
+        throw e;
+      });
       original = { id: plan.original.id, finalMetrics: store.finalMetrics(plan.original.id) };
       configPath = plan.original.configPath ?? 'config.yaml';
       configText = plan.original.configSnapshot ?? undefined;

@@ -146,4 +146,32 @@ describe('runs: run a config from the editor, see it in the Experiments tree', (
     await vscode.tasks.executeTask(task);
     assert.strictEqual(await ended, 0);
   });
+
+  it('stays responsive with 10,000 runs: 100 per page, then "Show more runs…"', async function () {
+    this.timeout(120000);
+    const folder = vscode.workspace.workspaceFolders![0];
+    const store = await api.stores.get(folder);
+    const t0 = Date.now();
+    for (let i = 0; i < 10000; i++) {
+      const r = store.createRun({ experimentId: 'exp_20250111_001', status: 'finished', params: { i }, durationMs: 1000 + i });
+      store.addMetrics([{ runId: r.id, key: 'val_accuracy', step: 1, value: (i % 100) / 100 }]);
+    }
+    const created = Date.now() - t0;
+    let t = Date.now();
+    const roots = await api.experiments.getChildren();
+    const rootMs = Date.now() - t;
+    const exp = roots.find(n => n.kind === 'experiment' && n.experimentId === 'exp_20250111_001')!;
+    assert.ok(exp, 'the experiment with 10,000 runs is listed');
+    t = Date.now();
+    const page = await api.experiments.getChildren(exp);
+    const items = await Promise.all(page.map(n => api.experiments.getTreeItem(n)));
+    const pageMs = Date.now() - t;
+    assert.strictEqual(page.filter(n => n.kind === 'run').length, 100);
+    assert.strictEqual(page[page.length - 1].kind, 'more');
+    assert.ok(items.slice(0, 100).every(i => /val_accuracy/.test(String(i.description))));
+    await vscode.commands.executeCommand('edd.showMoreRuns', page[page.length - 1]);
+    const twoPages = await api.experiments.getChildren(exp);
+    assert.strictEqual(twoPages.filter(n => n.kind === 'run').length, 200);
+    console.log(`      10,000 runs: created in ${created} ms; first level ${rootMs} ms; first page of 100 runs with their items ${pageMs} ms`);
+  });
 });

@@ -22,8 +22,8 @@ export interface ReproductionPlan {
 }
 
 export class RunNotFoundError extends Error {
-  constructor(id: string) {
-    super(t('No run with id {0} in this store. `edd runs` lists the runs.', id));
+  constructor(id: string, message?: string) {
+    super(message ?? t('No run with id {0} in this store. `edd runs` lists the runs.', id));
     this.name = 'RunNotFoundError';
   }
 }
@@ -35,7 +35,7 @@ export function findRun(store: RunStore, idOrPrefix: string): RunRecord {
   if (idOrPrefix.length >= 4) {
     const matches = store.listRuns({}).filter(r => r.id.startsWith(idOrPrefix));
     if (matches.length === 1) return store.getRun(matches[0].id)!;
-    if (matches.length > 1) throw new Error(t('Run id prefix {0} is ambiguous: {1} runs start with it.', idOrPrefix, matches.length));
+    if (matches.length > 1) throw new RunNotFoundError(idOrPrefix, t('Run id prefix {0} is ambiguous: {1} runs start with it.', idOrPrefix, matches.length));
   }
   throw new RunNotFoundError(idOrPrefix);
 }
