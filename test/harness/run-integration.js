@@ -3,7 +3,8 @@
 // Runs the integration suite (out/test/integration) inside code-server's real extension host, driven by headless
 // Chromium. The workbench loads this folder as a development extension and calls back with the suite's result.
 // Exit code = the suite's (0 all passed, 1 a failure), 124 on timeout.
-// Usage: node test/harness/run-integration.js [--grep PATTERN] [--timeout SECONDS]
+// Usage: node test/harness/run-integration.js [--grep PATTERN] [--timeout SECONDS] [--restricted]
+//   --restricted: open the workspace untrusted (Restricted Mode) and run only the suites meant for it.
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
@@ -43,7 +44,9 @@ const argValue = (name, fallback) => {
   const watchdog = setTimeout(() => { console.error(`[integration] timed out after ${timeoutS} s`); void finish(124); }, timeoutS * 1000);
   try {
     if (argValue('grep')) process.env.EDD_TEST_GREP = argValue('grep');
-    cs = await startCodeServer({ workspace, logFile });
+    const restricted = process.argv.includes('--restricted');
+    process.env.EDD_TEST_MODE = restricted ? 'restricted' : 'trusted';
+    cs = await startCodeServer({ workspace, logFile, restricted });
     browser = await launchBrowser();
     const page = browser.context.pages()[0] || await browser.context.newPage();
     let report;

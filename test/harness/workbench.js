@@ -61,9 +61,10 @@ const quietSettings = {
 
 /**
  * Start code-server on an ephemeral port with a fresh user-data and extensions folder.
- * @param {{ workspace: string, logFile: string, vsix?: string, settings?: object }} options
+ * @param {{ workspace: string, logFile: string, vsix?: string, settings?: object, restricted?: boolean }} options
+ *   `restricted`: leave Workspace Trust on, so the folder opens in Restricted Mode (untrusted).
  */
-async function startCodeServer({ workspace, logFile, vsix, settings = {} }) {
+async function startCodeServer({ workspace, logFile, vsix, settings = {}, restricted = false }) {
   const bin = ensureCodeServer();
   const port = await freePort();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-cs-'));
@@ -73,7 +74,8 @@ async function startCodeServer({ workspace, logFile, vsix, settings = {} }) {
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(extensions, { recursive: true });
   fs.mkdirSync(xdg, { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...settings }, null, 2));
+  const trust = restricted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {};
+  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...settings, ...trust }, null, 2));
   const config = path.join(profile, 'config.yaml');
   fs.writeFileSync(config, 'auth: none\ncert: false\n');
   const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
@@ -86,7 +88,7 @@ async function startCodeServer({ workspace, logFile, vsix, settings = {} }) {
     execFileSync(bin, [...common, '--install-extension', path.resolve(vsix), '--force'], { stdio: ['ignore', out, out], env });
   }
   const args = [...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened', workspace];
+    ...(restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened', workspace];
   const proc = spawn(bin, args, { stdio: ['ignore', out, out], detached: true, env });
   const base = `http://127.0.0.1:${port}`;
   const started = Date.now();

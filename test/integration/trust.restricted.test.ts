@@ -1,0 +1,26 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import { activateEdd, diagnosticsWhen, hasCode, workspaceUri } from './helpers';
+
+// This suite runs in a window whose workspace is NOT trusted (run-integration.js --restricted).
+describe('Restricted Mode (untrusted workspace)', () => {
+  it('is really untrusted', () => {
+    assert.strictEqual(vscode.workspace.isTrusted, false);
+  });
+
+  it('still validates experiment configs (reading files runs no code)', async () => {
+    await activateEdd();
+    const uri = workspaceUri('experiments/broken.yaml');
+    await diagnosticsWhen(uri, hasCode('unknown-key'));
+  });
+
+  it('refuses to run training: nothing is spawned, nothing recorded', async () => {
+    const api = await activateEdd();
+    const result = await vscode.commands.executeCommand('edd.runExperiment', workspaceUri('experiments/quick.yaml'));
+    assert.strictEqual(result, undefined, 'the command did not run anything');
+    const folder = vscode.workspace.workspaceFolders![0];
+    assert.ok(!fs.existsSync(api.stores.storeFile(folder)), 'no run store was even created');
+    await assert.rejects(api.runs.run({ uri: workspaceUri('experiments/quick.yaml') }), /not trusted/);
+  });
+});
