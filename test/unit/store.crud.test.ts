@@ -27,7 +27,7 @@ describe('run store: records and listings', () => {
       const created = store.upsertExperiment({ id: 'exp-a', name: 'Baseline', hypothesis: 'Dropout helps', configPath: 'experiments/a.yaml' });
       assert.deepStrictEqual(
         { ...created, createdAt: 0, updatedAt: 0 },
-        { id: 'exp-a', name: 'Baseline', hypothesis: 'Dropout helps', configPath: 'experiments/a.yaml', hypothesisStatus: null, createdAt: 0, updatedAt: 0 },
+        { id: 'exp-a', name: 'Baseline', hypothesis: 'Dropout helps', configPath: 'experiments/a.yaml', hypothesisStatus: null, hypothesisDecidedBy: null, hypothesisDecidedAt: null, createdAt: 0, updatedAt: 0 },
       );
       assert.strictEqual(typeof created.createdAt, 'number');
       const updated = store.upsertExperiment({ id: 'exp-a', hypothesis: null });
@@ -279,5 +279,29 @@ describe('run store: records and listings', () => {
       assert.throws(() => store.createRun({ experimentId: 'e' }), /closed/);
       await assert.rejects(store.save(), /closed/);
     });
+  });
+});
+
+describe('run store: hypothesis verdicts', () => {
+  it('sets the status with the test that decided it, survives a save and reopen, and refuses unknown statuses', async () => {
+    const fs = await import('fs');
+    const os = await import('os');
+    const path = await import('path');
+    const { RunStore } = await import('../../src/core/store');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-hyp-'));
+    const file = path.join(dir, 'edd.sqlite');
+    const store = await RunStore.open(file);
+    store.upsertExperiment({ id: 'exp_b', name: 'B', hypothesis: 'B beats A' });
+    const e = store.setHypothesisStatus('exp_b', 'supported', 'welch_t on val_accuracy: B better than A, p = 0.003');
+    assert.strictEqual(e.hypothesisStatus, 'supported');
+    assert.match(e.hypothesisDecidedBy!, /welch_t/);
+    assert.ok(e.hypothesisDecidedAt! > 0);
+    assert.throws(() => store.setHypothesisStatus('exp_b', 'proven' as never, null), /must be one of open, supported, refuted, inconclusive/);
+    await store.close();
+    const again = await RunStore.open(file, { readOnly: true });
+    assert.strictEqual(again.getExperiment('exp_b')?.hypothesisStatus, 'supported');
+    assert.strictEqual(again.listExperiments()[0].hypothesisStatus, 'supported');
+    await again.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

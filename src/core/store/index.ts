@@ -7,8 +7,8 @@ export { StoreNotFoundError } from './ops';
 export { SCHEMA_VERSION, MIGRATIONS } from './schema';
 export type { Migration } from './schema';
 export { defaultWasmPath } from './sqljs';
-export { RUN_STATUSES } from './types';
+export { RUN_STATUSES, HYPOTHESIS_STATUSES } from './types';
 export type {
-  RunStatus, JsonObject, ExperimentInput, ExperimentRecord, ExperimentSummary, RunRecord, NewRun, RunPatch, RunSummary,
+  RunStatus, HypothesisStatus, JsonObject, ExperimentInput, ExperimentRecord, ExperimentSummary, RunRecord, NewRun, RunPatch, RunSummary,
   MetricPoint, StoredMetricPoint, ArtifactRecord, ListRunsOptions, StoreChange, StoreSaved, Unsubscribe,
 } from './types';

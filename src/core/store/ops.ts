@@ -1,6 +1,6 @@
 import type { SqlValue } from 'sql.js';
 import type { StoreDb } from './db';
-import { RUN_STATUSES, type ArtifactRecord, type ExperimentInput, type JsonObject, type MetricPoint, type NewRun, type RunPatch, type RunRecord, type RunStatus } from './types';
+import { HYPOTHESIS_STATUSES, RUN_STATUSES, type HypothesisStatus, type ArtifactRecord, type ExperimentInput, type JsonObject, type MetricPoint, type NewRun, type RunPatch, type RunRecord, type RunStatus } from './types';
 
 // Every mutation is an `Op`: validated and encoded once, applied to the in-memory copy, and kept in the journal until
 // a save has written it. When another process wrote the file in between, the save loads that copy and applies the
@@ -22,7 +22,8 @@ export type Op =
   | { kind: 'updateRun'; id: string; sets: [column: string, value: SqlValue][] }
   | { kind: 'metrics'; points: MetricColumns }
   | { kind: 'artifact'; row: SqlValue[] }
-  | { kind: 'deleteRun'; id: string };
+  | { kind: 'deleteRun'; id: string }
+  | { kind: 'hypothesis'; id: string; status: HypothesisStatus; decidedBy: string | null; now: number };
 
 /** Thrown for a mutation that refers to something that is not there (live only; a replay skips it). */
 export class StoreNotFoundError extends Error {
@@ -112,6 +113,11 @@ export function experimentOp(e: ExperimentInput, now: number): Op {
   if (e.hypothesis !== undefined) op.hypothesis = text(e.hypothesis, 'hypothesis') as string | null;
   if (e.configPath !== undefined) op.configPath = text(e.configPath, 'configPath') as string | null;
   return op;
+}
+
+export function hypothesisOp(id: string, status: HypothesisStatus, decidedBy: string | null, now: number): Op {
+  if (!HYPOTHESIS_STATUSES.includes(status)) throw new TypeError(`hypothesis status must be one of ${HYPOTHESIS_STATUSES.join(', ')}, got ${describe(status)}`);
+  return { kind: 'hypothesis', id: requireId(id, 'experiment id'), status, decidedBy: text(decidedBy, 'decidedBy') as string | null, now };
 }
 
 export function createRunOp(r: NewRun, id: string, now: number): { op: Op; record: RunRecord } {
@@ -216,6 +222,11 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
   switch (op.kind) {
     case 'experiment':
       return applyExperiment(db, op);
+    case 'hypothesis':
+      db.run('INSERT OR IGNORE INTO experiments (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)', [op.id, op.id, op.now, op.now]);
+      db.run('UPDATE experiments SET hypothesis_status = ?, hypothesis_decided_by = ?, hypothesis_decided_at = ?, updated_at = ? WHERE id = ?',
+        [op.status, op.decidedBy, op.now, op.now, op.id]);
+      return;
     case 'createRun': {
       const id = op.row[0] as string;
       const experimentId = op.row[1] as string;

@@ -6,12 +6,13 @@ import { StoreDb } from './db';
 import { StoreCorruptError, StoreError, StoreVersionError } from './errors';
 import { headerProblem, keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
-import { applyOp, artifactOp, createRunOp, experimentOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { migrate, requiredTables, SCHEMA_VERSION, userVersion } from './schema';
 import { loadSqlJs } from './sqljs';
 import type {
   ArtifactRecord, ExperimentInput, ExperimentRecord, ExperimentSummary, JsonObject, ListRunsOptions, MetricPoint, NewRun,
   RunPatch, RunRecord, RunStatus, RunSummary, StoreChange, StoreSaved, StoredMetricPoint, Unsubscribe,
+  HypothesisStatus,
 } from './types';
 
 /** Options of `RunStore.open`. */
@@ -94,7 +95,7 @@ function decodeRow<T>(columns: readonly string[], row: SqlValue[], from = 0): T 
   return out as T;
 }
 
-const EXPERIMENT_COLUMNS = 'id, name, hypothesis, config_path, hypothesis_status, created_at, updated_at';
+const EXPERIMENT_COLUMNS = 'id, name, hypothesis, config_path, hypothesis_status, created_at, updated_at, hypothesis_decided_by, hypothesis_decided_at';
 
 function decodeExperiment(row: SqlValue[]): ExperimentRecord {
   return {
@@ -102,9 +103,11 @@ function decodeExperiment(row: SqlValue[]): ExperimentRecord {
     name: row[1] as string,
     hypothesis: row[2] as string | null,
     configPath: row[3] as string | null,
-    hypothesisStatus: row[4] as string | null,
+    hypothesisStatus: row[4] as HypothesisStatus | null,
     createdAt: row[5] as number,
     updatedAt: row[6] as number,
+    hypothesisDecidedBy: (row[7] ?? null) as string | null,
+    hypothesisDecidedAt: (row[8] ?? null) as number | null,
   };
 }
 
@@ -220,6 +223,16 @@ export class RunStore {
   }
 
   /**
+   * Sets the conclusion of an experiment's hypothesis and what decided it (the experiment is created if missing).
+   * @throws TypeError for a status that is not one of {@link HYPOTHESIS_STATUSES}
+   */
+  setHypothesisStatus(experimentId: string, status: HypothesisStatus, decidedBy: string | null): ExperimentRecord {
+    const op = hypothesisOp(experimentId, status, decidedBy, Date.now());
+    this.apply(op, [], true);
+    return this.getExperiment(experimentId)!;
+  }
+
+  /**
    * Records a new run (status `queued` unless given) and returns it. Its experiment is created if it does not exist.
    * @throws if a run with the given `id` exists, or a field has the wrong type
    */
@@ -287,7 +300,7 @@ export class RunStore {
          (SELECT MAX(r.created_at) FROM runs r WHERE r.experiment_id = e.id)
        FROM experiments e ORDER BY e.name COLLATE NOCASE, e.id`,
     );
-    return rows.map(row => ({ ...decodeExperiment(row), runCount: row[7] as number, lastRunAt: row[8] as number | null }));
+    return rows.map(row => ({ ...decodeExperiment(row), runCount: row[9] as number, lastRunAt: row[10] as number | null }));
   }
 
   getRun(id: string): RunRecord | undefined {

@@ -111,6 +111,13 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT r.id AS run_id, k.name AS key, p.step AS step, p.value AS value, p.time AS time
         FROM metric_points p JOIN runs r ON r.seq = p.run_seq JOIN metric_keys k ON k.id = p.key_id;`,
   },
+  {
+    version: 3,
+    description: 'hypothesis verdicts: which test decided the status, and when',
+    sql: `
+      ALTER TABLE experiments ADD COLUMN hypothesis_decided_by TEXT;
+      ALTER TABLE experiments ADD COLUMN hypothesis_decided_at INTEGER;`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -7,6 +7,11 @@ export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelle
 /** The run statuses, in lifecycle order. */
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'finished', 'failed', 'cancelled'];
 
+/** Where an experiment's hypothesis stands. */
+export type HypothesisStatus = 'open' | 'supported' | 'refuted' | 'inconclusive';
+
+export const HYPOTHESIS_STATUSES: readonly HypothesisStatus[] = ['open', 'supported', 'refuted', 'inconclusive'];
+
 /** A JSON object as stored in the `params` and `environment` columns. */
 export type JsonObject = { [key: string]: unknown };
 
@@ -27,8 +32,11 @@ export interface ExperimentRecord {
   name: string;
   hypothesis: string | null;
   configPath: string | null;
-  /** Reserved for the hypothesis conclusion (supported / refuted / inconclusive); not written by this module yet. */
-  hypothesisStatus: string | null;
+  /** The hypothesis conclusion: `open`, `supported`, `refuted` or `inconclusive` (`null` = never concluded = open). */
+  hypothesisStatus: HypothesisStatus | null;
+  /** The comparison that set the status, e.g. "welch_t on val_accuracy: B better than A, p = 0.003". */
+  hypothesisDecidedBy: string | null;
+  hypothesisDecidedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
