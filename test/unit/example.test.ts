@@ -325,16 +325,18 @@ describe('example: penguins (examples/penguins/train.js)', function () {
       }
     });
 
+    // short-training.yaml under-trains on purpose (comparisons and gates need a worse model to find).
+    const floor = (f: string) => (f === 'short-training.yaml' ? 0.75 : 0.9);
     for (const f of configs) {
-      it(`${f}: trains to test accuracy and macro F1 ≥ 0.9, with its split sizes`, () => {
+      it(`${f}: trains to test accuracy and macro F1 ≥ ${floor(f)}, with its split sizes`, () => {
         const out = path.join(tmp, 'full-' + f);
         const run = ok(train(path.join(experiments, f), out));
         const exp = (YAML.parse(fs.readFileSync(path.join(experiments, f), 'utf8')) as { experiment: Rec }).experiment;
         const epochs = (exp.parameters as Rec).epochs as number;
         const acc = metrics(run, 'test_accuracy').get(epochs)!;
         const f1 = metrics(run, 'test_f1_macro').get(epochs)!;
-        assert.ok(acc >= 0.9, `test accuracy ${acc}`);
-        assert.ok(f1 >= 0.9, `test macro F1 ${f1}`);
+        assert.ok(acc >= floor(f), `test accuracy ${acc}`);
+        assert.ok(f1 >= floor(f), `test macro F1 ${f1}`);
         const s = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
         const data = exp.data as Rec;
         assert.deepStrictEqual([s.data.train_size, s.data.val_size, s.data.test_size], [data.train_size, data.val_size, data.test_size]);
