@@ -1,6 +1,7 @@
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
+import { compareCommand } from './compare';
 import { runCommand, runsCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -20,6 +21,8 @@ function help(): string {
     t('      Re-run a recorded run from its config snapshot and show what differs.'),
     '  edd runs [--experiment ID] [--limit N] [--json] [--store FILE]',
     t('      List recorded runs, newest first.'),
+    '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--no-latency] [--conclude]',
+    t('      Compare runs (or experiments, whose runs are seeds) with significance tests and costs.'),
     '  edd --help | --version',
   ].join('\n');
 }
@@ -35,6 +38,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runCommand(rest, io);
       case 'runs':
         return await runsCommand(rest, io);
+      case 'compare':
+        return await compareCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

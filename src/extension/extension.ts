@@ -6,6 +6,7 @@ import { Commands } from './ids';
 import { LanguageFeatures } from './languageFeatures';
 import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
+import { CompareCommands } from './compare/compareCommands';
 import { RunCodeLens } from './runs/codeLens';
 import { ExperimentsTree } from './runs/experimentsTree';
 import { RunCommands } from './runs/runCommands';
@@ -20,12 +21,14 @@ export class Extension extends Disposable {
   readonly runs = this.track(new RunController(this.stores));
   readonly experiments: ExperimentsTree;
 
-  constructor() {
+  constructor(extensionUri: vscode.Uri) {
     super();
+    
     this.experiments = this.track(new ExperimentsTree(this.stores, this.validation, this.runs));
     this.track(new RunCommands(this.runs, this.stores, this.experiments, this.validation));
     this.track(new RunCodeLens(this.validation, this.stores));
     this.track(new RunTaskProvider(this.validation, this.runs));
+    this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
     this.track(new LanguageFeatures(this.validation));
     this.track(new StatusBar(this.validation));
     this.track(new ConfigsTree(this.validation));
@@ -77,7 +80,7 @@ export interface EddApi {
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
-  root = new Extension();
+  root = new Extension(context.extensionUri);
   context.subscriptions.push(root);
   return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments };
 }

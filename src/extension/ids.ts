@@ -13,6 +13,7 @@ export const Commands = {
   deleteRun: 'edd.deleteRun',
   refreshExperiments: 'edd.refreshExperiments',
   showMoreRuns: 'edd.showMoreRuns',
+  compareRuns: 'edd.compareRuns',
 } as const;
 
 export const Views = {

@@ -69,6 +69,21 @@ export interface SignificanceResult {
   /** `better` / `worse` = B compared with A at `alpha`; `none` = not significant; `undecidable` = test not applicable. */
   outcome: 'better' | 'worse' | 'none' | 'undecidable';
   alpha: number;
+  /** McNemar: examples only A got right, and only B got right. */
+  discordant?: [number, number];
+  /** Bootstrap: number of resamples. */
+  resamples?: number;
+}
+
+/** Classification metrics recomputed from a run's predictions artifact (same definitions as scikit-learn). */
+export interface EvaluationRow {
+  runId: string;
+  n: number;
+  accuracy: number;
+  /** Macro F1 over the labels. */
+  f1: number;
+  /** One-vs-rest macro ROC AUC from the `score_<class>` columns; null without scores. */
+  roc_auc: number | null;
 }
 
 /** Wilson interval of a run's accuracy on its predictions. */
@@ -127,6 +142,8 @@ export interface Comparison {
   /** Metric keys that have curves (more than one step in at least one run); curves are fetched per metric. */
   curveMetrics: string[];
   hypotheses: HypothesisVerdict[];
+  /** Metrics recomputed from predictions artifacts, for the runs that have one. */
+  evaluation?: EvaluationRow[];
   /** When the comparison was built (epoch ms). */
   builtAt: number;
 }

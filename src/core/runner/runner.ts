@@ -307,6 +307,8 @@ class Run {
     if (this.pid !== undefined) {
       this.sample();
       const every = o.memorySampleMs ?? 200;
+      // Short runs end before the first interval: sample densely at the start (VmHWM keeps the peak so far).
+      for (const ms of [10, 25, 50, 100, 150]) if (ms < every) setTimeout(() => { if (!this.exited) this.sample(); }, ms).unref();
       this.sampler = setInterval(() => this.sample(), every);
       this.sampler.unref();
       if (o.timeoutS !== undefined) {

@@ -165,11 +165,18 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.id = `exp:${node.folder}:${node.experimentId}`;
         const latest = count && store ? store.listRuns({ experimentId: node.experimentId, limit: 1 })[0] : undefined;
         const km = latest ? keyMetric(latest.finalMetrics, this.configuredKeyMetric()) : undefined;
-        item.description = summary?.runCount
-          ? `${vscode.l10n.t('{0} run(s)', summary.runCount)}${km ? ` · ${km[0]} ${formatMetric(km[1])}` : ''}`
-          : vscode.l10n.t('no runs yet');
-        item.tooltip = new vscode.MarkdownString(`**${node.experimentId}** ${e?.name ? `— ${e.name}` : ''}\n\n${e?.hypothesis ? `${vscode.l10n.t('Hypothesis')}: ${e.hypothesis}\n\n` : ''}${node.configPath ?? ''}`);
-        item.tooltip.supportHtml = false;
+        const verdict = e?.hypothesisStatus && e.hypothesisStatus !== 'open' ? hypothesisLabel(e.hypothesisStatus) : undefined;
+        item.description = [
+          summary?.runCount ? vscode.l10n.t('{0} run(s)', summary.runCount) : vscode.l10n.t('no runs yet'),
+          km ? `${km[0]} ${formatMetric(km[1])}` : undefined,
+          verdict,
+        ].filter(Boolean).join(' · ');
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown(`**${escapeMd(node.experimentId)}**${e?.name ? ` — ${escapeMd(e.name)}` : ''}\n\n`);
+        if (e?.hypothesis) md.appendMarkdown(`${escapeMd(vscode.l10n.t('Hypothesis: {0}', e.hypothesis))}\n\n`);
+        md.appendMarkdown(`${escapeMd(vscode.l10n.t('Status: {0}', hypothesisLabel(e?.hypothesisStatus ?? 'open')))}${e?.hypothesisDecidedBy ? ` — ${escapeMd(e.hypothesisDecidedBy)}` : ''}\n\n`);
+        if (node.configPath) md.appendMarkdown(escapeMd(node.configPath));
+        item.tooltip = md;
         item.iconPath = new vscode.ThemeIcon('beaker');
         item.contextValue = node.configPath ? 'edd.experiment.config' : 'edd.experiment';
         return item;
@@ -264,6 +271,16 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
 
   private configuredKeyMetric(): string | undefined {
     return vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.keyMetric) || undefined;
+  }
+}
+
+/** The hypothesis status in the user's language. */
+export function hypothesisLabel(status: string): string {
+  switch (status) {
+    case 'supported': return vscode.l10n.t('hypothesis supported');
+    case 'refuted': return vscode.l10n.t('hypothesis refuted');
+    case 'inconclusive': return vscode.l10n.t('hypothesis inconclusive');
+    default: return vscode.l10n.t('hypothesis open');
   }
 }
 

@@ -1,0 +1,81 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { t } from '../core/l10n';
+import { buildComparison, CompareError, suggestVerdict } from '../core/compare/build';
+import { comparisonJson, comparisonMarkdown } from '../core/compare/render';
+import { RunStore, StoreError } from '../core/store';
+import { UsageError, type Io } from './io';
+
+function wasmPath(): string | undefined {
+  const p = path.join(__dirname, 'sql-wasm.wasm');
+  return fs.existsSync(p) ? p : undefined;
+}
+
+/**
+ * `edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--no-latency] [--conclude] [--store FILE]`.
+ * Exit 0 when the comparison was built, 2 for usage errors (unknown ids, fewer than two runs).
+ */
+export async function compareCommand(args: readonly string[], io: Io): Promise<number> {
+  let json = false;
+  let markdown = false;
+  let latency = true;
+  let conclude = false;
+  let baseline: string | undefined;
+  let storeFile: string | undefined;
+  let alpha: number | undefined;
+  const targets: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') json = true;
+    else if (a === '--markdown') markdown = true;
+    else if (a === '--no-latency') latency = false;
+    else if (a === '--conclude') conclude = true;
+    else if (a === '--baseline' || a === '--store' || a === '--alpha') {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(t('{0} needs a value', a));
+      if (a === '--baseline') baseline = v;
+      else if (a === '--store') storeFile = v;
+      else {
+        alpha = Number(v);
+        if (!(alpha > 0 && alpha < 1)) throw new UsageError(t('--alpha needs a number between 0 and 1'));
+      }
+    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd {1}`', a, 'compare'));
+    else targets.push(a);
+  }
+  if (json && markdown) throw new UsageError(t('Choose one of --json and --markdown.'));
+  if (targets.length === 0) throw new UsageError(t('Usage: edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown]'));
+  const file = path.resolve(io.cwd, storeFile ?? RunStore.DEFAULT_RELATIVE_PATH);
+  if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, file) || file));
+  const store = await RunStore.open(file, { readOnly: !conclude, wasmPath: wasmPath() }).catch(e => {
+    if (e instanceof StoreError) throw new UsageError((e as Error).message);
+    throw e;
+  });
+  try {
+    let comparison;
+    try {
+      comparison = await buildComparison(store, targets, { workspaceRoot: io.cwd, baseline, measureLatency: latency, alpha });
+    } catch (e) {
+      if (e instanceof CompareError) throw new UsageError(e.message);
+      throw e;
+    }
+    if (conclude) {
+      const base = comparison.runs[comparison.baselineIndex].experimentId;
+      for (const h of comparison.hypotheses) {
+        if (h.experimentId === base) continue;
+        const v = suggestVerdict(comparison, h.experimentId);
+        if (!v) continue;
+        const e = store.setHypothesisStatus(h.experimentId, v.status, v.decidedBy);
+        h.status = v.status;
+        h.decidedBy = v.decidedBy;
+        h.decidedAt = e.hypothesisDecidedAt;
+        if (!json) io.err(t('Hypothesis of {0}: {1} ({2})', h.experimentId, v.status, v.decidedBy));
+      }
+      await store.save();
+    }
+    if (json) io.out(JSON.stringify(comparisonJson(comparison), null, 2));
+    else io.out(comparisonMarkdown(comparison).trimEnd());
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

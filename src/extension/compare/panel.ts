@@ -1,0 +1,200 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import { buildComparison, curvesOf } from '../../core/compare/build';
+import type { Latency } from '../../core/compare/latency';
+import type { Comparison } from '../../core/compare/model';
+import type { HypothesisStatus } from '../../core/store';
+import { isCompareViewState, isWebviewMessage, type CompareViewState, type HostMessage } from '../../protocol/compare';
+import { Disposable } from '../dispose';
+import type { StoreService } from '../runs/storeService';
+
+export const COMPARE_VIEW_TYPE = 'edd.compare';
+
+/** What the host records for tests and for the serializer: the last messages exchanged. */
+export interface PanelTrace {
+  received: string[];
+  sent: string[];
+}
+
+/**
+ * The comparison panel's host: builds the comparison in the core, sends it after the webview's `ready`, answers its
+ * requests, rebuilds when a compared run changes (live update while it runs), and restores itself after a reload.
+ */
+export class ComparePanel extends Disposable {
+  private static readonly open = new Set<ComparePanel>();
+  private state: CompareViewState;
+  private ready = false;
+  private comparison: Comparison | undefined;
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  private readonly latencyCache = new Map<string, Latency | Error>();
+  readonly trace: PanelTrace = { received: [], sent: [] };
+  private readonly changed = this.track(new vscode.EventEmitter<HostMessage['type']>());
+  /** Fires after the host posted a message (tests wait on it). */
+  readonly onDidPost = this.changed.event;
+
+  static get panels(): readonly ComparePanel[] {
+    return [...ComparePanel.open];
+  }
+
+  /** Open a new comparison of `runIds` (run or experiment ids) of `folder`. */
+  static create(extensionUri: vscode.Uri, stores: StoreService, folder: vscode.WorkspaceFolder, runIds: string[]): ComparePanel {
+    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, vscode.l10n.t('Compare {0} runs', runIds.length), vscode.ViewColumn.Active, ComparePanel.options(extensionUri));
+    return new ComparePanel(panel, extensionUri, stores, folder, { runIds, onlyChanged: true, valueKind: 'final' });
+  }
+
+  /** Recreate a panel VS Code restored after a reload, from the state the webview saved. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, stores: StoreService, state: unknown): ComparePanel | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || !isCompareViewState(state)) {
+      panel.dispose();
+      return undefined;
+    }
+    panel.webview.options = ComparePanel.options(extensionUri);
+    return new ComparePanel(panel, extensionUri, stores, folder, state);
+  }
+
+  private static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      // The bundle and the codicons are all the page may load.
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+      retainContextWhenHidden: false,
+    };
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly stores: StoreService,
+    private readonly folder: vscode.WorkspaceFolder,
+    initial: CompareViewState,
+  ) {
+    super();
+    this.state = initial;
+    ComparePanel.open.add(this);
+    this.track({ dispose: () => { ComparePanel.open.delete(this); clearTimeout(this.rebuildTimer); } });
+    this.track(panel.onDidDispose(() => this.dispose()));
+    this.track(panel.webview.onDidReceiveMessage(m => void this.receive(m)));
+    this.track(stores.onDidChange(({ folder: f, change }) => {
+      if (f.uri.toString() !== this.folder.uri.toString() || !this.ready) return;
+      const ids = this.comparison?.runs.map(r => r.runId) ?? [];
+      if (change.runIds && !change.runIds.some(id => ids.includes(id))) return;
+      clearTimeout(this.rebuildTimer);
+      this.rebuildTimer = setTimeout(() => void this.rebuild(), 400);
+    }));
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'edd.svg');
+    panel.webview.html = this.html();
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', name));
+    const css = fs.existsSync(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'compare.css').fsPath)
+      ? `<link rel="stylesheet" nonce="${nonce}" href="${asset('compare.css')}">` : '';
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    const lang = vscode.env.language.startsWith('ko') ? 'ko' : 'en';
+    return `<!DOCTYPE html>
+<html lang="${lang}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+${css}
+<title>${escapeHtml(vscode.l10n.t('Compare runs'))}</title>
+</head>
+<body>
+<div id="app" data-lang="${lang}"></div>
+<script nonce="${nonce}" src="${asset('compare.js')}"></script>
+</body>
+</html>`;
+  }
+
+  private post(message: HostMessage): void {
+    this.trace.sent.push(message.type);
+    void this.panel.webview.postMessage(message).then(() => this.changed.fire(message.type));
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    if (!isWebviewMessage(raw)) return; // never trust the shape of what arrives
+    this.trace.received.push(raw.type);
+    switch (raw.type) {
+      case 'ready':
+        this.ready = true;
+        await this.rebuild();
+        return;
+      case 'setBaseline':
+        this.state = { ...this.state, baselineRunId: raw.runId };
+        await this.rebuild();
+        return;
+      case 'requestCurves': {
+        const store = await this.stores.get(this.folder);
+        const ids = this.comparison?.runs.map(r => r.runId) ?? [];
+        this.post({ type: 'curves', metric: raw.metric, curves: curvesOf(store, ids, raw.metric) });
+        return;
+      }
+      case 'stateChanged':
+        this.state = raw.state;
+        return;
+      case 'export': {
+        const ext = raw.format === 'csv' ? 'csv' : 'md';
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.joinPath(this.folder.uri, `comparison.${ext}`),
+          filters: raw.format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
+        });
+        if (target) {
+          await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(raw.content));
+          void vscode.window.showInformationMessage(vscode.l10n.t('Comparison exported to {0}.', vscode.workspace.asRelativePath(target)));
+        }
+        return;
+      }
+      case 'setHypothesis': {
+        const store = await this.stores.get(this.folder);
+        store.setHypothesisStatus(raw.experimentId, raw.status as HypothesisStatus, raw.decidedBy);
+        await store.save();
+        await this.rebuild();
+        return;
+      }
+      case 'openRun':
+        void vscode.commands.executeCommand('edd.experiments.focus');
+        return;
+    }
+  }
+
+  /** Build the comparison again (baseline change, a compared run changed) and send it. */
+  async rebuild(): Promise<Comparison | undefined> {
+    try {
+      const store = await this.stores.get(this.folder);
+      this.comparison = await buildComparison(store, this.state.runIds, {
+        workspaceRoot: this.folder.uri.fsPath, baseline: this.state.baselineRunId, latencyCache: this.latencyCache,
+      });
+      this.state = { ...this.state, runIds: this.state.runIds };
+      this.panel.title = vscode.l10n.t('Compare {0} runs', this.comparison.runs.length);
+      this.post({ type: 'comparison', comparison: this.comparison, state: this.state });
+      return this.comparison;
+    } catch (e) {
+      this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    }
+  }
+
+  get current(): Comparison | undefined {
+    return this.comparison;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.panel.dispose();
+  }
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
