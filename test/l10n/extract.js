@@ -152,11 +152,12 @@ function edgeWhitespace(s) {
  *   files: string[],
  * }}
  */
-function extract({ root = REPO_ROOT, srcDir = 'src' } = {}) {
+function extract({ root = REPO_ROOT, srcDirs = ['src', 'webview'] } = {}) {
   const strings = new Map();
   const errors = [];
   const warnings = [];
-  const files = listTsFiles(path.join(root, srcDir));
+  // src/ (extension, core, CLI) and webview/ (panels read the same bundle, passed in by their host)
+  const files = srcDirs.flatMap(d => listTsFiles(path.join(root, d)));
   for (const abs of files) {
     const file = path.relative(root, abs).split(path.sep).join('/');
     const sf = ts.createSourceFile(abs, fs.readFileSync(abs, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);

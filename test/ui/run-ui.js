@@ -114,6 +114,38 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     const shot2 = path.join(results, 'ui-runs.png');
     await page.screenshot({ path: shot2 });
     step(t0, `screenshot ${path.relative(ROOT, shot2)}`);
+
+    // Two runs with predictions, then the comparison panel: read a table cell and the verdict inside the webview.
+    for (const [config, id] of [['pred-a.yaml', 'exp_20250120_021'], ['pred-b.yaml', 'exp_20250120_022']]) {
+      await openFile(page, config);
+      await runCommand(page, 'EDD: Run Experiment');
+      // The experiment's row in the tree says when its run is recorded (toasts come and go with focus).
+      await experiments.locator('.monaco-list-row[aria-level="1"]', { hasText: id }).filter({ hasText: '1 run(s)' }).waitFor({ state: 'visible', timeout: 60000 });
+    }
+    step(t0, 'pred-a and pred-b finished');
+    await runCommand(page, 'EDD: Compare Runs');
+    const pick = page.locator('.quick-input-widget .quick-input-box input.input');
+    await pick.waitFor({ state: 'visible' });
+    await pick.fill('exp_20250120_02');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'exp_20250120_022' }).waitFor();
+    for (const id of ['exp_20250120_021', 'exp_20250120_022']) {
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: id });
+      await row.click();
+    }
+    await page.locator('.quick-input-widget', { hasText: '2 Selected' }).waitFor();
+    await page.keyboard.press('Enter');
+    const inner = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    const verdict = inner.getByText(/B (better|worse) than A, p [<=] /).first();
+    await verdict.waitFor({ state: 'visible', timeout: 60000 });
+    step(t0, `comparison verdict: "${(await verdict.innerText()).trim()}"`);
+    checks.push('comparison panel shows the significance verdict');
+    const cell = inner.locator('#grid-metrics td .value', { hasText: /^0\.9\d*$/ }).first();
+    await cell.waitFor({ state: 'visible' });
+    step(t0, `comparison table cell: "${(await cell.innerText()).trim()}"`);
+    checks.push('comparison table shows the runs\' metric values');
+    const shot3 = path.join(results, 'ui-compare.png');
+    await page.screenshot({ path: shot3 });
+    step(t0, `screenshot ${path.relative(ROOT, shot3)}`);
     code = 0;
   } catch (e) {
     console.error('[ui] FAILED:', e && e.stack || e);

@@ -51,6 +51,7 @@ export class CompareCommands extends Disposable {
     }));
     const chosen = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder: vscode.l10n.t('Pick two or more runs to compare') });
     if (!chosen || chosen.length < 2) return undefined;
-    return { folder, ids: chosen.map(c => c.id) };
+    // Oldest first: the earliest run is the natural baseline.
+    return { folder, ids: chosen.map(c => c.id).reverse() };
   }
 }

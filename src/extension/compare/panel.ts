@@ -112,6 +112,7 @@ ${css}
 </head>
 <body>
 <div id="app" data-lang="${lang}"></div>
+<script type="application/json" id="edd-l10n">${JSON.stringify(vscode.l10n.bundle ?? {}).replace(/</g, '\\u003c')}</script>
 <script nonce="${nonce}" src="${asset('compare.js')}"></script>
 </body>
 </html>`;
