@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../core/l10n';
@@ -23,6 +24,8 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
   let baseline: string | undefined;
   let storeFile: string | undefined;
   let alpha: number | undefined;
+  let open = false;
+  const goals: Record<string, 'min' | 'max'> = {};
   const targets: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -30,6 +33,12 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
     else if (a === '--markdown') markdown = true;
     else if (a === '--no-latency') latency = false;
     else if (a === '--conclude') conclude = true;
+    else if (a === '--open') open = true;
+    else if (a === '--goal') {
+      const m = /^([^=]+)=(min|max)$/.exec(args[++i] ?? '');
+      if (!m) throw new UsageError(t('--goal takes METRIC=min or METRIC=max, e.g. --goal val_loss=min'));
+      goals[m[1]] = m[2] as 'min' | 'max';
+    }
     else if (a === '--baseline' || a === '--store' || a === '--alpha') {
       const v = args[++i];
       if (v === undefined) throw new UsageError(t('{0} needs a value', a));
@@ -53,7 +62,7 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
   try {
     let comparison;
     try {
-      comparison = await buildComparison(store, targets, { workspaceRoot: io.cwd, baseline, measureLatency: latency, alpha });
+      comparison = await buildComparison(store, targets, { workspaceRoot: io.cwd, baseline, measureLatency: latency, alpha, goals });
     } catch (e) {
       if (e instanceof CompareError) throw new UsageError(e.message);
       throw e;
@@ -74,8 +83,26 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
     }
     if (json) io.out(JSON.stringify(comparisonJson(comparison), null, 2));
     else io.out(comparisonMarkdown(comparison).trimEnd());
+    if (open) return openInEditor(comparison.runs.map(r => r.runId), comparison.runs[comparison.baselineIndex].runId, io);
     return 0;
   } finally {
     await store.close();
   }
+}
+
+/** The URI the extension's handler opens the comparison panel for (`vscode://edd.edd/compare?runs=…&baseline=…`). */
+export function compareUri(runIds: readonly string[], baseline: string, scheme = 'vscode'): string {
+  return `${scheme}://edd.edd/compare?runs=${encodeURIComponent(runIds.join(','))}&baseline=${encodeURIComponent(baseline)}`;
+}
+
+/** Ask the editor (`$EDD_CODE_CLI`, default `code`) to open the panel, through its URI handler. Argv, no shell. */
+function openInEditor(runIds: readonly string[], baseline: string, io: Io): number {
+  const cli = process.env.EDD_CODE_CLI || 'code';
+  const scheme = process.env.EDD_URI_SCHEME || 'vscode';
+  const r = spawnSync(cli, ['--open-url', compareUri(runIds, baseline, scheme)], { stdio: 'ignore' });
+  if (r.error || r.status !== 0) {
+    io.err(t('Could not open the comparison in the editor with `{0}` ({1}). Open it from the Experiments view, or set EDD_CODE_CLI.', cli, r.error ? r.error.message : `exit ${r.status}`));
+    return 1;
+  }
+  return 0;
 }

@@ -21,7 +21,7 @@ function help(): string {
     t('      Re-run a recorded run from its config snapshot and show what differs.'),
     '  edd runs [--experiment ID] [--limit N] [--json] [--store FILE]',
     t('      List recorded runs, newest first.'),
-    '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--no-latency] [--conclude]',
+    '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--goal METRIC=min|max] [--no-latency] [--conclude] [--open]',
     t('      Compare runs (or experiments, whose runs are seeds) with significance tests and costs.'),
     '  edd --help | --version',
   ].join('\n');

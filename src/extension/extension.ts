@@ -20,6 +20,7 @@ export class Extension extends Disposable {
   readonly stores = this.track(new StoreService());
   readonly runs = this.track(new RunController(this.stores));
   readonly experiments: ExperimentsTree;
+  readonly compare: CompareCommands;
 
   constructor(extensionUri: vscode.Uri) {
     super();
@@ -28,7 +29,7 @@ export class Extension extends Disposable {
     this.track(new RunCommands(this.runs, this.stores, this.experiments, this.validation));
     this.track(new RunCodeLens(this.validation, this.stores));
     this.track(new RunTaskProvider(this.validation, this.runs));
-    this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
+    this.compare = this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
     this.track(new LanguageFeatures(this.validation));
     this.track(new StatusBar(this.validation));
     this.track(new ConfigsTree(this.validation));
@@ -76,13 +77,14 @@ export interface EddApi {
   stores: StoreService;
   runs: RunController;
   experiments: ExperimentsTree;
+  compare: CompareCommands;
 }
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
   root = new Extension(context.extensionUri);
   context.subscriptions.push(root);
-  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments };
+  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare };
 }
 
 export async function deactivate(): Promise<void> {

@@ -29,6 +29,7 @@ export const Settings = {
   f1Tolerance: 'validation.f1Tolerance',
   storePath: 'store.path',
   keyMetric: 'runs.keyMetric',
+  goals: 'compare.goals',
 } as const;
 
 export const ContextKeys = {

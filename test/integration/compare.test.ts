@@ -45,3 +45,19 @@ describe('compare: the comparison panel opened from the tree\'s multi-selection'
     panel.dispose();
   });
 });
+
+describe('compare: the link `edd compare --open` sends', () => {
+  it('opens the panel for the runs and baseline the URI names', async function () {
+    this.timeout(60000);
+    const api = await activateEdd();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const store = await api.stores.get(folder);
+    const runs = store.listRuns({}).filter(r => r.experimentId.startsWith('exp_20250120_')).slice(0, 2);
+    assert.strictEqual(runs.length, 2, 'the previous test recorded two prediction runs');
+    const uri = vscode.Uri.parse(`${vscode.env.uriScheme}://edd.edd/compare?runs=${runs.map(r => r.id).join(',')}&baseline=${runs[1].id}`);
+    const panel = api.compare.handleUri(uri)!;
+    await panelWhen(panel, () => panel.trace.sent.includes('comparison'), 'comparison');
+    assert.strictEqual(panel.current!.runs[panel.current!.baselineIndex].runId, runs[1].id);
+    panel.dispose();
+  });
+});

@@ -211,6 +211,21 @@ describe('edd compare (CLI, as a real process)', function () {
     assert.match(md.stdout, /\| welch_t \| val_accuracy \|/);
     assert.strictEqual((await run(['exp_a'])).code, 0, 'one experiment compares its seeds');
     assert.strictEqual((await run(['missing_exp', 'exp_a'])).code, 2);
+    // --goal flips what "better" means
+    const flipped = JSON.parse((await run(['exp_a', 'exp_b', '--json', '--goal', 'val_accuracy=min'])).stdout);
+    assert.strictEqual(flipped.significance[0].outcome, 'worse');
+    assert.strictEqual((await run(['exp_a', 'exp_b', '--goal', 'val_accuracy'])).code, 2);
+    // --open hands the editor a URI through its CLI, as argv (a stand-in editor CLI records what it got)
+    const fake = path.join(dir, 'fake-code.js');
+    const got = path.join(dir, 'got.json');
+    fs.writeFileSync(fake, `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(got)}, JSON.stringify(process.argv.slice(2)));\n`, { mode: 0o755 });
+    const opened = await new Promise<number>(resolve => {
+      execFile(process.execPath, [path.join(root, 'dist/cli.js'), 'compare', 'exp_a', 'exp_b', '--open', '--no-latency'], { cwd: dir, env: { ...process.env, EDD_CODE_CLI: fake } }, err => resolve(err ? Number(err.code) : 0));
+    });
+    assert.strictEqual(opened, 0);
+    const argv = JSON.parse(fs.readFileSync(got, 'utf8')) as string[];
+    assert.strictEqual(argv[0], '--open-url');
+    assert.match(argv[1], /^vscode:\/\/edd\.edd\/compare\?runs=[0-9a-f-%C]+&baseline=/);
     assert.strictEqual((await run(['exp_a', 'exp_b', '--json', '--markdown'])).code, 2);
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -10,6 +10,7 @@ export class CompareCommands extends Disposable {
   constructor(private readonly extensionUri: vscode.Uri, private readonly stores: StoreService, private readonly tree: ExperimentsTree) {
     super();
     this.track(vscode.commands.registerCommand(Commands.compareRuns, (node?: ExperimentNode, nodes?: ExperimentNode[]) => this.compare(node, nodes)));
+    this.track(vscode.window.registerUriHandler({ handleUri: uri => { this.handleUri(uri); } }));
     this.track(vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state) => {
         const revived = ComparePanel.revive(panel, this.extensionUri, this.stores, state);
@@ -32,6 +33,21 @@ export class CompareCommands extends Disposable {
     const folder = vscode.workspace.workspaceFolders?.find(f => f.uri.toString() === folderUri) ?? vscode.workspace.workspaceFolders?.[0];
     if (!folder) return undefined;
     const panel = ComparePanel.create(this.extensionUri, this.stores, folder, targets);
+    this.track(panel);
+    return panel;
+  }
+
+  /** `vscode://edd.edd/compare?runs=ID,ID&baseline=ID` (what `edd compare --open` sends). */
+  handleUri(uri: vscode.Uri): ComparePanel | undefined {
+    if (uri.path !== '/compare') return undefined;
+    const q = new URLSearchParams(uri.query);
+    const runs = (q.get('runs') ?? '').split(',').map(s => s.trim()).filter(Boolean);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (runs.length < 1 || !folder) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('EDD: the link names no runs to compare.'));
+      return undefined;
+    }
+    const panel = ComparePanel.create(this.extensionUri, this.stores, folder, runs, q.get('baseline') ?? undefined);
     this.track(panel);
     return panel;
   }

@@ -7,6 +7,7 @@ import type { Comparison } from '../../core/compare/model';
 import type { HypothesisStatus } from '../../core/store';
 import { isCompareViewState, isWebviewMessage, type CompareViewState, type HostMessage } from '../../protocol/compare';
 import { Disposable } from '../dispose';
+import { Settings } from '../ids';
 import type { StoreService } from '../runs/storeService';
 
 export const COMPARE_VIEW_TYPE = 'edd.compare';
@@ -38,9 +39,9 @@ export class ComparePanel extends Disposable {
   }
 
   /** Open a new comparison of `runIds` (run or experiment ids) of `folder`. */
-  static create(extensionUri: vscode.Uri, stores: StoreService, folder: vscode.WorkspaceFolder, runIds: string[]): ComparePanel {
+  static create(extensionUri: vscode.Uri, stores: StoreService, folder: vscode.WorkspaceFolder, runIds: string[], baselineRunId?: string): ComparePanel {
     const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, vscode.l10n.t('Compare {0} runs', runIds.length), vscode.ViewColumn.Active, ComparePanel.options(extensionUri));
-    return new ComparePanel(panel, extensionUri, stores, folder, { runIds, onlyChanged: true, valueKind: 'final' });
+    return new ComparePanel(panel, extensionUri, stores, folder, { runIds, baselineRunId, onlyChanged: true, valueKind: 'final' });
   }
 
   /** Recreate a panel VS Code restored after a reload, from the state the webview saved. */
@@ -175,6 +176,7 @@ ${css}
       const store = await this.stores.get(this.folder);
       this.comparison = await buildComparison(store, this.state.runIds, {
         workspaceRoot: this.folder.uri.fsPath, baseline: this.state.baselineRunId, latencyCache: this.latencyCache,
+        goals: vscode.workspace.getConfiguration(Settings.section, this.folder.uri).get<Record<string, 'min' | 'max'>>(Settings.goals),
       });
       this.state = { ...this.state, runIds: this.state.runIds };
       this.panel.title = vscode.l10n.t('Compare {0} runs', this.comparison.runs.length);
