@@ -61,3 +61,30 @@ describe('compare: the link `edd compare --open` sends', () => {
     panel.dispose();
   });
 });
+
+describe('compare: live update while a compared run is still running', () => {
+  it('sends a new comparison as the running run logs metrics', async function () {
+    this.timeout(90000);
+    const api = await activateEdd();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const store = await api.stores.get(folder);
+    const finished = store.listRuns({ status: 'finished' })[0];
+    let runningId: string | undefined;
+    const pending = api.runs.run({ uri: workspaceUri('experiments/slow.yaml'), progress: 'none', onEvent: () => undefined });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the slow run did not start')), 30000);
+      const sub = api.runs.onDidChangeActive(() => {
+        const r = store.listRuns({ experimentId: 'exp_20250110_002', status: 'running' })[0];
+        if (r) { runningId = r.id; clearTimeout(timer); sub.dispose(); resolve(); }
+      });
+    });
+    const uri = vscode.Uri.parse(`${vscode.env.uriScheme}://edd.edd/compare?runs=${finished.id},${runningId}`);
+    const panel = api.compare.handleUri(uri)!;
+    await panelWhen(panel, () => panel.trace.sent.filter(t => t === 'comparison').length >= 2, 'a second comparison while the run logs metrics');
+    const loss = panel.current!.metrics.find(m => m.key === 'loss')!;
+    assert.ok(loss.final[1] !== null, 'the running run has metrics in the comparison');
+    api.runs.cancel(runningId!);
+    assert.strictEqual((await pending).run.status, 'cancelled');
+    panel.dispose();
+  });
+});

@@ -81,8 +81,12 @@ export class ComparePanel extends Disposable {
       if (f.uri.toString() !== this.folder.uri.toString() || !this.ready) return;
       const ids = this.comparison?.runs.map(r => r.runId) ?? [];
       if (change.runIds && !change.runIds.some(id => ids.includes(id))) return;
-      clearTimeout(this.rebuildTimer);
-      this.rebuildTimer = setTimeout(() => void this.rebuild(), 400);
+      // Throttle, not debounce: a running run writes every 250 ms, and the panel must still update while it runs.
+      if (this.rebuildTimer) return;
+      this.rebuildTimer = setTimeout(() => {
+        this.rebuildTimer = undefined;
+        void this.rebuild();
+      }, 400);
     }));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'edd.svg');
     panel.webview.html = this.html();
