@@ -593,14 +593,19 @@ function main() {
   return 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (e) {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`penguins/train.js: config error: ${e.message}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`penguins/train.js: error: ${e && e.stack ? e.stack : e}\n`);
-    process.exitCode = 1;
+// The gate's evaluation data (make-gate-data.js) uses the same rows and split.
+module.exports = { loadRows, split, findDataFile, FEATURES, CLASSES, DEFAULT_SPLIT_SEED };
+
+if (require.main === module) {
+  try {
+    process.exitCode = main();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`penguins/train.js: config error: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`penguins/train.js: error: ${e && e.stack ? e.stack : e}\n`);
+      process.exitCode = 1;
+    }
   }
 }

@@ -23,6 +23,8 @@ function help(): string {
     t('      List recorded runs, newest first.'),
     '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--goal METRIC=min|max] [--no-latency] [--conclude] [--open]',
     t('      Compare runs (or experiments, whose runs are seeds) with significance tests and costs.'),
+    '  edd gate <policy.yaml> [--onnx FILE | --run ID] [--predictions FILE] [--production FILE] [--json] [--junit FILE]',
+    t('      Run a promotion policy\'s checks on the model; exit 0 pass, 1 fail, 2 errors in the policy or inputs.'),
     '  edd --help | --version',
   ].join('\n');
 }

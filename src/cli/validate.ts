@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LineIndex, duplicateIdProblems, hasExperimentMarker, placeProblems, validateExperiment, type IdEntry, type PlacedProblem, type Problem } from '../core/config';
+import { isPolicyFile, validatePolicy } from '../core/checks/policy';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 
@@ -57,7 +58,7 @@ export function looksLikeConfig(file: string): boolean {
   } catch {
     return false;
   }
-  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head);
+  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head) || isPolicyFile(file, head);
 }
 
 /** `edd validate [paths or globs…] [--json]`: exit 1 if any error, else 0. */
@@ -90,7 +91,8 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
     } catch (e) {
       throw new UsageError(t('Cannot read {0}: {1}', show(file), (e as Error).message));
     }
-    const { problems, experimentId } = validateExperiment(text, { f1Tolerance });
+    // Promotion policies are validated against their own schema.
+    const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text).problems, experimentId: undefined } : validateExperiment(text, { f1Tolerance });
     const index = new LineIndex(text);
     results.push({ file, text, problems, index });
     if (experimentId) ids.push({ ...experimentId, file: show(file), line: index.position(experimentId.offset).line + 1 });

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { promotionSchemaJson } from '../core/checks/policy';
 import { completeAt, hoverAt, type Problem } from '../core/config';
 import { Disposable } from './dispose';
 import { DIAGNOSTIC_SOURCE } from './ids';
@@ -18,8 +19,9 @@ export class LanguageFeatures extends Disposable {
   }
 
   private complete(doc: vscode.TextDocument, pos: vscode.Position): vscode.CompletionItem[] | undefined {
-    if (!this.validation.isConfig(doc)) return undefined;
-    const entries = completeAt(doc.getText(), doc.offsetAt(pos));
+    const kind = this.validation.kindOf(doc);
+    if (!kind) return undefined;
+    const entries = completeAt(doc.getText(), doc.offsetAt(pos), kind === 'policy' ? promotionSchemaJson : undefined);
     return entries.map((e, i) => {
       const item = new vscode.CompletionItem(e.label, e.kind === 'property' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.Value);
       item.insertText = e.snippet ? new vscode.SnippetString(e.insertText) : e.insertText;
@@ -33,8 +35,9 @@ export class LanguageFeatures extends Disposable {
   }
 
   private hover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
-    if (!this.validation.isConfig(doc)) return undefined;
-    const h = hoverAt(doc.getText(), doc.offsetAt(pos));
+    const kind = this.validation.kindOf(doc);
+    if (!kind) return undefined;
+    const h = hoverAt(doc.getText(), doc.offsetAt(pos), kind === 'policy' ? promotionSchemaJson : undefined);
     if (!h) return undefined;
     return new vscode.Hover(new vscode.MarkdownString(h.contents), new vscode.Range(doc.positionAt(h.offset), doc.positionAt(h.offset + h.length)));
   }

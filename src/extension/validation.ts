@@ -5,12 +5,15 @@ import {
   LineIndex, duplicateIdProblems, hasExperimentMarker, validateExperiment,
   type ExperimentIdSite, type IdEntry, type Problem, type ValidateOptions,
 } from '../core/config';
+import { isPolicyFile, validatePolicy } from '../core/checks/policy';
 import { Disposable } from './dispose';
 import { DEFAULT_GLOB, DIAGNOSTIC_SOURCE, Settings } from './ids';
 
 /** What EDD knows about one experiment config. */
 export interface ConfigState {
   uri: vscode.Uri;
+  /** An experiment config, or a promotion policy (schemas/promotion.schema.json). */
+  kind: 'experiment' | 'policy';
   /** Document version the problems belong to (`undefined` when read from disk). */
   version: number | undefined;
   text: string;
@@ -84,13 +87,29 @@ export class ValidationService extends Disposable {
     return { f1Tolerance: vscode.workspace.getConfiguration(Settings.section, scope).get<number>(Settings.f1Tolerance) };
   }
 
-  /** Is this document an experiment config: a YAML file matching the glob, or carrying `# edd: experiment`? */
+  /** Is this document an experiment config or a promotion policy (by name, glob or marker comment)? */
   isConfig(doc: vscode.TextDocument): boolean {
-    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return false;
-    if (!/\.ya?ml$/i.test(doc.uri.path) && doc.languageId !== 'yaml') return false;
-    if (this.states.has(doc.uri.toString())) return true;
-    if (vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0) return true;
-    return hasExperimentMarker(doc.getText(new vscode.Range(0, 0, 5, 0)));
+    return this.kindOf(doc) !== undefined;
+  }
+
+  /** `policy` for `*.policy.yaml`, `policies/*.yaml` or `# edd: policy`; `experiment` for the glob or `# edd: experiment`. */
+  kindOf(doc: vscode.TextDocument): ConfigState['kind'] | undefined {
+    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return undefined;
+    if (!/\.ya?ml$/i.test(doc.uri.path) && doc.languageId !== 'yaml') return undefined;
+    const known = this.states.get(doc.uri.toString());
+    if (known) return known.kind;
+    const head = doc.getText(new vscode.Range(0, 0, 5, 0));
+    if (isPolicyFile(doc.uri.path, head)) return 'policy';
+    if (vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0) return 'experiment';
+    return hasExperimentMarker(head) ? 'experiment' : undefined;
+  }
+
+  private kindOfFile(uri: vscode.Uri, text: string): ConfigState['kind'] {
+    return isPolicyFile(uri.path, text) ? 'policy' : 'experiment';
+  }
+
+  private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): { problems: Problem[]; experimentId?: ExperimentIdSite } {
+    return kind === 'policy' ? { problems: validatePolicy(text).problems } : validateExperiment(text, this.options(uri));
   }
 
   private schedule(doc: vscode.TextDocument, delay: number): void {
@@ -105,8 +124,9 @@ export class ValidationService extends Disposable {
 
   /** Validate an open document now (tests and commands use it; typing goes through the debounce). */
   async validateDocument(doc: vscode.TextDocument): Promise<ConfigState | undefined> {
-    if (doc.isClosed || !this.isConfig(doc)) return undefined;
-    return this.validateText(doc.uri, doc.getText(), doc.version);
+    const kind = doc.isClosed ? undefined : this.kindOf(doc);
+    if (!kind) return undefined;
+    return this.validateText(doc.uri, doc.getText(), doc.version, kind);
   }
 
   /**
@@ -117,15 +137,16 @@ export class ValidationService extends Disposable {
     const s = this.states.get(doc.uri.toString());
     const text = doc.getText();
     if (s && s.text === text) return s;
-    if (!this.isConfig(doc) || text.length > WORKER_THRESHOLD) return undefined;
+    const kind = this.kindOf(doc);
+    if (!kind || text.length > WORKER_THRESHOLD) return undefined;
     clearTimeout(this.timers.get(doc.uri.toString()));
     this.timers.delete(doc.uri.toString());
-    return this.store(doc.uri, text, doc.version, validateExperiment(text, this.options(doc.uri)));
+    return this.store(doc.uri, kind, text, doc.version, this.validateAs(kind, text, doc.uri));
   }
 
-  private store(uri: vscode.Uri, text: string, version: number | undefined, result: { problems: Problem[]; experimentId?: ExperimentIdSite }): ConfigState {
+  private store(uri: vscode.Uri, kind: ConfigState['kind'], text: string, version: number | undefined, result: { problems: Problem[]; experimentId?: ExperimentIdSite }): ConfigState {
     const state: ConfigState = {
-      uri, version, text, lines: new LineIndex(text), problems: result.problems, crossFile: [], experimentId: result.experimentId,
+      uri, kind, version, text, lines: new LineIndex(text), problems: result.problems, crossFile: [], experimentId: result.experimentId,
     };
     this.states.set(uri.toString(), state);
     this.refreshCrossFile(uri);
@@ -133,13 +154,13 @@ export class ValidationService extends Disposable {
     return state;
   }
 
-  private async validateText(uri: vscode.Uri, text: string, version: number | undefined): Promise<ConfigState | undefined> {
-    const result = text.length > WORKER_THRESHOLD ? await this.inWorker(text, this.options(uri)) : validateExperiment(text, this.options(uri));
+  private async validateText(uri: vscode.Uri, text: string, version: number | undefined, kind = this.kindOfFile(uri, text)): Promise<ConfigState | undefined> {
+    const result = kind === 'experiment' && text.length > WORKER_THRESHOLD ? await this.inWorker(text, this.options(uri)) : this.validateAs(kind, text, uri);
     if (this.isDisposed) return undefined;
     const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri.toString());
     // A newer version arrived while this one was validated: its own run will publish.
     if (open && version !== undefined && open.version !== version) return this.states.get(uri.toString());
-    return this.store(uri, text, version, result);
+    return this.store(uri, kind, text, version, result);
   }
 
   private inWorker(text: string, options: ValidateOptions): Promise<{ problems: Problem[]; experimentId?: ExperimentIdSite }> {
@@ -233,13 +254,14 @@ export class ValidationService extends Disposable {
     const exclude = '{**/node_modules/**,**/.git/**,**/.edd/**}';
     const found = new Map<string, vscode.Uri>();
     for (const u of await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
+    for (const u of await vscode.workspace.findFiles('{**/*.policy.{yaml,yml},**/policies/*.{yaml,yml}}', exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
     // Files outside the glob that declare themselves with the marker comment.
     for (const u of await vscode.workspace.findFiles('**/*.{yaml,yml}', exclude, SCAN_LIMIT, token)) {
       if (token?.isCancellationRequested) return;
       if (found.has(u.toString())) continue;
       try {
         const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(u)).subarray(0, 2048));
-        if (hasExperimentMarker(head)) found.set(u.toString(), u);
+        if (hasExperimentMarker(head) || isPolicyFile(u.path, head)) found.set(u.toString(), u);
       } catch {
         // unreadable: not ours to report
       }
@@ -259,7 +281,7 @@ export class ValidationService extends Disposable {
     for (const s of this.configs) {
       const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === s.uri.toString());
       if (doc) await this.validateDocument(doc);
-      else await this.validateText(s.uri, s.text, undefined);
+      else await this.validateText(s.uri, s.text, undefined, s.kind);
     }
   }
 }

@@ -133,7 +133,7 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       }
       const expected = known.map(k => `\`${k}\``).join(', ');
       const message = segments.length === 0
-        ? guess ? t('Unknown top-level key `{0}`. Did you mean `{1}`?', extra, guess) : t('Unknown top-level key `{0}`: an experiment config has only {1} at the top.', extra, expected)
+        ? guess ? t('Unknown top-level key `{0}`. Did you mean `{1}`?', extra, guess) : t('Unknown top-level key `{0}`: the top level allows only {1}.', extra, expected)
         : guess ? t('Unknown key `{0}` in `{1}`. Did you mean `{2}`?', extra, path, guess) : t('Unknown key `{0}` in `{1}`. Expected one of: {2}.', extra, path, expected);
       return { ...at(r), severity: 'error', code: ProblemCode.unknownKey, message, fixes: fixes.length ? fixes : undefined };
     }
@@ -145,7 +145,7 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       return {
         ...at(r), severity: 'error', code: ProblemCode.missingKey,
         message: segments.length === 0
-          ? t('The file has no top-level `{0}` key: an experiment config starts with `{0}:`.', missing)
+          ? t('The file has no top-level `{0}` key (it is required).', missing)
           : t('`{0}` is missing the required key `{1}`{2}.', path, missing, describe(childSchema)),
         fixes: fix ? [fix] : undefined,
       };

@@ -18,7 +18,7 @@ export class RunCodeLens extends Disposable implements vscode.CodeLensProvider {
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    if (!this.validation.isConfig(doc)) return [];
+    if (this.validation.kindOf(doc) !== 'experiment') return [];
     const line = Math.max(0, doc.getText().search(/^experiment\s*:/m) >= 0 ? doc.positionAt(doc.getText().search(/^experiment\s*:/m)).line : 0);
     const range = new vscode.Range(line, 0, line, 0);
     const lenses = [new vscode.CodeLens(range, { title: vscode.l10n.t('$(play) Run Experiment'), command: Commands.runExperiment, arguments: [doc.uri] })];

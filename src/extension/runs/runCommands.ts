@@ -44,8 +44,8 @@ export class RunCommands extends Disposable {
       if (folder && target.configPath) return vscode.Uri.joinPath(folder.uri, target.configPath);
     }
     const active = vscode.window.activeTextEditor?.document;
-    if (active && this.validation.isConfig(active)) return active.uri;
-    const configs = this.validation.configs;
+    if (active && this.validation.kindOf(active) === 'experiment') return active.uri;
+    const configs = this.validation.configs.filter(c => c.kind === 'experiment');
     if (configs.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No experiment configs found in this workspace.'));
       return undefined;

@@ -18,7 +18,7 @@ export class RunTaskProvider extends Disposable implements vscode.TaskProvider {
 
   provideTasks(): vscode.Task[] {
     const tasks: vscode.Task[] = [];
-    for (const c of this.validation.configs) {
+    for (const c of this.validation.configs.filter(x => x.kind === 'experiment')) {
       const folder = vscode.workspace.getWorkspaceFolder(c.uri);
       if (!folder) continue;
       tasks.push(this.build({ type: TASK_TYPE, config: vscode.workspace.asRelativePath(c.uri, false) }, folder));

@@ -1,0 +1,105 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { isPolicyFile, loadPolicy, PolicyError, validatePolicy } from '../../src/core/checks/policy';
+import { gateJUnit } from '../../src/core/checks/junit';
+import type { GateReport } from '../../src/core/checks/types';
+import { completeAt, hoverAt } from '../../src/core/config';
+import { promotionSchemaJson } from '../../src/core/checks/policy';
+
+const root = path.resolve(__dirname, '../../..');
+const example = path.join(root, 'examples/penguins/penguins.policy.yaml');
+
+/** The issue's example policy, unchanged: the schema must accept it. */
+const issueExample = `model: penguins            # registry model; the candidate is a version or a run's model artifact
+data:
+  eval: data/eval.csv      # features + label (+ sensitive columns); CSV or JSONL
+  reference: data/train.csv
+  label: species
+predictions: null          # or a file with y_true, y_pred (+ scores): gate predictions made elsewhere
+checks:
+  - metric: { name: f1, average: macro, min: 0.90 }
+  - regression: { metric: accuracy, max_drop: 0.01, test: mcnemar, alpha: 0.05 }   # vs the production version
+  - output: { shape: [null, 3], range: [0, 1], sum_to_one: true, finite: true }
+  - perturbation: { noise: 0.01, max_mean_change: 0.05, monotonic: { flipper_length_mm: increasing } }
+  - rule: { when: "island == 'Torgersen'", expect: "pred != 'Gentoo'", max_violations: 0 }  # business rule
+  - bias: { sensitive: sex, demographic_parity_difference: { max: 0.1 }, equal_opportunity_difference: { max: 0.1 }, demographic_parity_ratio: { min: 0.8 } }
+  - data_schema: { file: schemas/penguins.data.yaml }     # types, ranges, allowed values, nulls
+  - drift: { columns: all, ks: { alpha: 0.05 }, psi: { max: 0.2, bins: 10 }, wasserstein: {}, jensen_shannon: { max: 0.1 } }
+  - anomalies: { method: iqr, k: 3, max_rate: 0.01 }     # or zscore
+  - latency: { batch: 1, p95_ms: 2 }
+  - size: { max_mb: 20 }
+`;
+
+describe('promotion policies: schema and validation', () => {
+  it('accepts the issue\'s example policy unchanged, with every check placed on its own list item', () => {
+    const { problems, policy } = validatePolicy(issueExample);
+    assert.deepStrictEqual(problems.map(p => `${p.code} ${p.message}`), []);
+    assert.deepStrictEqual(policy!.checks.map(c => c.kind), ['metric', 'regression', 'output', 'perturbation', 'rule', 'bias', 'data_schema', 'drift', 'anomalies', 'latency', 'size']);
+    const bias = policy!.checks[5];
+    assert.match(issueExample.slice(bias.source.offset, bias.source.offset + bias.source.length), /^bias: \{ sensitive: sex/);
+  });
+
+  it('accepts the example project\'s policy', () => {
+    assert.ok(loadPolicy(example).policy.checks.length >= 8);
+  });
+
+  it('reports a misspelled check kind, an unknown metric and a missing label at their exact place', () => {
+    const text = 'data:\n  eval: e.csv\nchecks:\n  - metrc: { name: f1 }\n  - metric: { name: f2 }\n';
+    const { problems } = validatePolicy(text);
+    const at = (code: string) => problems.filter(p => p.code === code).map(p => text.slice(p.offset, p.offset + p.length));
+    assert.deepStrictEqual(at('unknown-key'), ['metrc']);
+    assert.match(problems.find(p => p.code === 'unknown-key')!.message, /Did you mean `metric`\?/);
+    assert.deepStrictEqual(at('invalid-value'), ['f2']);
+    assert.match(problems.find(p => p.code === 'missing-key')!.message, /required key `label`/);
+  });
+
+  it('refuses two kinds in one check item, and an empty check list', () => {
+    const two = validatePolicy('data: { eval: e.csv, label: y }\nchecks:\n  - { metric: { name: f1 }, size: { max_mb: 1 } }\n');
+    assert.ok(two.problems.some(p => /each check is one key/.test(p.message)), JSON.stringify(two.problems));
+    const none = validatePolicy('data: { eval: e.csv, label: y }\nchecks: []\n');
+    assert.ok(none.problems.some(p => /at least 1 item/.test(p.message)));
+  });
+
+  it('loadPolicy throws PolicyError with file:line:col lines', () => {
+    const file = path.join(root, 'out', 'bad.policy.yaml');
+    fs.writeFileSync(file, 'data:\n  eval: e.csv\n  label: y\nchecks:\n  - size: { max_mb: -1 }\n');
+    assert.throws(() => loadPolicy(file, 'bad.policy.yaml'), (e: Error) => e instanceof PolicyError && /bad\.policy\.yaml:5:\d+ out-of-range/.test(e.message));
+  });
+
+  it('recognises policy files by name, folder or marker', () => {
+    assert.ok(isPolicyFile('/w/penguins.policy.yaml'));
+    assert.ok(isPolicyFile('/w/policies/prod.yml'));
+    assert.ok(isPolicyFile('/w/gate.yaml', '# edd: policy\ndata: {}\n'));
+    assert.ok(!isPolicyFile('/w/experiments/a.yaml', 'experiment:\n'));
+  });
+
+  it('completes and explains policy keys from the schema', () => {
+    const text = 'data:\n  eval: e.csv\n  \n';
+    const labels = completeAt(text, text.indexOf('  \n') + 2, promotionSchemaJson).map(e => e.label);
+    assert.ok(labels.includes('label') && labels.includes('reference') && !labels.includes('eval'), labels.join(','));
+    const h = hoverAt('checks:\n  - drift: { columns: all }\n', 14, promotionSchemaJson);
+    assert.ok(h === undefined || /drift/i.test(h.contents));
+  });
+});
+
+describe('gate report as JUnit XML', () => {
+  const report: GateReport = {
+    policy: 'p.policy.yaml', passed: false, summary: { pass: 1, fail: 1, warn: 0, error: 1 }, startedAt: '2026-12-01T00:00:00.000Z', durationMs: 1234, candidate: { onnx: 'm.onnx' },
+    checks: [
+      { id: '1-metric', kind: 'metric', title: 'f1 (macro) ≥ 0.9', status: 'pass', measured: { f1: 0.95 }, threshold: { min: 0.9 }, message: 'f1 0.95 ≥ 0.9', durationMs: 3 },
+      { id: '2-rule', kind: 'rule', title: "island == 'Torgersen' → pred != \"Gentoo\" & <x>", status: 'fail', measured: { violations: 2 }, threshold: { max_violations: 0 }, message: '2 rows break the rule', durationMs: 5 },
+      { id: '3-size', kind: 'size', title: 'size', status: 'error', measured: {}, threshold: {}, message: 'no model', durationMs: 0 },
+    ],
+  };
+
+  it('has one test case per check, failures and errors counted, user text escaped', () => {
+    const xml = gateJUnit(report);
+    assert.match(xml, /<testsuite name="edd gate p\.policy\.yaml" tests="3" failures="1" errors="1"/);
+    assert.strictEqual((xml.match(/<testcase /g) ?? []).length, 3);
+    assert.match(xml, /<failure message="2 rows break the rule" type="rule">/);
+    assert.match(xml, /<error message="no model" type="size">/);
+    assert.match(xml, /name="2-rule island == &apos;Torgersen&apos; → pred != &quot;Gentoo&quot; &amp; &lt;x&gt;"/);
+    assert.doesNotMatch(xml, /<x>/);
+  });
+});
