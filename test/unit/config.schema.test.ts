@@ -55,7 +55,7 @@ describe('validateExperiment: the schema', () => {
       const text = 'experiment:\n  id: "exp_20250101_001"\n  name: n\n  hypothesis: h\n  parameters:\n    model_type: mlp\nexperimnet_notes: x\n';
       const p = only(text, 'unknown-key');
       assert.strictEqual(site(text, p), 'experimnet_notes');
-      assert.match(p.message, /^Unknown top-level key `experimnet_notes`: an experiment config has only `experiment` at the top\.$/);
+      assert.match(p.message, /^Unknown top-level key `experimnet_notes`: the top level allows only `experiment`\.$/);
     });
   });
 
