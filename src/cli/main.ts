@@ -2,6 +2,7 @@ import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
 import { compareCommand } from './compare';
+import { gateCommand } from './gate';
 import { runCommand, runsCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -23,7 +24,7 @@ function help(): string {
     t('      List recorded runs, newest first.'),
     '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--goal METRIC=min|max] [--no-latency] [--conclude] [--open]',
     t('      Compare runs (or experiments, whose runs are seeds) with significance tests and costs.'),
-    '  edd gate <policy.yaml> [--onnx FILE | --run ID] [--predictions FILE] [--production FILE] [--json] [--junit FILE]',
+    '  edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID] [--predictions FILE] [--production FILE] [--json] [--junit FILE]',
     t('      Run a promotion policy\'s checks on the model; exit 0 pass, 1 fail, 2 errors in the policy or inputs.'),
     '  edd --help | --version',
   ].join('\n');
@@ -42,6 +43,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runsCommand(rest, io);
       case 'compare':
         return await compareCommand(rest, io);
+      case 'gate':
+        return await gateCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

@@ -1,0 +1,324 @@
+/**
+ * The `bias` check: group fairness of the candidate's predictions on the evaluation data, per sensitive attribute.
+ *
+ * Policy entry:
+ * ```yaml
+ * - bias:
+ *     sensitive: sex                 # or [sex, race]: each attribute is assessed on its own
+ *     demographic_parity_difference: { max: 0.1 }
+ *     demographic_parity_ratio: { min: 0.8 }
+ *     equal_opportunity_difference: { max: 0.1 }
+ *     equal_opportunity_ratio: { min: 0.8 }
+ *     equalized_odds_difference: { max: 0.1 }
+ *     positive_label: approved       # the class that counts as selected (see below)
+ * ```
+ *
+ * Definitions (as Fairlearn's, `method='between_groups'`): per group g of the sensitive attribute,
+ * selection rate = P(ŷ = pos | g), TPR = P(ŷ = pos | y = pos, g), FPR = P(ŷ = pos | y ≠ pos, g);
+ * - `demographic_parity_difference` = max_g selection − min_g selection
+ *   (`fairlearn.metrics.demographic_parity_difference`), `demographic_parity_ratio` = min / max;
+ * - `equal_opportunity_difference` = max_g TPR − min_g TPR, `equal_opportunity_ratio` = min / max
+ *   (`fairlearn.metrics.equal_opportunity_difference` / `_ratio`);
+ * - `equalized_odds_difference` = max(TPR difference, FPR difference) (Fairlearn's default `agg='worst_case'`).
+ * As in Fairlearn (which normalises scikit-learn's confusion matrix with zero rows set to 0), a group without
+ * positive (negative) examples has TPR (FPR) 0; such groups are listed in the evidence. A ratio whose largest rate is
+ * 0 is undefined (NaN in Fairlearn): reported as null, and the check warns.
+ *
+ * The positive label: `positive_label` when given. Otherwise, for binary labels, the larger label in sorted order —
+ * 1 for {0, 1} and {−1, 1} as Fairlearn's default `pos_label=1`, and e.g. `yes` for {no, yes}; for multiclass labels,
+ * the first class in sorted order (the message says so). Labels compare as text, numbers in canonical form
+ * (`1.0` = `1`). Rows without a label are left out (counted); a missing sensitive value is a group of its own,
+ * `(missing)`.
+ */
+import { CheckInputError, fmt, listNames, optionalNumber, optionalObject, requireColumn, runCheck, specObject } from './dataset';
+import type { CheckResult, Column, GateContext } from './types';
+
+export interface BiasSpec {
+  sensitive: string | string[];
+  demographic_parity_difference?: { max: number };
+  demographic_parity_ratio?: { min: number };
+  equal_opportunity_difference?: { max: number };
+  equal_opportunity_ratio?: { min: number };
+  equalized_odds_difference?: { max: number };
+  positive_label?: string | number | boolean;
+}
+
+const METRICS = {
+  demographic_parity_difference: 'max',
+  demographic_parity_ratio: 'min',
+  equal_opportunity_difference: 'max',
+  equal_opportunity_ratio: 'min',
+  equalized_odds_difference: 'max',
+} as const;
+type MetricName = keyof typeof METRICS;
+const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+
+/** Groups beyond this many distinct values look like a continuous column, which needs binning first. */
+const MAX_GROUPS = 200;
+const MISSING_GROUP = '(missing)';
+
+/** A label in canonical text: numbers as JavaScript prints them (so `1.0` and `1` agree), text unchanged. */
+export function canonicalLabel(v: string | number | boolean | null | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const t = v.trim();
+  if (t === '') return null;
+  const n = Number(t);
+  return Number.isFinite(n) && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? String(n) : v;
+}
+
+/** Sorted order of labels: numerically when all are numbers, else by code unit (scikit-learn `unique_labels`). */
+export function sortLabels(labels: Iterable<string>): string[] {
+  const list = [...new Set(labels)];
+  const numeric = list.every(l => Number.isFinite(Number(l)) && l.trim() !== '');
+  return numeric ? list.sort((a, b) => Number(a) - Number(b)) : list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface GroupRates {
+  group: string;
+  count: number;
+  selection_rate: number;
+  true_positive_rate: number;
+  false_positive_rate: number;
+  positives: number;
+  negatives: number;
+  selected: number;
+}
+
+export interface FairnessMetrics {
+  demographic_parity_difference: number;
+  demographic_parity_ratio: number | null;
+  equal_opportunity_difference: number;
+  equal_opportunity_ratio: number | null;
+  equalized_odds_difference: number;
+  false_positive_rate_difference: number;
+  groups: GroupRates[];
+}
+
+/**
+ * Fairlearn's between-groups disparities for one sensitive attribute (`yTrue`/`yPred` in canonical label text,
+ * `groups` one key per row; rows whose label is null are skipped).
+ */
+export function fairnessMetrics(
+  yTrue: ArrayLike<string | null>, yPred: ArrayLike<string | null>, groups: ArrayLike<string>, positive: string,
+): FairnessMetrics {
+  const acc = new Map<string, { n: number; sel: number; pos: number; tp: number; neg: number; fp: number }>();
+  for (let i = 0; i < groups.length; i++) {
+    const t = yTrue[i];
+    if (t === null) continue;
+    const g = groups[i];
+    let a = acc.get(g);
+    if (!a) { a = { n: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0 }; acc.set(g, a); }
+    const selected = yPred[i] === positive;
+    a.n++;
+    if (selected) a.sel++;
+    if (t === positive) { a.pos++; if (selected) a.tp++; } else { a.neg++; if (selected) a.fp++; }
+  }
+  const rows: GroupRates[] = [...acc.entries()]
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+    .map(([group, a]) => ({
+      group, count: a.n, selection_rate: a.sel / a.n,
+      true_positive_rate: a.pos > 0 ? a.tp / a.pos : 0,
+      false_positive_rate: a.neg > 0 ? a.fp / a.neg : 0,
+      positives: a.pos, negatives: a.neg, selected: a.sel,
+    }));
+  const range = (pick: (g: GroupRates) => number) => {
+    let lo = Infinity, hi = -Infinity;
+    for (const g of rows) { const v = pick(g); if (v < lo) lo = v; if (v > hi) hi = v; }
+    return { lo, hi, diff: hi - lo, ratio: hi > 0 ? lo / hi : null };
+  };
+  const sel = range(g => g.selection_rate), tpr = range(g => g.true_positive_rate), fpr = range(g => g.false_positive_rate);
+  return {
+    demographic_parity_difference: sel.diff,
+    demographic_parity_ratio: sel.ratio,
+    equal_opportunity_difference: tpr.diff,
+    equal_opportunity_ratio: tpr.ratio,
+    equalized_odds_difference: Math.max(tpr.diff, fpr.diff),
+    false_positive_rate_difference: fpr.diff,
+    groups: rows,
+  };
+}
+
+function groupKeys(col: Column): string[] {
+  const out = new Array<string>(col.values.length);
+  if (col.kind === 'number') {
+    for (let i = 0; i < col.values.length; i++) { const v = col.values[i]; out[i] = v === v ? String(v) : MISSING_GROUP; }
+  } else {
+    for (let i = 0; i < col.values.length; i++) out[i] = col.values[i] ?? MISSING_GROUP;
+  }
+  return out;
+}
+
+interface ParsedBias {
+  sensitive: string[];
+  thresholds: Partial<Record<MetricName, number>>;
+  positive?: string;
+}
+
+function parseSpec(raw: unknown): ParsedBias {
+  const K = 'bias';
+  const spec = specObject(K, raw);
+  const known = new Set<string>(['sensitive', 'positive_label', ...METRIC_NAMES]);
+  for (const key of Object.keys(spec)) {
+    if (!known.has(key)) throw new CheckInputError(`bias: unknown option "${key}"; the options are ${listNames([...known])}`);
+  }
+  const s = spec.sensitive;
+  const sensitive = typeof s === 'string' ? [s] : Array.isArray(s) && s.length > 0 && s.every(x => typeof x === 'string') ? [...new Set(s as string[])] : null;
+  if (!sensitive) throw new CheckInputError(`bias: sensitive must name a column or a list of columns (e.g. sensitive: sex), got ${JSON.stringify(s)}`);
+  const thresholds: Partial<Record<MetricName, number>> = {};
+  for (const m of METRIC_NAMES) {
+    const obj = optionalObject(K, spec, m);
+    if (!obj) continue;
+    const bound = METRICS[m];
+    const v = optionalNumber(K, obj, bound, m);
+    if (v === undefined) throw new CheckInputError(`bias: ${m} needs ${bound} (e.g. ${m}: {${bound}: ${bound === 'max' ? 0.1 : 0.8}})`);
+    thresholds[m] = v;
+  }
+  if (Object.keys(thresholds).length === 0) throw new CheckInputError(`bias: set at least one of ${METRIC_NAMES.join(', ')}`);
+  const p = spec.positive_label;
+  if (p !== undefined && p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
+    throw new CheckInputError(`bias: positive_label must be a class name, got ${JSON.stringify(p)}`);
+  }
+  return { sensitive, thresholds, positive: p === undefined || p === null ? undefined : (canonicalLabel(p) ?? undefined) };
+}
+
+const SHORT: Record<MetricName, string> = {
+  demographic_parity_difference: 'demographic parity difference',
+  demographic_parity_ratio: 'demographic parity ratio',
+  equal_opportunity_difference: 'equal opportunity difference',
+  equal_opportunity_ratio: 'equal opportunity ratio',
+  equalized_odds_difference: 'equalized odds difference',
+};
+
+function titleOf(p: ParsedBias | undefined): string {
+  if (!p) return 'bias';
+  const bounds = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined)
+    .map(m => `${SHORT[m]} ${METRICS[m] === 'max' ? '≤' : '≥'} ${p.thresholds[m]}`);
+  return `bias (${p.sensitive.join(', ')}): ${bounds.join(', ')}`;
+}
+
+/** The rate a metric compares between groups. */
+function rateOf(m: MetricName, g: GroupRates): number {
+  return m.startsWith('demographic') ? g.selection_rate : g.true_positive_rate;
+}
+
+/** Fairness of ctx.outputs.yPred against the label of ctx.eval, per sensitive attribute. Never throws. */
+export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string, unknown>, id: string): Promise<CheckResult> {
+  let parsed: ParsedBias | undefined;
+  try { parsed = parseSpec(spec); } catch { /* reported by the body */ }
+  return runCheck('bias', id, titleOf(parsed), spec, () => {
+    const p = parseSpec(spec);
+    const outputs = ctx.outputs;
+    if (!outputs) throw new CheckInputError('bias: no model outputs; the gate needs the candidate model (ONNX) or a predictions file to assess bias');
+    const rows = ctx.eval.rows;
+    if (outputs.yPred.length !== rows) {
+      throw new CheckInputError(`bias: ${outputs.yPred.length} predictions for ${rows} evaluation rows; the predictions must be row for row`);
+    }
+    const labelCol = requireColumn('bias', ctx, ctx.label, 'label column');
+    const sensitiveCols = p.sensitive.map(name => {
+      if (name === ctx.label) throw new CheckInputError(`bias: the sensitive attribute "${name}" is the label column`);
+      return { name, col: requireColumn('bias', ctx, name, 'sensitive column') };
+    });
+
+    const yTrue = new Array<string | null>(rows);
+    let unlabeled = 0;
+    for (let i = 0; i < rows; i++) {
+      const v = labelCol.values[i];
+      yTrue[i] = canonicalLabel(v);
+      if (yTrue[i] === null) unlabeled++;
+    }
+    const yPred = outputs.yPred.map(v => canonicalLabel(v));
+    const classes = sortLabels([
+      ...outputs.classes.map(c => canonicalLabel(c)).filter((c): c is string => c !== null),
+      ...yTrue.filter((c): c is string => c !== null),
+      ...yPred.filter((c): c is string => c !== null),
+    ]);
+    if (unlabeled === rows) throw new CheckInputError(`bias: the label column "${ctx.label}" has no values`);
+    let positive: string;
+    let positiveNote: string;
+    if (p.positive !== undefined) {
+      if (!classes.includes(p.positive)) {
+        throw new CheckInputError(`bias: positive_label "${p.positive}" is not a class of the labels or predictions; the classes are ${listNames(classes)}`);
+      }
+      positive = p.positive;
+      positiveNote = `positive label "${positive}"`;
+    } else if (classes.length <= 2) {
+      positive = classes[classes.length - 1];
+      positiveNote = `positive label "${positive}" (the larger of the binary labels; set positive_label to choose)`;
+    } else {
+      positive = classes[0];
+      positiveNote = `positive label "${positive}" (the first of ${classes.length} classes in sorted order, as no positive_label is set)`;
+    }
+
+    const byAttribute: Record<string, Record<string, unknown>> = {};
+    const evidenceGroups: Record<string, GroupRates[]> = {};
+    const worst: Partial<Record<MetricName, { attribute: string; value: number | null }>> = {};
+    const failures: Array<{ metric: MetricName; attribute: string; value: number | null; bound: number; lowGroup: GroupRates; highGroup: GroupRates }> = [];
+    const undefinedRatios: string[] = [];
+    const noPositives: Record<string, string[]> = {};
+
+    for (const { name, col } of sensitiveCols) {
+      const groups = groupKeys(col);
+      const distinct = new Set(groups).size;
+      if (distinct > MAX_GROUPS) {
+        throw new CheckInputError(`bias: the sensitive column "${name}" has ${distinct} distinct values; bin it into groups (e.g. age bands) before assessing bias`);
+      }
+      const fm = fairnessMetrics(yTrue, yPred, groups, positive);
+      const { groups: groupRows, ...metrics } = fm;
+      byAttribute[name] = { ...metrics, groups: groupRows.length };
+      evidenceGroups[name] = groupRows.slice(0, 20);
+      const lacking = groupRows.filter(g => g.positives === 0).map(g => g.group);
+      if (lacking.length > 0) noPositives[name] = lacking.slice(0, 10);
+      for (const m of METRIC_NAMES) {
+        const value = fm[m];
+        const w = worst[m];
+        const isWorse = (a: number | null, b: number | null) => METRICS[m] === 'max' ? (a ?? -Infinity) > (b ?? -Infinity) : (a ?? Infinity) < (b ?? Infinity);
+        if (!w || isWorse(value, w.value)) worst[m] = { attribute: name, value };
+        const bound = p.thresholds[m];
+        if (bound === undefined) continue;
+        if (value === null) { undefinedRatios.push(`${SHORT[m]} for ${name}`); continue; }
+        const violated = METRICS[m] === 'max' ? value > bound : value < bound;
+        if (violated) {
+          const rate = (g: GroupRates) => (m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference ? g.false_positive_rate : rateOf(m, g));
+          const lowGroup = groupRows.reduce((a, b) => (rate(b) < rate(a) ? b : a));
+          const highGroup = groupRows.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+          failures.push({ metric: m, attribute: name, value, bound, lowGroup, highGroup });
+        }
+      }
+    }
+
+    const measured: Record<string, unknown> = { positive_label: positive, rows: rows - unlabeled };
+    if (unlabeled > 0) measured.rows_without_label = unlabeled;
+    for (const m of METRIC_NAMES) measured[m] = worst[m]?.value ?? null;
+    measured.sensitive_features = byAttribute;
+
+    const evidence: Record<string, unknown> = { groups: evidenceGroups };
+    if (Object.keys(noPositives).length > 0) evidence.groups_without_positives = noPositives;
+
+    if (failures.length > 0) {
+      const f = failures[0];
+      const rateName = f.metric.startsWith('demographic') ? 'selection rate' : f.metric === 'equalized_odds_difference' ? 'TPR/FPR' : 'true positive rate';
+      evidence.worst = failures.map(x => ({
+        metric: x.metric, sensitive_feature: x.attribute, value: x.value, threshold: x.bound,
+        lowest_group: x.lowGroup, highest_group: x.highGroup,
+      }));
+      return {
+        status: 'fail', measured, evidence,
+        message: `${SHORT[f.metric]} for "${f.attribute}" is ${fmt(f.value as number)} (${METRICS[f.metric] === 'max' ? 'above the maximum' : 'below the minimum'} ${f.bound}): ${rateName} ${fmt(rateOf(f.metric, f.lowGroup))} for group "${f.lowGroup.group}" (${f.lowGroup.count} rows) vs ${fmt(rateOf(f.metric, f.highGroup))} for "${f.highGroup.group}" (${f.highGroup.count} rows), ${positiveNote}${failures.length > 1 ? `, and ${failures.length - 1} more violation${failures.length > 2 ? 's' : ''}` : ''} — review the model's behaviour for these groups before promoting it.`,
+      };
+    }
+    const summary = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined && worst[m]?.value !== null && worst[m] !== undefined)
+      .map(m => `${SHORT[m]} ${fmt(worst[m]?.value as number)}`).join(', ');
+    if (undefinedRatios.length > 0) {
+      return {
+        status: 'warn', measured, evidence,
+        message: `Undefined ${undefinedRatios.join('; ')} because no group has a positive rate above 0 (${positiveNote}); check positive_label${summary ? ` (other metrics within bounds: ${summary})` : ''}.`,
+      };
+    }
+    return {
+      status: 'pass', measured, evidence,
+      message: `Within the bounds for ${p.sensitive.map(s => `"${s}"`).join(', ')} on ${rows - unlabeled} rows: ${summary}, ${positiveNote}.`,
+    };
+  });
+}

@@ -1,0 +1,414 @@
+/**
+ * The `drift` check: does the evaluation data still look like the reference data (e.g. the training set)?
+ *
+ * Policy entry:
+ * ```yaml
+ * - drift:
+ *     columns: all                 # or [age, income]; `all` = every column in both data sets except the label
+ *     ks: { alpha: 0.05 }          # numeric columns: two-sample Kolmogorov–Smirnov, drift when p < alpha
+ *     psi: { max: 0.2, bins: 10 }  # Population Stability Index, drift when PSI > max
+ *     wasserstein: { max: 0.5 }    # Wasserstein-1 distance in the column's units (normalized: true → ÷ reference std)
+ *     jensen_shannon: { max: 0.1, bins: 10 }  # Jensen–Shannon distance, base 2 (0 … 1)
+ * ```
+ *
+ * Per column:
+ * - numeric in both data sets (missing values left out; their shares are reported):
+ *   - `ks_statistic`, `ks_p_value`: `scipy.stats.ks_2samp(reference, eval)` two-sided. The p-value is exact (as
+ *     scipy's `method='auto'`) when both samples have ≤ 10,000 values, unless the exact recursion would exceed
+ *     3·10⁷ lattice cells (a large statistic, where p is astronomically small anyway); then, and for larger samples,
+ *     the asymptotic `kstwo.sf(D, round(n·m/(n+m)))`. `ks_method` says which.
+ *   - `psi`: bins are the reference quantiles at k/bins (numpy `linear`, ties merged), open-ended at both ends, so
+ *     every eval value falls in a bin; shares below ε = 1e-4 are raised to ε so an empty bin does not give ∞
+ *     (the definition of `psi` in src/core/stats).
+ *   - `wasserstein`: `scipy.stats.wasserstein_distance(reference, eval)`; `wasserstein_normalized` divides it by
+ *     the reference's standard deviation (ddof 0), so one threshold fits columns of different scales.
+ *   - `jensen_shannon`: `scipy.spatial.distance.jensenshannon(p, q, base=2)` of the two histograms over the same
+ *     bins (reference quantiles, as for PSI, with `jensen_shannon.bins`, default 10).
+ * - string (categorical) in both: `jensen_shannon` (base 2) and `psi` over the category frequencies (missing is a
+ *   category of its own; ε = 1e-4 as above). KS and Wasserstein do not apply.
+ * - numeric in one data set and text in the other: the column's type changed, which counts as drift.
+ *
+ * Status: `fail` when any column drifts beyond a threshold; `warn` when a selected column had no applicable test;
+ * `pass` otherwise. Evidence: the drifted columns, most severe first (severity = the largest measured/threshold
+ * ratio; for KS, log p / log alpha).
+ *
+ * Speed: each column is sorted once (typed-array sort) and every measure is a linear merge of the two sorted
+ * samples, so 100,000 rows × 20 columns take a few hundred milliseconds.
+ */
+import { jensenShannonDistance, kolmogorovSf, ks2Samp, quantileSorted } from '../stats';
+import {
+  CheckInputError, fmt, listNames, optionalNumber, optionalObject, runCheck, selectColumns, sortedValues, specObject,
+} from './dataset';
+import type { CheckResult, Column, GateContext } from './types';
+
+export interface DriftSpec {
+  columns?: 'all' | string[];
+  ks?: { alpha: number };
+  psi?: { max: number; bins?: number };
+  wasserstein?: { max?: number; normalized?: boolean };
+  jensen_shannon?: { max: number; bins?: number };
+}
+
+/** ε floor of a bin's share in PSI (same as src/core/stats psi). */
+export const PSI_EPSILON = 1e-4;
+/** Above this many lattice cells the exact KS p-value gives way to the asymptotic one. */
+const KS_EXACT_BUDGET = 3e7;
+
+/** numpy's round-half-to-even, as scipy rounds n·m/(n+m) for the asymptotic KS distribution. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export interface KsSortedResult { statistic: number; pValue: number; method: 'exact' | 'asymp' }
+
+/** Two-sided two-sample KS on sorted samples (see the module comment for the p-value). */
+export function ksSorted(a: Float64Array, b: Float64Array): KsSortedResult {
+  const nA = a.length, nB = b.length;
+  let i = 0, j = 0, best = 0;
+  while (i < nA || j < nB) {
+    const v = j >= nB || (i < nA && a[i] <= b[j]) ? a[i] : b[j];
+    while (i < nA && a[i] === v) i++;
+    while (j < nB && b[j] === v) j++;
+    const diff = Math.abs(nB * i - nA * j);
+    if (diff > best) best = diff;
+  }
+  const statistic = best / (nA * nB);
+  const big = Math.max(nA, nB), small = Math.min(nA, nB);
+  const cost = nA * Math.min(nB + 1, 2 * statistic * nB + 2);
+  if (big <= 10000 && cost <= KS_EXACT_BUDGET) {
+    // ks2Samp (src/core/stats) computes the exact p-value; the samples are small here.
+    const r = ks2Samp(a as unknown as number[], b as unknown as number[], { mode: 'exact' });
+    return { statistic, pValue: r.pValue, method: 'exact' };
+  }
+  const p = kolmogorovSf(statistic, roundHalfEven(big * small / (big + small)));
+  return { statistic, pValue: Math.min(1, Math.max(0, p)), method: 'asymp' };
+}
+
+/** `scipy.stats.wasserstein_distance(u, v)` for sorted, unweighted samples (one merge pass). */
+export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
+  const n = u.length, m = v.length;
+  let i = 0, j = 0, dist = 0;
+  let prev = Math.min(u[0], v[0]);
+  while (i < n || j < m) {
+    const x = j >= m || (i < n && u[i] <= v[j]) ? u[i] : v[j];
+    if (x > prev) dist += Math.abs(i / n - j / m) * (x - prev);
+    while (i < n && u[i] === x) i++;
+    while (j < m && v[j] === x) j++;
+    prev = x;
+  }
+  return dist;
+}
+
+/** Interior bin edges: the sorted reference's quantiles at k/bins (numpy `linear`), duplicates removed. */
+export function quantileEdges(refSorted: Float64Array, bins: number): number[] {
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const q = quantileSorted(refSorted, k / bins);
+    if (edges.length === 0 || q > edges[edges.length - 1]) edges.push(q);
+  }
+  return edges;
+}
+
+/** Counts of a sorted sample in the bins (−∞, e₀], (e₀, e₁], …, (e_last, ∞). */
+export function binCountsSorted(sorted: Float64Array, edges: readonly number[]): number[] {
+  const c = new Array<number>(edges.length + 1).fill(0);
+  let b = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    const v = sorted[k];
+    while (b < edges.length && v > edges[b]) b++;
+    c[b]++;
+  }
+  return c;
+}
+
+/** PSI = Σ (c − r)·ln(c / r) over shares floored at ε (shares from counts). */
+export function psiFromCounts(refCounts: readonly number[], curCounts: readonly number[], epsilon = PSI_EPSILON): number {
+  let nr = 0, nc = 0;
+  for (const c of refCounts) nr += c;
+  for (const c of curCounts) nc += c;
+  let total = 0;
+  for (let i = 0; i < refCounts.length; i++) {
+    const r = Math.max(refCounts[i] / nr, epsilon);
+    const c = Math.max(curCounts[i] / nc, epsilon);
+    total += (c - r) * Math.log(c / r);
+  }
+  return total;
+}
+
+export interface NumericDrift {
+  ks_statistic: number;
+  ks_p_value: number;
+  ks_method: 'exact' | 'asymp';
+  psi: number;
+  psi_bins: number;
+  wasserstein: number;
+  wasserstein_normalized: number;
+  jensen_shannon: number;
+  jensen_shannon_bins: number;
+}
+
+/** Every numeric measure for two sorted samples. */
+export function numericDrift(ref: Float64Array, cur: Float64Array, options: { psiBins?: number; jsBins?: number } = {}): NumericDrift {
+  const ks = ksSorted(ref, cur);
+  const psiEdges = quantileEdges(ref, options.psiBins ?? 10);
+  const psi = psiFromCounts(binCountsSorted(ref, psiEdges), binCountsSorted(cur, psiEdges));
+  const jsEdges = (options.jsBins ?? 10) === (options.psiBins ?? 10) ? psiEdges : quantileEdges(ref, options.jsBins ?? 10);
+  const js = jensenShannonDistance(binCountsSorted(ref, jsEdges), binCountsSorted(cur, jsEdges), { base: 2 });
+  const w = wassersteinSorted(ref, cur);
+  let mean = 0;
+  for (let k = 0; k < ref.length; k++) mean += ref[k];
+  mean /= ref.length;
+  let ss = 0;
+  for (let k = 0; k < ref.length; k++) { const d = ref[k] - mean; ss += d * d; }
+  const sd = Math.sqrt(ss / ref.length);
+  return {
+    ks_statistic: ks.statistic, ks_p_value: ks.pValue, ks_method: ks.method,
+    psi, psi_bins: psiEdges.length + 1,
+    wasserstein: w, wasserstein_normalized: sd > 0 ? w / sd : (w === 0 ? 0 : Infinity),
+    jensen_shannon: js, jensen_shannon_bins: jsEdges.length + 1,
+  };
+}
+
+export interface CategoricalDrift {
+  psi: number;
+  jensen_shannon: number;
+  categories: number;
+  /** Categories seen in the eval data but never in the reference (at most 10). */
+  new_categories: string[];
+}
+
+function categoryCounts(values: ArrayLike<string | null>): Map<string | null, number> {
+  const m = new Map<string | null, number>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    m.set(v, (m.get(v) ?? 0) + 1);
+  }
+  return m;
+}
+
+/** JS distance (base 2) and PSI on category frequencies; missing (null) is a category. */
+export function categoricalDrift(ref: ArrayLike<string | null>, cur: ArrayLike<string | null>): CategoricalDrift {
+  const rc = categoryCounts(ref), cc = categoryCounts(cur);
+  const keys = [...new Set([...rc.keys(), ...cc.keys()])];
+  const r = keys.map(k => rc.get(k) ?? 0), c = keys.map(k => cc.get(k) ?? 0);
+  const fresh = keys.filter(k => !rc.has(k)).map(k => (k === null ? '(missing)' : k));
+  return {
+    psi: psiFromCounts(r, c),
+    jensen_shannon: jensenShannonDistance(r, c, { base: 2 }),
+    categories: keys.length,
+    new_categories: fresh.slice(0, 10),
+  };
+}
+
+interface Thresholds {
+  alpha?: number;
+  psiMax?: number;
+  psiBins: number;
+  wassersteinMax?: number;
+  wassersteinNormalized: boolean;
+  jsMax?: number;
+  jsBins: number;
+  wassersteinReport: boolean;
+}
+
+function parseSpec(raw: unknown): { spec: Record<string, unknown>; t: Thresholds } {
+  const K = 'drift';
+  const spec = specObject(K, raw);
+  const known = new Set(['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon']);
+  for (const key of Object.keys(spec)) {
+    if (!known.has(key)) throw new CheckInputError(`drift: unknown option "${key}"; the options are ${listNames([...known])}`);
+  }
+  const ks = optionalObject(K, spec, 'ks');
+  const psi = optionalObject(K, spec, 'psi');
+  const w = optionalObject(K, spec, 'wasserstein');
+  const js = optionalObject(K, spec, 'jensen_shannon');
+  if (!ks && !psi && !w && !js) throw new CheckInputError('drift: set at least one of ks: {alpha}, psi: {max}, wasserstein: {max}, jensen_shannon: {max}');
+  const alpha = optionalNumber(K, ks, 'alpha', 'ks');
+  if (ks && alpha === undefined) throw new CheckInputError('drift: ks needs alpha (e.g. ks: {alpha: 0.05})');
+  if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new CheckInputError(`drift: ks.alpha must be between 0 and 1, got ${alpha}`);
+  const psiMax = optionalNumber(K, psi, 'max', 'psi');
+  if (psi && psiMax === undefined) throw new CheckInputError('drift: psi needs max (e.g. psi: {max: 0.2})');
+  const jsMax = optionalNumber(K, js, 'max', 'jensen_shannon');
+  if (js && jsMax === undefined) throw new CheckInputError('drift: jensen_shannon needs max (e.g. jensen_shannon: {max: 0.1})');
+  const bins = (obj: Record<string, unknown> | undefined, where: string) => {
+    const b = optionalNumber(K, obj, 'bins', where) ?? 10;
+    if (!Number.isInteger(b) || b < 2 || b > 1000) throw new CheckInputError(`drift: ${where}.bins must be an integer from 2 to 1000, got ${b}`);
+    return b;
+  };
+  const normalized = w?.normalized;
+  if (normalized !== undefined && typeof normalized !== 'boolean') throw new CheckInputError(`drift: wasserstein.normalized must be true or false, got ${JSON.stringify(normalized)}`);
+  return {
+    spec,
+    t: {
+      alpha, psiMax, psiBins: bins(psi, 'psi'), jsMax, jsBins: bins(js, 'jensen_shannon'),
+      wassersteinMax: optionalNumber(K, w, 'max', 'wasserstein'), wassersteinNormalized: normalized === true,
+      wassersteinReport: w !== undefined,
+    },
+  };
+}
+
+type ColumnReport = Record<string, unknown> & { drifted: boolean; failed: string[]; severity: number; tested: boolean };
+
+function ratioSeverity(value: number, max: number): number {
+  if (max > 0) return value / max;
+  return value > 0 ? Infinity : 0;
+}
+
+function ksSeverity(p: number, alpha: number): number {
+  return Math.log10(Math.max(p, 1e-300)) / Math.log10(alpha);
+}
+
+function countMissing(col: Column): number {
+  let n = 0;
+  if (col.kind === 'number') { for (let i = 0; i < col.values.length; i++) if (col.values[i] !== col.values[i]) n++; } else { for (const v of col.values) if (v === null) n++; }
+  return n;
+}
+
+function compareColumn(name: string, refCol: Column, curCol: Column, t: Thresholds, refRows: number, curRows: number): ColumnReport {
+  const failed: string[] = [];
+  let severity = 0;
+  const flag = (test: string, s: number) => { failed.push(test); severity = Math.max(severity, s); };
+
+  const refMissing = countMissing(refCol), curMissing = countMissing(curCol);
+  const refEmpty = refMissing === refRows, curEmpty = curMissing === curRows;
+  const numeric = refCol.kind === 'number' && curCol.kind === 'number';
+  const categorical = (refCol.kind === 'string' || refEmpty) && (curCol.kind === 'string' || curEmpty) && !numeric;
+
+  if (numeric) {
+    const ref = sortedValues(refCol.values), cur = sortedValues(curCol.values);
+    const base = {
+      kind: 'numeric', n_reference: ref.length, n_eval: cur.length,
+      missing_rate_reference: refRows ? refMissing / refRows : 0, missing_rate_eval: curRows ? curMissing / curRows : 0,
+    };
+    if (ref.length === 0 && cur.length === 0) return { ...base, drifted: false, failed, severity, tested: false, note: 'no values in either data set' };
+    if (ref.length === 0 || cur.length === 0) {
+      return { ...base, drifted: true, failed: ['missing'], severity: Infinity, tested: true, note: `no values in the ${ref.length === 0 ? 'reference' : 'eval'} data` };
+    }
+    const d = numericDrift(ref, cur, { psiBins: t.psiBins, jsBins: t.jsBins });
+    const out: Record<string, unknown> = { ...base };
+    if (t.alpha !== undefined) {
+      Object.assign(out, { ks_statistic: d.ks_statistic, ks_p_value: d.ks_p_value, ks_method: d.ks_method });
+      if (d.ks_p_value < t.alpha) flag('ks', ksSeverity(d.ks_p_value, t.alpha));
+    }
+    if (t.psiMax !== undefined) {
+      Object.assign(out, { psi: d.psi, psi_bins: d.psi_bins });
+      if (d.psi > t.psiMax) flag('psi', ratioSeverity(d.psi, t.psiMax));
+    }
+    if (t.wassersteinReport) {
+      Object.assign(out, { wasserstein: d.wasserstein, wasserstein_normalized: d.wasserstein_normalized });
+      const w = t.wassersteinNormalized ? d.wasserstein_normalized : d.wasserstein;
+      if (t.wassersteinMax !== undefined && w > t.wassersteinMax) flag('wasserstein', ratioSeverity(w, t.wassersteinMax));
+    }
+    if (t.jsMax !== undefined) {
+      Object.assign(out, { jensen_shannon: d.jensen_shannon, jensen_shannon_bins: d.jensen_shannon_bins });
+      if (d.jensen_shannon > t.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, t.jsMax));
+    }
+    return { ...out, drifted: failed.length > 0, failed, severity, tested: true };
+  }
+
+  if (categorical) {
+    const asStrings = (col: Column): ArrayLike<string | null> => (col.kind === 'string' ? col.values : new Array<string | null>(col.values.length).fill(null));
+    const d = categoricalDrift(asStrings(refCol), asStrings(curCol));
+    const out: Record<string, unknown> = { kind: 'categorical', n_reference: refRows, n_eval: curRows, categories: d.categories };
+    if (d.new_categories.length > 0) out.new_categories = d.new_categories;
+    let tested = false;
+    if (t.psiMax !== undefined) {
+      tested = true;
+      out.psi = d.psi;
+      if (d.psi > t.psiMax) flag('psi', ratioSeverity(d.psi, t.psiMax));
+    }
+    if (t.jsMax !== undefined) {
+      tested = true;
+      out.jensen_shannon = d.jensen_shannon;
+      if (d.jensen_shannon > t.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, t.jsMax));
+    }
+    if (!tested) out.note = 'categorical column: KS and Wasserstein do not apply; set psi or jensen_shannon to test it';
+    return { ...out, drifted: failed.length > 0, failed, severity, tested };
+  }
+
+  // numeric on one side, text on the other
+  const textSide = refCol.kind === 'string' ? 'reference' : 'eval';
+  const textCol = (refCol.kind === 'string' ? refCol : curCol) as Extract<Column, { kind: 'string' }>;
+  const example = textCol.values.find(v => v !== null);
+  return {
+    kind: 'type_changed', reference_type: refCol.kind, eval_type: curCol.kind,
+    note: `numeric in one data set, text in the ${textSide} data${example !== undefined ? ` (e.g. "${example}")` : ''}`,
+    drifted: true, failed: ['type'], severity: Infinity, tested: true,
+  };
+}
+
+function describeFailure(name: string, r: ColumnReport, t: Thresholds): string {
+  const parts: string[] = [];
+  for (const f of r.failed) {
+    if (f === 'ks') parts.push(`KS p ${fmt(r.ks_p_value as number)} < ${t.alpha}`);
+    else if (f === 'psi') parts.push(`PSI ${fmt(r.psi as number)} > ${t.psiMax}`);
+    else if (f === 'wasserstein') parts.push(`Wasserstein${t.wassersteinNormalized ? ' (normalized)' : ''} ${fmt((t.wassersteinNormalized ? r.wasserstein_normalized : r.wasserstein) as number)} > ${t.wassersteinMax}`);
+    else if (f === 'jensen_shannon') parts.push(`Jensen–Shannon ${fmt(r.jensen_shannon as number)} > ${t.jsMax}`);
+    else parts.push(String(r.note));
+  }
+  return `${name} (${parts.join(', ')})`;
+}
+
+function title(t: Thresholds | undefined): string {
+  if (!t) return 'drift';
+  const parts: string[] = [];
+  if (t.alpha !== undefined) parts.push(`KS p ≥ ${t.alpha}`);
+  if (t.psiMax !== undefined) parts.push(`PSI ≤ ${t.psiMax}`);
+  if (t.wassersteinMax !== undefined) parts.push(`Wasserstein${t.wassersteinNormalized ? ' (normalized)' : ''} ≤ ${t.wassersteinMax}`);
+  if (t.jsMax !== undefined) parts.push(`Jensen–Shannon ≤ ${t.jsMax}`);
+  return parts.length ? `drift: ${parts.join(', ')}` : 'drift';
+}
+
+/** Compares ctx.reference with ctx.eval column by column (see the module comment). Never throws. */
+export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<string, unknown>, id: string): Promise<CheckResult> {
+  let parsed: { spec: Record<string, unknown>; t: Thresholds } | undefined;
+  try { parsed = parseSpec(spec); } catch { /* reported by the body */ }
+  return runCheck('drift', id, title(parsed?.t), spec, () => {
+    const { spec: s, t } = parseSpec(spec);
+    const reference = ctx.reference;
+    if (!reference) throw new CheckInputError('drift: no reference data; set the reference data set in the policy (e.g. the training data) to compare the evaluation data with');
+    const current = ctx.eval;
+    const columns = selectColumns('drift', s.columns, [{ ds: reference, role: 'reference' }, { ds: current, role: 'evaluation' }], () => {
+      const inRef = new Set(reference.names);
+      return current.names.filter(n => inRef.has(n) && n !== ctx.label);
+    });
+    if (columns.length === 0) {
+      throw new CheckInputError(`drift: no column to compare: the reference has ${listNames(reference.names)} and the evaluation data ${listNames(current.names)} (the label "${ctx.label}" is left out)`);
+    }
+    const perColumn: Record<string, ColumnReport> = {};
+    for (const name of columns) {
+      perColumn[name] = compareColumn(name, reference.columns.get(name) as Column, current.columns.get(name) as Column, t, reference.rows, current.rows);
+    }
+    const drifted = columns.filter(n => perColumn[n].drifted).sort((a, b) => perColumn[b].severity - perColumn[a].severity);
+    const untested = columns.filter(n => !perColumn[n].tested);
+    const measuredColumns: Record<string, unknown> = {};
+    for (const n of columns) {
+      const { tested: _t, severity, ...rest } = perColumn[n];
+      measuredColumns[n] = rest.drifted ? { ...rest, severity: Number.isFinite(severity) ? severity : null } : rest;
+    }
+    const measured = {
+      columns_compared: columns.length, columns_drifted: drifted.length, rows_reference: reference.rows, rows_eval: current.rows,
+      drifted_columns: drifted, columns: measuredColumns,
+    };
+    const evidence = drifted.slice(0, 50).map(n => ({ column: n, ...(measuredColumns[n] as Record<string, unknown>) }));
+    const binsNote = t.psiMax !== undefined ? ` (PSI over ${t.psiBins} reference-quantile bins, empty bins floored at ε = ${PSI_EPSILON})` : '';
+    if (drifted.length > 0) {
+      const worst = drifted.slice(0, 3).map(n => describeFailure(n, perColumn[n], t)).join('; ');
+      return {
+        status: 'fail', measured, evidence,
+        message: `${drifted.length} of ${columns.length} columns drifted from the reference (${reference.rows} rows) to the evaluation data (${current.rows} rows), most severe: ${worst}${binsNote} — check whether the evaluation data come from the population the model was trained on, or retrain on recent data.`,
+      };
+    }
+    if (untested.length > 0) {
+      return {
+        status: 'warn', measured, evidence: untested.map(n => ({ column: n, note: perColumn[n].note })),
+        message: `No drift in the ${columns.length - untested.length} tested columns, but ${untested.length} had no applicable test (${listNames(untested, 5)}): categorical columns need psi or jensen_shannon.`,
+      };
+    }
+    return {
+      status: 'pass', measured,
+      message: `No drift in ${columns.length} columns between the reference (${reference.rows} rows) and the evaluation data (${current.rows} rows): ${title(t).replace(/^drift: /, '')}${binsNote}.`,
+    };
+  });
+}

@@ -1,0 +1,148 @@
+import * as path from 'path';
+import { t } from '../l10n';
+import { readPredictions } from '../compare/predictions';
+import { anomaliesCheck } from './anomalies';
+import { biasCheck } from './bias';
+import { dataSchemaCheck } from './dataSchema';
+import { readDataset } from './dataset';
+import { driftCheck } from './drift';
+import { metricCheck } from './metric';
+import { loadModel } from './model';
+import { outputCheck } from './output';
+import { perturbationCheck } from './perturbation';
+import { loadPolicy, type CheckKind, type Policy } from './policy';
+import { regressionCheck } from './regression';
+import { ruleCheck } from './rule';
+import { latencyCheck, sizeCheck } from './cost';
+import type { CheckResult, CheckStatus, Dataset, GateContext, GateReport, ModelOutputs } from './types';
+
+type CheckFn = (ctx: GateContext, spec: never, id: string) => Promise<CheckResult>;
+
+const CHECKS: Record<CheckKind, CheckFn> = {
+  metric: metricCheck as CheckFn,
+  regression: regressionCheck as CheckFn,
+  output: outputCheck as CheckFn,
+  perturbation: perturbationCheck as CheckFn,
+  rule: ruleCheck as CheckFn,
+  bias: biasCheck as CheckFn,
+  data_schema: dataSchemaCheck as CheckFn,
+  drift: driftCheck as CheckFn,
+  anomalies: anomaliesCheck as CheckFn,
+  latency: latencyCheck as CheckFn,
+  size: sizeCheck as CheckFn,
+};
+
+/** Inputs given on the command line or by the editor (the policy gives the data). */
+export interface GateOptions {
+  /** Workspace root: the policy's relative paths resolve against it. */
+  root: string;
+  /** The candidate's ONNX model. */
+  onnx?: string;
+  /** A predictions file (y_true, y_pred, score_<class>) instead of a model; overrides the policy's `predictions`. */
+  predictions?: string;
+  /** The production model's ONNX file, for `regression` checks. */
+  production?: string;
+  /** Only these check ids (Test Explorer runs a single check). */
+  only?: string[];
+  signal?: AbortSignal;
+  /** Called before each check with its index and the number of checks. */
+  onProgress?: (done: number, total: number, title: string) => void;
+  candidate?: GateReport['candidate'];
+}
+
+/** Something the gate cannot start with: a bad policy, missing data, a model that does not fit. Exit code 2. */
+export class GateInputError extends Error {}
+
+function idOf(i: number, kind: string): string {
+  return `${i + 1}-${kind}`;
+}
+
+/** Outputs read from a predictions file, aligned with the rows of the evaluation data. */
+function outputsFromPredictions(file: string, evalRows: number): ModelOutputs {
+  const p = readPredictions(file);
+  if (p.yPred.length !== evalRows) {
+    throw new GateInputError(t('{0} has {1} rows, but the evaluation data has {2}: the predictions must be for the evaluation rows, in order.', file, p.yPred.length, evalRows));
+  }
+  const classes = Object.keys(p.scores);
+  const scores = new Float32Array(evalRows * Math.max(1, classes.length));
+  classes.forEach((c, j) => p.scores[c].forEach((v, i) => { scores[i * classes.length + j] = v; }));
+  return { classes, scores, yPred: p.yPred };
+}
+
+function defaultFeatures(ds: Dataset, policy: Policy): string[] {
+  const skip = new Set([policy.data.label, 'row_id', 'id']);
+  return ds.names.filter(n => !skip.has(n) && ds.columns.get(n)?.kind === 'number');
+}
+
+/**
+ * Run a promotion policy: read the data, run the candidate model once on the evaluation rows (or read the
+ * predictions), then every check. A check that cannot run reports `error`; the gate passes only when no check
+ * failed or errored.
+ */
+export async function runGate(policyFile: string, options: GateOptions): Promise<GateReport> {
+  const started = Date.now();
+  const shown = path.relative(options.root, policyFile) || policyFile;
+  const { policy } = loadPolicy(policyFile, shown);
+  const resolve = (p: string) => path.resolve(options.root, p);
+  const read = async (p: string) => {
+    try {
+      return await readDataset(resolve(p), { label: policy.data.label });
+    } catch (e) {
+      throw new GateInputError((e as Error).message);
+    }
+  };
+  const evalData = await read(policy.data.eval);
+  if (!evalData.columns.has(policy.data.label)) {
+    throw new GateInputError(t('{0}: the label column `{1}` is not in the evaluation data (columns: {2}).', shown, policy.data.label, evalData.names.join(', ')));
+  }
+  const reference = policy.data.reference ? await read(policy.data.reference) : undefined;
+  const features = policy.data.features ?? defaultFeatures(evalData, policy);
+  const ctx: GateContext = { root: options.root, eval: evalData, reference, label: policy.data.label, features };
+
+  const predictionsFile = options.predictions ?? policy.predictions ?? undefined;
+  if (options.onnx) {
+    const model = await loadModel(resolve(options.onnx)).catch(e => { throw new GateInputError((e as Error).message); });
+    try {
+      model.check(features);
+    } catch (e) {
+      throw new GateInputError((e as Error).message);
+    }
+    ctx.modelFile = resolve(options.onnx);
+    ctx.outputs = await model.outputsFor(evalData, features, policy.data.classes);
+    ctx.predict = model.predictFn();
+  } else if (predictionsFile) {
+    ctx.outputs = outputsFromPredictions(resolve(predictionsFile), evalData.rows);
+  }
+  if (options.production) {
+    const prod = await loadModel(resolve(options.production)).catch(e => { throw new GateInputError((e as Error).message); });
+    prod.check(features);
+    ctx.production = { ...(await prod.outputsFor(evalData, features, policy.data.classes)), label: path.relative(options.root, resolve(options.production)) };
+  }
+
+  const checks: CheckResult[] = [];
+  const selected = policy.checks.map((c, i) => ({ ...c, id: idOf(i, c.kind) })).filter(c => !options.only || options.only.includes(c.id));
+  for (let i = 0; i < selected.length; i++) {
+    if (options.signal?.aborted) break;
+    const c = selected[i];
+    options.onProgress?.(i, selected.length, c.kind);
+    const t0 = Date.now();
+    let r: CheckResult;
+    try {
+      r = await CHECKS[c.kind](ctx, c.spec as never, c.id);
+    } catch (e) {
+      r = { id: c.id, kind: c.kind, title: c.kind, status: 'error', measured: {}, threshold: c.spec, message: (e as Error).message, durationMs: Date.now() - t0 };
+    }
+    checks.push({ ...r, id: c.id, kind: c.kind, source: c.source });
+  }
+  const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0 };
+  for (const c of checks) summary[c.status]++;
+  return {
+    policy: shown,
+    passed: !options.signal?.aborted && summary.fail === 0 && summary.error === 0,
+    summary,
+    checks,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    candidate: options.candidate ?? { onnx: options.onnx, predictions: predictionsFile },
+  };
+}

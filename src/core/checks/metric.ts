@@ -1,0 +1,168 @@
+/**
+ * `metric` check: a classification metric of the candidate on the evaluation rows, between `min` and `max`.
+ * Definitions are scikit-learn's (src/core/stats): `accuracy_score`, `precision_score` / `recall_score` / `f1_score`
+ * with `average` and `pos_label`, `roc_auc_score` (binary, or `multi_class='ovr'` with `average` macro or weighted).
+ */
+import { t } from '../l10n';
+import { accuracy, precisionRecallF1, rocAuc, rocAucOvrPerClass, type Average } from '../stats';
+import { CheckInputError, fmt, guardCheck, labelStrings, optNumber, specObject } from './model';
+import type { CheckResult, GateContext, ModelOutputs } from './types';
+
+export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1' | 'roc_auc';
+
+export interface MetricSpec {
+  name: MetricName;
+  /** Averaging of precision, recall, F1 and (macro / weighted only) ROC AUC. Default `macro`. */
+  average?: Average;
+  /** Positive class for `average: binary` (and binary ROC AUC). Default: the model's second class. */
+  pos_label?: string | number;
+  min?: number;
+  max?: number;
+}
+
+export const METRIC_NAMES: readonly MetricName[] = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'];
+const AVERAGES: readonly Average[] = ['macro', 'micro', 'weighted', 'binary'];
+
+/** A metric's value and what else it produced (per-class scores for the evidence). */
+export interface MetricValue {
+  value: number;
+  /** The averaging used (null for accuracy). */
+  average: Average | null;
+  /** The positive class, for binary averaging / binary ROC AUC. */
+  posLabel: string | null;
+  perClass?: Array<Record<string, unknown>>;
+}
+
+/** Rows whose label is present, the labels there, and the count of rows without a label. */
+export function labelledRows(ctx: GateContext): { rows: number[]; yTrue: string[]; missing: number } {
+  const labels = labelStrings(ctx.eval, ctx.label);
+  const rows: number[] = [];
+  const yTrue: string[] = [];
+  labels.forEach((l, i) => {
+    if (l !== null) { rows.push(i); yTrue.push(l); }
+  });
+  return { rows, yTrue, missing: labels.length - rows.length };
+}
+
+export function checkMetricName(name: unknown, kind: string, allowed: readonly MetricName[] = METRIC_NAMES): MetricName {
+  if (typeof name !== 'string' || !(allowed as readonly string[]).includes(name)) {
+    throw new CheckInputError(t('`{0}` metric must be one of {1}, got {2}.', kind, allowed.join(', '), JSON.stringify(name) ?? String(name)));
+  }
+  return name as MetricName;
+}
+
+export function checkAverage(average: unknown, kind: string): Average | undefined {
+  if (average === undefined || average === null) return undefined;
+  if (typeof average !== 'string' || !(AVERAGES as readonly string[]).includes(average)) {
+    throw new CheckInputError(t('`{0}.average` must be one of {1}, got {2}.', kind, AVERAGES.join(', '), JSON.stringify(average) ?? String(average)));
+  }
+  return average as Average;
+}
+
+/**
+ * `name` of `outputs` against `yTrue` on `rows` (indices into the outputs). Throws {@link CheckInputError} where
+ * scikit-learn raises (multiclass data with `average: binary`, ROC AUC with one class, …).
+ */
+export function computeMetric(
+  name: MetricName, yTrue: readonly string[], rows: readonly number[], outputs: ModelOutputs,
+  options: { average?: Average; posLabel?: string | number } = {},
+): MetricValue {
+  const yPred = rows.map(i => outputs.yPred[i]);
+  const classes = outputs.classes;
+  const posLabel = options.posLabel !== undefined ? String(options.posLabel) : undefined;
+  try {
+    if (name === 'accuracy') return { value: accuracy(yTrue, yPred), average: null, posLabel: null };
+    if (name === 'roc_auc') return rocAucValue(yTrue, rows, outputs, options.average, posLabel);
+    const average = options.average ?? 'macro';
+    const pos = average === 'binary' ? (posLabel ?? (classes.length === 2 ? classes[1] : undefined)) : undefined;
+    if (average === 'binary' && pos === undefined) {
+      throw new CheckInputError(t('`average: binary` needs `pos_label` (the model has {0} classes).', classes.length));
+    }
+    const r = precisionRecallF1(yTrue, yPred, { average, posLabel: pos });
+    const perClass = r.perLabel.slice(0, 50).map(s => ({ class: s.label, precision: s.precision, recall: s.recall, f1: s.f1, support: s.support }));
+    return { value: r[name], average, posLabel: pos ?? null, perClass };
+  } catch (e) {
+    if (e instanceof CheckInputError) throw e;
+    throw new CheckInputError(t('{0} cannot be computed: {1}', name, e instanceof Error ? e.message : String(e)));
+  }
+}
+
+function rocAucValue(yTrue: readonly string[], rows: readonly number[], outputs: ModelOutputs, average: Average | undefined, posLabel: string | undefined): MetricValue {
+  const { classes, scores } = outputs;
+  const k = classes.length;
+  if (scores.length < outputs.yPred.length * k || k < 2) {
+    throw new CheckInputError(t('roc_auc needs class scores (one per class and row); the outputs have none. Give a model, or `score_<class>` columns in the predictions file.'));
+  }
+  if (k === 2) {
+    // As scikit-learn: binary roc_auc_score on the positive class's score (`average` does not apply to binary data).
+    const pos = posLabel ?? classes[1];
+    const col = classes.indexOf(pos);
+    if (col < 0) throw new CheckInputError(t('`pos_label` {0} is not one of the model\'s classes ({1}).', pos, classes.join(', ')));
+    const s = rows.map(i => scores[i * k + col]);
+    return { value: rocAuc(yTrue, s, pos), average: 'binary', posLabel: pos };
+  }
+  if (average === 'micro' || average === 'binary') {
+    throw new CheckInputError(t('roc_auc of {0} classes is one-vs-rest: use `average: macro` or `weighted`.', k));
+  }
+  const matrix = rows.map(i => Array.from(scores.subarray(i * k, (i + 1) * k)));
+  const r = rocAucOvrPerClass(yTrue, matrix, { labels: classes });
+  const avg = average ?? 'macro';
+  let value = r.macro;
+  const support = classes.map(c => yTrue.filter(y => y === c).length);
+  if (avg === 'weighted') value = r.perClass.reduce((acc, v, j) => acc + v * support[j], 0) / yTrue.length;
+  return { value, average: avg, posLabel: null, perClass: classes.slice(0, 50).map((c, j) => ({ class: c, roc_auc: r.perClass[j], support: support[j] })) };
+}
+
+/** "f1 (macro)", "accuracy". */
+export function metricLabel(name: string, average: Average | null): string {
+  return average && name !== 'accuracy' ? `${name} (${average})` : name;
+}
+
+function titleOf(name: string, average: Average | null, min: number | undefined, max: number | undefined): string {
+  const what = metricLabel(name, average);
+  if (min !== undefined && max !== undefined) return `${what} in [${min}, ${max}]`;
+  if (min !== undefined) return `${what} ≥ ${min}`;
+  if (max !== undefined) return `${what} ≤ ${max}`;
+  return what;
+}
+
+/** The `metric` check. */
+export async function metricCheck(ctx: GateContext, spec: MetricSpec, id: string): Promise<CheckResult> {
+  const raw = (spec ?? {}) as unknown as Record<string, unknown>;
+  const threshold: Record<string, unknown> = {};
+  if (raw.min !== undefined) threshold.min = raw.min;
+  if (raw.max !== undefined) threshold.max = raw.max;
+  const title = titleOf(String(raw.name ?? 'metric'), (raw.average as Average) ?? null, raw.min as number, raw.max as number);
+  return guardCheck('metric', id, title, threshold, () => {
+    const s = specObject(spec, 'metric');
+    const name = checkMetricName(s.name, 'metric.name');
+    const average = checkAverage(s.average, 'metric');
+    const min = optNumber(s, 'min', 'metric');
+    const max = optNumber(s, 'max', 'metric');
+    if (min === undefined && max === undefined) throw new CheckInputError(t('the `metric` check on {0} needs `min` or `max`.', name));
+    if (s.pos_label !== undefined && typeof s.pos_label !== 'string' && typeof s.pos_label !== 'number') {
+      throw new CheckInputError(t('`metric.pos_label` must be a class name.'));
+    }
+    if (!ctx.outputs) throw new CheckInputError(t('the {0} check needs the candidate\'s predictions: give an ONNX model or a predictions file.', name));
+    const { rows, yTrue, missing } = labelledRows(ctx);
+    if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', ctx.label));
+    const m = computeMetric(name, yTrue, rows, ctx.outputs, { average, posLabel: s.pos_label as string | number | undefined });
+    const ok = (min === undefined || m.value >= min) && (max === undefined || m.value <= max);
+    const shownTitle = titleOf(name, m.average, min, max);
+    const bound = min !== undefined && m.value < min ? t('below the minimum {0}', fmt(min)) : max !== undefined && m.value > max ? t('above the maximum {0}', fmt(max)) : t('within the threshold');
+    const evidence: Record<string, unknown> = { rows: rows.length };
+    if (missing > 0) evidence.rows_missing_label = missing;
+    if (m.average) evidence.average = m.average;
+    if (m.posLabel !== null) evidence.pos_label = m.posLabel;
+    if (m.perClass) evidence.per_class = m.perClass;
+    return {
+      status: ok ? 'pass' : 'fail',
+      title: shownTitle,
+      measured: { [name]: m.value },
+      evidence,
+      message: ok
+        ? t('{0} = {1} on {2} rows, {3}.', metricLabel(name, m.average), fmt(m.value), rows.length, bound)
+        : t('{0} = {1} on {2} rows, {3}: the candidate does not meet the policy; look at the per-class scores in the evidence.', metricLabel(name, m.average), fmt(m.value), rows.length, bound),
+    };
+  });
+}

@@ -1,0 +1,97 @@
+import * as assert from 'assert';
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const root = path.resolve(__dirname, '../../..');
+
+function gate(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    execFile(process.execPath, [path.join(root, 'dist/cli.js'), 'gate', ...args], { cwd }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A workspace with the example's gate data, a trained penguins model, and policies written by the tests. */
+function workspace(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-gate-'));
+  fs.cpSync(path.join(root, 'examples/penguins/data'), path.join(dir, 'data'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'test/fixtures/workspace/models/penguins.onnx'), path.join(dir, 'model.onnx'));
+  return dir;
+}
+
+const policy = (checks: string, features = '[bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g]') => `data:
+  eval: data/eval.csv
+  reference: data/reference.csv
+  label: species
+  features: ${features}
+checks:
+${checks}`;
+
+describe('edd gate (the CLI, as a real process)', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => { dir = workspace(); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('passes (exit 0) and reports measured values under scikit-learn/Fairlearn/scipy names, with JUnit', async () => {
+    fs.writeFileSync(path.join(dir, 'ok.policy.yaml'), policy(`  - metric: { name: f1, average: macro, min: 0.8 }
+  - output: { shape: [null, 3], range: [0, 1], sum_to_one: true, finite: true }
+  - bias: { sensitive: sex, positive_label: Adelie, demographic_parity_difference: { max: 0.5 } }
+  - drift: { columns: [bill_length_mm, body_mass_g], ks: { alpha: 0.001 } }
+  - data_schema: { file: data/penguins.data.yaml }
+  - size: { max_mb: 1 }
+`));
+    const r = await gate(['ok.policy.yaml', '--onnx', 'model.onnx', '--json', '--junit', 'gate.xml'], dir);
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.strictEqual(report.passed, true);
+    const byKind = Object.fromEntries(report.checks.map((c: { kind: string }) => [c.kind, c]));
+    assert.ok(byKind.metric.measured.f1 >= 0.8);
+    assert.ok('demographic_parity_difference' in byKind.bias.measured);
+    const col = byKind.drift.measured.columns.bill_length_mm;
+    assert.ok('ks_statistic' in col && 'ks_p_value' in col, JSON.stringify(col));
+    assert.ok(byKind.size.measured.model_size_bytes > 0);
+    const xml = fs.readFileSync(path.join(dir, 'gate.xml'), 'utf8');
+    assert.strictEqual((xml.match(/<testcase /g) ?? []).length, 6);
+    assert.match(xml, /failures="0" errors="0"/);
+  });
+
+  it('fails (exit 1) for the right reason, and JUnit lists the failure', async () => {
+    fs.writeFileSync(path.join(dir, 'strict.policy.yaml'), policy(`  - rule: { when: "island == 'Torgersen'", expect: "pred == 'Gentoo'" }
+  - metric: { name: accuracy, min: 0.5 }
+`));
+    const r = await gate(['strict.policy.yaml', '--onnx', 'model.onnx', '--junit', 'strict.xml'], dir);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.stdout, /✖ fail {2}1-rule/);
+    assert.match(r.stdout, /✔ pass {2}2-metric/);
+    assert.match(r.stdout, /FAILED: 1 failed, 0 error\(s\), 1 passed\./);
+    assert.match(fs.readFileSync(path.join(dir, 'strict.xml'), 'utf8'), /<failure message="[^"]+" type="rule">/);
+  });
+
+  it('gates a predictions file made elsewhere', async () => {
+    const rows = fs.readFileSync(path.join(dir, 'data/eval.csv'), 'utf8').trim().split('\n').slice(1);
+    fs.writeFileSync(path.join(dir, 'preds.csv'), ['y_true,y_pred', ...rows.map(l => { const c = l.split(','); return `${c[5]},${c[5]}`; })].join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'pred.policy.yaml'), policy('  - metric: { name: accuracy, min: 0.99 }\n'));
+    const r = await gate(['pred.policy.yaml', '--predictions', 'preds.csv', '--json'], dir);
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+    assert.strictEqual(JSON.parse(r.stdout).checks[0].measured.accuracy, 1);
+  });
+
+  it('exits 2 with file:line for a bad policy, and with a clear message for a model of the wrong width', async () => {
+    fs.writeFileSync(path.join(dir, 'bad.policy.yaml'), policy('  - metrc: { name: f1 }\n'));
+    const bad = await gate(['bad.policy.yaml', '--onnx', 'model.onnx'], dir);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.stderr, /bad\.policy\.yaml:7:5 unknown-key Unknown key `metrc` in `checks\[0\]`\. Did you mean `metric`\?/);
+    fs.writeFileSync(path.join(dir, 'narrow.policy.yaml'), policy('  - metric: { name: f1, min: 0.5 }\n', '[bill_length_mm, bill_depth_mm, flipper_length_mm]'));
+    const narrow = await gate(['narrow.policy.yaml', '--onnx', 'model.onnx'], dir);
+    assert.strictEqual(narrow.code, 2);
+    assert.match(narrow.stderr, /expects 4 input features but the policy gives 3/);
+    assert.doesNotMatch(narrow.stderr, /at .*\.js:\d+/, 'no stack trace');
+    const missing = await gate(['narrow.policy.yaml'.replace('narrow', 'nope'), '--onnx', 'model.onnx'], dir);
+    assert.strictEqual(missing.code, 2);
+    assert.strictEqual((await gate(['ok.policy.yaml', '--onnx', 'model.onnx', '--run', 'x'], dir)).code, 2);
+  });
+});
