@@ -4,6 +4,7 @@ import type { GateReport } from './types';
 function esc(s: string): string {
   return s.replace(/[<>&"']/g, c => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
     // characters XML 1.0 does not allow at all
+    // eslint-disable-next-line no-control-regex -- removing exactly these characters is the point
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
 }
 
