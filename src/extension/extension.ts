@@ -7,6 +7,7 @@ import { LanguageFeatures } from './languageFeatures';
 import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
 import { CompareCommands } from './compare/compareCommands';
+import { GateController } from './gate/gateController';
 import { RunCodeLens } from './runs/codeLens';
 import { ExperimentsTree } from './runs/experimentsTree';
 import { RunCommands } from './runs/runCommands';
@@ -21,6 +22,7 @@ export class Extension extends Disposable {
   readonly runs = this.track(new RunController(this.stores));
   readonly experiments: ExperimentsTree;
   readonly compare: CompareCommands;
+  readonly gate: GateController;
 
   constructor(extensionUri: vscode.Uri) {
     super();
@@ -30,6 +32,7 @@ export class Extension extends Disposable {
     this.track(new RunCodeLens(this.validation, this.stores));
     this.track(new RunTaskProvider(this.validation, this.runs));
     this.compare = this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
+    this.gate = this.track(new GateController(this.stores, this.validation));
     this.track(new LanguageFeatures(this.validation));
     this.track(new StatusBar(this.validation));
     this.track(new ConfigsTree(this.validation));
@@ -78,13 +81,14 @@ export interface EddApi {
   runs: RunController;
   experiments: ExperimentsTree;
   compare: CompareCommands;
+  gate: GateController;
 }
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
   root = new Extension(context.extensionUri);
   context.subscriptions.push(root);
-  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare };
+  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate };
 }
 
 export async function deactivate(): Promise<void> {

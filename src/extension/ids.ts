@@ -14,6 +14,7 @@ export const Commands = {
   refreshExperiments: 'edd.refreshExperiments',
   showMoreRuns: 'edd.showMoreRuns',
   compareRuns: 'edd.compareRuns',
+  checkPromotion: 'edd.checkPromotion',
 } as const;
 
 export const Views = {

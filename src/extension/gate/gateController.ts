@@ -1,0 +1,218 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { GateInputError, runGate } from '../../core/checks/gate';
+import { loadPolicy, PolicyError, validatePolicy } from '../../core/checks/policy';
+import type { CheckResult, GateReport } from '../../core/checks/types';
+import { LineIndex } from '../../core/config';
+import { Disposable } from '../dispose';
+import { Commands } from '../ids';
+import type { StoreService } from '../runs/storeService';
+import type { ValidationService } from '../validation';
+
+/** What the gate evaluates: a recorded run's model, an ONNX file, or a predictions file. */
+export interface GateCandidate {
+  runId?: string;
+  onnx?: string;
+  predictions?: string;
+  production?: string;
+}
+
+export const GATE_DIAGNOSTIC_SOURCE = 'edd-gate';
+
+/**
+ * "EDD: Check Promotion": runs a policy's gate with progress and cancel, puts failed checks as Problems on the policy
+ * line that declared them, and reports every check in the Test Explorer (one test item per check; run one or all).
+ */
+export class GateController extends Disposable {
+  private readonly diagnostics = this.track(vscode.languages.createDiagnosticCollection(GATE_DIAGNOSTIC_SOURCE));
+  readonly tests = this.track(vscode.tests.createTestController('edd.gate', vscode.l10n.t('EDD quality gates')));
+  private readonly candidates = new Map<string, GateCandidate>();
+  /** The last report per policy (tests and the Test Explorer read it). */
+  readonly reports = new Map<string, GateReport>();
+  /** The last Test Explorer result per test item id (`passed`, `failed`, `errored`). */
+  readonly results = new Map<string, 'passed' | 'failed' | 'errored'>();
+
+  constructor(private readonly stores: StoreService, private readonly validation: ValidationService) {
+    super();
+    this.track(vscode.commands.registerCommand(Commands.checkPromotion, (uri?: vscode.Uri, candidate?: GateCandidate) => this.check(uri, candidate)));
+    this.tests.resolveHandler = async item => {
+      if (!item) this.refreshItems();
+    };
+    this.tests.createRunProfile(vscode.l10n.t('Run gate checks'), vscode.TestRunProfileKind.Run, (request, token) => this.runFromExplorer(request, token), true);
+    this.track(validation.onDidChange(() => this.refreshItems()));
+    this.track(vscode.languages.registerCodeLensProvider([{ language: 'yaml' }, { pattern: '**/*.{yaml,yml}' }], {
+      provideCodeLenses: doc => this.validation.kindOf(doc) === 'policy'
+        ? [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: vscode.l10n.t('$(checklist) Check Promotion'), command: Commands.checkPromotion, arguments: [doc.uri] })]
+        : [],
+    }));
+  }
+
+  /** One test item per policy file, with a child per check (ids as in the report: `3-bias`). */
+  private refreshItems(): void {
+    const policies = this.validation.configs.filter(c => c.kind === 'policy');
+    const seen = new Set<string>();
+    for (const p of policies) {
+      const key = p.uri.toString();
+      seen.add(key);
+      const { policy } = validatePolicy(p.text);
+      let item = this.tests.items.get(key);
+      if (!item) {
+        item = this.tests.createTestItem(key, vscode.workspace.asRelativePath(p.uri), p.uri);
+        this.tests.items.add(item);
+      }
+      const children: vscode.TestItem[] = [];
+      policy?.checks.forEach((c, i) => {
+        const child = this.tests.createTestItem(`${key}#${i + 1}-${c.kind}`, `${i + 1}-${c.kind}`, p.uri);
+        const start = p.lines.position(c.source.offset);
+        child.range = new vscode.Range(start.line, start.character, start.line, start.character + c.source.length);
+        children.push(child);
+      });
+      item.children.replace(children);
+    }
+    this.tests.items.forEach(item => { if (!seen.has(item.id)) this.tests.items.delete(item.id); });
+  }
+
+  private async pickCandidate(policyUri: vscode.Uri): Promise<GateCandidate | undefined> {
+    const folder = vscode.workspace.getWorkspaceFolder(policyUri);
+    const store = folder ? await this.stores.ifExists(folder) : undefined;
+    type Pick = vscode.QuickPickItem & { candidate?: GateCandidate; browse?: boolean };
+    const picks: Pick[] = [];
+    for (const r of store?.listRuns({ status: 'finished', limit: 200 }) ?? []) {
+      if (!store!.getArtifacts(r.id).some(a => a.path.endsWith('.onnx'))) continue;
+      picks.push({ label: r.experimentId, description: r.startedAt ? new Date(r.startedAt).toLocaleString() : r.id.slice(0, 8), detail: r.id, candidate: { runId: r.id } });
+    }
+    picks.push({ label: vscode.l10n.t('$(file) Choose an ONNX file…'), browse: true });
+    const choice = await vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Which model should the gate check?') });
+    if (!choice) return undefined;
+    if (choice.browse) {
+      const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { ONNX: ['onnx'] }, defaultUri: folder?.uri });
+      return files?.[0] ? { onnx: files[0].fsPath } : undefined;
+    }
+    return choice.candidate;
+  }
+
+  private async modelOf(folder: vscode.WorkspaceFolder, runId: string): Promise<string> {
+    const store = await this.stores.get(folder);
+    const model = store.getArtifacts(runId).find(a => a.kind === 'model' && a.path.endsWith('.onnx')) ?? store.getArtifacts(runId).find(a => a.path.endsWith('.onnx'));
+    if (!model) throw new GateInputError(vscode.l10n.t('Run {0} has no ONNX model artifact to gate.', runId));
+    return path.isAbsolute(model.path) ? model.path : path.join(folder.uri.fsPath, model.path);
+  }
+
+  /** Run the gate of `uri` (default: the active policy editor) on `candidate` (default: ask). */
+  async check(uri?: vscode.Uri, candidate?: GateCandidate, only?: string[], token?: vscode.CancellationToken): Promise<GateReport | undefined> {
+    uri ??= vscode.window.activeTextEditor && this.validation.kindOf(vscode.window.activeTextEditor.document) === 'policy' ? vscode.window.activeTextEditor.document.uri : undefined;
+    if (!uri) {
+      const policies = this.validation.configs.filter(c => c.kind === 'policy');
+      const pick = await vscode.window.showQuickPick(policies.map(p => ({ label: vscode.workspace.asRelativePath(p.uri), uri: p.uri })), { placeHolder: vscode.l10n.t('Pick the promotion policy to check') });
+      uri = pick?.uri;
+      if (!uri) return undefined;
+    }
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('EDD runs models only in a trusted workspace. Trust the workspace to check a promotion.'));
+      return undefined;
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder) return undefined;
+    candidate ??= this.candidates.get(uri.toString()) ?? (await this.pickCandidate(uri));
+    if (!candidate) return undefined;
+    this.candidates.set(uri.toString(), candidate);
+    const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri!.toString());
+    if (doc?.isDirty) await doc.save();
+    const controller = new AbortController();
+    token?.onCancellationRequested(() => controller.abort());
+    let report: GateReport;
+    try {
+      const onnx = candidate.runId ? await this.modelOf(folder, candidate.runId) : candidate.onnx;
+      report = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('EDD: checking {0}', vscode.workspace.asRelativePath(uri)), cancellable: true },
+        (progress, cancel) => {
+          cancel.onCancellationRequested(() => controller.abort());
+          return runGate(uri!.fsPath, {
+            root: folder.uri.fsPath, onnx, predictions: candidate!.predictions, production: candidate!.production, only, signal: controller.signal,
+            candidate: { run: candidate!.runId, onnx: onnx && vscode.workspace.asRelativePath(onnx), predictions: candidate!.predictions },
+            onProgress: (done, total, title) => progress.report({ increment: 100 / Math.max(1, total), message: `${done + 1}/${total} ${title}` }),
+          });
+        },
+      );
+    } catch (e) {
+      const message = e instanceof PolicyError ? e.message.split('\n').slice(0, 4).join(' ') : e instanceof Error ? e.message : String(e);
+      void vscode.window.showErrorMessage(vscode.l10n.t('EDD: the gate could not run: {0}', message));
+      return undefined;
+    }
+    this.reports.set(uri.toString(), report);
+    this.publish(uri, report);
+    if (!only) {
+      const show = vscode.l10n.t('Show Problems');
+      const text = report.passed
+        ? vscode.l10n.t('Gate passed: {0} check(s) passed.', report.summary.pass + report.summary.warn)
+        : vscode.l10n.t('Gate failed: {0} failed, {1} could not run, {2} passed.', report.summary.fail, report.summary.error, report.summary.pass + report.summary.warn);
+      if (report.passed) void vscode.window.showInformationMessage(text);
+      else void vscode.window.showErrorMessage(text, show).then(c => { if (c) void vscode.commands.executeCommand('workbench.actions.view.problems'); });
+    }
+    return report;
+  }
+
+  /** Failed and erroring checks as Problems on the policy lines that declared them; every check in the Test Explorer. */
+  private publish(uri: vscode.Uri, report: GateReport): void {
+    let text = '';
+    try {
+      text = fs.readFileSync(uri.fsPath, 'utf8');
+    } catch {
+      // the policy vanished after the run: nothing to point at
+    }
+    const lines = new LineIndex(text);
+    const rangeOf = (c: CheckResult) => {
+      const s = lines.position(c.source?.offset ?? 0);
+      const e = lines.position((c.source?.offset ?? 0) + (c.source?.length ?? 1));
+      return new vscode.Range(s.line, s.character, e.line, e.character);
+    };
+    const diags = report.checks.filter(c => c.status !== 'pass').map(c => {
+      const d = new vscode.Diagnostic(rangeOf(c), `${c.title}: ${c.message}`, c.status === 'warn' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+      d.source = GATE_DIAGNOSTIC_SOURCE;
+      d.code = `gate-${c.status}`;
+      return d;
+    });
+    this.diagnostics.set(uri, diags);
+
+    this.refreshItems();
+    const parent = this.tests.items.get(uri.toString());
+    if (!parent) return;
+    const run = this.tests.createTestRun(new vscode.TestRunRequest([parent]), vscode.l10n.t('EDD gate {0}', report.policy), false);
+    for (const c of report.checks) {
+      const item = parent.children.get(`${uri.toString()}#${c.id}`);
+      if (!item) continue;
+      const message = new vscode.TestMessage(`${c.title}: ${c.message}`);
+      message.location = new vscode.Location(uri, rangeOf(c));
+      if (c.status === 'pass' || c.status === 'warn') run.passed(item, c.durationMs);
+      else if (c.status === 'fail') run.failed(item, message, c.durationMs);
+      else run.errored(item, message, c.durationMs);
+      this.results.set(item.id, c.status === 'pass' || c.status === 'warn' ? 'passed' : c.status === 'fail' ? 'failed' : 'errored');
+    }
+    run.end();
+  }
+
+  private async runFromExplorer(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void> {
+    const byPolicy = new Map<string, string[] | undefined>();
+    const items = request.include ?? [...(function* (c: vscode.TestItemCollection) { for (const [, i] of c) yield i; })(this.tests.items)];
+    for (const item of items) {
+      const [policyKey, checkId] = item.id.split('#');
+      if (!checkId) byPolicy.set(policyKey, undefined);
+      else if (byPolicy.get(policyKey) !== undefined || !byPolicy.has(policyKey)) byPolicy.set(policyKey, [...(byPolicy.get(policyKey) ?? []), checkId]);
+    }
+    for (const [key, only] of byPolicy) {
+      if (token.isCancellationRequested) return;
+      await this.check(vscode.Uri.parse(key), undefined, only, token);
+    }
+  }
+
+  /** The policy is validated before a run: a broken policy gives its problems, not a failed gate. */
+  static isRunnable(file: string): boolean {
+    try {
+      loadPolicy(file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
