@@ -2,12 +2,19 @@ import * as assert from 'assert';
 import { biasCheck, canonicalLabel, fairnessMetrics, sortLabels } from '../../src/core/checks/bias';
 import type { Column, Dataset, GateContext, ModelOutputs } from '../../src/core/checks/types';
 
-/** |actual − published| ≤ ½ unit of the last printed digit. */
+/**
+ * |actual − published| ≤ ½ unit of the last printed digit; a doctest ELLIPSIS value ("0.66666...") means the printed
+ * number starts with those digits.
+ */
 function published(actual: number | null | undefined, text: string, what = ''): void {
   assert.ok(typeof actual === 'number', `${what}: ${actual} is not a number`);
-  const decimals = (text.split('.')[1] ?? '').replace(/\.+$/, '').length;
+  if (text.endsWith('...')) {
+    assert.ok(String(actual).startsWith(text.slice(0, -3)), `${what} ${actual} does not print as ${text}`);
+    return;
+  }
+  const decimals = (text.split('.')[1] ?? '').length;
   const tol = decimals === 0 ? 1e-12 : 0.5 * 10 ** -decimals + 1e-12;
-  assert.ok(Math.abs(actual - Number(text.replace(/\.\.\.$/, ''))) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
+  assert.ok(Math.abs(actual - Number(text)) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
 }
 
 function dataset(cols: Record<string, Array<number | string | null>>): Dataset {
@@ -104,6 +111,13 @@ describe('checks: bias against Fairlearn user-guide values', () => {
     published(m.demographic_parity_difference as number, '0.25');
     published(m.equal_opportunity_ratio as number, '0.666667');
     assert.deepStrictEqual((r.evidence as Evidence).groups.sf.map(g => g.group), ['1', '2', '3']);
+  });
+
+  it('equalized odds names the rate whose difference decides it (here FPR: 0 for b vs 1 for a)', async () => {
+    const r = await biasCheck(ctxOf({ label: Y_TRUE, sf: SF }, Y_PRED), { sensitive: 'sf', equalized_odds_difference: { max: 0.5 } }, '3-bias');
+    assert.strictEqual(r.status, 'fail');
+    assert.match(r.message, /^equalized odds difference for "sf" is 1 \(above the maximum 0\.5\): false positive rate 0 for group "b" \(6 rows\) vs 1 for "a" \(4 rows\)/);
+    assert.strictEqual(((r.evidence as Evidence).worst as Array<Record<string, unknown>>)[0].compared, 'false positive rate');
   });
 
   it('passes within loose bounds', async () => {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { anomaliesCheck } from '../../src/core/checks/anomalies';
 import { dataSchemaCheck, parseDataSchema } from '../../src/core/checks/dataSchema';
 import {
-  DatasetError, featureMatrix, parseDecimal, readDataset, sortFloat64, sortedValues, splitCsvRecord,
+  DatasetError, featureMatrix, isCanonicalNumberText, parseDecimal, readDataset, sortFloat64, sortedValues, splitCsvRecord,
 } from '../../src/core/checks/dataset';
 import type { Column, Dataset, GateContext } from '../../src/core/checks/types';
 
@@ -40,10 +40,17 @@ async function rejects(p: Promise<unknown>, test: (e: DatasetError) => void): Pr
   assert.fail('expected a DatasetError');
 }
 
-let tmp: string;
-before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-checks-data-')); });
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const write = (name: string, text: string) => { const f = path.join(tmp, name); fs.writeFileSync(f, text); return f; };
+/** A temporary directory for generated files, created on first use and removed when the process exits. */
+let tmpDir: string | undefined;
+function tmp(): string {
+  if (!tmpDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-checks-data-'));
+    tmpDir = dir;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return tmpDir;
+}
+const write = (name: string, text: string) => { const f = path.join(tmp(), name); fs.writeFileSync(f, text); return f; };
 
 /** A data set from plain arrays (numbers → numeric column, strings/null → string column). */
 function dataset(file: string, cols: Record<string, Array<number | string | null>>): Dataset {
@@ -92,6 +99,24 @@ describe('checks: readDataset (CSV)', () => {
     assert.deepStrictEqual(strs(ds, 'code'), ['007', '1.50', '1e3', '-0', '0.0000001', '12345678901234567890', 'A7']);
   });
 
+  it('the allocation-free canonical-text test never claims a text is canonical when String(Number(text)) differs', () => {
+    const r = (() => { let s = 99; return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296); })();
+    const samples = ['0', '-0', '0.5', '-0.5', '00', '0.50', '1.', '.5', '+1', '1e3', '0.000001', '0.0000001', '123456789012345', '1234567890123456', '-12.25', '5e-324'];
+    for (let i = 0; i < 20000; i++) {
+      const digits = Math.floor(r() * 12);
+      let t = (r() < 0.3 ? '-' : '') + (r() < 0.2 ? '0' : String(Math.floor(r() * 1000)));
+      if (r() < 0.6) t += '.' + Array.from({ length: digits }, () => String(Math.floor(r() * 10))).join('');
+      samples.push(t);
+    }
+    let fast = 0;
+    for (const t of samples) {
+      const v = Number(t);
+      if (isCanonicalNumberText(t)) { fast++; assert.strictEqual(String(v), t, `claimed canonical: ${t}`); }
+    }
+    assert.ok(fast > 5000, `only ${fast} texts took the fast path`);
+    assert.ok(isCanonicalNumberText('0.000001') && !isCanonicalNumberText('0.0000001') && !isCanonicalNumberText('-0') && !isCanonicalNumberText('1.50'));
+  });
+
   it('treats hexadecimal, Infinity and words as text, whitespace-only cells as missing', async () => {
     const ds = await readDataset(write('odd.csv', 'a,b,c,d\n0x1F,Infinity,1, \n2,3,4,5\n'));
     assert.deepStrictEqual(strs(ds, 'a'), ['0x1F', '2']);
@@ -122,7 +147,7 @@ describe('checks: readDataset (CSV)', () => {
   });
 
   it('rejects a missing file, an empty file, a duplicate header and a missing label column', async () => {
-    await rejects(readDataset(path.join(tmp, 'nope.csv')), e => assert.match(e.message, /file not found/));
+    await rejects(readDataset(path.join(tmp(), 'nope.csv')), e => assert.match(e.message, /file not found/));
     await rejects(readDataset(write('empty.csv', '')), e => assert.match(e.message, /header row/));
     await rejects(readDataset(write('dup.csv', 'a,a\n1,2\n')), e => { assert.strictEqual(e.line, 1); assert.match(e.message, /duplicate column name "a"/); });
     await rejects(readDataset(fx('types.csv'), { label: 'target' }), e => assert.match(e.message, /no label column "target"; the columns are "id", "age"/));
@@ -192,7 +217,7 @@ describe('checks: featureMatrix and sorting', () => {
   });
 
   it('reads 100,000 rows × 20 columns in a stream with bounded memory (timing printed, not asserted)', async () => {
-    const f = path.join(tmp, 'big.csv');
+    const f = path.join(tmp(), 'big.csv');
     const out = fs.openSync(f, 'w');
     fs.writeSync(out, Array.from({ length: 20 }, (_, j) => `f${j}`).join(',') + ',label\n');
     let seed = 7;

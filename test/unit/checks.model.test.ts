@@ -44,6 +44,8 @@ interface ModelOptions {
   b?: number[];
   /** Apply Softmax (default true); false leaves raw logits. */
   softmax?: boolean;
+  /** Apply Sigmoid instead (a binary model with one probability per row). */
+  sigmoid?: boolean;
   /** Add NaN to the rows whose first feature is negative (Log of a negative number). */
   nanWhenFirstNegative?: boolean;
   metadata?: Record<string, string>;
@@ -62,7 +64,10 @@ function buildModel(file: string, o: ModelOptions): string {
   if (cast) nodes.unshift(node('Cast', ['features'], ['featuresF'], [onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT })]));
   const init = [tensor('W', [d, k], o.W.flat()), tensor('b', [k], o.b ?? new Array(k).fill(0))];
   let last = 'logits';
-  if (o.softmax !== false) {
+  if (o.sigmoid) {
+    nodes.push(node('Sigmoid', ['logits'], ['probs']));
+    last = 'probs';
+  } else if (o.softmax !== false) {
     nodes.push(node('Softmax', ['logits'], ['probs'], [axis1]));
     last = 'probs';
   }
@@ -268,6 +273,27 @@ describe('checks: model loading and running (onnxruntime-node, CPU)', function (
     await assert.rejects(loadModel(file('missing.onnx')), (e: unknown) => e instanceof ModelError && e.code === 'not_found' && /does not exist/.test(e.message));
   });
 
+  it('a binary model with one probability per row: P(negative) = 1 − p, P(positive) = p', async () => {
+    const m = await loadModel(buildModel(file('sigmoid.onnx'), { W: [[2], [0], [0], [0]], b: [-1], sigmoid: true, metadata: { classes: '["no", "yes"]' } }));
+    const ds = dataset({ ...Object.fromEntries(FEATURES.map((f, j) => [f, j === 0 ? [0, 1, 2] : [0, 0, 0]])), species: ['no', 'yes', 'yes'] });
+    const out = await m.outputsFor(ds, FEATURES);
+    assert.deepStrictEqual(out.classes, ['no', 'yes']);
+    assert.deepStrictEqual(out.yPred, ['no', 'yes', 'yes']);
+    const p = [-1, 1, 3].map(z => 1 / (1 + Math.exp(-z)));
+    p.forEach((v, i) => { close(out.scores[2 * i], 1 - v, 1e-6); close(out.scores[2 * i + 1], v, 1e-6); });
+    // monotonic on the positive class by default (the single output), and on `no` with the sign flipped
+    const ctx: GateContext = { root, eval: ds, label: 'species', features: FEATURES, outputs: out, predict: m.predictFn() };
+    assert.strictEqual((await perturbationCheck(ctx, { monotonic: { bill_length_mm: 'increasing' } }, 'x')).status, 'pass');
+    assert.strictEqual((await perturbationCheck(ctx, { monotonic: { bill_length_mm: 'increasing' }, class: 'no' }, 'x')).status, 'fail');
+  });
+
+  it('feature columns that are missing or hold text are reported before running', async () => {
+    const m = await loadModel(buildModel(file('cols.onnx'), { W: goodWeights() }));
+    const ds = penguinsLike(6);
+    await assert.rejects(m.outputsFor(ds, ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'mass']), /the evaluation data has no feature column `mass` \(columns: row_id, species, island, bill_length_mm/);
+    await assert.rejects(m.outputsFor(ds, ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'island']), /feature column `island` holds text; the model needs numbers/);
+  });
+
   it('reads metadata_props without onnxruntime (the penguins fixture writes class_names and feature_names)', () => {
     const meta = readOnnxMetadata(fs.readFileSync(path.join(root, 'test/fixtures/workspace/models/penguins.onnx')));
     assert.deepStrictEqual(JSON.parse(meta.class_names), CLASSES);
@@ -375,6 +401,8 @@ describe('checks: metric (scikit-learn definitions)', () => {
     assert.match((await metricCheck(ctx, { name: 'f1' }, 'x')).message, /needs `min` or `max`/);
     assert.match((await metricCheck(ctx, { name: 'f1', min: 'high' as unknown as number }, 'x')).message, /`metric.min` must be a number, got "high"/);
     assert.strictEqual((await metricCheck(ctx, null as never, 'x')).status, 'error');
+    const short = await metricCheck({ ...ctx, outputs: outputsOf([0, 1], ['0', '1']) }, { name: 'f1', min: 0 }, 'x');
+    assert.match(short.message, /has 2 predictions but the evaluation data has 6 rows/);
     const noLabel = await metricCheck({ ...ctx, label: 'species' }, { name: 'f1', min: 0 }, 'x');
     assert.match(noLabel.message, /no label column `species`/);
   });
@@ -480,7 +508,7 @@ describe('checks: output validation', function () {
   const spec = { shape: [null, 3] as Array<number | null>, range: [0, 1] as [number, number], sum_to_one: true, finite: true };
 
   it('passes a softmax model and reports the measured shape and counts', async () => {
-    const ctx = await contextFor(buildModel(file('softmax.onnx'), { W: goodWeights() }), ds);
+    const ctx = await contextFor(buildModel(file('softmax.onnx'), { W: goodWeights() }), ds, FEATURES, CLASSES);
     const r = await outputCheck(ctx, spec, '3-output');
     assertResultShape(r, '3-output', 'output');
     assert.strictEqual(r.status, 'pass', r.message);
@@ -490,6 +518,15 @@ describe('checks: output validation', function () {
     assert.strictEqual(r.measured.rows_not_summing_to_one, 0);
     assert.ok((r.measured.max_sum_deviation as number) < 1e-6);
     assert.deepStrictEqual(r.threshold, { ...spec, tolerance: 1e-4 });
+    // the same model meets an accuracy floor (3% of the labels are flipped on purpose) and a rule on its outputs
+    const acc = await metricCheck(ctx, { name: 'accuracy', min: 0.9 }, '1-metric');
+    assert.strictEqual(acc.status, 'pass', acc.message);
+    assert.ok((acc.measured.accuracy as number) > 0.9 && (acc.measured.accuracy as number) < 1);
+    // without class names the outputs are class_0…: the metric refuses to score them against the labels
+    const unnamed = await contextFor(file('softmax.onnx'), ds);
+    const refused = await metricCheck(unnamed, { name: 'accuracy', min: 0.9 }, '1-metric');
+    assert.strictEqual(refused.status, 'error');
+    assert.match(refused.message, /no label in `species` \(Adelie, Chinstrap, Gentoo\) is one of the model's classes \(class_0, class_1, class_2\): set `data.classes`/);
     const wrongShape = await outputCheck(ctx, { shape: [null, 4] }, '3-output');
     assert.strictEqual(wrongShape.status, 'fail');
     assert.match(wrongShape.message, /shape \[300, 3\], not \[N, 4\]/);

@@ -254,7 +254,10 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
     const byAttribute: Record<string, Record<string, unknown>> = {};
     const evidenceGroups: Record<string, GroupRates[]> = {};
     const worst: Partial<Record<MetricName, { attribute: string; value: number | null }>> = {};
-    const failures: Array<{ metric: MetricName; attribute: string; value: number | null; bound: number; lowGroup: GroupRates; highGroup: GroupRates }> = [];
+    const failures: Array<{
+      metric: MetricName; attribute: string; value: number | null; bound: number; rateName: string;
+      lowGroup: GroupRates; highGroup: GroupRates; low: number; high: number;
+    }> = [];
     const undefinedRatios: string[] = [];
     const noPositives: Record<string, string[]> = {};
 
@@ -280,10 +283,13 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
         if (value === null) { undefinedRatios.push(`${SHORT[m]} for ${name}`); continue; }
         const violated = METRICS[m] === 'max' ? value > bound : value < bound;
         if (violated) {
-          const rate = (g: GroupRates) => (m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference ? g.false_positive_rate : rateOf(m, g));
+          // equalized odds: the rate (TPR or FPR) whose difference is the larger one
+          const byFpr = m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference;
+          const rate = (g: GroupRates) => (byFpr ? g.false_positive_rate : rateOf(m, g));
           const lowGroup = groupRows.reduce((a, b) => (rate(b) < rate(a) ? b : a));
           const highGroup = groupRows.reduce((a, b) => (rate(b) > rate(a) ? b : a));
-          failures.push({ metric: m, attribute: name, value, bound, lowGroup, highGroup });
+          const rateName = m.startsWith('demographic') ? 'selection rate' : byFpr ? 'false positive rate' : 'true positive rate';
+          failures.push({ metric: m, attribute: name, value, bound, rateName, lowGroup, highGroup, low: rate(lowGroup), high: rate(highGroup) });
         }
       }
     }
@@ -298,14 +304,13 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
 
     if (failures.length > 0) {
       const f = failures[0];
-      const rateName = f.metric.startsWith('demographic') ? 'selection rate' : f.metric === 'equalized_odds_difference' ? 'TPR/FPR' : 'true positive rate';
       evidence.worst = failures.map(x => ({
-        metric: x.metric, sensitive_feature: x.attribute, value: x.value, threshold: x.bound,
+        metric: x.metric, sensitive_feature: x.attribute, value: x.value, threshold: x.bound, compared: x.rateName,
         lowest_group: x.lowGroup, highest_group: x.highGroup,
       }));
       return {
         status: 'fail', measured, evidence,
-        message: `${SHORT[f.metric]} for "${f.attribute}" is ${fmt(f.value as number)} (${METRICS[f.metric] === 'max' ? 'above the maximum' : 'below the minimum'} ${f.bound}): ${rateName} ${fmt(rateOf(f.metric, f.lowGroup))} for group "${f.lowGroup.group}" (${f.lowGroup.count} rows) vs ${fmt(rateOf(f.metric, f.highGroup))} for "${f.highGroup.group}" (${f.highGroup.count} rows), ${positiveNote}${failures.length > 1 ? `, and ${failures.length - 1} more violation${failures.length > 2 ? 's' : ''}` : ''} — review the model's behaviour for these groups before promoting it.`,
+        message: `${SHORT[f.metric]} for "${f.attribute}" is ${fmt(f.value as number)} (${METRICS[f.metric] === 'max' ? 'above the maximum' : 'below the minimum'} ${f.bound}): ${f.rateName} ${fmt(f.low)} for group "${f.lowGroup.group}" (${f.lowGroup.count} rows) vs ${fmt(f.high)} for "${f.highGroup.group}" (${f.highGroup.count} rows), ${positiveNote}${failures.length > 1 ? `, and ${failures.length - 1} more violation${failures.length > 2 ? 's' : ''}` : ''} — review the model's behaviour for these groups before promoting it.`,
       };
     }
     const summary = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined && worst[m]?.value !== null && worst[m] !== undefined)

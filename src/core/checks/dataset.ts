@@ -70,7 +70,7 @@ function isMissingText(s: string): boolean {
  * `-?(0|[1-9][0-9]*)(.[0-9]*[1-9])?`, not `-0`, not below 1e-6 (printed with an exponent). False means "compare
  * with String(v)"; no allocation either way.
  */
-function isCanonicalNumberText(s: string): boolean {
+export function isCanonicalNumberText(s: string): boolean {
   const n = s.length;
   if (n === 0 || n > 15) return false;
   let i = 0;

@@ -7,7 +7,7 @@ import { dataSchemaCheck } from './dataSchema';
 import { readDataset } from './dataset';
 import { driftCheck } from './drift';
 import { metricCheck } from './metric';
-import { loadModel } from './model';
+import { loadModel, releaseModels } from './model';
 import { outputCheck } from './output';
 import { perturbationCheck } from './perturbation';
 import { loadPolicy, type CheckKind, type Policy } from './policy';
@@ -63,9 +63,12 @@ function outputsFromPredictions(file: string, evalRows: number): ModelOutputs {
   if (p.yPred.length !== evalRows) {
     throw new GateInputError(t('{0} has {1} rows, but the evaluation data has {2}: the predictions must be for the evaluation rows, in order.', file, p.yPred.length, evalRows));
   }
-  const classes = Object.keys(p.scores);
+  // Without score columns the classes are the labels that occur; the scores are then one-hot predictions.
+  const scored = Object.keys(p.scores);
+  const classes = scored.length ? scored : [...new Set([...p.yTrue, ...p.yPred])].sort();
   const scores = new Float32Array(evalRows * Math.max(1, classes.length));
-  classes.forEach((c, j) => p.scores[c].forEach((v, i) => { scores[i * classes.length + j] = v; }));
+  if (scored.length) classes.forEach((c, j) => p.scores[c].forEach((v, i) => { scores[i * classes.length + j] = v; }));
+  else p.yPred.forEach((y, i) => { scores[i * classes.length + classes.indexOf(y)] = 1; });
   return { classes, scores, yPred: p.yPred };
 }
 
@@ -100,49 +103,62 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   const ctx: GateContext = { root: options.root, eval: evalData, reference, label: policy.data.label, features };
 
   const predictionsFile = options.predictions ?? policy.predictions ?? undefined;
-  if (options.onnx) {
-    const model = await loadModel(resolve(options.onnx)).catch(e => { throw new GateInputError((e as Error).message); });
+  // Model problems (missing file, wrong width, classes that disagree, a text feature column) are input errors.
+  const asInput = async <T>(f: () => Promise<T> | T): Promise<T> => {
     try {
-      model.check(features);
+      return await f();
     } catch (e) {
-      throw new GateInputError((e as Error).message);
+      throw e instanceof GateInputError ? e : new GateInputError((e as Error).message);
     }
-    ctx.modelFile = resolve(options.onnx);
-    ctx.outputs = await model.outputsFor(evalData, features, policy.data.classes);
-    ctx.predict = model.predictFn();
-  } else if (predictionsFile) {
-    ctx.outputs = outputsFromPredictions(resolve(predictionsFile), evalData.rows);
-  }
-  if (options.production) {
-    const prod = await loadModel(resolve(options.production)).catch(e => { throw new GateInputError((e as Error).message); });
-    prod.check(features);
-    ctx.production = { ...(await prod.outputsFor(evalData, features, policy.data.classes)), label: path.relative(options.root, resolve(options.production)) };
+  };
+  try {
+    return await runChecks();
+  } finally {
+    await releaseModels(); // sessions are cached per file; an extension host must not keep them
   }
 
-  const checks: CheckResult[] = [];
-  const selected = policy.checks.map((c, i) => ({ ...c, id: idOf(i, c.kind) })).filter(c => !options.only || options.only.includes(c.id));
-  for (let i = 0; i < selected.length; i++) {
-    if (options.signal?.aborted) break;
-    const c = selected[i];
-    options.onProgress?.(i, selected.length, c.kind);
-    const t0 = Date.now();
-    let r: CheckResult;
-    try {
-      r = await CHECKS[c.kind](ctx, c.spec as never, c.id);
-    } catch (e) {
-      r = { id: c.id, kind: c.kind, title: c.kind, status: 'error', measured: {}, threshold: c.spec, message: (e as Error).message, durationMs: Date.now() - t0 };
+  async function runChecks(): Promise<GateReport> {
+    if (options.onnx) {
+      const model = await asInput(() => loadModel(resolve(options.onnx!)));
+      await asInput(() => model.check(features));
+      ctx.modelFile = resolve(options.onnx);
+      ctx.outputs = await asInput(() => model.outputsFor(evalData, features, policy.data.classes, policy.data.label));
+      ctx.predict = model.predictFn();
+    } else if (predictionsFile) {
+      ctx.outputs = outputsFromPredictions(resolve(predictionsFile), evalData.rows);
     }
-    checks.push({ ...r, id: c.id, kind: c.kind, source: c.source });
+    if (options.production) {
+      const prod = await asInput(() => loadModel(resolve(options.production!)));
+      await asInput(() => prod.check(features));
+      const outputs = await asInput(() => prod.outputsFor(evalData, features, policy.data.classes, policy.data.label));
+      ctx.production = { ...outputs, label: path.relative(options.root, resolve(options.production)) };
+    }
+
+    const checks: CheckResult[] = [];
+    const selected = policy.checks.map((c, i) => ({ ...c, id: idOf(i, c.kind) })).filter(c => !options.only || options.only.includes(c.id));
+    for (let i = 0; i < selected.length; i++) {
+      if (options.signal?.aborted) break;
+      const c = selected[i];
+      options.onProgress?.(i, selected.length, c.kind);
+      const t0 = Date.now();
+      let r: CheckResult;
+      try {
+        r = await CHECKS[c.kind](ctx, c.spec as never, c.id);
+      } catch (e) {
+        r = { id: c.id, kind: c.kind, title: c.kind, status: 'error', measured: {}, threshold: c.spec, message: (e as Error).message, durationMs: Date.now() - t0 };
+      }
+      checks.push({ ...r, id: c.id, kind: c.kind, source: c.source });
+    }
+    const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0 };
+    for (const c of checks) summary[c.status]++;
+    return {
+      policy: shown,
+      passed: !options.signal?.aborted && summary.fail === 0 && summary.error === 0,
+      summary,
+      checks,
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      candidate: options.candidate ?? { onnx: options.onnx, predictions: predictionsFile },
+    };
   }
-  const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0 };
-  for (const c of checks) summary[c.status]++;
-  return {
-    policy: shown,
-    passed: !options.signal?.aborted && summary.fail === 0 && summary.error === 0,
-    summary,
-    checks,
-    startedAt: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
-    candidate: options.candidate ?? { onnx: options.onnx, predictions: predictionsFile },
-  };
 }

@@ -5,7 +5,7 @@
  */
 import { t } from '../l10n';
 import { accuracy, precisionRecallF1, rocAuc, rocAucOvrPerClass, type Average } from '../stats';
-import { CheckInputError, fmt, guardCheck, labelStrings, optNumber, specObject } from './model';
+import { CheckInputError, fmt, guardCheck, labelStrings, nameList, optNumber, specObject } from './model';
 import type { CheckResult, GateContext, ModelOutputs } from './types';
 
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1' | 'roc_auc';
@@ -42,6 +42,20 @@ export function labelledRows(ctx: GateContext): { rows: number[]; yTrue: string[
     if (l !== null) { rows.push(i); yTrue.push(l); }
   });
   return { rows, yTrue, missing: labels.length - rows.length };
+}
+
+/**
+ * Refuses labels that share no value with the model's class names (e.g. labels `Adelie`… against the default names
+ * `class_0`…): every prediction would count as wrong and the metric would silently be 0. Returns the labels that
+ * are not classes (a new class in the data is legitimate, and counts as errors).
+ */
+export function labelsAgainstClasses(yTrue: readonly string[], classes: readonly string[], label: string): string[] {
+  const known = new Set(classes);
+  const unknown = [...new Set(yTrue)].filter(l => !known.has(l)).sort();
+  if (unknown.length > 0 && unknown.length === new Set(yTrue).size) {
+    throw new CheckInputError(t('no label in `{0}` ({1}) is one of the model\'s classes ({2}): set `data.classes` in the policy to the class names in output order, or write them into the model\'s metadata (`classes`).', label, nameList(unknown), nameList(classes)));
+  }
+  return unknown;
 }
 
 export function checkMetricName(name: unknown, kind: string, allowed: readonly MetricName[] = METRIC_NAMES): MetricName {
@@ -144,14 +158,19 @@ export async function metricCheck(ctx: GateContext, spec: MetricSpec, id: string
       throw new CheckInputError(t('`metric.pos_label` must be a class name.'));
     }
     if (!ctx.outputs) throw new CheckInputError(t('the {0} check needs the candidate\'s predictions: give an ONNX model or a predictions file.', name));
+    if (ctx.outputs.yPred.length !== ctx.eval.rows) {
+      throw new CheckInputError(t('the candidate has {0} predictions but the evaluation data has {1} rows: the predictions must be for the evaluation rows, in order.', ctx.outputs.yPred.length, ctx.eval.rows));
+    }
     const { rows, yTrue, missing } = labelledRows(ctx);
     if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', ctx.label));
+    const unknown = labelsAgainstClasses(yTrue, ctx.outputs.classes, ctx.label);
     const m = computeMetric(name, yTrue, rows, ctx.outputs, { average, posLabel: s.pos_label as string | number | undefined });
     const ok = (min === undefined || m.value >= min) && (max === undefined || m.value <= max);
     const shownTitle = titleOf(name, m.average, min, max);
     const bound = min !== undefined && m.value < min ? t('below the minimum {0}', fmt(min)) : max !== undefined && m.value > max ? t('above the maximum {0}', fmt(max)) : t('within the threshold');
     const evidence: Record<string, unknown> = { rows: rows.length };
     if (missing > 0) evidence.rows_missing_label = missing;
+    if (unknown.length > 0) evidence.labels_not_in_classes = unknown.slice(0, 20);
     if (m.average) evidence.average = m.average;
     if (m.posLabel !== null) evidence.pos_label = m.posLabel;
     if (m.perClass) evidence.per_class = m.perClass;

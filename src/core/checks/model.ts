@@ -167,7 +167,8 @@ function tensorInfo(meta: unknown, name: string): TensorInfo {
   return { name, type: m.type ?? null, shape: [...(m.shape ?? [])] };
 }
 
-const FLOAT_TYPES = new Set(['float32', 'float64', 'float16']);
+/** Output types read as numbers (float16 would need decoding; no exporter in use produces it for probabilities). */
+const FLOAT_TYPES = new Set(['float32', 'float64']);
 
 function pickOutput(outputs: TensorInfo[]): TensorInfo | null {
   const floats = outputs.filter(o => o.type !== null && FLOAT_TYPES.has(o.type));
@@ -244,8 +245,11 @@ async function createModel(file: string, abs: string, sizeBytes: number): Promis
       return new ModelError(file, t('{0} has {1} inputs ({2}); EDD feeds one float32 matrix of the features (rows × features). Export the model with a single input.', base, inputs.length, nameList(inputs.map(i => i.name))), 'input');
     }
     const inp = inputs[0];
+    if (inp.type === null) {
+      return new ModelError(file, t('{0}: input `{1}` is not a tensor, but EDD feeds a float32 matrix of the features. Export the model with a float32 input.', base, inp.name), 'input');
+    }
     if (inp.type !== 'float32') {
-      return new ModelError(file, t('{0}: input `{1}` is {2}, but EDD feeds float32 features. Export the model with a float32 input.', base, inp.name, inp.type ?? t('not a tensor')), 'input');
+      return new ModelError(file, t('{0}: input `{1}` is {2}, but EDD feeds float32 features. Export the model with a float32 input.', base, inp.name, inp.type), 'input');
     }
     if (inp.shape.length !== 2) {
       return new ModelError(file, t('{0}: input `{1}` has shape {2}; EDD needs [batch, features].', base, inp.name, shapeText(inp.shape)), 'input');
@@ -277,9 +281,9 @@ async function createModel(file: string, abs: string, sizeBytes: number): Promis
   const runRaw = async (matrix: Float32Array, rows: number): Promise<RawOutput> => {
     if (released) throw new ModelError(file, t('{0}: the model session was released.', base), 'runtime');
     if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`rows must be a non-negative integer, got ${rows}`);
-    const width = rows === 0 ? (typeof inputs[0]?.shape[1] === 'number' ? (inputs[0].shape[1] as number) : 0) : matrix.length / rows;
-    if (rows > 0 && !Number.isInteger(width)) throw new RangeError(`the matrix has ${matrix.length} values, not a multiple of ${rows} rows`);
-    const problem = inputProblem(width);
+    const width = rows === 0 ? 0 : matrix.length / rows;
+    if (!Number.isInteger(width)) throw new RangeError(`the matrix has ${matrix.length} values, not a multiple of ${rows} rows`);
+    const problem = inputProblem(rows === 0 ? null : width);
     if (problem) throw problem;
     if (output === null) throw outputProblem()!;
     const inp = inputs[0];
@@ -305,6 +309,9 @@ async function createModel(file: string, abs: string, sizeBytes: number): Promis
       }
       const out = result[output.name];
       const dims = out.dims.map(Number);
+      if (dims[0] !== (fixedBatch ?? n)) {
+        throw new ModelError(file, t('{0}: output `{1}` has shape [{2}] for a batch of {3} rows; expected one output row per input row.', base, output.name, dims.join(', '), fixedBatch ?? n), 'output');
+      }
       if (data === null) {
         rest = dims.slice(1);
         perRow = rest.reduce((a, b) => a * b, 1);
@@ -312,9 +319,6 @@ async function createModel(file: string, abs: string, sizeBytes: number): Promis
       }
       const values = out.data as unknown as ArrayLike<number>;
       const take = n * perRow;
-      if (values.length < take) {
-        throw new ModelError(file, t('{0}: output `{1}` has {2} values for {3} rows; expected one row of output per input row.', base, output.name, values.length, n), 'output');
-      }
       if (values instanceof Float32Array) data.set(values.subarray(0, take), start * perRow);
       else for (let k = 0; k < take; k++) data[start * perRow + k] = Number(values[k]);
     }
@@ -333,7 +337,12 @@ async function createModel(file: string, abs: string, sizeBytes: number): Promis
     if (!p) {
       const problem = inputProblem(features.length, features);
       if (problem) return Promise.reject(problem);
-      const matrix = featureMatrixOf(ds, features);
+      let matrix: Float32Array;
+      try {
+        matrix = featureMatrixOf(ds, features);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       p = runRaw(matrix, ds.rows);
       perDs.set(key, p);
       p.catch(() => perDs!.delete(key));

@@ -39,7 +39,7 @@ export async function outputCheck(ctx: GateContext, spec: OutputSpec, id: string
   if (Array.isArray(raw.range)) parts.push(t('values in [{0}, {1}]', String(raw.range[0]), String(raw.range[1])));
   if (raw.sum_to_one === true) parts.push(t('rows sum to 1'));
   if (raw.finite !== false) parts.push(t('no NaN/Inf'));
-  const title = t('output: {0}', parts.join(', ') || t('reported'));
+  const title = parts.length > 0 ? t('output: {0}', parts.join(', ')) : t('output: reported only');
   return guardCheck('output', id, title, threshold, async () => {
     const s = specObject(spec ?? {}, 'output');
     const shape = s.shape;

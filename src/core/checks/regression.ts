@@ -13,7 +13,7 @@
  */
 import { t } from '../l10n';
 import { mcnemarExact, mcnemarFromPredictions, pairedBootstrap, precisionRecallF1, accuracy, type Average } from '../stats';
-import { checkAverage, checkMetricName, computeMetric, labelledRows, metricLabel, type MetricName } from './metric';
+import { checkAverage, checkMetricName, computeMetric, labelledRows, labelsAgainstClasses, metricLabel, type MetricName } from './metric';
 import { CheckInputError, fmt, guardCheck, optNumber, specObject } from './model';
 import type { CheckResult, GateContext } from './types';
 
@@ -76,6 +76,8 @@ export async function regressionCheck(ctx: GateContext, spec: RegressionSpec, id
     }
     const { rows, yTrue } = labelledRows(ctx);
     if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', ctx.label));
+    labelsAgainstClasses(yTrue, cand.classes, ctx.label);
+    labelsAgainstClasses(yTrue, prod.classes, ctx.label);
     const opts = { average, posLabel: s.pos_label as string | number | undefined };
     const c = computeMetric(name, yTrue, rows, cand, opts);
     const p = computeMetric(name, yTrue, rows, prod, opts);

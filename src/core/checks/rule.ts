@@ -442,8 +442,11 @@ function compile(n: RuleNode, env: RuleEnv, reads: Reads): Compiled {
       }
       const candidates = [...env.data.names, 'pred', ...(env.outputs?.classes.map(c => `score_${c}`) ?? [])];
       const best = candidates.map(c => ({ c, d: editDistance(n.name, c) })).sort((a, b) => a.d - b.d)[0];
-      const hint = best && best.d <= Math.max(2, Math.floor(n.name.length / 3)) ? t(' (did you mean `{0}`?)', best.c) : '';
-      return err(t('unknown name `{0}`{1}: names are columns of the evaluation data ({2}), `pred` or score[\'class\']', n.name, hint, nameList(env.data.names, 8)), n.pos, n.end);
+      const columns = nameList(env.data.names, 8);
+      if (best && best.d <= Math.max(2, Math.floor(n.name.length / 3))) {
+        return err(t('unknown name `{0}` (did you mean `{1}`?): names are columns of the evaluation data ({2}), `pred` or score[\'class\']', n.name, best.c, columns), n.pos, n.end);
+      }
+      return err(t('unknown name `{0}`: names are columns of the evaluation data ({1}), `pred` or score[\'class\']', n.name, columns), n.pos, n.end);
     }
     case 'neg': {
       const e = compile(n.e, env, reads);
@@ -469,9 +472,8 @@ function compile(n: RuleNode, env: RuleEnv, reads: Reads): Compiled {
         return { type: 'boolean', at: n.op === '==' ? i => missing(other.at(i)) : i => !missing(other.at(i)) };
       }
       if (l.type !== r.type) {
-        const hint = (l.type === 'string' && r.type === 'number') || (l.type === 'number' && r.type === 'string')
-          ? t(' (put the number in quotes to compare text, e.g. \'1\')') : '';
-        err(t('cannot compare {0} with {1}{2}', typeName(l.type), typeName(r.type), hint), n.pos, n.end);
+        if (l.type === 'string' && r.type === 'number') err(t('cannot compare text with a number (put the number in quotes to compare text, e.g. \'1\')'), n.pos, n.end);
+        err(t('cannot compare {0} with {1}', typeName(l.type), typeName(r.type)), n.pos, n.end);
       }
       if (l.type === 'boolean' && n.op !== '==' && n.op !== '!=') err(t('conditions can only be compared with `==` or `!=`'), n.opPos, n.opPos + n.op.length);
       const eq = (a: Value, b: Value) => !missing(a) && !missing(b) && a === b;
