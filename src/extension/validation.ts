@@ -254,7 +254,10 @@ export class ValidationService extends Disposable {
     const exclude = '{**/node_modules/**,**/.git/**,**/.edd/**}';
     const found = new Map<string, vscode.Uri>();
     for (const u of await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
-    for (const u of await vscode.workspace.findFiles('{**/*.policy.{yaml,yml},**/policies/*.{yaml,yml}}', exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
+    // Promotion policies (ripgrep refuses nested {…} groups: one search per pattern).
+    for (const glob of ['**/*.policy.{yaml,yml}', '**/policies/*.{yaml,yml}']) {
+      for (const u of await vscode.workspace.findFiles(glob, exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
+    }
     // Files outside the glob that declare themselves with the marker comment.
     for (const u of await vscode.workspace.findFiles('**/*.{yaml,yml}', exclude, SCAN_LIMIT, token)) {
       if (token?.isCancellationRequested) return;
