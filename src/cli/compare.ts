@@ -7,11 +7,6 @@ import { comparisonJson, comparisonMarkdown } from '../core/compare/render';
 import { RunStore, StoreError } from '../core/store';
 import { UsageError, type Io } from './io';
 
-function wasmPath(): string | undefined {
-  const p = path.join(__dirname, 'sql-wasm.wasm');
-  return fs.existsSync(p) ? p : undefined;
-}
-
 /**
  * `edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--no-latency] [--conclude] [--store FILE]`.
  * Exit 0 when the comparison was built, 2 for usage errors (unknown ids, fewer than two runs).
@@ -55,7 +50,7 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
   if (targets.length === 0) throw new UsageError(t('Usage: edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown]'));
   const file = path.resolve(io.cwd, storeFile ?? RunStore.DEFAULT_RELATIVE_PATH);
   if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, file) || file));
-  const store = await RunStore.open(file, { readOnly: !conclude, wasmPath: wasmPath() }).catch(e => {
+  const store = await RunStore.open(file, { readOnly: !conclude }).catch(e => {
     if (e instanceof StoreError) throw new UsageError((e as Error).message);
     throw e;
   });

@@ -8,16 +8,11 @@ import type { GateReport } from '../core/checks/types';
 import { RunStore } from '../core/store';
 import { UsageError, type Io } from './io';
 
-function wasmPath(): string | undefined {
-  const p = path.join(__dirname, 'sql-wasm.wasm');
-  return fs.existsSync(p) ? p : undefined;
-}
-
 /** The model artifact of a recorded run (its `model` artifact, or its only .onnx). */
 async function runModel(io: Io, storeFile: string | undefined, runId: string | undefined, experimentId?: string): Promise<{ onnx: string; runId: string }> {
   const file = path.resolve(io.cwd, storeFile ?? RunStore.DEFAULT_RELATIVE_PATH);
   if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, file) || file));
-  const store = await RunStore.open(file, { readOnly: true, wasmPath: wasmPath() });
+  const store = await RunStore.open(file, { readOnly: true });
   try {
     let run;
     if (experimentId !== undefined) {

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../core/l10n';
 import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteResult } from '../core/runs';
@@ -11,14 +10,9 @@ function storePath(io: Io, explicit: string | undefined): string {
 }
 
 /** The bundle ships sql.js's wasm next to itself (dist/); from `out/` the installed package's file is used. */
-function wasmPath(): string | undefined {
-  const p = path.join(__dirname, 'sql-wasm.wasm');
-  return fs.existsSync(p) ? p : undefined;
-}
-
 async function openStore(file: string): Promise<RunStore> {
   try {
-    return await RunStore.open(file, { wasmPath: wasmPath() });
+    return await RunStore.open(file);
   } catch (e) {
     if (e instanceof StoreError) throw new UsageError((e as Error).message);
     throw e;
@@ -169,7 +163,7 @@ export async function runsCommand(args: readonly string[], io: Io): Promise<numb
   const limit = p.values.has('--limit') ? Number(p.values.get('--limit')) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
   const file = storePath(io, p.values.get('--store'));
-  const store = await RunStore.open(file, { readOnly: true, wasmPath: wasmPath() }).catch(e => {
+  const store = await RunStore.open(file, { readOnly: true }).catch(e => {
     if (e instanceof StoreError) throw new UsageError((e as Error).message);
     throw e;
   });
