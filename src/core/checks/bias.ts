@@ -221,14 +221,20 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       return { name, col: requireColumn('bias', ctx, name, 'sensitive column') };
     });
 
+    // Labels take few distinct values: canonicalise each once, not once per row (a regex per value is slow).
+    const seen = new Map<string | number | boolean | null | undefined, string | null>();
+    const canon = (v: string | number | boolean | null | undefined) => {
+      let c = seen.get(v);
+      if (c === undefined && !seen.has(v)) seen.set(v, (c = canonicalLabel(v)));
+      return c ?? null;
+    };
     const yTrue = new Array<string | null>(rows);
     let unlabeled = 0;
     for (let i = 0; i < rows; i++) {
-      const v = labelCol.values[i];
-      yTrue[i] = canonicalLabel(v);
+      yTrue[i] = canon(labelCol.values[i]);
       if (yTrue[i] === null) unlabeled++;
     }
-    const yPred = outputs.yPred.map(v => canonicalLabel(v));
+    const yPred = outputs.yPred.map(canon);
     const classes = sortLabels([
       ...outputs.classes.map(c => canonicalLabel(c)).filter((c): c is string => c !== null),
       ...yTrue.filter((c): c is string => c !== null),
