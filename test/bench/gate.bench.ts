@@ -12,6 +12,7 @@ import { readDataset } from '../../src/core/checks/dataset';
 import { driftCheck } from '../../src/core/checks/drift';
 import { biasCheck } from '../../src/core/checks/bias';
 import type { GateContext } from '../../src/core/checks/types';
+import { mulberry32 } from '../../src/core/stats/prng';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { onnx } = require('onnx-proto');
@@ -20,16 +21,8 @@ const ROWS = 100_000;
 const FEATURES = 20;
 const CLASSES = ['a', 'b', 'c'];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness: the project's mulberry32, so every run sees the same data. */
+const rng = mulberry32;
 
 /** A 20 → 3 softmax model (MatMul + Add + Softmax) with seeded weights. */
 function model(file: string): void {

@@ -2,18 +2,10 @@
  * Deterministic experiment configs for the validation benchmark. Both are valid for `validateExperiment`
  * (zero problems), so every tool walks the whole document instead of stopping early.
  */
+import { mulberry32 } from '../../src/core/stats/prng';
 
-/** Small seeded PRNG (mulberry32): the same inputs on every run and machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness: the project's mulberry32, so every run sees the same data. */
+const rng = mulberry32;
 
 const pad = (n: number, w = 3) => String(n).padStart(w, '0');
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;

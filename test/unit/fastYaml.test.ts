@@ -4,6 +4,7 @@ import * as path from 'path';
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { fastParse } from '../../src/core/config/fastYaml';
 import { largeConfig, smallConfig } from '../bench/inputs';
+import { mulberry32 } from '../../src/core/stats/prng';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -69,17 +70,8 @@ function agree(text: string, label: string): boolean {
   return true;
 }
 
-/** mulberry32: a seeded generator, so every run checks the same documents. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness: the project's mulberry32, so every run sees the same data. */
+const rng = mulberry32;
 
 const tricky = [
   '1', '-1', '+5', '007', '1.5', '1.', '.5', '-.5', '1e3', '1E-3', '+1.5e+2', '0o17', '0o19', '0x1F', '0xZZ', '.inf', '-.Inf', '+.INF', '.nan', '.NaN',
