@@ -1,17 +1,6 @@
 import * as assert from 'assert';
 import { kolmogorovCdf, kolmogorovSf, ks2Samp, smirnovSf } from '../../src/core/stats';
-
-/** |actual − published| ≤ ½ unit of the last printed digit (floored at 1e-12 relative). */
-function published(actual: number, text: string, what = ''): void {
-  const value = Number(text);
-  const m = /^-?\d*\.?(\d*)(?:e([+-]?\d+))?$/i.exec(text.trim());
-  assert.ok(m, `bad published literal ${text}`);
-  const decimals = m[1].length - Number(m[2] ?? 0);
-  // an integer literal (no point, no exponent) is an exact value
-  const exact = !/[.e]/i.test(text);
-  const tol = exact ? 1e-12 * Math.abs(value) : Math.max(0.5 * 10 ** -decimals, 1e-12 * Math.abs(value));
-  assert.ok(Math.abs(actual - value) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
-}
+import { published } from './published';
 
 const relClose = (actual: number, expected: number, rtol: number, what = '') =>
   assert.ok(Math.abs(actual - expected) <= rtol * Math.abs(expected), `${what} ${actual} ≠ ${expected} (rtol ${rtol})`);

@@ -1,17 +1,6 @@
 import * as assert from 'assert';
 import { mcnemarChiSquare, mcnemarExact, mcnemarFromPredictions } from '../../src/core/stats';
-
-/** |actual − published| ≤ ½ unit of the last printed digit (the value as published, rounded). */
-function published(actual: number, text: string, what = ''): void {
-  const value = Number(text);
-  const m = /^-?\d*\.?(\d*)(?:e([+-]?\d+))?$/i.exec(text.trim());
-  assert.ok(m, `bad published literal ${text}`);
-  const decimals = m[1].length - Number(m[2] ?? 0);
-  // an integer literal (no point, no exponent) is an exact value
-  const exact = !/[.e]/i.test(text);
-  const tol = exact ? 1e-12 * Math.abs(value) : Math.max(0.5 * 10 ** -decimals, 1e-12 * Math.abs(value));
-  assert.ok(Math.abs(actual - value) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
-}
+import { published } from './published';
 
 /** The tables of statsmodels/stats/tests/test_nonparametric.py; b = table[0][1], c = table[1][0]. */
 const F_OBS = {

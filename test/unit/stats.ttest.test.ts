@@ -1,20 +1,6 @@
 import * as assert from 'assert';
 import { studentTTest, welchTTest } from '../../src/core/stats';
-
-/**
- * Asserts `actual` equals a published value to the digits shown: |actual − published| ≤ ½ unit of the last printed
- * digit (floored at 1e-12 relative for values printed with ~17 digits, beyond double precision's reproducibility).
- */
-function published(actual: number, text: string, what = ''): void {
-  const value = Number(text);
-  const m = /^-?\d*\.?(\d*)(?:e([+-]?\d+))?$/i.exec(text.trim());
-  assert.ok(m, `bad published literal ${text}`);
-  const decimals = m[1].length - Number(m[2] ?? 0);
-  // an integer literal (no point, no exponent) is an exact value
-  const exact = !/[.e]/i.test(text);
-  const tol = exact ? 1e-12 * Math.abs(value) : Math.max(0.5 * 10 ** -decimals, 1e-12 * Math.abs(value));
-  assert.ok(Math.abs(actual - value) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
-}
+import { published } from './published';
 
 function linspace(start: number, stop: number, num: number): number[] {
   // numpy.linspace: start + i·step, the last point set to stop exactly
