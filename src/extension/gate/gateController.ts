@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { GateInputError, runGate } from '../../core/checks/gate';
-import { loadPolicy, PolicyError, validatePolicy } from '../../core/checks/policy';
+import { PolicyError, validatePolicy } from '../../core/checks/policy';
 import type { CheckResult, GateReport } from '../../core/checks/types';
 import { LineIndex } from '../../core/config';
 import { Disposable } from '../dispose';
@@ -203,16 +203,6 @@ export class GateController extends Disposable {
     for (const [key, only] of byPolicy) {
       if (token.isCancellationRequested) return;
       await this.check(vscode.Uri.parse(key), undefined, only, token);
-    }
-  }
-
-  /** The policy is validated before a run: a broken policy gives its problems, not a failed gate. */
-  static isRunnable(file: string): boolean {
-    try {
-      loadPolicy(file);
-      return true;
-    } catch {
-      return false;
     }
   }
 }

@@ -5,12 +5,6 @@ import { RunStore, StoreCorruptError, type StoreChange } from '../../core/store'
 import { Disposable } from '../dispose';
 import { Settings } from '../ids';
 
-/** Where sql.js's wasm sits in the packaged extension (copied next to the bundle by esbuild.mjs). */
-function bundledWasm(): string | undefined {
-  const p = path.join(__dirname, 'sql-wasm.wasm');
-  return fs.existsSync(p) ? p : undefined;
-}
-
 /**
  * The run store of each workspace folder, opened on first use (never at activation: sql.js is loaded then), kept in
  * sync with other processes (the CLI) through a file watcher, and closed (flushed) with the extension.
@@ -62,7 +56,8 @@ export class StoreService extends Disposable {
 
   private async open(folder: vscode.WorkspaceFolder): Promise<RunStore> {
     const file = this.storeFile(folder);
-    const store = await RunStore.open(file, { wasmPath: bundledWasm() });
+    // sql.js's wasm is found beside the bundle (esbuild.mjs copies it to dist/).
+    const store = await RunStore.open(file);
     store.onDidChange(change => this.changed.fire({ folder, change }));
     store.onDidFailSave(e => this.report(e));
     // Another process (the CLI) writing the same file: load its runs.
