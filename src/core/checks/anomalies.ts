@@ -18,6 +18,7 @@
  * anomalous value / rows; per column, the column's rate. Evidence: the first 20 offending cells (1-based data row,
  * header not counted, column, value).
  */
+import { t } from '../l10n';
 import { quantileSorted } from '../stats';
 import { CheckInputError, fmt, listNames, runCheck, selectColumns, sortedValues, specObject } from './dataset';
 import type { CheckResult, Column, GateContext } from './types';
@@ -35,15 +36,15 @@ function parseSpec(raw: unknown): Parsed {
   const spec = specObject('anomalies', raw);
   const known = new Set(['method', 'k', 'max_rate', 'columns']);
   for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(`anomalies: unknown option "${key}"; the options are ${listNames([...known])}`);
+    if (!known.has(key)) throw new CheckInputError(t('anomalies: unknown option "{0}"; the options are {1}', key, listNames([...known])));
   }
   const method = spec.method;
-  if (method !== 'iqr' && method !== 'zscore') throw new CheckInputError(`anomalies: method must be iqr or zscore, got ${JSON.stringify(method)}`);
+  if (method !== 'iqr' && method !== 'zscore') throw new CheckInputError(t('anomalies: method must be iqr or zscore, got {0}', String(JSON.stringify(method))));
   const k = spec.k === undefined || spec.k === null ? (method === 'iqr' ? 1.5 : 3) : spec.k;
-  if (typeof k !== 'number' || !(k > 0) || !Number.isFinite(k)) throw new CheckInputError(`anomalies: k must be a positive number, got ${JSON.stringify(spec.k)}`);
+  if (typeof k !== 'number' || !(k > 0) || !Number.isFinite(k)) throw new CheckInputError(t('anomalies: k must be a positive number, got {0}', String(JSON.stringify(spec.k))));
   const maxRate = spec.max_rate;
   if (typeof maxRate !== 'number' || !(maxRate >= 0 && maxRate <= 1)) {
-    throw new CheckInputError(`anomalies: max_rate must be a share between 0 and 1 (e.g. 0.01), got ${JSON.stringify(maxRate)}`);
+    throw new CheckInputError(t('anomalies: max_rate must be a share between 0 and 1 (e.g. 0.01), got {0}', String(JSON.stringify(maxRate))));
   }
   return { method, k, maxRate, columns: spec.columns };
 }
@@ -73,23 +74,25 @@ export async function anomaliesCheck(ctx: GateContext, spec: AnomaliesSpec | Rec
   let parsed: Parsed | undefined;
   try { parsed = parseSpec(spec); } catch { /* reported by the body */ }
   const title = parsed
-    ? `anomalies (${parsed.method === 'iqr' ? `IQR fences, k = ${parsed.k}` : `|z| > ${parsed.k}`}): rate ≤ ${parsed.maxRate}`
+    ? (parsed.method === 'iqr'
+      ? t('anomalies (IQR fences, k = {0}): rate ≤ {1}', parsed.k, parsed.maxRate)
+      : t('anomalies (|z| > {0}): rate ≤ {1}', parsed.k, parsed.maxRate))
     : 'anomalies';
   return runCheck('anomalies', id, title, spec, () => {
     const p = parseSpec(spec);
     const ds = ctx.eval;
     const columns = selectColumns('anomalies', p.columns, [{ ds, role: 'evaluation' }],
       () => ds.names.filter(n => n !== ctx.label && ds.columns.get(n)?.kind === 'number'));
-    if (columns.length === 0) throw new CheckInputError(`anomalies: the evaluation data have no numeric column to check; the columns are ${listNames(ds.names)}`);
+    if (columns.length === 0) throw new CheckInputError(t('anomalies: the evaluation data have no numeric column to check; the columns are {0}', listNames(ds.names)));
     const numericCols: Array<{ name: string; values: Float64Array; bounds: Bounds; source: 'reference' | 'eval' }> = [];
     const perColumn: Record<string, Record<string, unknown>> = {};
     for (const name of columns) {
       const col = ds.columns.get(name) as Column;
-      if (col.kind !== 'number') throw new CheckInputError(`anomalies: column "${name}" is not numeric; list numeric columns only (or use the data_schema check for text columns)`);
+      if (col.kind !== 'number') throw new CheckInputError(t('anomalies: column "{0}" is not numeric; list numeric columns only (or use the data_schema check for text columns)', name));
       const refCol = ctx.reference?.columns.get(name);
       const useRef = refCol?.kind === 'number' && sortedValues(refCol.values).length > 0;
       const bounds = boundsFor(p.method, p.k, useRef ? (refCol as Extract<Column, { kind: 'number' }>).values : col.values);
-      if (!bounds) { perColumn[name] = { count: 0, rate: 0, note: 'no values' }; continue; }
+      if (!bounds) { perColumn[name] = { count: 0, rate: 0, note: t('no values') }; continue; }
       numericCols.push({ name, values: col.values, bounds, source: useRef ? 'reference' : 'eval' });
     }
 
@@ -127,21 +130,28 @@ export async function anomaliesCheck(ctx: GateContext, spec: AnomaliesSpec | Rec
     for (let i = 0; i < rows; i++) flagged += rowFlag[i];
     const rate = rows ? flagged / rows : 0;
     const sources = new Set(numericCols.map(c => c.source));
-    const from = sources.size === 2 ? 'the reference data where the column is numeric there, else the evaluation data'
-      : sources.has('reference') ? 'the reference data' : 'the evaluation data (no reference given)';
+    const from = sources.size === 2 ? t('the reference data where the column is numeric there, else the evaluation data')
+      : sources.has('reference') ? t('the reference data') : t('the evaluation data (no reference given)');
     const measured = { anomaly_rate: rate, rows_with_anomalies: flagged, rows, method: p.method, k: p.k, statistics_from: [...sources], columns: perColumn };
     const worst = [...counts.entries()].sort((a, b) => b[1] - a[1]).filter(e => e[1] > 0).slice(0, 3)
       .map(([n, c]) => `${n} ${fmt(c / rows)}`).join(', ');
-    const rule = p.method === 'iqr' ? `outside Q1 − ${p.k}·IQR … Q3 + ${p.k}·IQR` : `with |z| > ${p.k}`;
     if (rate > p.maxRate) {
       return {
         status: 'fail', measured, evidence,
-        message: `${flagged} of ${rows} rows (${fmt(rate)}) have a value ${rule} (statistics from ${from}), above the maximum rate ${p.maxRate}; worst columns: ${worst} — inspect the rows in the evidence for data errors or a changed input pipeline.`,
+        message: p.method === 'iqr'
+          ? t('{0} of {1} rows ({2}) have a value outside Q1 − {3}·IQR … Q3 + {3}·IQR (statistics from {4}), above the maximum rate {5}; worst columns: {6} — inspect the rows in the evidence for data errors or a changed input pipeline.',
+            flagged, rows, fmt(rate), p.k, from, p.maxRate, worst)
+          : t('{0} of {1} rows ({2}) have a value with |z| > {3} (statistics from {4}), above the maximum rate {5}; worst columns: {6} — inspect the rows in the evidence for data errors or a changed input pipeline.',
+            flagged, rows, fmt(rate), p.k, from, p.maxRate, worst),
       };
     }
     return {
       status: 'pass', measured, ...(evidence.length ? { evidence } : {}),
-      message: `${flagged} of ${rows} rows (${fmt(rate)}) have a value ${rule} in ${numericCols.length} columns (statistics from ${from}), within the maximum rate ${p.maxRate}.`,
+      message: p.method === 'iqr'
+        ? t('{0} of {1} rows ({2}) have a value outside Q1 − {3}·IQR … Q3 + {3}·IQR in {4} columns (statistics from {5}), within the maximum rate {6}.',
+          flagged, rows, fmt(rate), p.k, numericCols.length, from, p.maxRate)
+        : t('{0} of {1} rows ({2}) have a value with |z| > {3} in {4} columns (statistics from {5}), within the maximum rate {6}.',
+          flagged, rows, fmt(rate), p.k, numericCols.length, from, p.maxRate),
     };
   });
 }

@@ -30,6 +30,7 @@
  * (`1.0` = `1`). Rows without a label are left out (counted); a missing sensitive value is a group of its own,
  * `(missing)`.
  */
+import { t } from '../l10n';
 import { CheckInputError, fmt, listNames, optionalNumber, optionalObject, requireColumn, runCheck, specObject } from './dataset';
 import type { CheckResult, Column, GateContext } from './types';
 
@@ -62,10 +63,10 @@ export function canonicalLabel(v: string | number | boolean | null | undefined):
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  const t = v.trim();
-  if (t === '') return null;
-  const n = Number(t);
-  return Number.isFinite(n) && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? String(n) : v;
+  const trimmed = v.trim();
+  if (trimmed === '') return null;
+  const n = Number(trimmed);
+  return Number.isFinite(n) && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(trimmed) ? String(n) : v;
 }
 
 /** Sorted order of labels: numerically when all are numbers, else by code unit (scikit-learn `unique_labels`). */
@@ -105,15 +106,15 @@ export function fairnessMetrics(
 ): FairnessMetrics {
   const acc = new Map<string, { n: number; sel: number; pos: number; tp: number; neg: number; fp: number }>();
   for (let i = 0; i < groups.length; i++) {
-    const t = yTrue[i];
-    if (t === null) continue;
+    const truth = yTrue[i];
+    if (truth === null) continue;
     const g = groups[i];
     let a = acc.get(g);
     if (!a) { a = { n: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0 }; acc.set(g, a); }
     const selected = yPred[i] === positive;
     a.n++;
     if (selected) a.sel++;
-    if (t === positive) { a.pos++; if (selected) a.tp++; } else { a.neg++; if (selected) a.fp++; }
+    if (truth === positive) { a.pos++; if (selected) a.tp++; } else { a.neg++; if (selected) a.fp++; }
   }
   const rows: GroupRates[] = [...acc.entries()]
     .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
@@ -161,46 +162,79 @@ function parseSpec(raw: unknown): ParsedBias {
   const spec = specObject(K, raw);
   const known = new Set<string>(['sensitive', 'positive_label', ...METRIC_NAMES]);
   for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(`bias: unknown option "${key}"; the options are ${listNames([...known])}`);
+    if (!known.has(key)) throw new CheckInputError(t('bias: unknown option "{0}"; the options are {1}', key, listNames([...known])));
   }
   const s = spec.sensitive;
   const sensitive = typeof s === 'string' ? [s] : Array.isArray(s) && s.length > 0 && s.every(x => typeof x === 'string') ? [...new Set(s as string[])] : null;
-  if (!sensitive) throw new CheckInputError(`bias: sensitive must name a column or a list of columns (e.g. sensitive: sex), got ${JSON.stringify(s)}`);
+  if (!sensitive) throw new CheckInputError(t('bias: sensitive must name a column or a list of columns (e.g. sensitive: sex), got {0}', String(JSON.stringify(s))));
   const thresholds: Partial<Record<MetricName, number>> = {};
   for (const m of METRIC_NAMES) {
     const obj = optionalObject(K, spec, m);
     if (!obj) continue;
     const bound = METRICS[m];
     const v = optionalNumber(K, obj, bound, m);
-    if (v === undefined) throw new CheckInputError(`bias: ${m} needs ${bound} (e.g. ${m}: {${bound}: ${bound === 'max' ? 0.1 : 0.8}})`);
+    if (v === undefined) {
+      throw new CheckInputError(bound === 'max' ? t('bias: {0} needs max (e.g. {0}: {max: 0.1})', m) : t('bias: {0} needs min (e.g. {0}: {min: 0.8})', m));
+    }
     thresholds[m] = v;
   }
-  if (Object.keys(thresholds).length === 0) throw new CheckInputError(`bias: set at least one of ${METRIC_NAMES.join(', ')}`);
+  if (Object.keys(thresholds).length === 0) throw new CheckInputError(t('bias: set at least one of {0}', METRIC_NAMES.join(', ')));
   const p = spec.positive_label;
   if (p !== undefined && p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
-    throw new CheckInputError(`bias: positive_label must be a class name, got ${JSON.stringify(p)}`);
+    throw new CheckInputError(t('bias: positive_label must be a class name, got {0}', String(JSON.stringify(p))));
   }
   return { sensitive, thresholds, positive: p === undefined || p === null ? undefined : (canonicalLabel(p) ?? undefined) };
 }
 
-const SHORT: Record<MetricName, string> = {
-  demographic_parity_difference: 'demographic parity difference',
-  demographic_parity_ratio: 'demographic parity ratio',
-  equal_opportunity_difference: 'equal opportunity difference',
-  equal_opportunity_ratio: 'equal opportunity ratio',
-  equalized_odds_difference: 'equalized odds difference',
-};
+/** The metric's name in words, for titles and messages. */
+function shortName(m: MetricName): string {
+  switch (m) {
+    case 'demographic_parity_difference': return t('demographic parity difference');
+    case 'demographic_parity_ratio': return t('demographic parity ratio');
+    case 'equal_opportunity_difference': return t('equal opportunity difference');
+    case 'equal_opportunity_ratio': return t('equal opportunity ratio');
+    case 'equalized_odds_difference': return t('equalized odds difference');
+  }
+}
+
+type RateName = 'selection rate' | 'false positive rate' | 'true positive rate';
+
+/** The compared rate in words (the evidence keeps the English name). */
+function rateLabel(r: RateName): string {
+  return r === 'selection rate' ? t('selection rate') : r === 'false positive rate' ? t('false positive rate') : t('true positive rate');
+}
 
 function titleOf(p: ParsedBias | undefined): string {
   if (!p) return 'bias';
   const bounds = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined)
-    .map(m => `${SHORT[m]} ${METRICS[m] === 'max' ? '≤' : '≥'} ${p.thresholds[m]}`);
-  return `bias (${p.sensitive.join(', ')}): ${bounds.join(', ')}`;
+    .map(m => `${shortName(m)} ${METRICS[m] === 'max' ? '≤' : '≥'} ${p.thresholds[m]}`);
+  return t('bias ({0}): {1}', p.sensitive.join(', '), bounds.join(', '));
 }
 
 /** The rate a metric compares between groups. */
 function rateOf(m: MetricName, g: GroupRates): number {
   return m.startsWith('demographic') ? g.selection_rate : g.true_positive_rate;
+}
+
+/**
+ * The fail message: `max` = an upper bound was exceeded (else a lower bound was undercut); `more` = further violations.
+ * `args`: metric, attribute, value, bound, compared rate, low rate, low group, its rows, high rate, high group, its rows,
+ * the positive-label note.
+ */
+function failMessage(max: boolean, more: number, ...args: Array<string | number>): string {
+  if (more === 0) {
+    return max
+      ? t('{0} for "{1}" is {2} (above the maximum {3}): {4} {5} for group "{6}" ({7} rows) vs {8} for "{9}" ({10} rows), {11} — review the model\'s behaviour for these groups before promoting it.', ...args)
+      : t('{0} for "{1}" is {2} (below the minimum {3}): {4} {5} for group "{6}" ({7} rows) vs {8} for "{9}" ({10} rows), {11} — review the model\'s behaviour for these groups before promoting it.', ...args);
+  }
+  if (more === 1) {
+    return max
+      ? t('{0} for "{1}" is {2} (above the maximum {3}): {4} {5} for group "{6}" ({7} rows) vs {8} for "{9}" ({10} rows), {11}, and 1 more violation — review the model\'s behaviour for these groups before promoting it.', ...args)
+      : t('{0} for "{1}" is {2} (below the minimum {3}): {4} {5} for group "{6}" ({7} rows) vs {8} for "{9}" ({10} rows), {11}, and 1 more violation — review the model\'s behaviour for these groups before promoting it.', ...args);
+  }
+  return max
+    ? t('{0} for "{1}" is {2} (above the maximum {3}): {4} {5} for group "{6}" ({7} rows) vs {8} for "{9}" ({10} rows), {11}, and {12} more violations — review the model\'s behaviour for these groups before promoting it.', ...args, more)
+    : t('{0} for "{1}" is {2} (below the minimum {3}): {4} {5} for group "{6}" ({7} rows) vs {8} for "{9}" ({10} rows), {11}, and {12} more violations — review the model\'s behaviour for these groups before promoting it.', ...args, more);
 }
 
 /** Fairness of ctx.outputs.yPred against the label of ctx.eval, per sensitive attribute. Never throws. */
@@ -210,14 +244,14 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
   return runCheck('bias', id, titleOf(parsed), spec, () => {
     const p = parseSpec(spec);
     const outputs = ctx.outputs;
-    if (!outputs) throw new CheckInputError('bias: no model outputs; the gate needs the candidate model (ONNX) or a predictions file to assess bias');
+    if (!outputs) throw new CheckInputError(t('bias: no model outputs; the gate needs the candidate model (ONNX) or a predictions file to assess bias'));
     const rows = ctx.eval.rows;
     if (outputs.yPred.length !== rows) {
-      throw new CheckInputError(`bias: ${outputs.yPred.length} predictions for ${rows} evaluation rows; the predictions must be row for row`);
+      throw new CheckInputError(t('bias: {0} predictions for {1} evaluation rows; the predictions must be row for row', outputs.yPred.length, rows));
     }
     const labelCol = requireColumn('bias', ctx, ctx.label, 'label column');
     const sensitiveCols = p.sensitive.map(name => {
-      if (name === ctx.label) throw new CheckInputError(`bias: the sensitive attribute "${name}" is the label column`);
+      if (name === ctx.label) throw new CheckInputError(t('bias: the sensitive attribute "{0}" is the label column', name));
       return { name, col: requireColumn('bias', ctx, name, 'sensitive column') };
     });
 
@@ -240,28 +274,28 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       ...yTrue.filter((c): c is string => c !== null),
       ...yPred.filter((c): c is string => c !== null),
     ]);
-    if (unlabeled === rows) throw new CheckInputError(`bias: the label column "${ctx.label}" has no values`);
+    if (unlabeled === rows) throw new CheckInputError(t('bias: the label column "{0}" has no values', ctx.label));
     let positive: string;
     let positiveNote: string;
     if (p.positive !== undefined) {
       if (!classes.includes(p.positive)) {
-        throw new CheckInputError(`bias: positive_label "${p.positive}" is not a class of the labels or predictions; the classes are ${listNames(classes)}`);
+        throw new CheckInputError(t('bias: positive_label "{0}" is not a class of the labels or predictions; the classes are {1}', p.positive, listNames(classes)));
       }
       positive = p.positive;
-      positiveNote = `positive label "${positive}"`;
+      positiveNote = t('positive label "{0}"', positive);
     } else if (classes.length <= 2) {
       positive = classes[classes.length - 1];
-      positiveNote = `positive label "${positive}" (the larger of the binary labels; set positive_label to choose)`;
+      positiveNote = t('positive label "{0}" (the larger of the binary labels; set positive_label to choose)', positive);
     } else {
       positive = classes[0];
-      positiveNote = `positive label "${positive}" (the first of ${classes.length} classes in sorted order, as no positive_label is set)`;
+      positiveNote = t('positive label "{0}" (the first of {1} classes in sorted order, as no positive_label is set)', positive, classes.length);
     }
 
     const byAttribute: Record<string, Record<string, unknown>> = {};
     const evidenceGroups: Record<string, GroupRates[]> = {};
     const worst: Partial<Record<MetricName, { attribute: string; value: number | null }>> = {};
     const failures: Array<{
-      metric: MetricName; attribute: string; value: number | null; bound: number; rateName: string;
+      metric: MetricName; attribute: string; value: number | null; bound: number; rateName: RateName;
       lowGroup: GroupRates; highGroup: GroupRates; low: number; high: number;
     }> = [];
     const undefinedRatios: string[] = [];
@@ -271,7 +305,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       const groups = groupKeys(col);
       const distinct = new Set(groups).size;
       if (distinct > MAX_GROUPS) {
-        throw new CheckInputError(`bias: the sensitive column "${name}" has ${distinct} distinct values; bin it into groups (e.g. age bands) before assessing bias`);
+        throw new CheckInputError(t('bias: the sensitive column "{0}" has {1} distinct values; bin it into groups (e.g. age bands) before assessing bias', name, distinct));
       }
       const fm = fairnessMetrics(yTrue, yPred, groups, positive);
       const { groups: groupRows, ...metrics } = fm;
@@ -286,7 +320,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
         if (!w || isWorse(value, w.value)) worst[m] = { attribute: name, value };
         const bound = p.thresholds[m];
         if (bound === undefined) continue;
-        if (value === null) { undefinedRatios.push(`${SHORT[m]} for ${name}`); continue; }
+        if (value === null) { undefinedRatios.push(t('{0} for {1}', shortName(m), name)); continue; }
         const violated = METRICS[m] === 'max' ? value > bound : value < bound;
         if (violated) {
           // equalized odds: the rate (TPR or FPR) whose difference is the larger one
@@ -294,7 +328,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
           const rate = (g: GroupRates) => (byFpr ? g.false_positive_rate : rateOf(m, g));
           const lowGroup = groupRows.reduce((a, b) => (rate(b) < rate(a) ? b : a));
           const highGroup = groupRows.reduce((a, b) => (rate(b) > rate(a) ? b : a));
-          const rateName = m.startsWith('demographic') ? 'selection rate' : byFpr ? 'false positive rate' : 'true positive rate';
+          const rateName: RateName = m.startsWith('demographic') ? 'selection rate' : byFpr ? 'false positive rate' : 'true positive rate';
           failures.push({ metric: m, attribute: name, value, bound, rateName, lowGroup, highGroup, low: rate(lowGroup), high: rate(highGroup) });
         }
       }
@@ -316,20 +350,24 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       }));
       return {
         status: 'fail', measured, evidence,
-        message: `${SHORT[f.metric]} for "${f.attribute}" is ${fmt(f.value as number)} (${METRICS[f.metric] === 'max' ? 'above the maximum' : 'below the minimum'} ${f.bound}): ${f.rateName} ${fmt(f.low)} for group "${f.lowGroup.group}" (${f.lowGroup.count} rows) vs ${fmt(f.high)} for "${f.highGroup.group}" (${f.highGroup.count} rows), ${positiveNote}${failures.length > 1 ? `, and ${failures.length - 1} more violation${failures.length > 2 ? 's' : ''}` : ''} — review the model's behaviour for these groups before promoting it.`,
+        message: failMessage(METRICS[f.metric] === 'max', failures.length - 1,
+          shortName(f.metric), f.attribute, fmt(f.value as number), f.bound, rateLabel(f.rateName), fmt(f.low), f.lowGroup.group, f.lowGroup.count,
+          fmt(f.high), f.highGroup.group, f.highGroup.count, positiveNote),
       };
     }
     const summary = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined && worst[m]?.value !== null && worst[m] !== undefined)
-      .map(m => `${SHORT[m]} ${fmt(worst[m]?.value as number)}`).join(', ');
+      .map(m => `${shortName(m)} ${fmt(worst[m]?.value as number)}`).join(', ');
     if (undefinedRatios.length > 0) {
       return {
         status: 'warn', measured, evidence,
-        message: `Undefined ${undefinedRatios.join('; ')} because no group has a positive rate above 0 (${positiveNote}); check positive_label${summary ? ` (other metrics within bounds: ${summary})` : ''}.`,
+        message: summary
+          ? t('Undefined {0} because no group has a positive rate above 0 ({1}); check positive_label (other metrics within bounds: {2}).', undefinedRatios.join('; '), positiveNote, summary)
+          : t('Undefined {0} because no group has a positive rate above 0 ({1}); check positive_label.', undefinedRatios.join('; '), positiveNote),
       };
     }
     return {
       status: 'pass', measured, evidence,
-      message: `Within the bounds for ${p.sensitive.map(s => `"${s}"`).join(', ')} on ${rows - unlabeled} rows: ${summary}, ${positiveNote}.`,
+      message: t('Within the bounds for {0} on {1} rows: {2}, {3}.', p.sensitive.map(s => `"${s}"`).join(', '), rows - unlabeled, summary, positiveNote),
     };
   });
 }

@@ -27,6 +27,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { t } from '../l10n';
 import { canonicalLabel } from './bias';
 import { CheckInputError, listNames, parseDecimal, runCheck, specObject } from './dataset';
 import type { CheckResult, Column, GateContext } from './types';
@@ -65,10 +66,10 @@ export function parseDataSchema(text: string, file: string): DataSchema {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new CheckInputError(`data_schema: ${where(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`);
+    throw new CheckInputError(t('data_schema: {0}: invalid YAML: {1}', where(e.pos[0]), e.message.split('\n')[0]));
   }
   const root = doc.contents;
-  if (!isMap(root)) return fail(root as Node | null, 'a data schema is a mapping with a `columns:` mapping (column name → {type, …})');
+  if (!isMap(root)) return fail(root as Node | null, t('a data schema is a mapping with a `columns:` mapping (column name → {type, …})'));
   let columnsNode: Node | null = null;
   let allowExtra = true;
   for (const pair of root.items) {
@@ -76,51 +77,51 @@ export function parseDataSchema(text: string, file: string): DataSchema {
     if (key === 'columns') columnsNode = pair.value as Node | null;
     else if (key === 'allow_extra_columns') {
       const v = pair.value;
-      if (!isScalar(v) || typeof v.value !== 'boolean') fail(v as Node, 'allow_extra_columns must be true or false');
+      if (!isScalar(v) || typeof v.value !== 'boolean') fail(v as Node, t('allow_extra_columns must be true or false'));
       allowExtra = (v as { value: boolean }).value;
-    } else fail(pair.key as Node, `unknown key "${key}"; a data schema has columns and allow_extra_columns`);
+    } else fail(pair.key as Node, t('unknown key "{0}"; a data schema has columns and allow_extra_columns', key));
   }
-  if (!columnsNode) return fail(root, 'missing `columns:` (a mapping of column name → {type, …})');
-  if (!isMap(columnsNode)) return fail(columnsNode, '`columns` must be a mapping of column name → {type, …}');
+  if (!columnsNode) return fail(root, t('missing `columns:` (a mapping of column name → {type, …})'));
+  if (!isMap(columnsNode)) return fail(columnsNode, t('`columns` must be a mapping of column name → {type, …}'));
   const columns = new Map<string, ColumnRule>();
   for (const pair of columnsNode.items) {
     const keyNode = pair.key as Node;
-    if (!isScalar(keyNode) || keyNode.value === null) fail(keyNode, 'a column name must be a plain string');
+    if (!isScalar(keyNode) || keyNode.value === null) fail(keyNode, t('a column name must be a plain string'));
     const name = String((keyNode as { value: unknown }).value);
-    if (columns.has(name)) fail(keyNode, `column "${name}" is listed twice`);
+    if (columns.has(name)) fail(keyNode, t('column "{0}" is listed twice', name));
     const ruleNode = pair.value as Node | null;
-    if (!isMap(ruleNode)) { fail(ruleNode ?? keyNode, `column "${name}" needs a mapping such as {type: number}`); continue; }
+    if (!isMap(ruleNode)) { fail(ruleNode ?? keyNode, t('column "{0}" needs a mapping such as {type: number}', name)); continue; }
     const rule: Partial<ColumnRule> & { nullable: boolean; required: boolean } = { nullable: false, required: true };
     for (const rp of ruleNode.items) {
       const rk = isScalar(rp.key) ? String(rp.key.value) : '';
       const vn = rp.value as Node | null;
       const value = isScalar(vn) ? vn.value : undefined;
-      if (!RULE_KEYS.has(rk)) fail(rp.key as Node, `unknown key "${rk}" for column "${name}"; the keys are ${listNames([...RULE_KEYS])}`);
+      if (!RULE_KEYS.has(rk)) fail(rp.key as Node, t('unknown key "{0}" for column "{1}"; the keys are {2}', rk, name, listNames([...RULE_KEYS])));
       if (rk === 'type') {
-        if (typeof value !== 'string' || !TYPES.includes(value as SchemaType)) fail(vn ?? ruleNode, `type of "${name}" must be one of ${TYPES.join(', ')}, got ${JSON.stringify(value ?? null)}`);
+        if (typeof value !== 'string' || !TYPES.includes(value as SchemaType)) fail(vn ?? ruleNode, t('type of "{0}" must be one of {1}, got {2}', name, TYPES.join(', '), JSON.stringify(value ?? null)));
         rule.type = value as SchemaType;
       } else if (rk === 'min' || rk === 'max') {
-        if (typeof value !== 'number' || !Number.isFinite(value)) fail(vn ?? ruleNode, `${rk} of "${name}" must be a number`);
+        if (typeof value !== 'number' || !Number.isFinite(value)) fail(vn ?? ruleNode, t('{0} of "{1}" must be a number', rk, name));
         rule[rk] = value as number;
       } else if (rk === 'nullable' || rk === 'required') {
-        if (typeof value !== 'boolean') fail(vn ?? ruleNode, `${rk} of "${name}" must be true or false`);
+        if (typeof value !== 'boolean') fail(vn ?? ruleNode, t('{0} of "{1}" must be true or false', rk, name));
         rule[rk] = value as boolean;
       } else if (rk === 'allowed') {
-        if (!isSeq(vn) || vn.items.length === 0) { fail(vn ?? ruleNode, `allowed of "${name}" must be a non-empty list of values`); continue; }
+        if (!isSeq(vn) || vn.items.length === 0) { fail(vn ?? ruleNode, t('allowed of "{0}" must be a non-empty list of values', name)); continue; }
         const list: Array<string | number | boolean> = [];
         for (const item of vn.items) {
           const iv = isScalar(item) ? item.value : undefined;
-          if (typeof iv !== 'string' && typeof iv !== 'number' && typeof iv !== 'boolean') fail(item as Node, `allowed values of "${name}" must be strings, numbers or booleans`);
+          if (typeof iv !== 'string' && typeof iv !== 'number' && typeof iv !== 'boolean') fail(item as Node, t('allowed values of "{0}" must be strings, numbers or booleans', name));
           list.push(iv as string | number | boolean);
         }
         rule.allowed = list;
       }
     }
-    if (!rule.type) fail(ruleNode, `column "${name}" needs a type (${TYPES.join(', ')})`);
+    if (!rule.type) fail(ruleNode, t('column "{0}" needs a type ({1})', name, TYPES.join(', ')));
     if ((rule.min !== undefined || rule.max !== undefined) && rule.type !== 'number' && rule.type !== 'integer') {
-      fail(ruleNode, `min/max of "${name}" apply to number and integer columns, not ${rule.type}`);
+      fail(ruleNode, t('min/max of "{0}" apply to number and integer columns, not {1}', name, String(rule.type)));
     }
-    if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) fail(ruleNode, `min (${rule.min}) of "${name}" is above max (${rule.max})`);
+    if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) fail(ruleNode, t('min ({0}) of "{1}" is above max ({2})', rule.min, name, rule.max));
     columns.set(name, rule as ColumnRule);
   }
   return { columns, allowExtraColumns: allowExtra };
@@ -135,9 +136,9 @@ export function columnViolations(col: Column, rule: ColumnRule, hit?: Uint8Array
   const out: Partial<Record<ViolationKind, Tally>> = {};
   const add = (kind: ViolationKind, row: number, value: string | number | null) => {
     if (hit) hit[row] = 1;
-    const t = (out[kind] ??= { count: 0, examples: [] });
-    t.count++;
-    if (t.examples.length < 5) t.examples.push({ row: row + 1, value });
+    const tally = (out[kind] ??= { count: 0, examples: [] });
+    tally.count++;
+    if (tally.examples.length < 5) tally.examples.push({ row: row + 1, value });
   };
   const allowed = rule.allowed ? new Set(rule.allowed.map(a => canonicalLabel(a) ?? String(a))) : undefined;
   const numericType = rule.type === 'number' || rule.type === 'integer';
@@ -173,30 +174,35 @@ export function columnViolations(col: Column, rule: ColumnRule, hit?: Uint8Array
   return out;
 }
 
-const DESCRIBE: Record<ViolationKind, string> = {
-  missing_column: 'missing column',
-  type_mismatch: 'wrong type',
-  below_min: 'below min',
-  above_max: 'above max',
-  not_allowed: 'value not allowed',
-  nulls: 'missing values',
-  unexpected_column: 'column not in the schema',
-};
+/** A short label for a kind of violation, for the message. */
+function describe(kind: ViolationKind): string {
+  switch (kind) {
+    case 'missing_column': return t('missing column');
+    case 'type_mismatch': return t('wrong type');
+    case 'below_min': return t('below min');
+    case 'above_max': return t('above max');
+    case 'not_allowed': return t('value not allowed');
+    case 'nulls': return t('missing values');
+    case 'unexpected_column': return t('column not in the schema');
+  }
+}
 
 /** Checks ctx.eval against the schema file `spec.file`. Never throws. */
 export async function dataSchemaCheck(ctx: GateContext, spec: DataSchemaSpec | Record<string, unknown>, id: string): Promise<CheckResult> {
   const fileName = spec && typeof spec === 'object' && typeof (spec as Record<string, unknown>).file === 'string' ? (spec as { file: string }).file : undefined;
-  return runCheck('data_schema', id, fileName ? `data schema ${fileName}` : 'data schema', spec, async () => {
+  return runCheck('data_schema', id, fileName ? t('data schema {0}', fileName) : t('data schema'), spec, async () => {
     const s = specObject('data_schema', spec);
-    for (const key of Object.keys(s)) if (key !== 'file') throw new CheckInputError(`data_schema: unknown option "${key}"; the only option is file`);
-    if (typeof s.file !== 'string' || s.file === '') throw new CheckInputError('data_schema: file must name the data schema (YAML), e.g. file: schemas/eval-data.yaml');
+    for (const key of Object.keys(s)) if (key !== 'file') throw new CheckInputError(t('data_schema: unknown option "{0}"; the only option is file', key));
+    if (typeof s.file !== 'string' || s.file === '') throw new CheckInputError(t('data_schema: file must name the data schema (YAML), e.g. file: schemas/eval-data.yaml'));
     const file = path.resolve(ctx.root, s.file);
     let text: string;
     try {
       text = await fs.promises.readFile(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CheckInputError(`data_schema: cannot read ${file}${code === 'ENOENT' ? ' (file not found; paths resolve against the workspace root)' : `: ${(e as Error).message}`}`);
+      throw new CheckInputError(code === 'ENOENT'
+        ? t('data_schema: cannot read {0} (file not found; paths resolve against the workspace root)', file)
+        : t('data_schema: cannot read {0}: {1}', file, (e as Error).message));
     }
     const schema = parseDataSchema(text, file);
     const ds = ctx.eval;
@@ -242,15 +248,21 @@ export async function dataSchemaCheck(ctx: GateContext, spec: DataSchemaSpec | R
       columns: perColumn,
     };
     if (violations > 0) {
-      const top = evidence.slice(0, 3).map(e => `${e.column}: ${DESCRIBE[e.violation]} ×${e.count}${e.examples?.length ? ` (e.g. row ${e.examples[0].row}: ${JSON.stringify(e.examples[0].value)})` : ''}`).join('; ');
+      const top = evidence.slice(0, 3).map(e => (e.examples?.length
+        ? t('{0}: {1} ×{2} (e.g. row {3}: {4})', e.column, describe(e.violation), e.count, e.examples[0].row, JSON.stringify(e.examples[0].value))
+        : `${e.column}: ${describe(e.violation)} ×${e.count}`)).join('; ');
       return {
         status: 'fail', measured, evidence: evidence.slice(0, 50),
-        message: `${violations} schema violation${violations > 1 ? 's' : ''} in ${withViolations} column${withViolations > 1 ? 's' : ''} of ${ds.file} against ${s.file}: ${top} — fix the data or update the schema if the change is intended.`,
+        message: violations === 1
+          ? t('1 schema violation in 1 column of {0} against {1}: {2} — fix the data or update the schema if the change is intended.', ds.file, s.file, top)
+          : withViolations === 1
+            ? t('{0} schema violations in 1 column of {1} against {2}: {3} — fix the data or update the schema if the change is intended.', violations, ds.file, s.file, top)
+            : t('{0} schema violations in {1} columns of {2} against {3}: {4} — fix the data or update the schema if the change is intended.', violations, withViolations, ds.file, s.file, top),
       };
     }
     return {
       status: 'pass', measured,
-      message: `All ${ds.rows} rows of ${ds.file} match the ${schema.columns.size} columns of ${s.file}.`,
+      message: t('All {0} rows of {1} match the {2} columns of {3}.', ds.rows, ds.file, schema.columns.size, s.file),
     };
   });
 }

@@ -35,6 +35,7 @@
  * Speed: each column is sorted once (typed-array sort) and every measure is a linear merge of the two sorted
  * samples, so 100,000 rows × 20 columns take a few hundred milliseconds.
  */
+import { t } from '../l10n';
 import { jensenShannonDistance, kolmogorovSf, ks2Samp, quantileSorted } from '../stats';
 import {
   CheckInputError, fmt, listNames, optionalNumber, optionalObject, runCheck, selectColumns, sortedValues, specObject,
@@ -217,27 +218,27 @@ function parseSpec(raw: unknown): { spec: Record<string, unknown>; t: Thresholds
   const spec = specObject(K, raw);
   const known = new Set(['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon']);
   for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(`drift: unknown option "${key}"; the options are ${listNames([...known])}`);
+    if (!known.has(key)) throw new CheckInputError(t('drift: unknown option "{0}"; the options are {1}', key, listNames([...known])));
   }
   const ks = optionalObject(K, spec, 'ks');
   const psi = optionalObject(K, spec, 'psi');
   const w = optionalObject(K, spec, 'wasserstein');
   const js = optionalObject(K, spec, 'jensen_shannon');
-  if (!ks && !psi && !w && !js) throw new CheckInputError('drift: set at least one of ks: {alpha}, psi: {max}, wasserstein: {max}, jensen_shannon: {max}');
+  if (!ks && !psi && !w && !js) throw new CheckInputError(t('drift: set at least one of ks: {alpha}, psi: {max}, wasserstein: {max}, jensen_shannon: {max}'));
   const alpha = optionalNumber(K, ks, 'alpha', 'ks');
-  if (ks && alpha === undefined) throw new CheckInputError('drift: ks needs alpha (e.g. ks: {alpha: 0.05})');
-  if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new CheckInputError(`drift: ks.alpha must be between 0 and 1, got ${alpha}`);
+  if (ks && alpha === undefined) throw new CheckInputError(t('drift: ks needs alpha (e.g. ks: {alpha: 0.05})'));
+  if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new CheckInputError(t('drift: ks.alpha must be between 0 and 1, got {0}', alpha));
   const psiMax = optionalNumber(K, psi, 'max', 'psi');
-  if (psi && psiMax === undefined) throw new CheckInputError('drift: psi needs max (e.g. psi: {max: 0.2})');
+  if (psi && psiMax === undefined) throw new CheckInputError(t('drift: psi needs max (e.g. psi: {max: 0.2})'));
   const jsMax = optionalNumber(K, js, 'max', 'jensen_shannon');
-  if (js && jsMax === undefined) throw new CheckInputError('drift: jensen_shannon needs max (e.g. jensen_shannon: {max: 0.1})');
+  if (js && jsMax === undefined) throw new CheckInputError(t('drift: jensen_shannon needs max (e.g. jensen_shannon: {max: 0.1})'));
   const bins = (obj: Record<string, unknown> | undefined, where: string) => {
     const b = optionalNumber(K, obj, 'bins', where) ?? 10;
-    if (!Number.isInteger(b) || b < 2 || b > 1000) throw new CheckInputError(`drift: ${where}.bins must be an integer from 2 to 1000, got ${b}`);
+    if (!Number.isInteger(b) || b < 2 || b > 1000) throw new CheckInputError(t('drift: {0}.bins must be an integer from 2 to 1000, got {1}', where, b));
     return b;
   };
   const normalized = w?.normalized;
-  if (normalized !== undefined && typeof normalized !== 'boolean') throw new CheckInputError(`drift: wasserstein.normalized must be true or false, got ${JSON.stringify(normalized)}`);
+  if (normalized !== undefined && typeof normalized !== 'boolean') throw new CheckInputError(t('drift: wasserstein.normalized must be true or false, got {0}', JSON.stringify(normalized)));
   return {
     spec,
     t: {
@@ -265,7 +266,7 @@ function countMissing(col: Column): number {
   return n;
 }
 
-function compareColumn(name: string, refCol: Column, curCol: Column, t: Thresholds, refRows: number, curRows: number): ColumnReport {
+function compareColumn(name: string, refCol: Column, curCol: Column, th: Thresholds, refRows: number, curRows: number): ColumnReport {
   const failed: string[] = [];
   let severity = 0;
   const flag = (test: string, s: number) => { failed.push(test); severity = Math.max(severity, s); };
@@ -281,28 +282,28 @@ function compareColumn(name: string, refCol: Column, curCol: Column, t: Threshol
       kind: 'numeric', n_reference: ref.length, n_eval: cur.length,
       missing_rate_reference: refRows ? refMissing / refRows : 0, missing_rate_eval: curRows ? curMissing / curRows : 0,
     };
-    if (ref.length === 0 && cur.length === 0) return { ...base, drifted: false, failed, severity, tested: false, note: 'no values in either data set' };
+    if (ref.length === 0 && cur.length === 0) return { ...base, drifted: false, failed, severity, tested: false, note: t('no values in either data set') };
     if (ref.length === 0 || cur.length === 0) {
-      return { ...base, drifted: true, failed: ['missing'], severity: Infinity, tested: true, note: `no values in the ${ref.length === 0 ? 'reference' : 'eval'} data` };
+      return { ...base, drifted: true, failed: ['missing'], severity: Infinity, tested: true, note: ref.length === 0 ? t('no values in the reference data') : t('no values in the eval data') };
     }
-    const d = numericDrift(ref, cur, { psiBins: t.psiBins, jsBins: t.jsBins });
+    const d = numericDrift(ref, cur, { psiBins: th.psiBins, jsBins: th.jsBins });
     const out: Record<string, unknown> = { ...base };
-    if (t.alpha !== undefined) {
+    if (th.alpha !== undefined) {
       Object.assign(out, { ks_statistic: d.ks_statistic, ks_p_value: d.ks_p_value, ks_method: d.ks_method });
-      if (d.ks_p_value < t.alpha) flag('ks', ksSeverity(d.ks_p_value, t.alpha));
+      if (d.ks_p_value < th.alpha) flag('ks', ksSeverity(d.ks_p_value, th.alpha));
     }
-    if (t.psiMax !== undefined) {
+    if (th.psiMax !== undefined) {
       Object.assign(out, { psi: d.psi, psi_bins: d.psi_bins });
-      if (d.psi > t.psiMax) flag('psi', ratioSeverity(d.psi, t.psiMax));
+      if (d.psi > th.psiMax) flag('psi', ratioSeverity(d.psi, th.psiMax));
     }
-    if (t.wassersteinReport) {
+    if (th.wassersteinReport) {
       Object.assign(out, { wasserstein: d.wasserstein, wasserstein_normalized: d.wasserstein_normalized });
-      const w = t.wassersteinNormalized ? d.wasserstein_normalized : d.wasserstein;
-      if (t.wassersteinMax !== undefined && w > t.wassersteinMax) flag('wasserstein', ratioSeverity(w, t.wassersteinMax));
+      const w = th.wassersteinNormalized ? d.wasserstein_normalized : d.wasserstein;
+      if (th.wassersteinMax !== undefined && w > th.wassersteinMax) flag('wasserstein', ratioSeverity(w, th.wassersteinMax));
     }
-    if (t.jsMax !== undefined) {
+    if (th.jsMax !== undefined) {
       Object.assign(out, { jensen_shannon: d.jensen_shannon, jensen_shannon_bins: d.jensen_shannon_bins });
-      if (d.jensen_shannon > t.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, t.jsMax));
+      if (d.jensen_shannon > th.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, th.jsMax));
     }
     return { ...out, drifted: failed.length > 0, failed, severity, tested: true };
   }
@@ -313,17 +314,17 @@ function compareColumn(name: string, refCol: Column, curCol: Column, t: Threshol
     const out: Record<string, unknown> = { kind: 'categorical', n_reference: refRows, n_eval: curRows, categories: d.categories };
     if (d.new_categories.length > 0) out.new_categories = d.new_categories;
     let tested = false;
-    if (t.psiMax !== undefined) {
+    if (th.psiMax !== undefined) {
       tested = true;
       out.psi = d.psi;
-      if (d.psi > t.psiMax) flag('psi', ratioSeverity(d.psi, t.psiMax));
+      if (d.psi > th.psiMax) flag('psi', ratioSeverity(d.psi, th.psiMax));
     }
-    if (t.jsMax !== undefined) {
+    if (th.jsMax !== undefined) {
       tested = true;
       out.jensen_shannon = d.jensen_shannon;
-      if (d.jensen_shannon > t.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, t.jsMax));
+      if (d.jensen_shannon > th.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, th.jsMax));
     }
-    if (!tested) out.note = 'categorical column: KS and Wasserstein do not apply; set psi or jensen_shannon to test it';
+    if (!tested) out.note = t('categorical column: KS and Wasserstein do not apply; set psi or jensen_shannon to test it');
     return { ...out, drifted: failed.length > 0, failed, severity, tested };
   }
 
@@ -333,31 +334,38 @@ function compareColumn(name: string, refCol: Column, curCol: Column, t: Threshol
   const example = textCol.values.find(v => v !== null);
   return {
     kind: 'type_changed', reference_type: refCol.kind, eval_type: curCol.kind,
-    note: `numeric in one data set, text in the ${textSide} data${example !== undefined ? ` (e.g. "${example}")` : ''}`,
+    note: textSide === 'reference'
+      ? (example !== undefined ? t('numeric in one data set, text in the reference data (e.g. "{0}")', example) : t('numeric in one data set, text in the reference data'))
+      : (example !== undefined ? t('numeric in one data set, text in the eval data (e.g. "{0}")', example) : t('numeric in one data set, text in the eval data')),
     drifted: true, failed: ['type'], severity: Infinity, tested: true,
   };
 }
 
-function describeFailure(name: string, r: ColumnReport, t: Thresholds): string {
+function describeFailure(name: string, r: ColumnReport, th: Thresholds): string {
   const parts: string[] = [];
   for (const f of r.failed) {
-    if (f === 'ks') parts.push(`KS p ${fmt(r.ks_p_value as number)} < ${t.alpha}`);
-    else if (f === 'psi') parts.push(`PSI ${fmt(r.psi as number)} > ${t.psiMax}`);
-    else if (f === 'wasserstein') parts.push(`Wasserstein${t.wassersteinNormalized ? ' (normalized)' : ''} ${fmt((t.wassersteinNormalized ? r.wasserstein_normalized : r.wasserstein) as number)} > ${t.wassersteinMax}`);
-    else if (f === 'jensen_shannon') parts.push(`Jensen–Shannon ${fmt(r.jensen_shannon as number)} > ${t.jsMax}`);
+    if (f === 'ks') parts.push(`KS p ${fmt(r.ks_p_value as number)} < ${th.alpha}`);
+    else if (f === 'psi') parts.push(`PSI ${fmt(r.psi as number)} > ${th.psiMax}`);
+    else if (f === 'wasserstein') parts.push(th.wassersteinNormalized ? t('Wasserstein (normalized) {0} > {1}', fmt(r.wasserstein_normalized as number), String(th.wassersteinMax)) : `Wasserstein ${fmt(r.wasserstein as number)} > ${th.wassersteinMax}`);
+    else if (f === 'jensen_shannon') parts.push(`Jensen–Shannon ${fmt(r.jensen_shannon as number)} > ${th.jsMax}`);
     else parts.push(String(r.note));
   }
   return `${name} (${parts.join(', ')})`;
 }
 
-function title(t: Thresholds | undefined): string {
-  if (!t) return 'drift';
+/** The thresholds as `KS p ≥ 0.05, PSI ≤ 0.2, …` (empty when none are set). */
+function thresholdList(th: Thresholds): string {
   const parts: string[] = [];
-  if (t.alpha !== undefined) parts.push(`KS p ≥ ${t.alpha}`);
-  if (t.psiMax !== undefined) parts.push(`PSI ≤ ${t.psiMax}`);
-  if (t.wassersteinMax !== undefined) parts.push(`Wasserstein${t.wassersteinNormalized ? ' (normalized)' : ''} ≤ ${t.wassersteinMax}`);
-  if (t.jsMax !== undefined) parts.push(`Jensen–Shannon ≤ ${t.jsMax}`);
-  return parts.length ? `drift: ${parts.join(', ')}` : 'drift';
+  if (th.alpha !== undefined) parts.push(`KS p ≥ ${th.alpha}`);
+  if (th.psiMax !== undefined) parts.push(`PSI ≤ ${th.psiMax}`);
+  if (th.wassersteinMax !== undefined) parts.push(th.wassersteinNormalized ? t('Wasserstein (normalized) ≤ {0}', th.wassersteinMax) : `Wasserstein ≤ ${th.wassersteinMax}`);
+  if (th.jsMax !== undefined) parts.push(`Jensen–Shannon ≤ ${th.jsMax}`);
+  return parts.join(', ');
+}
+
+function title(th: Thresholds | undefined): string {
+  const list = th ? thresholdList(th) : '';
+  return list ? t('drift: {0}', list) : 'drift';
 }
 
 /** Compares ctx.reference with ctx.eval column by column (see the module comment). Never throws. */
@@ -365,20 +373,20 @@ export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<stri
   let parsed: { spec: Record<string, unknown>; t: Thresholds } | undefined;
   try { parsed = parseSpec(spec); } catch { /* reported by the body */ }
   return runCheck('drift', id, title(parsed?.t), spec, () => {
-    const { spec: s, t } = parseSpec(spec);
+    const { spec: s, t: th } = parseSpec(spec);
     const reference = ctx.reference;
-    if (!reference) throw new CheckInputError('drift: no reference data; set the reference data set in the policy (e.g. the training data) to compare the evaluation data with');
+    if (!reference) throw new CheckInputError(t('drift: no reference data; set the reference data set in the policy (e.g. the training data) to compare the evaluation data with'));
     const current = ctx.eval;
     const columns = selectColumns('drift', s.columns, [{ ds: reference, role: 'reference' }, { ds: current, role: 'evaluation' }], () => {
       const inRef = new Set(reference.names);
       return current.names.filter(n => inRef.has(n) && n !== ctx.label);
     });
     if (columns.length === 0) {
-      throw new CheckInputError(`drift: no column to compare: the reference has ${listNames(reference.names)} and the evaluation data ${listNames(current.names)} (the label "${ctx.label}" is left out)`);
+      throw new CheckInputError(t('drift: no column to compare: the reference has {0} and the evaluation data {1} (the label "{2}" is left out)', listNames(reference.names), listNames(current.names), ctx.label));
     }
     const perColumn: Record<string, ColumnReport> = {};
     for (const name of columns) {
-      perColumn[name] = compareColumn(name, reference.columns.get(name) as Column, current.columns.get(name) as Column, t, reference.rows, current.rows);
+      perColumn[name] = compareColumn(name, reference.columns.get(name) as Column, current.columns.get(name) as Column, th, reference.rows, current.rows);
     }
     const drifted = columns.filter(n => perColumn[n].drifted).sort((a, b) => perColumn[b].severity - perColumn[a].severity);
     const untested = columns.filter(n => !perColumn[n].tested);
@@ -392,23 +400,30 @@ export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<stri
       drifted_columns: drifted, columns: measuredColumns,
     };
     const evidence = drifted.slice(0, 50).map(n => ({ column: n, ...(measuredColumns[n] as Record<string, unknown>) }));
-    const binsNote = t.psiMax !== undefined ? ` (PSI over ${t.psiBins} reference-quantile bins, empty bins floored at ε = ${PSI_EPSILON})` : '';
+    const withBins = th.psiMax !== undefined;
     if (drifted.length > 0) {
-      const worst = drifted.slice(0, 3).map(n => describeFailure(n, perColumn[n], t)).join('; ');
+      const worst = drifted.slice(0, 3).map(n => describeFailure(n, perColumn[n], th)).join('; ');
       return {
         status: 'fail', measured, evidence,
-        message: `${drifted.length} of ${columns.length} columns drifted from the reference (${reference.rows} rows) to the evaluation data (${current.rows} rows), most severe: ${worst}${binsNote} — check whether the evaluation data come from the population the model was trained on, or retrain on recent data.`,
+        message: withBins
+          ? t('{0} of {1} columns drifted from the reference ({2} rows) to the evaluation data ({3} rows), most severe: {4} (PSI over {5} reference-quantile bins, empty bins floored at ε = {6}) — check whether the evaluation data come from the population the model was trained on, or retrain on recent data.',
+            drifted.length, columns.length, reference.rows, current.rows, worst, th.psiBins, PSI_EPSILON)
+          : t('{0} of {1} columns drifted from the reference ({2} rows) to the evaluation data ({3} rows), most severe: {4} — check whether the evaluation data come from the population the model was trained on, or retrain on recent data.',
+            drifted.length, columns.length, reference.rows, current.rows, worst),
       };
     }
     if (untested.length > 0) {
       return {
         status: 'warn', measured, evidence: untested.map(n => ({ column: n, note: perColumn[n].note })),
-        message: `No drift in the ${columns.length - untested.length} tested columns, but ${untested.length} had no applicable test (${listNames(untested, 5)}): categorical columns need psi or jensen_shannon.`,
+        message: t('No drift in the {0} tested columns, but {1} had no applicable test ({2}): categorical columns need psi or jensen_shannon.', columns.length - untested.length, untested.length, listNames(untested, 5)),
       };
     }
     return {
       status: 'pass', measured,
-      message: `No drift in ${columns.length} columns between the reference (${reference.rows} rows) and the evaluation data (${current.rows} rows): ${title(t).replace(/^drift: /, '')}${binsNote}.`,
+      message: withBins
+        ? t('No drift in {0} columns between the reference ({1} rows) and the evaluation data ({2} rows): {3} (PSI over {4} reference-quantile bins, empty bins floored at ε = {5}).',
+          columns.length, reference.rows, current.rows, thresholdList(th), th.psiBins, PSI_EPSILON)
+        : t('No drift in {0} columns between the reference ({1} rows) and the evaluation data ({2} rows): {3}.', columns.length, reference.rows, current.rows, thresholdList(th)),
     };
   });
 }
