@@ -23,13 +23,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
-import type { CheckResult, CheckStatus, Column, Dataset, GateContext } from './types';
+import { CheckInputError, guardCheck, thresholdOf, type CheckOutcome } from './harness';
+import type { CheckResult, Column, Dataset, GateContext } from './types';
+
+// The check harness, for the data checks that import it from here.
+export { CheckInputError, type CheckOutcome } from './harness';
 
 /** Cell texts read as missing values (besides empty / whitespace-only cells). */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set(['NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None']);
 
 /** A data file that cannot be read as a data set: `message` starts with `file:line:` when a line is at fault. */
-export class DatasetError extends Error {
+export class DatasetError extends CheckInputError {
   constructor(message: string, readonly file: string, readonly line?: number) {
     super(line !== undefined ? `${file}:${line}: ${message}` : `${file}: ${message}`);
     this.name = 'DatasetError';
@@ -467,23 +471,6 @@ export function sortedValues(values: Float64Array): Float64Array {
   return s;
 }
 
-/** A wrong policy entry or missing input: the check reports `error` with this message. */
-export class CheckInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckInputError';
-  }
-}
-
-/** What a check body returns; the harness adds id, kind, threshold and the duration. */
-export interface CheckOutcome {
-  status: CheckStatus;
-  title?: string;
-  measured: Record<string, unknown>;
-  evidence?: unknown;
-  message: string;
-}
-
 /**
  * Runs a check body: times it, echoes the spec as `threshold`, and turns any exception into status `error` (a
  * {@link CheckInputError} or {@link DatasetError} with its own message; anything else as an internal error) — a check
@@ -492,20 +479,7 @@ export interface CheckOutcome {
 export async function runCheck(
   kind: string, id: string, title: string, spec: unknown, body: () => Promise<CheckOutcome> | CheckOutcome,
 ): Promise<CheckResult> {
-  const t0 = performance.now();
-  const threshold = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? { ...(spec as Record<string, unknown>) } : { spec };
-  try {
-    const out = await body();
-    return {
-      id, kind, title: out.title ?? title, status: out.status, measured: out.measured, threshold,
-      ...(out.evidence !== undefined ? { evidence: out.evidence } : {}),
-      message: out.message, durationMs: performance.now() - t0,
-    };
-  } catch (e) {
-    const expected = e instanceof CheckInputError || e instanceof DatasetError;
-    const message = expected ? (e as Error).message : `internal error in the ${kind} check: ${(e as Error)?.message ?? String(e)}`;
-    return { id, kind, title, status: 'error', measured: {}, threshold, message, durationMs: performance.now() - t0 };
-  }
+  return guardCheck(kind, id, title, thresholdOf(spec), body);
 }
 
 /** The spec as a plain object, or a CheckInputError. */

@@ -10,13 +10,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
 import { explainOrtError, loadOnnxRuntime } from '../compare/latency';
-import type { CheckResult, CheckStatus, Column, Dataset, ModelOutputs, Predict } from './types';
+import { CheckInputError } from './harness';
+import type { Column, Dataset, ModelOutputs, Predict } from './types';
+
+// The check harness, for the model checks that import it from here.
+export { CheckInputError, guardCheck, type CheckOutcome } from './harness';
 
 type OrtSession = import('onnxruntime-node').InferenceSession;
 type OrtTensor = import('onnxruntime-node').Tensor;
 
 /** A model that cannot be loaded or run, or does not fit the policy. `message` is one sentence for the user. */
-export class ModelError extends Error {
+export class ModelError extends CheckInputError {
   constructor(
     readonly file: string,
     message: string,
@@ -449,13 +453,6 @@ export function argmaxClasses(scores: Float32Array, rows: number, classes: reado
 // ---------------------------------------------------------------------------------------------------------------
 // Shared by the checks
 
-/** A problem with the check's inputs (policy values, data, missing model): the check reports `error` with it. */
-export class CheckInputError extends Error {
-  constructor(message: string, readonly evidence?: unknown) {
-    super(message);
-    this.name = 'CheckInputError';
-  }
-}
 
 /**
  * The feature matrix (rows × features, row-major float32) of `ds`. Missing numbers stay NaN. Throws
@@ -485,35 +482,7 @@ export function labelStrings(ds: Dataset, label: string): Array<string | null> {
   return Array.from(c.values, v => (Number.isNaN(v) ? null : String(v)));
 }
 
-/** What a check body returns; the runner adds id, kind, title, threshold and the duration. */
-export interface CheckOutcome {
-  status: CheckStatus;
-  measured: Record<string, unknown>;
-  evidence?: unknown;
-  message: string;
-  /** Overrides the title given to {@link guardCheck} (e.g. once the default average is known). */
-  title?: string;
-}
 
-/**
- * Runs a check body and never throws: a {@link CheckInputError} or {@link ModelError} becomes `status: 'error'` with
- * its message; any other exception too, prefixed as an internal error.
- */
-export async function guardCheck(
-  kind: string, id: string, title: string, threshold: Record<string, unknown>, body: () => Promise<CheckOutcome> | CheckOutcome,
-): Promise<CheckResult> {
-  const t0 = process.hrtime.bigint();
-  const ms = () => Number(process.hrtime.bigint() - t0) / 1e6;
-  try {
-    const r = await body();
-    return { id, kind, title: r.title ?? title, status: r.status, measured: r.measured, threshold, ...(r.evidence !== undefined ? { evidence: r.evidence } : {}), message: r.message, durationMs: ms() };
-  } catch (e) {
-    const known = e instanceof CheckInputError || e instanceof ModelError;
-    const message = known ? e.message : t('internal error in the {0} check: {1}', kind, e instanceof Error ? e.message : String(e));
-    const evidence = e instanceof CheckInputError ? e.evidence : undefined;
-    return { id, kind, title, status: 'error', measured: {}, threshold, ...(evidence !== undefined ? { evidence } : {}), message, durationMs: ms() };
-  }
-}
 
 /** The spec as a plain object (a check given `null` or a scalar reports an error instead of crashing). */
 export function specObject(spec: unknown, kind: string): Record<string, unknown> {
