@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { biasCheck, canonicalLabel, fairnessMetrics, sortLabels } from '../../src/core/checks/bias';
-import type { Column, Dataset, GateContext, ModelOutputs } from '../../src/core/checks/types';
+import type { GateContext, ModelOutputs } from '../../src/core/checks/types';
+import { datasetOf } from './checkData';
 
 /**
  * |actual − published| ≤ ½ unit of the last printed digit; a doctest ELLIPSIS value ("0.66666...") means the printed
@@ -17,17 +18,7 @@ function published(actual: number | null | undefined, text: string, what = ''): 
   assert.ok(Math.abs(actual - Number(text)) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
 }
 
-function dataset(cols: Record<string, Array<number | string | null>>): Dataset {
-  const names = Object.keys(cols);
-  const columns = new Map<string, Column>();
-  for (const n of names) {
-    const v = cols[n];
-    columns.set(n, v.every(x => typeof x === 'number')
-      ? { kind: 'number', values: Float64Array.from(v as number[]) }
-      : { kind: 'string', values: v.map(x => (x === null ? null : String(x))) });
-  }
-  return { file: 'eval.csv', rows: cols[names[0]].length, names, columns };
-}
+const dataset = (cols: Record<string, Array<number | string | null>>) => datasetOf(cols);
 
 function outputsOf(yPred: Array<string | number>, classes?: string[]): ModelOutputs {
   const pred = yPred.map(String);

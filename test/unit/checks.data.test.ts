@@ -8,6 +8,7 @@ import {
   DatasetError, featureMatrix, isCanonicalNumberText, parseDecimal, readDataset, sortFloat64, sortedValues, splitCsvRecord,
 } from '../../src/core/checks/dataset';
 import type { Column, Dataset, GateContext } from '../../src/core/checks/types';
+import { datasetOf } from './checkData';
 
 const root = path.resolve(__dirname, '../../..');
 const fixtures = path.join(root, 'test', 'fixtures', 'checks');
@@ -52,18 +53,7 @@ function tmp(): string {
 }
 const write = (name: string, text: string) => { const f = path.join(tmp(), name); fs.writeFileSync(f, text); return f; };
 
-/** A data set from plain arrays (numbers → numeric column, strings/null → string column). */
-function dataset(file: string, cols: Record<string, Array<number | string | null>>): Dataset {
-  const names = Object.keys(cols);
-  const columns = new Map<string, Column>();
-  for (const n of names) {
-    const v = cols[n];
-    columns.set(n, v.every(x => typeof x === 'number')
-      ? { kind: 'number', values: Float64Array.from(v as number[]) }
-      : { kind: 'string', values: v.map(x => (x === null ? null : String(x))) });
-  }
-  return { file, rows: names.length ? cols[names[0]].length : 0, names, columns };
-}
+const dataset = (file: string, cols: Record<string, Array<number | string | null>>) => datasetOf(cols, file);
 
 describe('checks: readDataset (CSV)', () => {
   it('reads types, missing values, RFC 4180 quotes and CRLF line ends', async () => {

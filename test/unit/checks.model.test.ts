@@ -14,7 +14,8 @@ import { regressionCheck } from '../../src/core/checks/regression';
 import { outputCheck } from '../../src/core/checks/output';
 import { perturbationCheck } from '../../src/core/checks/perturbation';
 import { latencyCheck, sizeCheck } from '../../src/core/checks/cost';
-import type { CheckResult, Column, Dataset, GateContext, ModelOutputs } from '../../src/core/checks/types';
+import type { CheckResult, Dataset, GateContext, ModelOutputs } from '../../src/core/checks/types';
+import { datasetOf } from './checkData';
 
 const root = path.resolve(__dirname, '../../..');
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -113,15 +114,7 @@ function mulberry(seed: number): () => number {
   };
 }
 
-function dataset(cols: Record<string, Array<number | string | null>>): Dataset {
-  const names = Object.keys(cols);
-  const columns = new Map<string, Column>();
-  for (const n of names) {
-    const v = cols[n];
-    columns.set(n, v.every(x => typeof x === 'number') ? { kind: 'number', values: Float64Array.from(v as number[]) } : { kind: 'string', values: v.map(x => (x === null ? null : String(x))) });
-  }
-  return { file: 'test.csv', rows: cols[names[0]].length, names, columns };
-}
+const dataset = (cols: Record<string, Array<number | string | null>>) => datasetOf(cols, 'test.csv');
 
 /** `n` rows in 3 classes: feature c is 2 + noise for class c and noise otherwise; 3% of rows mislabelled. */
 function penguinsLike(n: number, seed = 1): Dataset {

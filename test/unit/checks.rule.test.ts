@@ -5,17 +5,10 @@
  */
 import * as assert from 'assert';
 import { compileRule, parseRule, ruleCheck, RuleSyntaxError, ruleToString, tokenize } from '../../src/core/checks/rule';
-import type { Column, Dataset, GateContext, ModelOutputs } from '../../src/core/checks/types';
+import type { GateContext, ModelOutputs } from '../../src/core/checks/types';
+import { datasetOf } from './checkData';
 
-function dataset(cols: Record<string, Array<number | string | null>>): Dataset {
-  const names = Object.keys(cols);
-  const columns = new Map<string, Column>();
-  for (const n of names) {
-    const v = cols[n];
-    columns.set(n, v.every(x => typeof x === 'number') ? { kind: 'number', values: Float64Array.from(v as number[]) } : { kind: 'string', values: v.map(x => (x === null ? null : String(x))) });
-  }
-  return { file: 'eval.csv', rows: cols[names[0]].length, names, columns };
-}
+const dataset = (cols: Record<string, Array<number | string | null>>) => datasetOf(cols);
 
 const CLASSES = ['Adelie', 'Chinstrap', 'Gentoo'];
 const DATA = dataset({
