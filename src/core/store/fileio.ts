@@ -46,15 +46,20 @@ export function signatureOfBytes(st: fs.Stats, bytes: Uint8Array, layout: Layout
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, probe: probeOf(bytes.subarray(0, 100), bytes.subarray(start, end)) };
 }
 
-/** The signature of the file on disk (reads only the header and the meta page), or `undefined` if it is missing. */
-export async function statSignature(file: string, layout: Layout): Promise<DiskSignature | undefined> {
-  let fh: fs.promises.FileHandle;
+/** The file opened for reading, or `undefined` if it does not exist (other errors are thrown). */
+async function openIfExists(file: string): Promise<fs.promises.FileHandle | undefined> {
   try {
-    fh = await fs.promises.open(file, 'r');
+    return await fs.promises.open(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** The signature of the file on disk (reads only the header and the meta page), or `undefined` if it is missing. */
+export async function statSignature(file: string, layout: Layout): Promise<DiskSignature | undefined> {
+  const fh = await openIfExists(file);
+  if (!fh) return undefined;
   try {
     const st = await fh.stat();
     const [start, end] = metaRange(layout);
@@ -70,13 +75,8 @@ export async function statSignature(file: string, layout: Layout): Promise<DiskS
 
 /** Reads the file and its stat from one open handle (so they describe the same version), or `undefined` if missing. */
 export async function readFile(file: string): Promise<{ bytes: Uint8Array; stat: fs.Stats } | undefined> {
-  let fh: fs.promises.FileHandle;
-  try {
-    fh = await fs.promises.open(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const fh = await openIfExists(file);
+  if (!fh) return undefined;
   try {
     const stat = await fh.stat();
     const bytes = await fh.readFile();
