@@ -49,7 +49,7 @@ describe('run store: several writers', function () {
       await a.save();
       assert.strictEqual(await b.reloadIfChanged(), true);
       assert.deepStrictEqual(b.listRuns().map(r => [r.id, r.finalMetrics]), [[run.id, { loss: 0.5 }]]);
-      assert.deepStrictEqual(changes, [{ origin: 'external', experiments: true }]);
+      assert.deepStrictEqual(changes, [{ origin: 'external', experiments: true, registry: true }]);
       assert.strictEqual(await b.reloadIfChanged(), false, 'nothing new');
       assert.strictEqual(b.generation, 1);
       // our own save is not "a change on disk" for us

@@ -42,12 +42,16 @@ export interface GateOptions {
   predictions?: string;
   /** The production model's ONNX file, for `regression` checks. */
   production?: string;
+  /** How reports name the production model (default: its path), e.g. `penguins@2`. */
+  productionLabel?: string;
   /** Only these check ids (Test Explorer runs a single check). */
   only?: string[];
   signal?: AbortSignal;
   /** Called before each check with its index and the number of checks. */
   onProgress?: (done: number, total: number, title: string) => void;
   candidate?: GateReport['candidate'];
+  /** Run these checks instead of the policy's (shadow evaluation runs one `regression` check on the policy's data). */
+  checks?: Array<{ kind: CheckKind; spec: Record<string, unknown> }>;
 }
 
 /** Something the gate cannot start with: a bad policy, missing data, a model that does not fit. Exit code 2. */
@@ -131,11 +135,12 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
       const prod = await asInput(() => loadModel(resolve(options.production!)));
       await asInput(() => prod.check(features));
       const outputs = await asInput(() => prod.outputsFor(evalData, features, policy.data.classes, policy.data.label));
-      ctx.production = { ...outputs, label: path.relative(options.root, resolve(options.production)) };
+      ctx.production = { ...outputs, label: options.productionLabel ?? path.relative(options.root, resolve(options.production)) };
     }
 
     const checks: CheckResult[] = [];
-    const selected = policy.checks.map((c, i) => ({ ...c, id: idOf(i, c.kind) })).filter(c => !options.only || options.only.includes(c.id));
+    const declared = options.checks ? options.checks.map(c => ({ ...c, source: undefined })) : policy.checks;
+    const selected = declared.map((c, i) => ({ ...c, id: idOf(i, c.kind) })).filter(c => !options.only || options.only.includes(c.id));
     for (let i = 0; i < selected.length; i++) {
       if (options.signal?.aborted) break;
       const c = selected[i];

@@ -17,6 +17,8 @@ export type CheckKind = (typeof CHECK_KINDS)[number];
 /** A validated policy. */
 export interface Policy {
   model?: string;
+  /** Promotion of `model` needs a gate report (registry). */
+  require_gate?: boolean;
   data: { eval: string; reference?: string; label: string; features?: string[]; classes?: string[] };
   predictions?: string | null;
   checks: Array<{ kind: CheckKind; spec: Record<string, unknown>; source: { offset: number; length: number } }>;
@@ -60,7 +62,7 @@ export function validatePolicy(text: string): { problems: Problem[]; policy?: Po
     if (r) while (length > 1 && /\s/.test(text[r[0] + length - 1])) length--;
     return { kind, spec: c[kind] ?? {}, source: { offset: r?.[0] ?? 0, length } };
   });
-  return { problems, policy: { model: v.model, data: v.data, predictions: v.predictions, checks } };
+  return { problems, policy: { model: v.model, require_gate: v.require_gate, data: v.data, predictions: v.predictions, checks } };
 }
 
 /** A policy that cannot be used: each line is `file:line:col code message`, like `edd validate`. */

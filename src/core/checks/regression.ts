@@ -33,6 +33,9 @@ export interface RegressionSpec {
   on_missing_production?: 'warn' | 'error';
 }
 
+/** Disagreeing rows listed in the evidence (the count is always complete). */
+const MAX_DISAGREEMENTS = 50;
+
 const REGRESSION_METRICS: readonly MetricName[] = ['accuracy', 'precision', 'recall', 'f1'];
 
 /** The `regression` check. */
@@ -83,8 +86,15 @@ export async function regressionCheck(ctx: GateContext, spec: RegressionSpec, id
     const p = computeMetric(name, yTrue, rows, prod, opts);
     const difference = c.value - p.value;
     const drop = -difference;
-    const measured: Record<string, unknown> = { [`candidate_${name}`]: c.value, [`production_${name}`]: p.value, difference };
-    const evidence: Record<string, unknown> = { rows: rows.length, production: prod.label };
+    // Shadow evaluation: where the two models disagree, on the same rows.
+    let agree = 0;
+    const disagreements: Array<{ row: number; y_true: string; candidate: string; production: string }> = [];
+    rows.forEach((r, j) => {
+      if (cand.yPred[r] === prod.yPred[r]) agree++;
+      else if (disagreements.length < MAX_DISAGREEMENTS) disagreements.push({ row: r + 1, y_true: yTrue[j], candidate: cand.yPred[r], production: prod.yPred[r] });
+    });
+    const measured: Record<string, unknown> = { [`candidate_${name}`]: c.value, [`production_${name}`]: p.value, difference, agreement_rate: agree / rows.length };
+    const evidence: Record<string, unknown> = { rows: rows.length, production: prod.label, disagreement_count: rows.length - agree, disagreements };
 
     let significant: boolean | null = null;
     let pValue: number | null = null;

@@ -44,3 +44,8 @@ export class StoreLockError extends StoreError {
     );
   }
 }
+
+/** Thrown for a mutation that refers to something that is not there (live only; a replay skips it). */
+export class StoreNotFoundError extends Error {
+  override name = 'StoreNotFoundError';
+}

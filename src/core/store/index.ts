@@ -3,7 +3,10 @@
 export { RunStore } from './runStore';
 export type { RunStoreOptions } from './runStore';
 export { StoreError, StoreCorruptError, StoreVersionError, StoreLockError } from './errors';
-export { StoreNotFoundError } from './ops';
+export { StoreNotFoundError } from './errors';
+export { STAGES } from './registryTypes';
+export type { Stage, ModelRecord, ModelVersionRecord, AuditAction, AuditEntry, StoredGateReport, NewGateReport, GateReportQuery } from './registryTypes';
+export { NAME_PATTERN } from './registryOps';
 export { SCHEMA_VERSION, MIGRATIONS } from './schema';
 export type { Migration } from './schema';
 export { defaultWasmPath } from './sqljs';

@@ -1,5 +1,7 @@
 import type { SqlValue } from 'sql.js';
 import type { StoreDb } from './db';
+import { StoreNotFoundError } from './errors';
+import { applyRegistryOp, type RegistryOp } from './registryOps';
 import { HYPOTHESIS_STATUSES, RUN_STATUSES, type HypothesisStatus, type ArtifactRecord, type ExperimentInput, type JsonObject, type MetricPoint, type NewRun, type RunPatch, type RunRecord, type RunStatus } from './types';
 
 // Every mutation is an `Op`: validated and encoded once, applied to the in-memory copy, and kept in the journal until
@@ -23,12 +25,10 @@ export type Op =
   | { kind: 'metrics'; points: MetricColumns }
   | { kind: 'artifact'; row: SqlValue[] }
   | { kind: 'deleteRun'; id: string }
-  | { kind: 'hypothesis'; id: string; status: HypothesisStatus; decidedBy: string | null; now: number };
+  | { kind: 'hypothesis'; id: string; status: HypothesisStatus; decidedBy: string | null; now: number }
+  | RegistryOp;
 
-/** Thrown for a mutation that refers to something that is not there (live only; a replay skips it). */
-export class StoreNotFoundError extends Error {
-  override name = 'StoreNotFoundError';
-}
+export { StoreNotFoundError };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Columns and encoding
@@ -266,6 +266,8 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
       db.forgetRun(op.id);
       return;
     }
+    default:
+      return applyRegistryOp(db, op, strict);
   }
 }
 

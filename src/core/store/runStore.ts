@@ -7,6 +7,8 @@ import { StoreCorruptError, StoreError, StoreVersionError } from './errors';
 import { headerProblem, keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
 import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { aliasOp, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, registerOp, rollbackOp, rollbackTarget, versionByIdFull } from './registryOps';
+import type { AuditEntry, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, StoredGateReport } from './registryTypes';
 import { migrate, requiredTables, SCHEMA_VERSION, userVersion } from './schema';
 import { loadSqlJs } from './sqljs';
 import type {
@@ -177,7 +179,7 @@ export class RunStore {
   private dueAt = 0;
   private firstPendingAt: number | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
-  private pendingLocal: { runIds: Set<string>; experiments: boolean } | undefined;
+  private pendingLocal: { runIds: Set<string>; experiments: boolean; registry: boolean } | undefined;
   private readonly changeListeners = new Set<(change: StoreChange) => void>();
   private readonly saveListeners = new Set<(saved: StoreSaved) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
@@ -274,11 +276,92 @@ export class RunStore {
     return true;
   }
 
-  private apply(op: Op, runIds: string[], experiments: boolean): void {
+  // -------------------------------------------------------------------------------------------------------------
+  // Gate reports and the model registry. These record decisions; the rules (may this version be promoted?) are in
+  // src/core/registry, which is what callers should use.
+
+  /** Stores a gate report with what it was about (run, model version, the model file's sha256). */
+  addGateReport(report: NewGateReport): StoredGateReport {
+    const op = gateReportOp(report, randomUUID(), Date.now());
+    this.apply(op, report.runId ? [report.runId] : [], false, true);
+    return getGateReport(this.db, op.kind === 'gateReport' ? (op.row[0] as string) : '')!;
+  }
+
+  /** Gate reports, newest first, linked to any of the given run, file hash or model version. */
+  listGateReports(query: GateReportQuery = {}): StoredGateReport[] {
+    this.assertOpen();
+    return listGateReports(this.db, query);
+  }
+
+  getGateReport(id: string): StoredGateReport | undefined {
+    this.assertOpen();
+    return getGateReport(this.db, id);
+  }
+
+  listModels(): ModelRecord[] {
+    this.assertOpen();
+    return listModels(this.db);
+  }
+
+  /** A model's versions, newest first. */
+  listModelVersions(model: string): ModelVersionRecord[] {
+    this.assertOpen();
+    return listVersions(this.db, model);
+  }
+
+  /** A version by number, alias, stage (`production`, `staging`), `latest`, or id. */
+  findModelVersion(model: string, ref: string | number): ModelVersionRecord | undefined {
+    this.assertOpen();
+    return findVersion(this.db, model, ref);
+  }
+
+  modelVersionById(id: string): ModelVersionRecord | undefined {
+    this.assertOpen();
+    return versionByIdFull(this.db, id);
+  }
+
+  /** The audit log, oldest first (one model's, or all). */
+  auditLog(model?: string): AuditEntry[] {
+    this.assertOpen();
+    return auditLog(this.db, model);
+  }
+
+  /** What `rollbackModel` would do: the current production version and the one it restores; undefined if it cannot. */
+  rollbackPlan(model: string): { current: number; target: number } | undefined {
+    this.assertOpen();
+    return rollbackTarget(this.db, model);
+  }
+
+  /** Records a new version (stage `none`); its number is the model's highest + 1 in the file it is saved into. */
+  registerModelVersion(v: Omit<Parameters<typeof registerOp>[0], 'id' | 'auditId'>): ModelVersionRecord {
+    const op = registerOp({ ...v, id: randomUUID(), auditId: randomUUID() }, Date.now());
+    this.apply(op, [], false, true);
+    return versionByIdFull(this.db, (op as { id: string }).id)!;
+  }
+
+  /** Moves a version to a stage (to production: the previous production version is archived), with the audit entries. */
+  setModelStage(p: Omit<Parameters<typeof promoteOp>[0], 'auditId'>): ModelVersionRecord {
+    this.apply(promoteOp({ ...p, auditId: randomUUID() }, Date.now()), [], false, true);
+    return versionByIdFull(this.db, p.versionId)!;
+  }
+
+  /** Points an alias at a version (an alias names one version per model; it moves from the previous one). */
+  setModelAlias(a: Omit<Parameters<typeof aliasOp>[0], 'auditId'>): ModelVersionRecord {
+    this.apply(aliasOp({ ...a, auditId: randomUUID() }, Date.now()), [], false, true);
+    return versionByIdFull(this.db, a.versionId)!;
+  }
+
+  /** Restores the previous production version (the current one is archived). @throws StoreNotFoundError if there is none */
+  rollbackModel(r: Omit<Parameters<typeof rollbackOp>[0], 'auditId'>): ModelVersionRecord {
+    this.apply(rollbackOp({ ...r, auditId: randomUUID() }, Date.now()), [], false, true);
+    return findVersion(this.db, r.model, 'production')!;
+  }
+
+  private apply(op: Op, runIds: string[], experiments: boolean, registry = false): void {
     this.assertWritable();
     this.db.transaction(() => applyOp(this.db, op, true));
     this.journal.push(op);
-    this.queueLocalChange(runIds, experiments);
+    this.queueLocalChange(runIds, experiments, registry);
     if (this.options.autoSave) this.scheduleSave();
   }
 
@@ -519,7 +602,7 @@ export class RunStore {
     this.gen = meta.generation;
     this.dirty ||= loaded.migrated;
     this.flushLocalChange();
-    this.emitChange({ origin: 'external', experiments: true });
+    this.emitChange({ origin: 'external', experiments: true, registry: true });
     return true;
   }
 
@@ -566,20 +649,21 @@ export class RunStore {
     return subscribe(this.errorListeners, listener);
   }
 
-  private queueLocalChange(runIds: string[], experiments: boolean): void {
+  private queueLocalChange(runIds: string[], experiments: boolean, registry: boolean): void {
     if (!this.pendingLocal) {
-      this.pendingLocal = { runIds: new Set(), experiments: false };
+      this.pendingLocal = { runIds: new Set(), experiments: false, registry: false };
       queueMicrotask(() => this.flushLocalChange());
     }
     for (const id of runIds) this.pendingLocal.runIds.add(id);
     this.pendingLocal.experiments ||= experiments;
+    this.pendingLocal.registry ||= registry;
   }
 
   private flushLocalChange(): void {
     const pending = this.pendingLocal;
     if (!pending) return;
     this.pendingLocal = undefined;
-    this.emitChange({ origin: 'local', runIds: [...pending.runIds], experiments: pending.experiments });
+    this.emitChange({ origin: 'local', runIds: [...pending.runIds], experiments: pending.experiments, ...(pending.registry ? { registry: true } : {}) });
   }
 
   private emitChange(change: StoreChange): void {

@@ -118,6 +118,68 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE experiments ADD COLUMN hypothesis_decided_by TEXT;
       ALTER TABLE experiments ADD COLUMN hypothesis_decided_at INTEGER;`,
   },
+  {
+    version: 4,
+    description: 'gate reports; model registry: models, versions with stages, aliases, append-only audit log',
+    sql: `
+      CREATE TABLE gate_reports (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        policy TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        run_id TEXT,
+        model TEXT,
+        version INTEGER,
+        model_sha256 TEXT,
+        report TEXT NOT NULL
+      );
+      CREATE INDEX gate_reports_by_run ON gate_reports (run_id, created_at);
+      CREATE INDEX gate_reports_by_sha ON gate_reports (model_sha256, created_at);
+      CREATE TABLE models (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+      CREATE TABLE model_versions (
+        model TEXT NOT NULL REFERENCES models (name),
+        version INTEGER NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        stage TEXT NOT NULL CHECK (stage IN ('none', 'staging', 'production', 'archived')),
+        run_id TEXT,
+        source_path TEXT,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        created_by TEXT,
+        stage_changed_at INTEGER,
+        PRIMARY KEY (model, version)
+      );
+      CREATE TABLE model_aliases (
+        model TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (model, alias)
+      );
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER,
+        from_stage TEXT,
+        to_stage TEXT,
+        alias TEXT,
+        reason TEXT,
+        forced INTEGER NOT NULL DEFAULT 0,
+        details TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX audit_by_model ON audit_log (model, seq);
+      CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  },
 ];
 
 /** The schema version this build writes. */
@@ -125,9 +187,9 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** The tables every store at a given version must have (a file missing them is not an EDD store). */
 export function requiredTables(version: number): string[] {
-  return version >= 2
-    ? ['meta', 'experiments', 'runs', 'metric_keys', 'metric_points', 'metric_final', 'artifacts']
-    : ['meta', 'experiments', 'runs', 'metrics', 'artifacts'];
+  const v2 = ['meta', 'experiments', 'runs', 'metric_keys', 'metric_points', 'metric_final', 'artifacts'];
+  if (version >= 4) return [...v2, 'gate_reports', 'models', 'model_versions', 'model_aliases', 'audit_log'];
+  return version >= 2 ? v2 : ['meta', 'experiments', 'runs', 'metrics', 'artifacts'];
 }
 
 export function userVersion(db: Database): number {

@@ -139,6 +139,8 @@ export interface StoreChange {
   runIds?: readonly string[];
   /** True when experiments may have changed (always true for `external`). */
   experiments: boolean;
+  /** True when models, versions, aliases, the audit log or gate reports may have changed (always true for `external`). */
+  registry?: boolean;
 }
 
 /** What a save listener receives. */

@@ -1,0 +1,228 @@
+/**
+ * The model registry's rules, over the store's records (src/core/store/registryOps.ts):
+ *
+ * - a version is registered from a finished run's ONNX model artifact; the file is copied into the store's folder
+ *   (`.edd/models/<model>/<sha256>.onnx`), so the version keeps working after the run's folder is cleaned;
+ * - stages `none → staging → production → archived`; promoting to production archives the previous production version;
+ * - a version whose latest gate report failed cannot go to staging or production, nor one without any gate report
+ *   when a policy of the model says `require_gate: true`, unless forced with a reason (recorded);
+ * - promotions to production and forced promotions need a reason: the approval records who, when and why;
+ * - rollback restores the production version before the current one.
+ *
+ * Every change appends to the audit log. Errors a user can act on are RegistryError (the CLI exits 1 for a refusal,
+ * 2 for bad input).
+ */
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { t } from '../l10n';
+import { hashFile } from '../runner/hash';
+import { isInside } from '../runner/paths';
+import { NAME_PATTERN, type ModelVersionRecord, type RunStore, type Stage, type StoredGateReport } from '../store';
+
+/** `refused`: the rules forbid it (exit 1); `invalid`: bad input or nothing to act on (exit 2). */
+export class RegistryError extends Error {
+  constructor(message: string, readonly kind: 'refused' | 'invalid') {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}
+
+/** `penguins@3`, `penguins@champion`, `penguins@production`, or `penguins` (= latest). */
+export function parseModelRef(text: string): { model: string; ref: string } {
+  const at = text.lastIndexOf('@');
+  const model = at < 0 ? text : text.slice(0, at);
+  const ref = at < 0 ? 'latest' : text.slice(at + 1);
+  if (!NAME_PATTERN.test(model) || ref.length === 0) {
+    throw new RegistryError(t('{0} is not a model reference: write NAME@VERSION (e.g. penguins@2, penguins@champion, penguins@production).', JSON.stringify(text)), 'invalid');
+  }
+  return { model, ref };
+}
+
+/** The version `model@ref` names. @throws RegistryError when there is none */
+export function resolveVersion(store: RunStore, model: string, ref: string | number): ModelVersionRecord {
+  const v = store.findModelVersion(model, ref);
+  if (v) return v;
+  const known = store.listModels().find(m => m.name === model);
+  if (!known) {
+    const names = store.listModels().map(m => m.name);
+    throw new RegistryError(t('There is no model {0} in the registry{1}. Register one with `edd register <run-id> --model {0}`.', model, names.length ? t(' (models: {0})', names.join(', ')) : ''), 'invalid');
+  }
+  throw new RegistryError(t('Model {0} has no version {1} (versions: {2}).', model, String(ref), store.listModelVersions(model).map(x => x.version).join(', ') || '—'), 'invalid');
+}
+
+/** Absolute path of a version's model file (the registry's copy). */
+export function versionFile(store: RunStore, v: ModelVersionRecord): string {
+  return path.join(path.dirname(store.file), v.file);
+}
+
+function runGit(root: string, args: string[]): Promise<string> {
+  return new Promise(resolve => {
+    execFile('git', args, { cwd: root, timeout: 5000 }, (err, stdout) => resolve(err ? '' : stdout.trim()));
+  });
+}
+
+/**
+ * Who is making a change: an explicit value (the `edd.registry.user` setting, `--user`), else `EDD_USER`, else git's
+ * `user.name <user.email>` in `root`, else the OS user name.
+ */
+export async function resolveActor(root: string, explicit?: string): Promise<string> {
+  if (explicit?.trim()) return explicit.trim();
+  if (process.env.EDD_USER?.trim()) return process.env.EDD_USER.trim();
+  const [name, email] = await Promise.all([runGit(root, ['config', 'user.name']), runGit(root, ['config', 'user.email'])]);
+  if (name || email) return email ? `${name || email} <${email}>` : name;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A run's ONNX model artifact: the one of kind `model`, else its only `.onnx`. Paths stay inside the workspace. */
+export function modelArtifactOf(store: RunStore, root: string, runId: string): { file: string; sourcePath: string } {
+  const artifacts = store.getArtifacts(runId);
+  const onnx = artifacts.filter(a => a.path.toLowerCase().endsWith('.onnx'));
+  const model = onnx.find(a => a.kind === 'model') ?? (onnx.length === 1 ? onnx[0] : undefined);
+  if (!model) {
+    throw new RegistryError(onnx.length > 1
+      ? t('Run {0} has several ONNX artifacts and none of kind `model`: report the model with `{"artifact": …, "kind": "model"}`.', runId)
+      : t('Run {0} has no ONNX model artifact to gate.', runId), 'invalid');
+  }
+  const file = path.resolve(root, model.path);
+  if (!isInside(root, file)) throw new RegistryError(t('The model artifact {0} of run {1} is outside the workspace; EDD only reads artifacts inside it.', model.path, runId), 'invalid');
+  return { file, sourcePath: model.path };
+}
+
+/** Finds a run by id or unique id prefix. */
+export function findRun(store: RunStore, id: string) {
+  const exact = store.getRun(id);
+  if (exact) return exact;
+  const prefixed = store.listRuns({}).filter(r => r.id.startsWith(id));
+  if (prefixed.length === 1) return store.getRun(prefixed[0].id)!;
+  throw new RegistryError(prefixed.length > 1
+    ? t('The run id prefix {0} matches {1} runs; give more characters.', id, prefixed.length)
+    : t('No run with id {0} in this store. `edd runs` lists the runs.', id), 'invalid');
+}
+
+/** Copies `src` to `dest` through a temp file and a rename (a reader never sees half a model). */
+async function copyAtomic(src: string, dest: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  const tmp = `${dest}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await fs.promises.copyFile(src, tmp);
+    await fs.promises.rename(tmp, dest);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Registers a finished run's model as a new version of `model` (stage `none`). The file is copied into the store's
+ * folder under its sha256; registering the same file twice under one model is refused.
+ */
+export async function registerRun(store: RunStore, o: { root: string; runId: string; model: string; actor: string; reason?: string }): Promise<ModelVersionRecord> {
+  if (!NAME_PATTERN.test(o.model)) throw new RegistryError(t('{0} is not a model name: use letters, digits, `.`, `_` or `-` (up to 100), starting with a letter or digit.', JSON.stringify(o.model)), 'invalid');
+  const run = findRun(store, o.runId);
+  if (run.status !== 'finished') throw new RegistryError(t('Run {0} is {1}: only a finished run can be registered.', run.id, run.status), 'invalid');
+  const { file, sourcePath } = modelArtifactOf(store, o.root, run.id);
+  let hash;
+  try {
+    hash = await hashFile(file);
+  } catch (e) {
+    throw new RegistryError(t('Cannot read the model file {0} of run {1}: {2}', sourcePath, run.id, (e as Error).message), 'invalid');
+  }
+  const same = store.listModelVersions(o.model).find(v => v.sha256 === hash.sha256);
+  if (same) throw new RegistryError(t('This model file is already registered as {0}@{1}.', o.model, same.version), 'invalid');
+  const relative = path.posix.join('models', o.model, `${hash.sha256}.onnx`);
+  const dest = path.join(path.dirname(store.file), relative);
+  if (!fs.existsSync(dest)) await copyAtomic(file, dest);
+  return store.registerModelVersion({
+    model: o.model, runId: run.id, sourcePath, file: relative, sha256: hash.sha256, size: hash.sizeBytes,
+    metrics: store.finalMetrics(run.id), actor: o.actor, reason: o.reason ?? null,
+  });
+}
+
+export type GateState = 'passed' | 'failed' | 'none';
+
+/** The latest gate report of a version: reports of its file (by sha256) or naming the version. */
+export function gateStatus(store: RunStore, v: ModelVersionRecord): { state: GateState; report?: StoredGateReport } {
+  const report = store.listGateReports({ modelSha256: v.sha256, model: v.model, version: v.version, limit: 1 })[0];
+  return report ? { state: report.passed ? 'passed' : 'failed', report } : { state: 'none' };
+}
+
+/** What a promotion would do, and why it is refused if it is. */
+export interface PromotionPlan {
+  version: ModelVersionRecord;
+  to: Stage;
+  gate: { state: GateState; report?: StoredGateReport };
+  /** Why the rules refuse it (empty: allowed). A forced promotion with a reason goes ahead anyway. */
+  refusals: string[];
+  /** The version that will be archived (promotion to production). */
+  replaces?: number;
+}
+
+const TARGETS: readonly Stage[] = ['staging', 'production', 'archived'];
+
+export function planPromotion(store: RunStore, o: { model: string; ref: string | number; to: Stage; requireGate?: boolean }): PromotionPlan {
+  if (!TARGETS.includes(o.to)) throw new RegistryError(t('A version can be promoted to staging, production or archived, not {0}.', JSON.stringify(o.to)), 'invalid');
+  const version = resolveVersion(store, o.model, o.ref);
+  const gate = gateStatus(store, version);
+  const refusals: string[] = [];
+  if (o.to !== 'archived') {
+    if (gate.state === 'failed') {
+      const failed = ((gate.report?.report as { checks?: Array<{ id: string; status: string; title: string }> })?.checks ?? []).filter(c => c.status === 'fail' || c.status === 'error');
+      refusals.push(t('its latest gate ({0}, {1}) failed: {2}', gate.report!.policy, new Date(gate.report!.createdAt).toISOString(), failed.map(c => `${c.id} ${c.title}`).join('; ') || '—'));
+    } else if (gate.state === 'none' && o.requireGate) {
+      refusals.push(t('it has no gate report, and a policy of {0} says `require_gate: true`: run `edd gate <policy> --model {0}@{1}` first', version.model, version.version));
+    }
+  }
+  const prod = store.findModelVersion(o.model, 'production');
+  return { version, to: o.to, gate, refusals, replaces: o.to === 'production' && prod && prod.version !== version.version ? prod.version : undefined };
+}
+
+/**
+ * Moves a version to a stage, under the rules above; optionally sets an alias on it too.
+ * @throws RegistryError `refused` when the gate blocks it and it is not forced, `invalid` for bad input
+ */
+export function promote(store: RunStore, o: {
+  model: string; ref: string | number; to: Stage; actor: string; reason?: string; force?: boolean; alias?: string; requireGate?: boolean;
+}): { version: ModelVersionRecord; plan: PromotionPlan } {
+  const plan = planPromotion(store, o);
+  const reason = o.reason?.trim() || undefined;
+  if (plan.version.stage === o.to) throw new RegistryError(t('{0}@{1} is already in {2}.', plan.version.model, plan.version.version, o.to), 'invalid');
+  if (plan.refusals.length && !o.force) {
+    throw new RegistryError(t('Promotion of {0}@{1} to {2} refused: {3}. Fix the model, or override with --force and a --reason (the override is recorded).', plan.version.model, plan.version.version, o.to, plan.refusals.join('; ')), 'refused');
+  }
+  if (o.force && plan.refusals.length && !reason) throw new RegistryError(t('Overriding the gate needs a reason (it is recorded in the audit log): give --reason "…".'), 'invalid');
+  if (o.to === 'production' && !reason) throw new RegistryError(t('A promotion to production needs a reason (it is recorded with who and when): give --reason "…".'), 'invalid');
+  const details: Record<string, unknown> = { gate: plan.gate.state, gateReport: plan.gate.report?.id ?? null, policy: plan.gate.report?.policy ?? null };
+  if (plan.refusals.length) details.overridden = plan.refusals;
+  const version = store.setModelStage({ versionId: plan.version.id, to: o.to, actor: o.actor, reason, forced: plan.refusals.length > 0, details });
+  if (o.alias) return { version: setAlias(store, { model: o.model, ref: version.version, alias: o.alias, actor: o.actor, reason }), plan };
+  return { version, plan };
+}
+
+/** Points `alias` at a version (one version per alias: it leaves the version it named before). */
+export function setAlias(store: RunStore, o: { model: string; ref: string | number; alias: string; actor: string; reason?: string }): ModelVersionRecord {
+  if (!NAME_PATTERN.test(o.alias) || /^\d+$/.test(o.alias) || ['production', 'staging', 'latest', 'none', 'archived'].includes(o.alias)) {
+    throw new RegistryError(t('{0} cannot be an alias: use a name of letters, digits, `.`, `_` or `-` that is not a number or a stage name.', JSON.stringify(o.alias)), 'invalid');
+  }
+  const version = resolveVersion(store, o.model, o.ref);
+  return store.setModelAlias({ versionId: version.id, alias: o.alias, actor: o.actor, reason: o.reason ?? null });
+}
+
+/** Restores the previous production version of `model`. @throws RegistryError when there is nothing to roll back to */
+export function rollback(store: RunStore, o: { model: string; actor: string; reason?: string }): { restored: ModelVersionRecord; replaced: number } {
+  resolveVersion(store, o.model, 'latest');
+  const plan = store.rollbackPlan(o.model);
+  if (!plan) {
+    const prod = store.findModelVersion(o.model, 'production');
+    throw new RegistryError(prod
+      ? t('{0}@{1} is the first production version of {0}: there is nothing to roll back to.', o.model, prod.version)
+      : t('{0} has no version in production: there is nothing to roll back.', o.model), 'invalid');
+  }
+  const restored = store.rollbackModel({ model: o.model, actor: o.actor, reason: o.reason?.trim() || null });
+  return { restored, replaced: plan.current };
+}
