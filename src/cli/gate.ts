@@ -1,38 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../core/l10n';
-import { GateInputError, runGate } from '../core/checks/gate';
+import { GateInputError } from '../core/checks/gate';
 import { gateJUnit } from '../core/checks/junit';
 import { PolicyError } from '../core/checks/policy';
 import type { GateReport } from '../core/checks/types';
+import { gateWithStore, parseModelRef, RegistryError, type GateTarget } from '../core/registry';
 import { RunStore } from '../core/store';
 import { UsageError, type Io } from './io';
-
-/** The model artifact of a recorded run (its `model` artifact, or its only .onnx). */
-async function runModel(io: Io, storeFile: string | undefined, runId: string | undefined, experimentId?: string): Promise<{ onnx: string; runId: string }> {
-  const file = path.resolve(io.cwd, storeFile ?? RunStore.DEFAULT_RELATIVE_PATH);
-  if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, file) || file));
-  const store = await RunStore.open(file, { readOnly: true });
-  try {
-    let run;
-    if (experimentId !== undefined) {
-      const latest = store.listRuns({ experimentId, status: 'finished', limit: 1 })[0];
-      if (!latest) throw new UsageError(t('Experiment {0} has no finished run to gate.', experimentId));
-      run = store.getRun(latest.id)!;
-    } else {
-      const id = runId!;
-      const prefixed = store.listRuns({}).filter(r => r.id.startsWith(id));
-      run = store.getRun(id) ?? (prefixed.length === 1 ? store.getRun(prefixed[0].id) : undefined);
-      if (!run) throw new UsageError(t('No run with id {0} in this store. `edd runs` lists the runs.', id));
-    }
-    const artifacts = store.getArtifacts(run.id);
-    const model = artifacts.find(a => a.kind === 'model' && a.path.endsWith('.onnx')) ?? artifacts.find(a => a.path.endsWith('.onnx'));
-    if (!model) throw new UsageError(t('Run {0} has no ONNX model artifact to gate.', run.id));
-    return { onnx: path.isAbsolute(model.path) ? model.path : path.join(io.cwd, model.path), runId: run.id };
-  } finally {
-    await store.close();
-  }
-}
 
 function textReport(r: GateReport, io: Io): void {
   const mark = { pass: '✔', fail: '✖', warn: '!', error: '⚠' } as const;
@@ -49,10 +24,12 @@ function textReport(r: GateReport, io: Io): void {
 export async function gateCommand(args: readonly string[], io: Io): Promise<number> {
   const values = new Map<string, string>();
   let json = false;
+  let noRecord = false;
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--json') json = true;
+    else if (a === '--no-record') noRecord = true;
     else if (['--onnx', '--run', '--experiment', '--predictions', '--production', '--junit', '--store', '--model'].includes(a)) {
       const v = args[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(t('{0} needs a value', a));
@@ -60,22 +37,30 @@ export async function gateCommand(args: readonly string[], io: Io): Promise<numb
     } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd {1}`', a, 'gate'));
     else positional.push(a);
   }
-  if (positional.length !== 1) throw new UsageError(t('Usage: edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID] [--predictions FILE] [--production FILE] [--json] [--junit FILE]'));
-  if (values.has('--model')) throw new UsageError(t('`--model NAME@VERSION` needs the model registry, which this version does not have yet; use --run ID or --onnx FILE.'));
-  if ([values.has('--onnx'), values.has('--run'), values.has('--experiment')].filter(Boolean).length > 1) throw new UsageError(t('Give one candidate: --onnx FILE, --run ID or --experiment ID.'));
+  if (positional.length !== 1) throw new UsageError(t('Usage: edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID | --model NAME@VERSION] [--predictions FILE] [--production FILE] [--json] [--junit FILE] [--no-record]'));
+  if ([values.has('--onnx'), values.has('--run'), values.has('--experiment'), values.has('--model')].filter(Boolean).length > 1) throw new UsageError(t('Give one candidate: --onnx FILE, --run ID, --experiment ID or --model NAME@VERSION.'));
   const policyFile = path.resolve(io.cwd, positional[0]);
-  let onnx = values.get('--onnx');
-  let runId: string | undefined;
-  if (values.has('--run') || values.has('--experiment')) ({ onnx, runId } = await runModel(io, values.get('--store'), values.get('--run'), values.get('--experiment')));
+  const storeFile = path.resolve(io.cwd, values.get('--store') ?? RunStore.DEFAULT_RELATIVE_PATH);
+  const needsStore = values.has('--run') || values.has('--experiment') || values.has('--model');
+  if (needsStore && !fs.existsSync(storeFile)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, storeFile) || storeFile));
+  // The report is stored with the run or version when there is a store (`--no-record` to skip).
+  const store = fs.existsSync(storeFile) ? await RunStore.open(storeFile, noRecord ? { readOnly: true } : { autoSave: false }) : undefined;
   let report: GateReport;
   try {
-    report = await runGate(policyFile, {
-      root: io.cwd, onnx, predictions: values.get('--predictions'), production: values.get('--production'),
-      candidate: { run: runId, onnx: onnx && path.relative(io.cwd, onnx), predictions: values.get('--predictions') },
-    });
+    const target: GateTarget = { onnx: values.get('--onnx'), predictions: values.get('--predictions'), production: values.get('--production') };
+    if (values.has('--experiment')) {
+      const latest = store!.listRuns({ experimentId: values.get('--experiment'), status: 'finished', limit: 1 })[0];
+      if (!latest) throw new UsageError(t('Experiment {0} has no finished run to gate.', values.get('--experiment')!));
+      target.runId = latest.id;
+    } else if (values.has('--run')) target.runId = values.get('--run');
+    else if (values.has('--model')) target.model = parseModelRef(values.get('--model')!);
+    ({ report } = await gateWithStore(policyFile, { root: io.cwd, store, target, predictions: values.get('--predictions'), record: !noRecord }));
+    if (store && !noRecord) await store.save();
   } catch (e) {
-    if (e instanceof PolicyError || e instanceof GateInputError) throw new UsageError(e.message);
+    if (e instanceof PolicyError || e instanceof GateInputError || e instanceof RegistryError) throw new UsageError(e.message);
     throw e;
+  } finally {
+    await store?.close();
   }
   const junit = values.get('--junit');
   if (junit) fs.writeFileSync(path.resolve(io.cwd, junit), gateJUnit(report));

@@ -3,6 +3,7 @@ import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
 import { compareCommand } from './compare';
 import { gateCommand } from './gate';
+import { aliasCommand, auditCommand, modelsCommand, promoteCommand, registerCommand, rollbackCommand, shadowCommand } from './registry';
 import { runCommand, runsCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -24,8 +25,22 @@ function help(): string {
     t('      List recorded runs, newest first.'),
     '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--goal METRIC=min|max] [--no-latency] [--conclude] [--open]',
     t('      Compare runs (or experiments, whose runs are seeds) with significance tests and costs.'),
-    '  edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID] [--predictions FILE] [--production FILE] [--json] [--junit FILE]',
+    '  edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID | --model NAME@VERSION] [--predictions FILE] [--production FILE] [--json] [--junit FILE] [--no-record]',
     t('      Run a promotion policy\'s checks on the model; exit 0 pass, 1 fail, 2 errors in the policy or inputs.'),
+    '  edd models [NAME] [--json]',
+    t('      List registered models and their versions: stage, aliases, gate status, metrics.'),
+    '  edd register <run-id> | --experiment ID --model NAME [--reason TEXT]',
+    t('      Register a finished run\'s ONNX model as a new version (the file is copied into .edd/models).'),
+    '  edd promote NAME@VERSION --to staging|production|archived [--alias A] [--reason TEXT] [--force] [--user NAME]',
+    t('      Promote a version; refused (exit 1) when its latest gate failed, unless --force with a --reason.'),
+    '  edd alias NAME@VERSION ALIAS [--reason TEXT]',
+    t('      Point an alias (champion, challenger, …) at a version.'),
+    '  edd rollback NAME [--reason TEXT]',
+    t('      Restore the previous production version.'),
+    '  edd audit [NAME] [--json]',
+    t('      The append-only history of registry changes: who, when, what, why.'),
+    '  edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]',
+    t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
     '  edd --help | --version',
   ].join('\n');
 }
@@ -45,6 +60,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await compareCommand(rest, io);
       case 'gate':
         return await gateCommand(rest, io);
+      case 'models':
+        return await modelsCommand(rest, io);
+      case 'register':
+        return await registerCommand(rest, io);
+      case 'promote':
+        return await promoteCommand(rest, io);
+      case 'alias':
+        return await aliasCommand(rest, io);
+      case 'rollback':
+        return await rollbackCommand(rest, io);
+      case 'audit':
+        return await auditCommand(rest, io);
+      case 'shadow':
+        return await shadowCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

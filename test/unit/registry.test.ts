@@ -95,10 +95,12 @@ describe('model registry (src/core/registry over the store)', function () {
     assert.deepStrictEqual(ws.store.auditLog('penguins').map(e => [e.action, e.version, e.actor]), [['register', 1, 'Ann <ann@example.com>'], ['register', 2, 'Ann <ann@example.com>']]);
   });
 
-  it('refuses registering an unfinished run, a run without a model, the same file twice, and bad names', async () => {
+  it('refuses registering an unfinished run, a run without a model, and bad names; the same file again names its version', async () => {
     const a = ws.run('exp-a', FIXTURE_MODEL);
-    await registerRun(ws.store, { root: ws.dir, runId: a, model: 'penguins', actor: 'x' });
-    await assert.rejects(registerRun(ws.store, { root: ws.dir, runId: a, model: 'penguins', actor: 'x' }), /already registered as penguins@1/);
+    const first = await registerRun(ws.store, { root: ws.dir, runId: a, model: 'penguins', actor: 'x' });
+    const again = await registerRun(ws.store, { root: ws.dir, runId: ws.run('exp-a2', FIXTURE_MODEL), model: 'penguins', actor: 'x' });
+    assert.deepStrictEqual([again.version, again.id, again.alreadyRegistered], [1, first.id, true]);
+    assert.strictEqual(ws.store.auditLog().length, 1, 'no second audit entry');
     const running = ws.store.createRun({ experimentId: 'e', status: 'running' });
     await assert.rejects(registerRun(ws.store, { root: ws.dir, runId: running.id, model: 'penguins', actor: 'x' }), /is running: only a finished run/);
     const bare = ws.store.createRun({ experimentId: 'e', status: 'finished' });

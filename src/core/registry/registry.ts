@@ -120,9 +120,10 @@ async function copyAtomic(src: string, dest: string): Promise<void> {
 
 /**
  * Registers a finished run's model as a new version of `model` (stage `none`). The file is copied into the store's
- * folder under its sha256; registering the same file twice under one model is refused.
+ * folder under its sha256. The same file registered again under the same model returns the version it already is
+ * (`alreadyRegistered`), with no new version and no audit entry.
  */
-export async function registerRun(store: RunStore, o: { root: string; runId: string; model: string; actor: string; reason?: string }): Promise<ModelVersionRecord> {
+export async function registerRun(store: RunStore, o: { root: string; runId: string; model: string; actor: string; reason?: string }): Promise<ModelVersionRecord & { alreadyRegistered?: boolean }> {
   if (!NAME_PATTERN.test(o.model)) throw new RegistryError(t('{0} is not a model name: use letters, digits, `.`, `_` or `-` (up to 100), starting with a letter or digit.', JSON.stringify(o.model)), 'invalid');
   const run = findRun(store, o.runId);
   if (run.status !== 'finished') throw new RegistryError(t('Run {0} is {1}: only a finished run can be registered.', run.id, run.status), 'invalid');
@@ -133,8 +134,9 @@ export async function registerRun(store: RunStore, o: { root: string; runId: str
   } catch (e) {
     throw new RegistryError(t('Cannot read the model file {0} of run {1}: {2}', sourcePath, run.id, (e as Error).message), 'invalid');
   }
+  // Registering the same file again (a CI job re-run, a seed that reproduces the bytes) names the existing version.
   const same = store.listModelVersions(o.model).find(v => v.sha256 === hash.sha256);
-  if (same) throw new RegistryError(t('This model file is already registered as {0}@{1}.', o.model, same.version), 'invalid');
+  if (same) return { ...same, alreadyRegistered: true };
   const relative = path.posix.join('models', o.model, `${hash.sha256}.onnx`);
   const dest = path.join(path.dirname(store.file), relative);
   if (!fs.existsSync(dest)) await copyAtomic(file, dest);

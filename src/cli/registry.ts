@@ -1,0 +1,249 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { t } from '../core/l10n';
+import { PolicyError } from '../core/checks/policy';
+import { GateInputError } from '../core/checks/gate';
+import {
+  findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
+} from '../core/registry';
+import { RunStore, STAGES, type AuditEntry, type Stage } from '../core/store';
+import { UsageError, type Io } from './io';
+
+// `edd models`, `edd register`, `edd promote`, `edd alias`, `edd rollback`, `edd audit`, `edd shadow`: thin over
+// src/core/registry. Exit 0 on success, 1 when a promotion is refused (the reason is printed), 2 for usage errors
+// and bad references.
+
+interface Parsed {
+  positional: string[];
+  values: Map<string, string>;
+  flags: Set<string>;
+}
+
+function parse(args: readonly string[], command: string, valued: readonly string[], flags: readonly string[]): Parsed {
+  const out: Parsed = { positional: [], values: new Map(), flags: new Set() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (flags.includes(a)) out.flags.add(a);
+    else if (valued.includes(a)) {
+      const v = args[++i];
+      if (v === undefined || (v.startsWith('--') && a !== '--reason')) throw new UsageError(t('{0} needs a value', a));
+      out.values.set(a, v);
+    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd {1}`', a, command));
+    else out.positional.push(a);
+  }
+  return out;
+}
+
+async function openStore(io: Io, file: string | undefined, readOnly: boolean): Promise<RunStore> {
+  const abs = path.resolve(io.cwd, file ?? RunStore.DEFAULT_RELATIVE_PATH);
+  if (!fs.existsSync(abs)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, abs) || abs));
+  return RunStore.open(abs, readOnly ? { readOnly: true } : { autoSave: false });
+}
+
+/** Runs `f` with the store, saving after it when writable; a RegistryError becomes exit 1 (refused) or 2. */
+async function withStore(io: Io, p: Parsed, readOnly: boolean, f: (store: RunStore) => Promise<number> | number): Promise<number> {
+  const store = await openStore(io, p.values.get('--store'), readOnly);
+  try {
+    return await f(store);
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      io.err(`edd: ${e.message}`);
+      return e.kind === 'refused' ? 1 : 2;
+    }
+    throw e;
+  } finally {
+    await store.close();
+  }
+}
+
+/** JSON output uses snake_case keys, like `edd runs --json` (record fields only; metric names stay as they are). */
+function snake(v: unknown, depth = 0): unknown {
+  if (Array.isArray(v)) return v.map(x => snake(x, depth));
+  if (typeof v !== 'object' || v === null || depth > 1) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [
+    k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`),
+    k === 'metrics' || k === 'details' || k === 'measured' || k === 'evidence' ? x : snake(x, depth + 1),
+  ]));
+}
+
+const json = (io: Io, v: unknown) => io.out(JSON.stringify(snake(v), null, 2));
+
+function stageBadge(stage: Stage): string {
+  return stage === 'production' ? '● production' : stage === 'staging' ? '◐ staging' : stage === 'archived' ? '○ archived' : '· none';
+}
+
+/** `edd models [NAME] [--json]`: models and their versions with stage, aliases, gate status and metrics. */
+export async function modelsCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'models', ['--store'], ['--json']);
+  return withStore(io, p, true, store => {
+    const models = store.listModels().filter(m => !p.positional.length || p.positional.includes(m.name));
+    const data = models.map(m => ({
+      ...m,
+      versions: store.listModelVersions(m.name).map(v => ({ ...v, file: versionFile(store, v), gate: gateStatus(store, v).state })),
+    }));
+    if (p.flags.has('--json')) {
+      json(io, data);
+      return 0;
+    }
+    if (!data.length) {
+      io.out(t('No models registered. Register a run\'s model with `edd register <run-id> --model NAME`.'));
+      return 0;
+    }
+    for (const m of data) {
+      io.out(t('{0}: {1} version(s), production: {2}', m.name, m.versionCount, m.productionVersion === null ? '—' : `v${m.productionVersion}`));
+      for (const v of m.versions) {
+        const metrics = Object.entries(v.metrics).slice(0, 3).map(([k, x]) => `${k}=${Number.isFinite(x) ? x.toFixed(4) : x}`).join(' ');
+        const aliases = v.aliases.length ? ` [${v.aliases.join(', ')}]` : '';
+        io.out(`  v${v.version}  ${stageBadge(v.stage).padEnd(12)} gate:${v.gate.padEnd(6)}${aliases}  ${metrics}  run ${v.runId?.slice(0, 8) ?? '—'}`);
+      }
+    }
+    return 0;
+  });
+}
+
+/** `edd register <run-id> | --experiment ID --model NAME [--reason TEXT] [--user NAME] [--json]`. */
+export async function registerCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'register', ['--model', '--experiment', '--reason', '--user', '--store'], ['--json']);
+  if (p.positional.length + (p.values.has('--experiment') ? 1 : 0) !== 1 || !p.values.has('--model')) {
+    throw new UsageError(t('Usage: edd register <run-id> | --experiment ID --model NAME [--reason TEXT]'));
+  }
+  return withStore(io, p, false, async store => {
+    const actor = await resolveActor(io.cwd, p.values.get('--user'));
+    let runId = p.positional[0];
+    if (p.values.has('--experiment')) {
+      const latest = store.listRuns({ experimentId: p.values.get('--experiment'), status: 'finished', limit: 1 })[0];
+      if (!latest) throw new UsageError(t('Experiment {0} has no finished run to register.', p.values.get('--experiment')!));
+      runId = latest.id;
+    }
+    const v = await registerRun(store, { root: io.cwd, runId, model: p.values.get('--model')!, actor, reason: p.values.get('--reason') });
+    await store.save();
+    if (p.flags.has('--json')) json(io, v);
+    else if (v.alreadyRegistered) io.out(t('This model file is already registered as {0}@{1}; nothing changed.', v.model, v.version));
+    else io.out(t('Registered {0}@{1} from run {2} ({3}).', v.model, v.version, v.runId?.slice(0, 8) ?? '—', v.file));
+    return 0;
+  });
+}
+
+/** `edd promote NAME@VERSION --to STAGE [--alias A] [--reason TEXT] [--force] [--user NAME] [--json]`. */
+export async function promoteCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'promote', ['--to', '--alias', '--reason', '--user', '--store'], ['--force', '--json']);
+  if (p.positional.length !== 1 || !p.values.has('--to')) throw new UsageError(t('Usage: edd promote NAME@VERSION --to staging|production|archived [--alias A] [--reason TEXT] [--force]'));
+  const to = p.values.get('--to') as Stage;
+  if (!STAGES.includes(to) || to === 'none') throw new UsageError(t('--to must be staging, production or archived, not {0}.', JSON.stringify(to)));
+  const ref = parseRef(p.positional[0]);
+  return withStore(io, p, false, async store => {
+    const actor = await resolveActor(io.cwd, p.values.get('--user'));
+    const r = promote(store, {
+      ...ref, to, actor, reason: p.values.get('--reason'), force: p.flags.has('--force'), alias: p.values.get('--alias'), requireGate: gateRequired(io.cwd, ref.model),
+    });
+    await store.save();
+    if (p.flags.has('--json')) json(io, { version: r.version, replaced: r.plan.replaces ?? null, gate: r.plan.gate.state, overridden: r.plan.refusals });
+    else {
+      io.out(t('{0}@{1} is now in {2} (gate: {3}; by {4}).', r.version.model, r.version.version, r.version.stage, r.plan.gate.state, actor));
+      if (r.plan.replaces !== undefined) io.out(t('{0}@{1} was archived.', r.version.model, r.plan.replaces));
+      if (r.plan.refusals.length) io.out(t('Overridden (recorded in the audit log): {0}', r.plan.refusals.join('; ')));
+    }
+    return 0;
+  });
+}
+
+/** `edd alias NAME@VERSION ALIAS [--reason TEXT]`. */
+export async function aliasCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'alias', ['--reason', '--user', '--store'], ['--json']);
+  if (p.positional.length !== 2) throw new UsageError(t('Usage: edd alias NAME@VERSION ALIAS [--reason TEXT]'));
+  const ref = parseRef(p.positional[0]);
+  return withStore(io, p, false, async store => {
+    const v = setAlias(store, { ...ref, alias: p.positional[1], actor: await resolveActor(io.cwd, p.values.get('--user')), reason: p.values.get('--reason') });
+    await store.save();
+    if (p.flags.has('--json')) json(io, v);
+    else io.out(t('{0}@{1} is now {0}@{2}.', v.model, p.positional[1], v.version));
+    return 0;
+  });
+}
+
+/** `edd rollback NAME [--reason TEXT]`: restores the previous production version. */
+export async function rollbackCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'rollback', ['--reason', '--user', '--store'], ['--json']);
+  if (p.positional.length !== 1) throw new UsageError(t('Usage: edd rollback NAME [--reason TEXT]'));
+  return withStore(io, p, false, async store => {
+    const actor = await resolveActor(io.cwd, p.values.get('--user'));
+    const r = rollback(store, { model: p.positional[0], actor, reason: p.values.get('--reason') });
+    await store.save();
+    if (p.flags.has('--json')) json(io, { restored: r.restored, replaced: r.replaced });
+    else io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', r.restored.model, r.restored.version, r.replaced));
+    return 0;
+  });
+}
+
+function describeEntry(e: AuditEntry): string {
+  const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 19);
+  const what = e.action === 'alias'
+    ? `alias ${e.alias} → v${e.version}`
+    : `${e.action} v${e.version ?? '?'}${e.fromStage || e.toStage ? ` ${e.fromStage ?? '-'} → ${e.toStage ?? '-'}` : ''}`;
+  const forced = e.forced ? ` ${t('[FORCED over a failed or missing gate]')}` : '';
+  return `#${e.seq} ${when}  ${e.model}  ${what}${forced}  ${t('by {0}', e.actor)}${e.reason ? ` — ${e.reason}` : ''}`;
+}
+
+/** `edd audit [NAME] [--json]`: the append-only history of registry changes, oldest first. */
+export async function auditCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'audit', ['--store'], ['--json']);
+  if (p.positional.length > 1) throw new UsageError(t('Usage: edd audit [NAME] [--json]'));
+  return withStore(io, p, true, store => {
+    const log = store.auditLog(p.positional[0]);
+    if (p.flags.has('--json')) json(io, log);
+    else if (!log.length) io.out(t('The audit log is empty.'));
+    else for (const e of log) io.out(describeEntry(e));
+    return 0;
+  });
+}
+
+/**
+ * `edd shadow NAME@VERSION [--policy FILE] [--json]`: the candidate and production on the policy's evaluation data:
+ * agreement, metric difference with McNemar's test, the rows where they disagree. Exit 1 when the candidate is
+ * significantly worse.
+ */
+export async function shadowCommand(args: readonly string[], io: Io): Promise<number> {
+  const p = parse(args, 'shadow', ['--policy', '--store', '--metric'], ['--json']);
+  if (p.positional.length !== 1) throw new UsageError(t('Usage: edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]'));
+  const ref = parseRef(p.positional[0]);
+  const metric = (p.values.get('--metric') ?? 'accuracy') as 'accuracy' | 'f1';
+  if (metric !== 'accuracy' && metric !== 'f1') throw new UsageError(t('--metric must be accuracy or f1.'));
+  let policyFile = p.values.get('--policy') && path.resolve(io.cwd, p.values.get('--policy')!);
+  if (!policyFile) {
+    const found = policiesForModel(io.cwd, ref.model);
+    if (found.length !== 1) {
+      throw new UsageError(found.length
+        ? t('Several policies guard {0} ({1}): choose one with --policy.', ref.model, found.map(f => path.relative(io.cwd, f.file)).join(', '))
+        : t('No policy with `model: {0}` found below {1} (looked at {2} policy file(s)); give one with --policy: its evaluation data is used.', ref.model, io.cwd, findPolicyFiles(io.cwd).length));
+    }
+    policyFile = found[0].file;
+  }
+  return withStore(io, p, true, async store => {
+    let r;
+    try {
+      r = await shadowEvaluate(policyFile!, { root: io.cwd, store, target: { model: ref }, metric });
+    } catch (e) {
+      if (e instanceof PolicyError || e instanceof GateInputError) throw new UsageError(e.message);
+      throw e;
+    }
+    const c = r.report.checks[0];
+    if (p.flags.has('--json')) json(io, { candidate: r.report.candidate.model, production: r.production ?? null, status: c.status, measured: c.measured, evidence: c.evidence, message: c.message });
+    else {
+      const m = c.measured as Record<string, number>;
+      const ev = (c.evidence ?? {}) as { rows?: number; disagreement_count?: number; disagreements?: Array<{ row: number; y_true: string; candidate: string; production: string }> };
+      io.out(t('Shadow evaluation of {0} against {1} on {2} rows:', r.report.candidate.model ?? '?', r.production ? `${r.production.model}@${r.production.version}` : '—', ev.rows ?? '?'));
+      if (m.agreement_rate !== undefined) io.out(t('  agreement {0}%, {1} row(s) disagree', (m.agreement_rate * 100).toFixed(1), ev.disagreement_count ?? 0));
+      io.out(`  ${c.message}`);
+      for (const d of (ev.disagreements ?? []).slice(0, 10)) io.out(t('  row {0}: true {1}, candidate {2}, production {3}', d.row, d.y_true, d.candidate, d.production));
+    }
+    return c.status === 'fail' ? 1 : c.status === 'error' ? 2 : 0;
+  });
+}
+
+function parseRef(text: string): { model: string; ref: string } {
+  try {
+    return parseModelRef(text);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
