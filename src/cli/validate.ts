@@ -1,6 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineIndex, duplicateIdProblems, hasExperimentMarker, placeProblems, validateExperiment, type IdEntry, type PlacedProblem, type Problem } from '../core/config';
+import {
+  LineIndex, duplicateIdProblems, hasExperimentMarker, isDataSchemaFile, placeProblems, validateDataSchema, validateExperiment,
+  type IdEntry, type PlacedProblem, type Problem,
+} from '../core/config';
 import { isPolicyFile, validatePolicy } from '../core/checks/policy';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
@@ -44,8 +47,9 @@ export async function expandInputs(inputs: readonly string[], cwd: string): Prom
 }
 
 /**
- * Is a YAML file found in a folder an experiment config? It is when it sits under an `experiments/` folder, carries
- * `# edd: experiment` in its first lines, or starts with the top-level key `experiment:`.
+ * Is a YAML file found in a folder one of EDD's? An experiment config when it sits under an `experiments/` folder,
+ * carries `# edd: experiment` in its first lines, or starts with the top-level key `experiment:`; a promotion policy
+ * or a data schema by its name or marker comment.
  */
 export function looksLikeConfig(file: string): boolean {
   if (/(^|[\\/])experiments[\\/]/.test(file)) return true;
@@ -58,7 +62,7 @@ export function looksLikeConfig(file: string): boolean {
   } catch {
     return false;
   }
-  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head) || isPolicyFile(file, head);
+  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head) || isPolicyFile(file, head) || isDataSchemaFile(file, head);
 }
 
 /** `edd validate [paths or globs…] [--json]`: exit 1 if any error, else 0. */
@@ -91,8 +95,10 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
     } catch (e) {
       throw new UsageError(t('Cannot read {0}: {1}', show(file), (e as Error).message));
     }
-    // Promotion policies are validated against their own schema.
-    const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text).problems, experimentId: undefined } : validateExperiment(text, { f1Tolerance });
+    // Promotion policies and data schemas are validated against their own schemas.
+    const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text).problems, experimentId: undefined }
+      : isDataSchemaFile(file, text) ? { problems: validateDataSchema(text).problems, experimentId: undefined }
+        : validateExperiment(text, { f1Tolerance });
     const index = new LineIndex(text);
     results.push({ file, text, problems, index });
     if (experimentId) ids.push({ ...experimentId, file: show(file), line: index.position(experimentId.offset).line + 1 });

@@ -1,13 +1,12 @@
 import * as vscode from 'vscode';
-import { promotionSchemaJson } from '../core/checks/policy';
 import { completeAt, hoverAt, type Problem } from '../core/config';
 import { Disposable } from './dispose';
 import { DIAGNOSTIC_SOURCE } from './ids';
-import { problemRange, type ValidationService } from './validation';
+import { problemRange, schemaFor, type ValidationService } from './validation';
 
 const selector: vscode.DocumentSelector = [{ language: 'yaml' }, { pattern: '**/*.{yaml,yml}' }];
 
-/** Completion, hover and quick fixes for experiment configs, all computed by the core from the schema. */
+/** Completion, hover and quick fixes for experiment configs, policies and data schemas, computed by the core from their schema. */
 export class LanguageFeatures extends Disposable {
   constructor(private readonly validation: ValidationService) {
     super();
@@ -21,7 +20,7 @@ export class LanguageFeatures extends Disposable {
   private complete(doc: vscode.TextDocument, pos: vscode.Position): vscode.CompletionItem[] | undefined {
     const kind = this.validation.kindOf(doc);
     if (!kind) return undefined;
-    const entries = completeAt(doc.getText(), doc.offsetAt(pos), kind === 'policy' ? promotionSchemaJson : undefined);
+    const entries = completeAt(doc.getText(), doc.offsetAt(pos), schemaFor(kind));
     return entries.map((e, i) => {
       const item = new vscode.CompletionItem(e.label, e.kind === 'property' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.Value);
       item.insertText = e.snippet ? new vscode.SnippetString(e.insertText) : e.insertText;
@@ -37,7 +36,7 @@ export class LanguageFeatures extends Disposable {
   private hover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
     const kind = this.validation.kindOf(doc);
     if (!kind) return undefined;
-    const h = hoverAt(doc.getText(), doc.offsetAt(pos), kind === 'policy' ? promotionSchemaJson : undefined);
+    const h = hoverAt(doc.getText(), doc.offsetAt(pos), schemaFor(kind));
     if (!h) return undefined;
     return new vscode.Hover(new vscode.MarkdownString(h.contents), new vscode.Range(doc.positionAt(h.offset), doc.positionAt(h.offset + h.length)));
   }

@@ -2,18 +2,18 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
 import {
-  LineIndex, duplicateIdProblems, hasExperimentMarker, validateExperiment,
-  type ExperimentIdSite, type IdEntry, type Problem, type ValidateOptions,
+  LineIndex, dataSchemaSchemaJson, duplicateIdProblems, experimentSchemaJson, hasDataSchemaMarker, hasExperimentMarker, isDataSchemaFile,
+  validateDataSchema, validateExperiment, type ExperimentIdSite, type IdEntry, type Problem, type SchemaNode, type ValidateOptions,
 } from '../core/config';
-import { isPolicyFile, validatePolicy } from '../core/checks/policy';
+import { isPolicyFile, promotionSchemaJson, validatePolicy } from '../core/checks/policy';
 import { Disposable } from './dispose';
 import { DEFAULT_GLOB, DIAGNOSTIC_SOURCE, Settings } from './ids';
 
 /** What EDD knows about one experiment config. */
 export interface ConfigState {
   uri: vscode.Uri;
-  /** An experiment config, or a promotion policy (schemas/promotion.schema.json). */
-  kind: 'experiment' | 'policy';
+  /** An experiment config, a promotion policy (schemas/promotion.schema.json) or a data schema (schemas/data-schema.schema.json). */
+  kind: 'experiment' | 'policy' | 'data-schema';
   /** Document version the problems belong to (`undefined` when read from disk). */
   version: number | undefined;
   text: string;
@@ -27,6 +27,17 @@ export interface ConfigState {
 /** Texts larger than this are validated in a worker thread so the extension host never stalls on them. */
 const WORKER_THRESHOLD = 256 * 1024;
 const SCAN_LIMIT = 10000;
+/** Data schemas by name (the marker comment is found by the workspace scan). */
+const DATA_SCHEMA_GLOB = '**/*.data.{yaml,yml}';
+
+/** The JSON Schema behind the completion and hover of each kind of file. */
+export function schemaFor(kind: ConfigState['kind']): SchemaNode {
+  switch (kind) {
+    case 'experiment': return experimentSchemaJson;
+    case 'policy': return promotionSchemaJson;
+    case 'data-schema': return dataSchemaSchemaJson;
+  }
+}
 
 /**
  * Validates experiment configs: open documents as they change (debounced), every config of the workspace at start
@@ -64,6 +75,10 @@ export class ValidationService extends Disposable {
     this.track({ dispose: () => { for (const t of this.timers.values()) clearTimeout(t); this.timers.clear(); } });
     this.track({ dispose: () => { void this.worker?.terminate(); this.worker = undefined; } });
     this.createWatcher();
+    const dataSchemas = this.track(vscode.workspace.createFileSystemWatcher(DATA_SCHEMA_GLOB));
+    dataSchemas.onDidCreate(u => void this.validateFile(u));
+    dataSchemas.onDidChange(u => void this.validateFile(u));
+    dataSchemas.onDidDelete(u => this.forget(u));
   }
 
   /** All known configs, sorted by path. */
@@ -92,7 +107,10 @@ export class ValidationService extends Disposable {
     return this.kindOf(doc) !== undefined;
   }
 
-  /** `policy` for `*.policy.yaml`, `policies/*.yaml` or `# edd: policy`; `experiment` for the glob or `# edd: experiment`. */
+  /**
+   * `policy` for `*.policy.yaml`, `policies/*.yaml` or `# edd: policy`; `data-schema` for `*.data.yaml` or
+   * `# edd: data-schema`; `experiment` for the glob or `# edd: experiment`.
+   */
   kindOf(doc: vscode.TextDocument): ConfigState['kind'] | undefined {
     if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return undefined;
     if (!/\.ya?ml$/i.test(doc.uri.path) && doc.languageId !== 'yaml') return undefined;
@@ -100,16 +118,21 @@ export class ValidationService extends Disposable {
     if (known) return known.kind;
     const head = doc.getText(new vscode.Range(0, 0, 5, 0));
     if (isPolicyFile(doc.uri.path, head)) return 'policy';
+    if (isDataSchemaFile(doc.uri.path, head)) return 'data-schema';
     if (vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0) return 'experiment';
     return hasExperimentMarker(head) ? 'experiment' : undefined;
   }
 
   private kindOfFile(uri: vscode.Uri, text: string): ConfigState['kind'] {
-    return isPolicyFile(uri.path, text) ? 'policy' : 'experiment';
+    return isPolicyFile(uri.path, text) ? 'policy' : isDataSchemaFile(uri.path, text) ? 'data-schema' : 'experiment';
   }
 
   private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): { problems: Problem[]; experimentId?: ExperimentIdSite } {
-    return kind === 'policy' ? { problems: validatePolicy(text).problems } : validateExperiment(text, this.options(uri));
+    switch (kind) {
+      case 'policy': return { problems: validatePolicy(text).problems };
+      case 'data-schema': return { problems: validateDataSchema(text).problems };
+      case 'experiment': return validateExperiment(text, this.options(uri));
+    }
   }
 
   private schedule(doc: vscode.TextDocument, delay: number): void {
@@ -254,8 +277,8 @@ export class ValidationService extends Disposable {
     const exclude = '{**/node_modules/**,**/.git/**,**/.edd/**}';
     const found = new Map<string, vscode.Uri>();
     for (const u of await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
-    // Promotion policies (ripgrep refuses nested {…} groups: one search per pattern).
-    for (const glob of ['**/*.policy.{yaml,yml}', '**/policies/*.{yaml,yml}']) {
+    // Promotion policies and data schemas (ripgrep refuses nested {…} groups: one search per pattern).
+    for (const glob of ['**/*.policy.{yaml,yml}', '**/policies/*.{yaml,yml}', DATA_SCHEMA_GLOB]) {
       for (const u of await vscode.workspace.findFiles(glob, exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
     }
     // Files outside the glob that declare themselves with the marker comment.
@@ -264,7 +287,7 @@ export class ValidationService extends Disposable {
       if (found.has(u.toString())) continue;
       try {
         const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(u)).subarray(0, 2048));
-        if (hasExperimentMarker(head) || isPolicyFile(u.path, head)) found.set(u.toString(), u);
+        if (hasExperimentMarker(head) || isPolicyFile(u.path, head) || hasDataSchemaMarker(head)) found.set(u.toString(), u);
       } catch {
         // unreadable: not ours to report
       }

@@ -118,7 +118,7 @@ function isolatedEnv(home) {
 
     await check('carries the bundles, the CLI, sql.js\'s wasm, the schemas and onnxruntime-node', () => {
       for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/validationWorker.js', 'dist/sql-wasm.wasm',
-        'schemas/experiment.schema.json', 'schemas/promotion.schema.json', 'l10n/bundle.l10n.ko.json',
+        'schemas/experiment.schema.json', 'schemas/promotion.schema.json', 'schemas/data-schema.schema.json', 'l10n/bundle.l10n.ko.json',
         'dist/node_modules/onnxruntime-node/package.json', 'dist/node_modules/onnxruntime-node/dist/index.js',
         'dist/node_modules/onnxruntime-common/package.json', 'dist/node_modules/onnxruntime-common/dist/cjs/index.js']) {
         assert.ok(files.includes(`extension/${f}`), `extension/${f} is missing`);
@@ -199,9 +199,9 @@ function isolatedEnv(home) {
       console.log(`      ${statuses.length} checks passed; latency p95 ${latency.measured.latency_p95_ms} ms`);
     });
 
-    await check('the packaged CLI validates the example\'s policy', () => {
+    await check('the packaged CLI validates the example\'s policy and data schema', () => {
       const work = path.join(tmp, 'work');
-      const r = spawnSync(process.execPath, [path.join(ext, 'dist', 'cli.js'), 'validate', 'examples/penguins/penguins.policy.yaml', '--json'],
+      const r = spawnSync(process.execPath, [path.join(ext, 'dist', 'cli.js'), 'validate', 'examples/penguins/penguins.policy.yaml', 'examples/penguins/data/penguins.data.yaml', '--json'],
         { cwd: work, env: isolatedEnv(tmp), encoding: 'utf8', timeout: 60000 });
       assert.strictEqual(r.status, 0, `edd validate exited ${r.status}\n${r.stdout}\n${r.stderr}`);
       assert.deepStrictEqual(JSON.parse(r.stdout), []);

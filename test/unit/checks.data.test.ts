@@ -361,10 +361,11 @@ describe('checks: data_schema', () => {
   it('a schema file with errors → status error with file:line:col and what is wrong', async () => {
     const ds = dataset('e.csv', { age: [1] });
     const cases: Array<[string, RegExp]> = [
-      ['schema-bad.yaml', /schema-bad\.yaml:2:\d+: min \(10\) of "age" is above max \(5\)/],
-      ['schema-bad-type.yaml', /schema-bad-type\.yaml:2:\d+: type of "age" must be one of number, integer, string, category, got "int"/],
-      ['schema-bad-key.yaml', /schema-bad-key\.yaml:4:5: unknown key "maximum" for column "age"/],
-      ['schema-bad-yaml.yaml', /schema-bad-yaml\.yaml:\d+:\d+: invalid YAML/],
+      // The same problems (file:line:col code message) as in the editor and `edd validate`.
+      ['schema-bad.yaml', /is not a valid data schema: \S*schema-bad\.yaml:2:30 min-above-max `min` \(10\) of column `age` is above its `max` \(5\)/],
+      ['schema-bad-type.yaml', /schema-bad-type\.yaml:2:16 invalid-value `columns\.age\.type` must be one of `number`, `integer`, `string`, `category`\./],
+      ['schema-bad-key.yaml', /schema-bad-key\.yaml:4:5 unknown-key Unknown key `maximum` in `columns\.age`/],
+      ['schema-bad-yaml.yaml', /schema-bad-yaml\.yaml:\d+:\d+ yaml-syntax YAML syntax error/],
       ['no-such-schema.yaml', /cannot read .*no-such-schema\.yaml \(file not found/],
     ];
     for (const [file, re] of cases) {

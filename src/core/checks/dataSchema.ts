@@ -3,128 +3,43 @@
  *
  * Policy entry: `- data_schema: { file: schemas/eval-data.yaml }` (relative to the workspace root).
  *
- * Schema file format (YAML):
- * ```yaml
- * columns:
- *   age:     { type: integer, min: 0, max: 120 }
- *   income:  { type: number, min: 0, nullable: true }
- *   sex:     { type: category, allowed: [F, M] }
- *   comment: { type: string, required: false, nullable: true }
- * allow_extra_columns: true      # optional, default true; false → columns not listed are violations
- * ```
- * Per column:
- * - `type` (required): `number` (every value a finite decimal number), `integer` (a number without fraction),
- *   `string` (any value, numbers included) or `category` (any value, usually with `allowed`).
- * - `min`, `max` (number/integer only): inclusive bounds.
- * - `allowed`: the list of permitted values (compared as text; numbers in canonical form, so `1` matches `1.0`).
- * - `nullable` (default false): whether missing values (empty cells, NA, null, …) are permitted.
- * - `required` (default true): whether the column must be present.
+ * The schema file (`*.data.yaml`; format in src/core/config/dataSchema.ts and schemas/data-schema.schema.json) lists
+ * each column's `type` (`number`, `integer`, `string`, `category`), `min`/`max`, `allowed` values, `nullable` (default
+ * false) and `required` (default true), and `allow_extra_columns` (default true). It is read with the same validation
+ * the editor and `edd validate` use, so a file they accept is exactly a file the gate accepts.
  *
  * Violations per column, with counts and up to 5 example rows (1-based data rows): `missing_column`,
  * `type_mismatch`, `below_min`, `above_max`, `not_allowed`, `nulls`, `unexpected_column`. A schema file that cannot
- * be read or is not of this form gives status `error` with file:line:column and what is wrong.
+ * be read or is not valid gives status `error` with `file:line:col code message` for its problems.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { t } from '../l10n';
+import { placeProblems } from '../config/validate';
+import { validateDataSchema, type ColumnRule, type DataSchema } from '../config/dataSchema';
 import { canonicalLabel } from './bias';
-import { CheckInputError, listNames, parseDecimal, runCheck, specObject } from './dataset';
+import { CheckInputError, parseDecimal, runCheck, specObject } from './dataset';
 import type { CheckResult, Column, GateContext } from './types';
+
+export type { ColumnRule, DataSchema, SchemaType } from '../config/dataSchema';
 
 export interface DataSchemaSpec { file: string }
 
-export type SchemaType = 'number' | 'integer' | 'string' | 'category';
+/** Problems shown in a gate message; `edd validate <file>` lists them all. */
+const SHOWN_PROBLEMS = 3;
 
-export interface ColumnRule {
-  type: SchemaType;
-  min?: number;
-  max?: number;
-  allowed?: Array<string | number | boolean>;
-  nullable: boolean;
-  required: boolean;
-}
-
-export interface DataSchema {
-  columns: Map<string, ColumnRule>;
-  allowExtraColumns: boolean;
-}
-
-const TYPES: readonly SchemaType[] = ['number', 'integer', 'string', 'category'];
-const RULE_KEYS = new Set(['type', 'min', 'max', 'allowed', 'nullable', 'required']);
-
-/** Parses a data schema document; throws CheckInputError `file:line:col: what is wrong`. */
+/**
+ * Reads a data schema document with {@link validateDataSchema}; throws CheckInputError
+ * `data_schema: <file> is not a valid data schema: <file>:<line>:<col> <code> <message>; …` when it has errors.
+ */
 export function parseDataSchema(text: string, file: string): DataSchema {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
-  const where = (offset: number | undefined) => {
-    const pos = lineCounter.linePos(offset ?? 0);
-    return `${file}:${pos.line}:${pos.col}`;
-  };
-  const fail = (node: Node | null | undefined, message: string): never => {
-    throw new CheckInputError(`data_schema: ${where(node?.range?.[0])}: ${message}`);
-  };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new CheckInputError(t('data_schema: {0}: invalid YAML: {1}', where(e.pos[0]), e.message.split('\n')[0]));
-  }
-  const root = doc.contents;
-  if (!isMap(root)) return fail(root as Node | null, t('a data schema is a mapping with a `columns:` mapping (column name → {type, …})'));
-  let columnsNode: Node | null = null;
-  let allowExtra = true;
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (key === 'columns') columnsNode = pair.value as Node | null;
-    else if (key === 'allow_extra_columns') {
-      const v = pair.value;
-      if (!isScalar(v) || typeof v.value !== 'boolean') fail(v as Node, t('allow_extra_columns must be true or false'));
-      allowExtra = (v as { value: boolean }).value;
-    } else fail(pair.key as Node, t('unknown key "{0}"; a data schema has columns and allow_extra_columns', key));
-  }
-  if (!columnsNode) return fail(root, t('missing `columns:` (a mapping of column name → {type, …})'));
-  if (!isMap(columnsNode)) return fail(columnsNode, t('`columns` must be a mapping of column name → {type, …}'));
-  const columns = new Map<string, ColumnRule>();
-  for (const pair of columnsNode.items) {
-    const keyNode = pair.key as Node;
-    if (!isScalar(keyNode) || keyNode.value === null) fail(keyNode, t('a column name must be a plain string'));
-    const name = String((keyNode as { value: unknown }).value);
-    if (columns.has(name)) fail(keyNode, t('column "{0}" is listed twice', name));
-    const ruleNode = pair.value as Node | null;
-    if (!isMap(ruleNode)) { fail(ruleNode ?? keyNode, t('column "{0}" needs a mapping such as {type: number}', name)); continue; }
-    const rule: Partial<ColumnRule> & { nullable: boolean; required: boolean } = { nullable: false, required: true };
-    for (const rp of ruleNode.items) {
-      const rk = isScalar(rp.key) ? String(rp.key.value) : '';
-      const vn = rp.value as Node | null;
-      const value = isScalar(vn) ? vn.value : undefined;
-      if (!RULE_KEYS.has(rk)) fail(rp.key as Node, t('unknown key "{0}" for column "{1}"; the keys are {2}', rk, name, listNames([...RULE_KEYS])));
-      if (rk === 'type') {
-        if (typeof value !== 'string' || !TYPES.includes(value as SchemaType)) fail(vn ?? ruleNode, t('type of "{0}" must be one of {1}, got {2}', name, TYPES.join(', '), JSON.stringify(value ?? null)));
-        rule.type = value as SchemaType;
-      } else if (rk === 'min' || rk === 'max') {
-        if (typeof value !== 'number' || !Number.isFinite(value)) fail(vn ?? ruleNode, t('{0} of "{1}" must be a number', rk, name));
-        rule[rk] = value as number;
-      } else if (rk === 'nullable' || rk === 'required') {
-        if (typeof value !== 'boolean') fail(vn ?? ruleNode, t('{0} of "{1}" must be true or false', rk, name));
-        rule[rk] = value as boolean;
-      } else if (rk === 'allowed') {
-        if (!isSeq(vn) || vn.items.length === 0) { fail(vn ?? ruleNode, t('allowed of "{0}" must be a non-empty list of values', name)); continue; }
-        const list: Array<string | number | boolean> = [];
-        for (const item of vn.items) {
-          const iv = isScalar(item) ? item.value : undefined;
-          if (typeof iv !== 'string' && typeof iv !== 'number' && typeof iv !== 'boolean') fail(item as Node, t('allowed values of "{0}" must be strings, numbers or booleans', name));
-          list.push(iv as string | number | boolean);
-        }
-        rule.allowed = list;
-      }
-    }
-    if (!rule.type) fail(ruleNode, t('column "{0}" needs a type ({1})', name, TYPES.join(', ')));
-    if ((rule.min !== undefined || rule.max !== undefined) && rule.type !== 'number' && rule.type !== 'integer') {
-      fail(ruleNode, t('min/max of "{0}" apply to number and integer columns, not {1}', name, String(rule.type)));
-    }
-    if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) fail(ruleNode, t('min ({0}) of "{1}" is above max ({2})', rule.min, name, rule.max));
-    columns.set(name, rule as ColumnRule);
-  }
-  return { columns, allowExtraColumns: allowExtra };
+  const { problems, schema } = validateDataSchema(text);
+  if (schema) return schema;
+  const errors = placeProblems(text, problems.filter(p => p.severity === 'error'));
+  const shown = errors.slice(0, SHOWN_PROBLEMS).map(p => `${file}:${p.line}:${p.column} ${p.code} ${p.message}`).join('; ');
+  throw new CheckInputError(errors.length > SHOWN_PROBLEMS
+    ? t('data_schema: {0} is not a valid data schema: {1} (and {2} more; `edd validate {0}` lists them all)', file, shown, errors.length - SHOWN_PROBLEMS)
+    : t('data_schema: {0} is not a valid data schema: {1}', file, shown));
 }
 
 type ViolationKind = 'missing_column' | 'type_mismatch' | 'below_min' | 'above_max' | 'not_allowed' | 'nulls' | 'unexpected_column';

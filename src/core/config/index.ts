@@ -4,6 +4,8 @@ export { validateExperiment, hasExperimentMarker, duplicateIdProblems, placeProb
 export type { ValidateOptions, ValidationResult, ExperimentIdSite, IdEntry, PlacedProblem } from './validate';
 export { schemaAt, experimentSchemaJson, splitArgs, dottedPath } from './schema';
 export type { SchemaNode } from './schema';
+export { validateDataSchema, isDataSchemaFile, hasDataSchemaMarker, dataSchemaSchemaJson, COLUMN_TYPES } from './dataSchema';
+export type { DataSchema, ColumnRule, SchemaType, DataSchemaValidation } from './dataSchema';
 export { versionPattern } from './rules';
 export { completeAt, hoverAt } from './assist';
 export type { CompletionEntry, HoverInfo } from './assist';

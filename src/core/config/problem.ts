@@ -23,6 +23,8 @@ export const ProblemCode = {
   likelyTypo: 'likely-typo',
   cwdOutsideWorkspace: 'cwd-outside-workspace',
   duplicateExperimentId: 'duplicate-experiment-id',
+  minAboveMax: 'min-above-max',
+  boundsNotNumeric: 'bounds-not-numeric',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

@@ -49,15 +49,23 @@ function validatorFor(schema: SchemaNode): ValidateFunction {
   return fn;
 }
 
+/**
+ * A file kind's own wording for some schema errors: gets each ajv error with the problem made of it by default, and
+ * returns the problem to report (that one, a changed copy, or another) or undefined to drop it.
+ */
+export type RefineProblem = (err: ErrorObject, problem: Problem | undefined, doc: Document.Parsed) => Problem | undefined;
+
 /** Validate `value` (the document's `toJS()`) against `schema`; each error is placed on its YAML node. */
-export function schemaProblems(doc: Document.Parsed, text: string, value: unknown, schema: SchemaNode = experimentSchemaJson): Problem[] {
+export function schemaProblems(doc: Document.Parsed, text: string, value: unknown, schema: SchemaNode = experimentSchemaJson, refine?: RefineProblem): Problem[] {
   const validate = validatorFor(schema);
   if (validate(value)) return [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const err of validate.errors ?? []) {
     if (err.keyword === 'propertyNames') continue; // its inner error (with propertyName) says it better
-    const p = toProblem(doc, text, err);
+    if (err.keyword === 'if') continue; // "must match then": the errors of the `then` branch say what is wrong
+    const made = toProblem(doc, text, err);
+    const p = refine ? refine(err, made, doc) : made;
     if (!p) continue;
     const key = `${p.offset}:${p.length}:${p.code}`;
     if (seen.has(key)) continue; // e.g. one union-type mismatch reported once
@@ -98,6 +106,7 @@ function actualType(node: Node | null | undefined, value: unknown): string {
   if (Array.isArray(value)) return t('a list');
   if (typeof value === 'object') return t('a mapping');
   if (typeof value === 'string') return isScalar(node) && node.type !== Scalar.PLAIN ? t('a quoted string') : t('a string');
+  if (typeof value === 'number' && !Number.isFinite(value)) return t('{0} (not a finite number)', String(value));
   if (typeof value === 'number') return Number.isInteger(value) ? t('an integer') : t('a number');
   return typeof value;
 }
@@ -121,6 +130,12 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
   }
 
   switch (err.keyword) {
+    case 'false schema': {
+      // A key the schema forbids in this context (an if/then branch with `key: false`).
+      const key = segments[segments.length - 1] ?? '';
+      const r = span(where?.key) ?? valueSpan(where, text);
+      return { ...at(r), severity: 'error', code: ProblemCode.invalidValue, message: t('Key `{0}` is not allowed in `{1}`.', key, dottedPath(segments.slice(0, -1))) };
+    }
     case 'additionalProperties': {
       const extra = String((err.params as { additionalProperty: string }).additionalProperty);
       const keyNode = keyNodeOf(where, extra);
