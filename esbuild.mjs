@@ -42,7 +42,7 @@ const targets = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/extension/validationWorker.ts'], outfile: 'dist/validationWorker.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { EDD_VERSION: JSON.stringify(pkg.version) } },
-  { ...webview, entryPoints: { compare: 'webview/compare/main.ts' } },
+  { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts' } },
 ];
 
 // sql.js's wasm ships beside the bundles (the .vsix has no node_modules); the store looks for it there first.

@@ -32,7 +32,7 @@ export class Extension extends Disposable {
     this.track(new RunCodeLens(this.validation, this.stores));
     this.track(new RunTaskProvider(this.validation, this.runs));
     this.compare = this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
-    this.gate = this.track(new GateController(this.stores, this.validation));
+    this.gate = this.track(new GateController(this.stores, this.validation, extensionUri));
     this.track(new LanguageFeatures(this.validation));
     this.track(new StatusBar(this.validation));
     this.track(new ConfigsTree(this.validation));

@@ -15,6 +15,7 @@ export const Commands = {
   showMoreRuns: 'edd.showMoreRuns',
   compareRuns: 'edd.compareRuns',
   checkPromotion: 'edd.checkPromotion',
+  showGateReport: 'edd.showGateReport',
 } as const;
 
 export const Views = {

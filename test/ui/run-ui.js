@@ -31,6 +31,18 @@ async function openFile(page, name) {
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
 }
 
+/** The frame (of any webview) that holds `selector`, polled until `timeout` ms. */
+async function frameWith(page, selector, timeout = 60000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.$(selector).catch(() => null)) return f;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview frame shows ${selector} after ${timeout} ms`);
+    await page.waitForTimeout(250);
+  }
+}
+
 const checks = [];
 const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
 
@@ -146,6 +158,41 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     const shot3 = path.join(results, 'ui-compare.png');
     await page.screenshot({ path: shot3 });
     step(t0, `screenshot ${path.relative(ROOT, shot3)}`);
+
+    // The gate on the policy's predictions file (no model runtime needed), from the palette; the report panel.
+    await openFile(page, 'report.policy.yaml');
+    await runCommand(page, 'EDD: Check Promotion');
+    const first = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: "Use the policy's predictions file" });
+    await first.waitFor({ state: 'visible' });
+    checks.push('Check Promotion offers the policy\'s predictions file first');
+    await page.keyboard.press('Enter');
+    const gate = await frameWith(page, '#checks li.check');
+    const statuses = await gate.$$eval('li.check', els => els.map(e => `${e.dataset.checkId}:${e.querySelector('.status-text').textContent}`));
+    step(t0, `gate report: ${statuses.join(', ')}`);
+    assert.deepStrictEqual(statuses, ['1-metric:Passed', '2-metric:Passed', '3-rule:Failed', '4-bias:Passed', '5-drift:Failed', '6-anomalies:Passed']);
+    checks.push('gate report panel shows pass/fail per check');
+    assert.match(await gate.locator('#verdict').innerText(), /Gate failed/);
+    assert.strictEqual(await gate.locator('#check-5-drift rect.bar.over').count(), 2, 'two drifted columns marked in the PSI chart');
+    assert.strictEqual(await gate.locator('#check-4-bias rect.bar').count(), 4, 'bias: selection rate and TPR for two groups');
+    checks.push('gate report panel draws the drift and bias charts');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Gate failed' });
+    await toast.locator('.monaco-button', { hasText: 'Show Report' }).waitFor({ state: 'visible' });
+    checks.push('the gate\'s notification has "Show Report"');
+    // Room for the report: no side bar, no toasts; only the failed checks, so the charts are in view.
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'View: Close Primary Side Bar');
+    await runCommand(page, 'View: Hide Panel');
+    await gate.locator('#failed-only').click();
+    await gate.locator('li.check').nth(2).waitFor({ state: 'detached' });
+    assert.strictEqual(await gate.locator('li.check').count(), 2, 'only the rule and the drift check');
+    const shot4 = path.join(results, 'ui-gate-report.png');
+    await page.screenshot({ path: shot4 });
+    step(t0, `screenshot ${path.relative(ROOT, shot4)}`);
+    // "Go to check in policy" selects the rule's line in the policy editor.
+    await gate.locator('#check-3-rule .go-to').click();
+    await page.locator('.tabs-container .tab.active', { hasText: 'report.policy.yaml' }).first().waitFor();
+    await page.locator('.statusbar-item', { hasText: /Ln 12, Col \d+ \(\d+ selected\)/ }).waitFor({ state: 'visible' });
+    checks.push('"Go to check in policy" selects the check in the policy');
     code = 0;
   } catch (e) {
     console.error('[ui] FAILED:', e && e.stack || e);

@@ -12,6 +12,7 @@ import { align } from '../../webview/compare/downsample';
 import { csvField, mdCell } from '../../webview/compare/export';
 import { num, signed } from '../../webview/compare/format';
 import { comparisonMessage, curve, curvesMessage, largeComparison, rng, smallComparison, XSS } from './fixtures';
+import { gateTests } from './gate.dom';
 import { openPanel, startHarness, type Harness, type Panel } from './harness';
 
 type Test = { name: string; fn: (h: Harness) => Promise<void> };
@@ -605,7 +606,9 @@ test('theme switch redraws the chart with the new colours', async h => withPanel
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  const selected = only ? tests.filter(t => t.name.includes(only)) : tests;
+  // The gate report panel's tests run here too (one browser, one count).
+  const all = [...tests, ...gateTests];
+  const selected = only ? all.filter(t => t.name.includes(only)) : all;
   const h = await startHarness();
   let failed = 0;
   const t0 = performance.now();

@@ -1,8 +1,8 @@
 /**
- * Loads the comparison panel's bundle in headless Chromium the way VS Code does: the page of
- * webview/compare/README.md with its strict CSP and a fresh nonce, the bundle and its stylesheet served from one
- * origin (standing in for `webview.cspSource`), and a fake `acquireVsCodeApi` that records what the webview posts
- * and keeps its state. Used by the DOM tests and the render benchmark.
+ * Loads a panel's bundle (the comparison panel's by default, or the gate report's) in headless Chromium the way VS
+ * Code does: the page of webview/<panel>/README.md with its strict CSP and a fresh nonce, the bundle and its
+ * stylesheet served from one origin (standing in for `webview.cspSource`), and a fake `acquireVsCodeApi` that
+ * records what the webview posts and keeps its state. Used by the DOM tests and the render benchmark.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -17,6 +17,10 @@ const DIST = path.join(ROOT, 'dist', 'webview');
 const CHROMIUM = process.env.EDD_CHROMIUM || '/usr/bin/chromium';
 
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
+
+/** The panels whose bundles the harness serves (dist/webview/<name>.js and .css). */
+export type Bundle = 'compare' | 'gate';
+const BUNDLES: Bundle[] = ['compare', 'gate'];
 
 /** A few of the variables VS Code sets on <html>, per theme kind (values from the default themes). */
 const THEMES: Record<ThemeKind, Record<string, string>> = {
@@ -95,7 +99,7 @@ export interface Harness {
 }
 
 export async function startHarness(): Promise<Harness> {
-  for (const f of ['compare.js', 'compare.css']) {
+  for (const f of BUNDLES.flatMap(b => [`${b}.js`, `${b}.css`])) {
     if (!fs.existsSync(path.join(DIST, f))) throw new Error(`${path.join(DIST, f)} is missing: run "node esbuild.mjs" first`);
   }
   if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (or set EDD_CHROMIUM)`);
@@ -106,8 +110,9 @@ export async function startHarness(): Promise<Harness> {
       const theme = (url.searchParams.get('theme') ?? 'dark') as ThemeKind;
       const nonce = crypto.randomBytes(16).toString('base64');
       const l10n = url.searchParams.get('l10n');
+      const bundle = BUNDLES.find(b => b === url.searchParams.get('bundle')) ?? 'compare';
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(panelHtml({ nonce, cspSource: origin, scriptUri: `${origin}/dist/webview/compare.js`, styleUri: `${origin}/dist/webview/compare.css`, theme, themeUri: `${origin}/theme.css?kind=${theme}`, l10n: l10n ? JSON.parse(l10n) as Record<string, string> : undefined }));
+      res.end(panelHtml({ nonce, cspSource: origin, scriptUri: `${origin}/dist/webview/${bundle}.js`, styleUri: `${origin}/dist/webview/${bundle}.css`, theme, themeUri: `${origin}/theme.css?kind=${theme}`, l10n: l10n ? JSON.parse(l10n) as Record<string, string> : undefined }));
       return;
     }
     if (url.pathname === '/theme.css') {
@@ -186,6 +191,8 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
   /** Translations put in the page's `edd-l10n` block. */
   l10n?: Record<string, string>;
+  /** Which panel's bundle the page loads (default: the comparison panel). */
+  bundle?: Bundle;
 }
 
 export async function openPanel(h: Harness, o: OpenOptions = {}): Promise<Panel> {
@@ -223,7 +230,7 @@ export async function openPanel(h: Harness, o: OpenOptions = {}): Promise<Panel>
       });
     };
   }, o.state);
-  await page.goto(`${h.base}/panel.html?theme=${o.theme ?? 'dark'}${o.l10n ? `&l10n=${encodeURIComponent(JSON.stringify(o.l10n))}` : ''}`);
+  await page.goto(`${h.base}/panel.html?theme=${o.theme ?? 'dark'}&bundle=${o.bundle ?? 'compare'}${o.l10n ? `&l10n=${encodeURIComponent(JSON.stringify(o.l10n))}` : ''}`);
   await page.waitForFunction(() => window.__edd.posted.length > 0);
   const counts = { comparison: 0, curves: 0 };
   const panel: Panel = {

@@ -7,8 +7,10 @@ import type { CheckResult, GateReport } from '../../core/checks/types';
 import { LineIndex } from '../../core/config';
 import { Disposable } from '../dispose';
 import { Commands } from '../ids';
+import type { ExperimentNode } from '../runs/experimentsTree';
 import type { StoreService } from '../runs/storeService';
 import type { ValidationService } from '../validation';
+import { GateReportPanel } from './reportPanel';
 
 /** What the gate evaluates: a recorded run's model, an ONNX file, or a predictions file. */
 export interface GateCandidate {
@@ -20,9 +22,17 @@ export interface GateCandidate {
 
 export const GATE_DIAGNOSTIC_SOURCE = 'edd-gate';
 
+const isCandidate = (v: unknown): v is GateCandidate => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof vscode.Uri)
+  && ['runId', 'onnx', 'predictions', 'production'].some(k => typeof (v as Record<string, unknown>)[k] === 'string')
+  && !('kind' in v);
+
+const isRunNode = (v: unknown): v is Extract<ExperimentNode, { kind: 'run' }> => typeof v === 'object' && v !== null
+  && (v as { kind?: unknown }).kind === 'run' && typeof (v as { runId?: unknown }).runId === 'string' && typeof (v as { folder?: unknown }).folder === 'string';
+
 /**
  * "EDD: Check Promotion": runs a policy's gate with progress and cancel, puts failed checks as Problems on the policy
- * line that declared them, and reports every check in the Test Explorer (one test item per check; run one or all).
+ * line that declared them, reports every check in the Test Explorer (one test item per check; run one or all), and
+ * shows the report in the gate report panel ("EDD: Show Gate Report" opens it again).
  */
 export class GateController extends Disposable {
   private readonly diagnostics = this.track(vscode.languages.createDiagnosticCollection(GATE_DIAGNOSTIC_SOURCE));
@@ -32,10 +42,19 @@ export class GateController extends Disposable {
   readonly reports = new Map<string, GateReport>();
   /** The last Test Explorer result per test item id (`passed`, `failed`, `errored`). */
   readonly results = new Map<string, 'passed' | 'failed' | 'errored'>();
+  /** The report panel (one, reused): opened after every full run of a gate. */
+  readonly reportPanel: GateReportPanel;
 
-  constructor(private readonly stores: StoreService, private readonly validation: ValidationService) {
+  constructor(private readonly stores: StoreService, private readonly validation: ValidationService, extensionUri: vscode.Uri) {
     super();
-    this.track(vscode.commands.registerCommand(Commands.checkPromotion, (uri?: vscode.Uri, candidate?: GateCandidate) => this.check(uri, candidate)));
+    this.reportPanel = this.track(new GateReportPanel(extensionUri));
+    // From the palette, the CodeLens and the editor title: (uri?, candidate?). From a run in the Experiments view:
+    // (the run's tree node, the selected nodes).
+    this.track(vscode.commands.registerCommand(Commands.checkPromotion, (target?: unknown, second?: unknown) => {
+      if (isRunNode(target)) return this.checkRun(target);
+      return this.check(target instanceof vscode.Uri ? target : undefined, isCandidate(second) ? second : undefined);
+    }));
+    this.track(vscode.commands.registerCommand(Commands.showGateReport, (uri?: unknown) => this.showReport(uri instanceof vscode.Uri ? uri : undefined)));
     this.tests.resolveHandler = async item => {
       if (!item) this.refreshItems();
     };
@@ -73,11 +92,35 @@ export class GateController extends Disposable {
     this.tests.items.forEach(item => { if (!seen.has(item.id)) this.tests.items.delete(item.id); });
   }
 
+  private policyUris(): vscode.Uri[] {
+    return this.validation.configs.filter(c => c.kind === 'policy').map(c => c.uri);
+  }
+
+  /** The `predictions:` file the policy names, if any (read from the editor's text when the policy is open). */
+  private policyPredictions(policyUri: vscode.Uri): string | undefined {
+    const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === policyUri.toString());
+    let text = open?.getText();
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync(policyUri.fsPath, 'utf8');
+      } catch {
+        return undefined;
+      }
+    }
+    const p = validatePolicy(text).policy?.predictions;
+    return typeof p === 'string' && p.trim() !== '' ? p : undefined;
+  }
+
   private async pickCandidate(policyUri: vscode.Uri): Promise<GateCandidate | undefined> {
     const folder = vscode.workspace.getWorkspaceFolder(policyUri);
     const store = folder ? await this.stores.ifExists(folder) : undefined;
     type Pick = vscode.QuickPickItem & { candidate?: GateCandidate; browse?: boolean };
     const picks: Pick[] = [];
+    // A predictions file needs no model runtime, so it works wherever the gate does.
+    const predictions = this.policyPredictions(policyUri);
+    if (predictions) {
+      picks.push({ label: vscode.l10n.t("$(file) Use the policy's predictions file"), description: predictions, candidate: { predictions } });
+    }
     for (const r of store?.listRuns({ status: 'finished', limit: 200 }) ?? []) {
       if (!store!.getArtifacts(r.id).some(a => a.path.endsWith('.onnx'))) continue;
       picks.push({ label: r.experimentId, description: r.startedAt ? new Date(r.startedAt).toLocaleString() : r.id.slice(0, 8), detail: r.id, candidate: { runId: r.id } });
@@ -97,6 +140,54 @@ export class GateController extends Disposable {
     const model = store.getArtifacts(runId).find(a => a.kind === 'model' && a.path.endsWith('.onnx')) ?? store.getArtifacts(runId).find(a => a.path.endsWith('.onnx'));
     if (!model) throw new GateInputError(vscode.l10n.t('Run {0} has no ONNX model artifact to gate.', runId));
     return path.isAbsolute(model.path) ? model.path : path.join(folder.uri.fsPath, model.path);
+  }
+
+  /**
+   * "Check Promotion" on a run of the Experiments view: the run's model is the candidate. The policy: the one open in
+   * the editor, else the workspace folder's only valid one, else a pick.
+   */
+  private async checkRun(node: Extract<ExperimentNode, { kind: 'run' }>): Promise<GateReport | undefined> {
+    const active = vscode.window.activeTextEditor?.document;
+    if (active && this.validation.kindOf(active) === 'policy') return this.check(active.uri, { runId: node.runId });
+    // A policy with errors cannot run: leave it out of the choice.
+    const all = this.validation.configs.filter(c => c.kind === 'policy' && !c.problems.some(p => p.severity === 'error')).map(c => c.uri);
+    const inFolder = all.filter(u => vscode.workspace.getWorkspaceFolder(u)?.uri.toString() === node.folder);
+    const policies = inFolder.length > 0 ? inFolder : all;
+    if (policies.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No promotion policy in the workspace. Create a `*.policy.yaml` file (see the README) to check run {0}.', node.runId.slice(0, 8)));
+      return undefined;
+    }
+    let uri = policies[0];
+    if (policies.length > 1) {
+      const pick = await vscode.window.showQuickPick(policies.map(p => ({ label: vscode.workspace.asRelativePath(p), uri: p })), {
+        placeHolder: vscode.l10n.t('Pick the promotion policy to check run {0} against', node.runId.slice(0, 8)),
+      });
+      if (!pick) return undefined;
+      uri = pick.uri;
+    }
+    return this.check(uri, { runId: node.runId });
+  }
+
+  /** "EDD: Show Gate Report": the last report of `uri`, the active policy, or a picked one (the empty state if none). */
+  async showReport(uri?: vscode.Uri): Promise<GateReport | undefined> {
+    const active = vscode.window.activeTextEditor?.document;
+    uri ??= active && this.validation.kindOf(active) === 'policy' ? active.uri : undefined;
+    if (!uri) {
+      const reported = [...this.reports.keys()].map(k => vscode.Uri.parse(k));
+      const candidates = reported.length > 0 ? reported : this.policyUris();
+      if (candidates.length === 1) uri = candidates[0];
+      else if (candidates.length > 1) {
+        const pick = await vscode.window.showQuickPick(candidates.map(p => ({
+          label: vscode.workspace.asRelativePath(p), uri: p,
+          description: this.reports.get(p.toString())?.passed === true ? vscode.l10n.t('passed') : this.reports.has(p.toString()) ? vscode.l10n.t('failed') : undefined,
+        })), { placeHolder: vscode.l10n.t('Show the gate report of which policy?') });
+        if (!pick) return undefined;
+        uri = pick.uri;
+      }
+    }
+    const report = uri ? this.reports.get(uri.toString()) : undefined;
+    this.reportPanel.show(report ?? null, uri, { preserveFocus: false });
+    return report;
   }
 
   /** Run the gate of `uri` (default: the active policy editor) on `candidate` (default: ask). */
@@ -143,12 +234,19 @@ export class GateController extends Disposable {
     this.reports.set(uri.toString(), report);
     this.publish(uri, report);
     if (!only) {
+      this.reportPanel.show(report, uri);
       const show = vscode.l10n.t('Show Problems');
+      const showReport = vscode.l10n.t('Show Report');
       const text = report.passed
         ? vscode.l10n.t('Gate passed: {0} check(s) passed.', report.summary.pass + report.summary.warn)
         : vscode.l10n.t('Gate failed: {0} failed, {1} could not run, {2} passed.', report.summary.fail, report.summary.error, report.summary.pass + report.summary.warn);
-      if (report.passed) void vscode.window.showInformationMessage(text);
-      else void vscode.window.showErrorMessage(text, show).then(c => { if (c) void vscode.commands.executeCommand('workbench.actions.view.problems'); });
+      const shown = uri;
+      const act = (c: string | undefined) => {
+        if (c === showReport) this.reportPanel.show(this.reports.get(shown.toString()) ?? report, shown, { preserveFocus: false });
+        else if (c === show) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      };
+      if (report.passed) void vscode.window.showInformationMessage(text, showReport).then(act);
+      else void vscode.window.showErrorMessage(text, showReport, show).then(act);
     }
     return report;
   }
