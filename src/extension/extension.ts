@@ -8,6 +8,8 @@ import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
 import { CompareCommands } from './compare/compareCommands';
 import { GateController } from './gate/gateController';
+import { ModelsTree } from './registry/modelsTree';
+import { RegistryCommands } from './registry/registryCommands';
 import { RunCodeLens } from './runs/codeLens';
 import { ExperimentsTree } from './runs/experimentsTree';
 import { RunCommands } from './runs/runCommands';
@@ -23,6 +25,8 @@ export class Extension extends Disposable {
   readonly experiments: ExperimentsTree;
   readonly compare: CompareCommands;
   readonly gate: GateController;
+  readonly models: ModelsTree;
+  readonly registry: RegistryCommands;
 
   constructor(extensionUri: vscode.Uri) {
     super();
@@ -33,6 +37,10 @@ export class Extension extends Disposable {
     this.track(new RunTaskProvider(this.validation, this.runs));
     this.compare = this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
     this.gate = this.track(new GateController(this.stores, this.validation, extensionUri));
+    this.models = this.track(new ModelsTree(this.stores));
+    this.registry = this.track(new RegistryCommands(this.stores, this.models));
+    this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
+      node?.kind === 'version' && node.folder && node.model && node.version ? this.gate.checkVersion(node.folder, node.model, node.version) : undefined));
     this.track(new LanguageFeatures(this.validation));
     this.track(new StatusBar(this.validation));
     this.track(new ConfigsTree(this.validation));
@@ -82,13 +90,15 @@ export interface EddApi {
   experiments: ExperimentsTree;
   compare: CompareCommands;
   gate: GateController;
+  models: ModelsTree;
+  registry: RegistryCommands;
 }
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
   root = new Extension(context.extensionUri);
   context.subscriptions.push(root);
-  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate };
+  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate, models: root.models, registry: root.registry };
 }
 
 export async function deactivate(): Promise<void> {

@@ -16,12 +16,22 @@ export const Commands = {
   compareRuns: 'edd.compareRuns',
   checkPromotion: 'edd.checkPromotion',
   showGateReport: 'edd.showGateReport',
+  registerModel: 'edd.registerModel',
+  promoteVersion: 'edd.promoteVersion',
+  setAlias: 'edd.setAlias',
+  rollbackModel: 'edd.rollbackModel',
+  compareWithProduction: 'edd.compareWithProduction',
+  revealModelFile: 'edd.revealModelFile',
+  showAuditLog: 'edd.showAuditLog',
+  refreshModels: 'edd.refreshModels',
+  checkVersion: 'edd.checkVersion',
 } as const;
 
 export const Views = {
   container: 'edd',
   experiments: 'edd.experiments',
   configs: 'edd.configs',
+  models: 'edd.models',
 } as const;
 
 export const Settings = {
@@ -32,11 +42,13 @@ export const Settings = {
   storePath: 'store.path',
   keyMetric: 'runs.keyMetric',
   goals: 'compare.goals',
+  registryUser: 'registry.user',
 } as const;
 
 export const ContextKeys = {
   hasConfigs: 'edd.hasConfigs',
   hasExperiments: 'edd.hasExperiments',
+  hasModels: 'edd.hasModels',
 } as const;
 
 /** The task type of `tasks.json` entries that run an experiment config. */

@@ -93,5 +93,10 @@ describe('edd gate (the CLI, as a real process)', function () {
     const missing = await gate(['narrow.policy.yaml'.replace('narrow', 'nope'), '--onnx', 'model.onnx'], dir);
     assert.strictEqual(missing.code, 2);
     assert.strictEqual((await gate(['ok.policy.yaml', '--onnx', 'model.onnx', '--run', 'x'], dir)).code, 2);
+    fs.writeFileSync(path.join(dir, 'empty.csv'), '');
+    const empty = await gate(['ok.policy.yaml', '--predictions', 'empty.csv'], dir);
+    assert.strictEqual(empty.code, 2, 'an empty predictions file is a bad input');
+    assert.match(empty.stderr, /empty\.csv: the file is empty; expected a header with y_true and y_pred/);
+    assert.doesNotMatch(empty.stderr, /at .*\.js:\d+/, 'no stack trace');
   });
 });

@@ -17,8 +17,8 @@ describe('package.json manifest', () => {
   it('declares the view container and views the code uses', () => {
     assert.ok(contributes.viewsContainers.activitybar.some((c: { id: string }) => c.id === Views.container));
     const views = Object.values(contributes.views).flat().map(v => (v as { id: string }).id);
-    assert.deepStrictEqual(views.sort(), [Views.configs, Views.experiments].sort());
-    for (const v of [Views.configs, Views.experiments]) {
+    assert.deepStrictEqual(views.sort(), [Views.configs, Views.experiments, Views.models].sort());
+    for (const v of [Views.configs, Views.experiments, Views.models]) {
       assert.ok(contributes.viewsWelcome.some((w: { view: string }) => w.view === v), `${v} has a welcome (empty state)`);
     }
     assert.ok(fs.existsSync(path.join(root, contributes.viewsContainers.activitybar[0].icon)), 'activity bar icon exists');
@@ -26,7 +26,7 @@ describe('package.json manifest', () => {
 
   it('declares every setting the code reads, with scope and markdownDescription', () => {
     const props = contributes.configuration.properties;
-    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance, Settings.storePath, Settings.keyMetric, Settings.goals].map(k => `${Settings.section}.${k}`).sort();
+    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance, Settings.storePath, Settings.keyMetric, Settings.goals, Settings.registryUser].map(k => `${Settings.section}.${k}`).sort();
     assert.deepStrictEqual(Object.keys(props).sort(), keys);
     for (const k of keys) {
       assert.ok(props[k].scope, `${k} has a scope`);

@@ -63,7 +63,12 @@ function idOf(i: number, kind: string): string {
 
 /** Outputs read from a predictions file, aligned with the rows of the evaluation data. */
 function outputsFromPredictions(file: string, evalRows: number): ModelOutputs {
-  const p = readPredictions(file);
+  let p;
+  try {
+    p = readPredictions(file);
+  } catch (e) {
+    throw new GateInputError((e as Error).message); // a bad predictions file is a bad input: exit 2 with the reason
+  }
   if (p.yPred.length !== evalRows) {
     throw new GateInputError(t('{0} has {1} rows, but the evaluation data has {2}: the predictions must be for the evaluation rows, in order.', file, p.yPred.length, evalRows));
   }

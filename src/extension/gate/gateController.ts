@@ -1,7 +1,6 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
-import { GateInputError, runGate } from '../../core/checks/gate';
+import { gateWithStore, policiesForModel } from '../../core/registry';
 import { PolicyError, validatePolicy } from '../../core/checks/policy';
 import type { CheckResult, GateReport } from '../../core/checks/types';
 import { LineIndex } from '../../core/config';
@@ -15,6 +14,8 @@ import { GateReportPanel } from './reportPanel';
 /** What the gate evaluates: a recorded run's model, an ONNX file, or a predictions file. */
 export interface GateCandidate {
   runId?: string;
+  /** A registered version (`ref`: number, alias or stage). */
+  model?: { model: string; ref: string };
   onnx?: string;
   predictions?: string;
   production?: string;
@@ -23,7 +24,7 @@ export interface GateCandidate {
 export const GATE_DIAGNOSTIC_SOURCE = 'edd-gate';
 
 const isCandidate = (v: unknown): v is GateCandidate => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof vscode.Uri)
-  && ['runId', 'onnx', 'predictions', 'production'].some(k => typeof (v as Record<string, unknown>)[k] === 'string')
+  && (['runId', 'onnx', 'predictions', 'production'].some(k => typeof (v as Record<string, unknown>)[k] === 'string') || typeof (v as { model?: unknown }).model === 'object')
   && !('kind' in v);
 
 const isRunNode = (v: unknown): v is Extract<ExperimentNode, { kind: 'run' }> => typeof v === 'object' && v !== null
@@ -121,6 +122,14 @@ export class GateController extends Disposable {
     if (predictions) {
       picks.push({ label: vscode.l10n.t("$(file) Use the policy's predictions file"), description: predictions, candidate: { predictions } });
     }
+    // Registered versions of the policy's model (of every model when the policy names none).
+    const policyModel = validatePolicy(vscode.workspace.textDocuments.find(d => d.uri.toString() === policyUri.toString())?.getText() ?? readText(policyUri.fsPath)).policy?.model;
+    for (const m of store?.listModels() ?? []) {
+      if (policyModel && m.name !== policyModel) continue;
+      for (const v of store!.listModelVersions(m.name)) {
+        picks.push({ label: `$(package) ${v.model}@${v.version}`, description: [v.stage, ...v.aliases.map(a => `@${a}`)].join(' '), candidate: { model: { model: v.model, ref: String(v.version) } } });
+      }
+    }
     for (const r of store?.listRuns({ status: 'finished', limit: 200 }) ?? []) {
       if (!store!.getArtifacts(r.id).some(a => a.path.endsWith('.onnx'))) continue;
       picks.push({ label: r.experimentId, description: r.startedAt ? new Date(r.startedAt).toLocaleString() : r.id.slice(0, 8), detail: r.id, candidate: { runId: r.id } });
@@ -133,13 +142,6 @@ export class GateController extends Disposable {
       return files?.[0] ? { onnx: files[0].fsPath } : undefined;
     }
     return choice.candidate;
-  }
-
-  private async modelOf(folder: vscode.WorkspaceFolder, runId: string): Promise<string> {
-    const store = await this.stores.get(folder);
-    const model = store.getArtifacts(runId).find(a => a.kind === 'model' && a.path.endsWith('.onnx')) ?? store.getArtifacts(runId).find(a => a.path.endsWith('.onnx'));
-    if (!model) throw new GateInputError(vscode.l10n.t('Run {0} has no ONNX model artifact to gate.', runId));
-    return path.isAbsolute(model.path) ? model.path : path.join(folder.uri.fsPath, model.path);
   }
 
   /**
@@ -166,6 +168,24 @@ export class GateController extends Disposable {
       uri = pick.uri;
     }
     return this.check(uri, { runId: node.runId });
+  }
+
+  /** "Check Promotion" on a version in the Models view: the policy of its model (a pick if several). */
+  async checkVersion(folderUri: string, model: string, version: number): Promise<GateReport | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.find(f => f.uri.toString() === folderUri);
+    if (!folder) return undefined;
+    const policies = policiesForModel(folder.uri.fsPath, model).map(p => vscode.Uri.file(p.file));
+    if (policies.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No promotion policy says `model: {0}`. Add `model: {0}` to a policy to check its versions.', model));
+      return undefined;
+    }
+    let uri = policies[0];
+    if (policies.length > 1) {
+      const pick = await vscode.window.showQuickPick(policies.map(p => ({ label: vscode.workspace.asRelativePath(p), uri: p })), { placeHolder: vscode.l10n.t('Pick the promotion policy to check {0}@{1} against', model, version) });
+      if (!pick) return undefined;
+      uri = pick.uri;
+    }
+    return this.check(uri, { model: { model, ref: String(version) } });
   }
 
   /** "EDD: Show Gate Report": the last report of `uri`, the active policy, or a picked one (the empty state if none). */
@@ -214,16 +234,20 @@ export class GateController extends Disposable {
     token?.onCancellationRequested(() => controller.abort());
     let report: GateReport;
     try {
-      const onnx = candidate.runId ? await this.modelOf(folder, candidate.runId) : candidate.onnx;
+      // The report is stored with the run / version (a version finds it through its file's sha256).
+      const store = candidate.runId || candidate.model ? await this.stores.get(folder) : await this.stores.ifExists(folder);
       report = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('EDD: checking {0}', vscode.workspace.asRelativePath(uri)), cancellable: true },
-        (progress, cancel) => {
+        async (progress, cancel) => {
           cancel.onCancellationRequested(() => controller.abort());
-          return runGate(uri!.fsPath, {
-            root: folder.uri.fsPath, onnx, predictions: candidate!.predictions, production: candidate!.production, only, signal: controller.signal,
-            candidate: { run: candidate!.runId, onnx: onnx && vscode.workspace.asRelativePath(onnx), predictions: candidate!.predictions },
+          const result = await gateWithStore(uri!.fsPath, {
+            root: folder.uri.fsPath, store, only, signal: controller.signal, predictions: candidate!.predictions,
+            target: { runId: candidate!.runId, model: candidate!.model, onnx: candidate!.onnx, predictions: candidate!.predictions, production: candidate!.production },
+            // a single check from the Test Explorer is not a gate decision
+            record: !only,
             onProgress: (done, total, title) => progress.report({ increment: 100 / Math.max(1, total), message: `${done + 1}/${total} ${title}` }),
           });
+          return result.report;
         },
       );
     } catch (e) {
@@ -302,5 +326,13 @@ export class GateController extends Disposable {
       if (token.isCancellationRequested) return;
       await this.check(vscode.Uri.parse(key), undefined, only, token);
     }
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
