@@ -5,6 +5,7 @@
 // EDD view, and saves screenshots in test-results/.
 // Usage: node test/ui/run-ui.js   (after `npm run package`)
 const assert = require('assert');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { ROOT, startCodeServer, launchBrowser, workbenchUrl, copyWorkspace } = require('../harness/workbench');
@@ -41,6 +42,13 @@ async function frameWith(page, selector, timeout = 60000) {
     if (Date.now() > deadline) throw new Error(`no webview frame shows ${selector} after ${timeout} ms`);
     await page.waitForTimeout(250);
   }
+}
+
+/** Expands or collapses a view pane of the side bar by its header. */
+async function setExpanded(pane, expanded) {
+  const header = pane.locator('.pane-header').first();
+  await header.waitFor({ state: 'visible' });
+  if (((await header.getAttribute('aria-expanded')) === 'true') !== expanded) await header.click();
 }
 
 const checks = [];
@@ -92,6 +100,9 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     checks.push('status bar item visible');
 
     await page.locator('.part.activitybar .action-item a[aria-label^="EDD"]').click();
+    // Room for the config list: the other two views collapsed while it is read.
+    const paneNamed = name => page.locator('.pane', { has: page.locator('.pane-header', { hasText: name }) });
+    for (const name of [/^Experiments$/i, /^Models/i]) await setExpanded(paneNamed(name), false);
     const configsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiment Configs' }) });
     const item = configsPane.locator('.monaco-list-row', { hasText: 'exp_20250102_001' });
     await item.waitFor({ state: 'visible' });
@@ -105,6 +116,8 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     step(t0, `screenshot ${path.relative(ROOT, shot)}`);
 
     // Run an experiment from the command palette and watch it finish in the Experiments tree.
+    await setExpanded(paneNamed(/^Experiments$/i), true);
+    await setExpanded(configsPane, false);
     await openFile(page, 'quick.yaml');
     await runCommand(page, 'EDD: Run Experiment');
     const finished = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'finished' });
@@ -193,6 +206,47 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     await page.locator('.tabs-container .tab.active', { hasText: 'report.policy.yaml' }).first().waitFor();
     await page.locator('.statusbar-item', { hasText: /Ln 12, Col \d+ \(\d+ selected\)/ }).waitFor({ state: 'visible' });
     checks.push('"Go to check in policy" selects the check in the policy');
+
+    // The registry: the CLI registers pred-a's model (the view follows the other process's save), then the
+    // promotion happens in the editor: "EDD: Promote…", the version, the stage, the reason.
+    const cli = path.join(ROOT, 'dist/cli.js');
+    let registered;
+    for (const deadline = Date.now() + 30000; Date.now() < deadline;) {
+      registered = spawnSync(process.execPath, [cli, 'register', '--experiment', 'exp_20250120_021', '--model', 'penguins', '--user', 'UI Test <ui@example.com>'], { cwd: workspace, encoding: 'utf8' });
+      if (registered.status === 0) break;
+      await page.waitForTimeout(500); // the extension saves its runs a second after they end
+    }
+    assert.strictEqual(registered.status, 0, `edd register: ${registered.stdout}${registered.stderr}`);
+    step(t0, `CLI: ${registered.stdout.trim()}`);
+    await page.locator('.part.activitybar .action-item a[aria-label^="EDD"]').click();
+    const models = paneNamed(/^Models/i);
+    await setExpanded(models, true);
+    const v1 = models.locator('.monaco-list-row[aria-level="2"]', { hasText: 'v1' });
+    await v1.waitFor({ state: 'visible', timeout: 30000 });
+    checks.push('Models view shows the version the CLI registered');
+    await runCommand(page, 'EDD: Promote…');
+    const quick = page.locator('.quick-input-widget .quick-input-box input.input');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'penguins@1' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'production' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Reason (required' }).waitFor();
+    await quick.fill('UI test: the first release');
+    await page.keyboard.press('Enter');
+    await v1.filter({ hasText: '[production]' }).waitFor({ state: 'visible', timeout: 30000 });
+    step(t0, `Models view after the promotion: "${(await v1.innerText()).replace(/\s+/g, ' ').trim()}"`);
+    checks.push('Models view shows the promoted version with its production badge');
+    // the editor saves the store a second after a change: poll what the CLI reads
+    let entries = [];
+    for (const deadline = Date.now() + 20000; entries.length < 2 && Date.now() < deadline; await page.waitForTimeout(250)) {
+      entries = JSON.parse(spawnSync(process.execPath, [cli, 'audit', 'penguins', '--json'], { cwd: workspace, encoding: 'utf8' }).stdout || '[]');
+    }
+    assert.deepStrictEqual(entries.map(e => `${e.action} v${e.version} ${e.reason ?? ''}`.trim()), ['register v1', 'promote v1 UI test: the first release']);
+    checks.push('the promotion from the editor is in the audit log the CLI reads');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    const shot5 = path.join(results, 'ui-models.png');
+    await page.screenshot({ path: shot5 });
+    step(t0, `screenshot ${path.relative(ROOT, shot5)}`);
     code = 0;
   } catch (e) {
     console.error('[ui] FAILED:', e && e.stack || e);
