@@ -23,4 +23,16 @@ describe('Restricted Mode (untrusted workspace)', () => {
     assert.ok(!fs.existsSync(api.stores.storeFile(folder)), 'no run store was even created');
     await assert.rejects(api.runs.run({ uri: workspaceUri('experiments/quick.yaml') }), /not trusted/);
   });
+
+  it('refuses to run a model or change the registry: no gate, no promotion, no registration', async () => {
+    const api = await activateEdd();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const version = { kind: 'version', folder: folder.uri.toString(), model: 'penguins', version: 1 };
+    const run = { kind: 'run', folder: folder.uri.toString(), runId: 'r', experimentId: 'e' };
+    assert.strictEqual(await vscode.commands.executeCommand('edd.checkPromotion', workspaceUri('gates/fixture.policy.yaml'), { onnx: workspaceUri('models/penguins.onnx').fsPath }), undefined);
+    for (const [command, arg] of [['edd.promoteVersion', version], ['edd.setAlias', version], ['edd.compareWithProduction', version], ['edd.rollbackModel', version], ['edd.registerModel', run]] as const) {
+      assert.strictEqual(await vscode.commands.executeCommand(command, arg), undefined, `${command} did nothing`);
+    }
+    assert.ok(!fs.existsSync(api.stores.storeFile(folder)), 'no run store was created');
+  });
 });
