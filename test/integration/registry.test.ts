@@ -126,9 +126,30 @@ checks:
     while (!/@champion/.test(String((await item(1)).description)) && Date.now() < deadline) await new Promise(r => setTimeout(r, 100));
     assert.match(String((await item(1)).description), /@champion/);
 
+    // Shadow evaluation of v2 against production (v1), from the tree: agreement, McNemar, the disagreeing rows.
+    const shadow = await vscode.commands.executeCommand<{ report: { checks: Array<{ measured: Record<string, number>; evidence: { disagreement_count: number } }> } }>('edd.compareWithProduction', v2);
+    assert.ok(shadow, 'the shadow evaluation ran');
+    const measured = shadow.report.checks[0].measured;
+    assert.ok(measured.agreement_rate < 0.9 && measured.mcnemar_p_value < 0.001, JSON.stringify(measured));
+    const shadowDoc = vscode.window.activeTextEditor!.document.getText();
+    assert.match(shadowDoc, new RegExp(`Shadow evaluation: ${MODEL}@2 against ${MODEL}@1`));
+    assert.match(shadowDoc, /\| Row \| True \| Candidate \| Production \|/);
+
+    // The CLI forces v2 into production (recorded); the tree's rollback (reason optional) restores v1.
+    await store.save();
+    await new Promise<void>((resolve, reject) => execFile(process.execPath, [path.join(__dirname, '../../../dist/cli.js'), 'promote', `${MODEL}@2`, '--to', 'production', '--force', '--reason', 'hotfix'], { cwd: root }, (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())));
+    for (const until = Date.now() + 20000; store.findModelVersion(MODEL, 2)?.stage !== 'production' && Date.now() < until;) await new Promise(r => setTimeout(r, 100));
+    assert.strictEqual(store.findModelVersion(MODEL, 2)!.stage, 'production', 'the extension loaded the CLI\'s promotion');
+    const rollingBack = vscode.commands.executeCommand('edd.rollbackModel', modelNode);
+    await asked(api.registry, 'confirm-rollback');
+    await answer();
+    await rollingBack;
+    assert.deepStrictEqual([store.findModelVersion(MODEL, 1)!.stage, store.findModelVersion(MODEL, 2)!.stage], ['production', 'archived']);
+    assert.match(String((await item(1)).description), /\[production\]/);
+
     // The audit log opens as a document with every step.
     await vscode.commands.executeCommand('edd.showAuditLog', modelNode);
     const text = vscode.window.activeTextEditor!.document.getText();
-    for (const needle of ['register v1', 'register v2', 'promote v1 (none → production)', 'alias @champion → v1', 'from the CLI']) assert.ok(text.includes(needle), `${needle} in\n${text}`);
+    for (const needle of ['register v1', 'register v2', 'promote v1 (none → production)', 'alias @champion → v1', 'from the CLI', 'promote v2 (none → production) **FORCED over the gate**', 'rollback v1 (archived → production)']) assert.ok(text.includes(needle), `${needle} in\n${text}`);
   });
 });
