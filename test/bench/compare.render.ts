@@ -16,22 +16,12 @@
 import type { HostMessage } from '../../src/protocol/compare';
 import { comparisonMessage, curve, curvesMessage, largeComparison } from '../webview/fixtures';
 import { openPanel, startHarness, type Harness, type Panel } from '../webview/harness';
+import { stats, type Stats } from './stats';
 
 const REPS = 7;
 const TARGET_RENDER_MS = 500;
 const TARGET_CURVE_MS = 100;
 
-interface Stats {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { median, min: s[0], max: s[s.length - 1] };
-}
 
 /** Posts `msg` in the page and resolves with the ms until the app reports the render of `what` painted. */
 async function timeInPage(p: Panel, msg: HostMessage, what: 'comparison' | 'curves'): Promise<number> {

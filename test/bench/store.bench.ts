@@ -17,6 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { MIGRATIONS, RunStore, type MetricPoint } from '../../src/core/store';
+import { stats } from './stats';
 
 // better-sqlite3 has no type package in this project; the little we use:
 interface BStatement {
@@ -48,17 +49,6 @@ const TARGET_RATIO = 3;
 const TARGET_OPEN_MS = 300;
 const TARGET_TREE_MS = 100;
 
-interface Stats {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { median, min: s[0], max: s[s.length - 1] };
-}
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const rate = (points: number, msTaken: number) => Math.round((points / msTaken) * 1000);

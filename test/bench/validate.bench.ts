@@ -17,6 +17,7 @@ import { ruleProblems } from '../../src/core/config/rules';
 import { schemaProblems } from '../../src/core/config/schema';
 import { duplicateKeys, parseYaml } from '../../src/core/config/yamlAst';
 import { brokenVariant, largeConfig, smallConfig } from './inputs';
+import { stats, type Stats } from './stats';
 
 // No forced GC between calls: a full GC before each call makes V8 shrink the heap, and the next call then pays for
 // growing it again (measured here: 2-3x slower parses). Interleaving the tools spreads the GC cost fairly instead.
@@ -24,18 +25,6 @@ import { brokenVariant, largeConfig, smallConfig } from './inputs';
 const SCHEMA_URI = 'file:///edd/experiment.schema.json';
 const DOC_URI = 'file:///workspace/experiments/bench.yaml';
 
-interface Stats {
-  median: number;
-  p90: number;
-  min: number;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (f: number) => s[Math.min(s.length - 1, Math.ceil(f * s.length) - 1)];
-  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { median, p90: q(0.9), min: s[0] };
-}
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 

@@ -1,5 +1,3 @@
-import * as crypto from 'crypto';
-import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { buildComparison, curvesOf } from '../../core/compare/build';
 import type { Latency } from '../../core/compare/latency';
@@ -9,6 +7,7 @@ import { isCompareViewState, isWebviewMessage, type CompareViewState, type HostM
 import { Disposable } from '../dispose';
 import { Settings } from '../ids';
 import type { StoreService } from '../runs/storeService';
+import { webviewPage } from '../webviewPage';
 
 export const COMPARE_VIEW_TYPE = 'edd.compare';
 
@@ -93,34 +92,7 @@ export class ComparePanel extends Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', name));
-    const css = fs.existsSync(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'compare.css').fsPath)
-      ? `<link rel="stylesheet" nonce="${nonce}" href="${asset('compare.css')}">` : '';
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    const lang = vscode.env.language.startsWith('ko') ? 'ko' : 'en';
-    return `<!DOCTYPE html>
-<html lang="${lang}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-${css}
-<title>${escapeHtml(vscode.l10n.t('Compare runs'))}</title>
-</head>
-<body>
-<div id="app" data-lang="${lang}"></div>
-<script type="application/json" id="edd-l10n">${JSON.stringify(vscode.l10n.bundle ?? {}).replace(/</g, '\\u003c')}</script>
-<script nonce="${nonce}" src="${asset('compare.js')}"></script>
-</body>
-</html>`;
+    return webviewPage(this.panel.webview, this.extensionUri, 'compare', vscode.l10n.t('Compare runs'));
   }
 
   private post(message: HostMessage): void {
@@ -200,8 +172,4 @@ ${css}
     super.dispose();
     this.panel.dispose();
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -1,10 +1,10 @@
-import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import { validatePolicy } from '../../core/checks/policy';
 import type { GateReport } from '../../core/checks/types';
 import { isGateViewState, isWebviewMessage, type HostMessage } from '../../protocol/gate';
 import { Disposable } from '../dispose';
 import { Commands } from '../ids';
+import { webviewPage } from '../webviewPage';
 
 export const GATE_REPORT_VIEW_TYPE = 'edd.gateReport';
 
@@ -111,31 +111,7 @@ export class GateReportPanel extends Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', name));
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    const lang = vscode.env.language.startsWith('ko') ? 'ko' : 'en';
-    return `<!DOCTYPE html>
-<html lang="${lang}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${nonce}" href="${asset('gate.css')}">
-<title>${escapeHtml(vscode.l10n.t('Gate report'))}</title>
-</head>
-<body>
-<div id="app" data-lang="${lang}"></div>
-<script type="application/json" id="edd-l10n">${JSON.stringify(vscode.l10n.bundle ?? {}).replace(/</g, '\\u003c')}</script>
-<script nonce="${nonce}" src="${asset('gate.js')}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, this.extensionUri, 'gate', vscode.l10n.t('Gate report'));
   }
 
   private post(message: HostMessage): void {
@@ -195,8 +171,4 @@ export class GateReportPanel extends Disposable {
   close(): void {
     this.panel?.dispose();
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
