@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import type { GateReport } from '../core/checks/types';
 import { setMessages } from '../core/l10n';
+import { gateStatus } from '../core/registry';
 import { ConfigsTree } from './configsTree';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
@@ -39,6 +41,8 @@ export class Extension extends Disposable {
     this.gate = this.track(new GateController(this.stores, this.validation, extensionUri));
     this.models = this.track(new ModelsTree(this.stores));
     this.registry = this.track(new RegistryCommands(this.stores, this.models));
+    this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
+      node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.gate.checkVersion(node.folder, node.model, node.version) : undefined));
     this.track(new LanguageFeatures(this.validation));
@@ -50,6 +54,21 @@ export class Extension extends Disposable {
     // Validate what is open now, then the whole workspace in the background.
     for (const d of vscode.workspace.textDocuments) void this.validation.validateDocument(d);
     void this.validation.scanWorkspace();
+  }
+
+  /** The latest stored gate report of a registered version, in the gate report panel. */
+  private async showVersionReport(folderUri: string, model: string, version: number): Promise<GateReport | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.find(f => f.uri.toString() === folderUri);
+    const store = folder && (await this.stores.ifExists(folder));
+    const v = store?.findModelVersion(model, version);
+    const stored = store && v ? gateStatus(store, v).report : undefined;
+    if (!folder || !stored) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0}@{1} has no gate report yet: run Check Promotion on it.', model, version));
+      return undefined;
+    }
+    const report = stored.report as GateReport;
+    this.gate.reportPanel.show(report, vscode.Uri.joinPath(folder.uri, stored.policy), { preserveFocus: false });
+    return report;
   }
 
   private async validateWorkspace(): Promise<{ files: number; errors: number; warnings: number }> {

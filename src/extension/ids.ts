@@ -25,6 +25,7 @@ export const Commands = {
   showAuditLog: 'edd.showAuditLog',
   refreshModels: 'edd.refreshModels',
   checkVersion: 'edd.checkVersion',
+  showVersionGateReport: 'edd.showVersionGateReport',
 } as const;
 
 export const Views = {

@@ -112,7 +112,13 @@ checks:
     const promoted = await item(1);
     assert.match(String(promoted.description), /\[production\]/);
     assert.strictEqual((promoted.iconPath as vscode.ThemeIcon).id, 'verified-filled');
-    assert.strictEqual(promoted.contextValue, 'edd.version.production');
+    assert.strictEqual(promoted.contextValue, 'edd.version.production.passed');
+    // its stored gate report opens in the gate report panel
+    const shown = await vscode.commands.executeCommand<{ passed: boolean; candidate: { model?: string } }>('edd.showVersionGateReport', v1);
+    assert.deepStrictEqual([shown?.passed, shown?.candidate.model], [true, `${MODEL}@1`]);
+    const postedModel = () => (api.gate.reportPanel.lastPosted as { report?: { candidate: { model?: string } } } | undefined)?.report?.candidate.model;
+    for (const until = Date.now() + 20000; postedModel() !== `${MODEL}@1` && Date.now() < until;) await new Promise(r => setTimeout(r, 100));
+    assert.strictEqual(postedModel(), `${MODEL}@1`, 'the panel got the stored report');
     const entry = store.auditLog(MODEL).at(-1)!;
     assert.deepStrictEqual([entry.action, entry.version, entry.toStage], ['promote', 1, 'production']);
     assert.match(entry.reason ?? '', /registry-it\.policy\.yaml/);

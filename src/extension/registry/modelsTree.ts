@@ -136,7 +136,7 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
     md.appendMarkdown(`sha256 \`${v.sha256.slice(0, 16)}…\` · ${(v.size / 1024).toFixed(1)} KB\n\n`);
     for (const [k, x] of Object.entries(v.metrics).slice(0, 8)) md.appendMarkdown(`${escapeMd(k)}: ${escapeMd(formatMetric(x))}  \n`);
     item.tooltip = md;
-    item.contextValue = `edd.version.${v.stage}`;
+    item.contextValue = `edd.version.${v.stage}.${gate.state}`;
     item.accessibilityInformation = { label: `${v.model} v${v.version}, ${stageLabel(v.stage)}, ${gateLabel(gate.state)}${v.aliases.length ? `, ${v.aliases.join(', ')}` : ''}` };
     return item;
   }
