@@ -51,7 +51,7 @@ const refused = edd(['promote', `penguins@${short}`, '--to', 'production', '--re
 console.log(`→ exit ${refused.status}: ${refused.status === 1 ? 'refused by its failed gate, as expected' : 'UNEXPECTED'}`);
 if (stageOf(baseline) !== 'production') edd(['promote', `penguins@${baseline}`, '--to', 'production', '--alias', 'champion', '--reason', 'baseline passed its gate'], 0);
 edd(['promote', `penguins@${higherLr}`, '--to', 'production', '--reason', 'higher learning rate: lower validation loss, gate passed'], 0);
-edd(['shadow', `penguins@${short}`], 1);
+edd(['shadow', `penguins@${short}`, '--policy', policy], 1);
 edd(['rollback', 'penguins', '--reason', 'demo: back to the baseline'], 0);
 edd(['models'], 0);
 edd(['audit', 'penguins'], 0);
