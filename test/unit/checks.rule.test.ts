@@ -146,7 +146,7 @@ describe('checks: rule expressions — names, types and evaluation', () => {
 
   it('rejects unknown names (with a suggestion), unknown classes and type mismatches before any row runs', () => {
     throwsAt(() => rowsWhere("iland == 'Biscoe'"), 1, /unknown name `iland` \(did you mean `island`\?\): names are columns of the evaluation data/);
-    throwsAt(() => rowsWhere("score['Emperor'] > 0.5"), 7, /"Emperor" is not a class of the model \(classes: Adelie, Chinstrap, Gentoo\)/);
+    throwsAt(() => rowsWhere("score['Emperor'] > 0.5"), 7, /"Emperor" is not a class of the model \(classes: "Adelie", "Chinstrap", "Gentoo"\)/);
     throwsAt(() => rowsWhere('score > 0.5'), 1, /`score` needs a class/);
     throwsAt(() => compileRule("pred == 'Adelie'", { data: DATA }), 1, /`pred` needs the candidate's predictions/);
     throwsAt(() => rowsWhere('island > 3'), 1, /cannot compare text with a number \(put the number in quotes/);

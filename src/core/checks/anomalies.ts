@@ -20,7 +20,9 @@
  */
 import { t } from '../l10n';
 import { quantileSorted } from '../stats';
-import { CheckInputError, fmt, listNames, runCheck, selectColumns, sortedValues, specObject } from './dataset';
+import { runCheck, selectColumns, sortedValues } from './dataset';
+import { fmt, nameList } from './format';
+import { CheckInputError, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export interface AnomaliesSpec {
@@ -36,7 +38,7 @@ function parseSpec(raw: unknown): Parsed {
   const spec = specObject('anomalies', raw);
   const known = new Set(['method', 'k', 'max_rate', 'columns']);
   for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(t('anomalies: unknown option "{0}"; the options are {1}', key, listNames([...known])));
+    if (!known.has(key)) throw new CheckInputError(t('anomalies: unknown option "{0}"; the options are {1}', key, nameList([...known])));
   }
   const method = spec.method;
   if (method !== 'iqr' && method !== 'zscore') throw new CheckInputError(t('anomalies: method must be iqr or zscore, got {0}', String(JSON.stringify(method))));
@@ -83,7 +85,7 @@ export async function anomaliesCheck(ctx: GateContext, spec: AnomaliesSpec | Rec
     const ds = ctx.eval;
     const columns = selectColumns('anomalies', p.columns, [{ ds, role: 'evaluation' }],
       () => ds.names.filter(n => n !== ctx.label && ds.columns.get(n)?.kind === 'number'));
-    if (columns.length === 0) throw new CheckInputError(t('anomalies: the evaluation data have no numeric column to check; the columns are {0}', listNames(ds.names)));
+    if (columns.length === 0) throw new CheckInputError(t('anomalies: the evaluation data have no numeric column to check; the columns are {0}', nameList(ds.names)));
     const numericCols: Array<{ name: string; values: Float64Array; bounds: Bounds; source: 'reference' | 'eval' }> = [];
     const perColumn: Record<string, Record<string, unknown>> = {};
     for (const name of columns) {

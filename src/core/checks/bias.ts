@@ -31,7 +31,9 @@
  * `(missing)`.
  */
 import { t } from '../l10n';
-import { CheckInputError, fmt, listNames, optionalNumber, optionalObject, requireColumn, runCheck, specObject } from './dataset';
+import { optionalNumber, optionalObject, requireColumn, runCheck } from './dataset';
+import { fmt, nameList } from './format';
+import { CheckInputError, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export interface BiasSpec {
@@ -162,7 +164,7 @@ function parseSpec(raw: unknown): ParsedBias {
   const spec = specObject(K, raw);
   const known = new Set<string>(['sensitive', 'positive_label', ...METRIC_NAMES]);
   for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(t('bias: unknown option "{0}"; the options are {1}', key, listNames([...known])));
+    if (!known.has(key)) throw new CheckInputError(t('bias: unknown option "{0}"; the options are {1}', key, nameList([...known])));
   }
   const s = spec.sensitive;
   const sensitive = typeof s === 'string' ? [s] : Array.isArray(s) && s.length > 0 && s.every(x => typeof x === 'string') ? [...new Set(s as string[])] : null;
@@ -279,7 +281,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
     let positiveNote: string;
     if (p.positive !== undefined) {
       if (!classes.includes(p.positive)) {
-        throw new CheckInputError(t('bias: positive_label "{0}" is not a class of the labels or predictions; the classes are {1}', p.positive, listNames(classes)));
+        throw new CheckInputError(t('bias: positive_label "{0}" is not a class of the labels or predictions; the classes are {1}', p.positive, nameList(classes)));
       }
       positive = p.positive;
       positiveNote = t('positive label "{0}"', positive);

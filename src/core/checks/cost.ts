@@ -11,7 +11,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
 import { measureLatency, ModelRunError } from '../compare/latency';
-import { CheckInputError, fmt, guardCheck, loadModel, ModelError, optNumber, specObject } from './model';
+import { fmt } from './format';
+import { CheckInputError, guardCheck, specObject } from './harness';
+import { loadModel, ModelError, optNumber } from './model';
 import type { CheckResult, GateContext } from './types';
 
 export interface LatencySpec {
@@ -63,7 +65,7 @@ export async function latencyCheck(ctx: GateContext, spec: LatencySpec, id: stri
   const budgets = [raw.p50_ms !== undefined ? `p50 ≤ ${raw.p50_ms} ms` : '', raw.p95_ms !== undefined ? `p95 ≤ ${raw.p95_ms} ms` : ''].filter(Boolean).join(', ');
   const title = t('latency (batch {0}): {1}', String(raw.batch ?? 1), budgets || '?');
   return guardCheck('latency', id, title, threshold, async () => {
-    const s = specObject(spec ?? {}, 'latency');
+    const s = specObject('latency', spec ?? {});
     const batch = optNumber(s, 'batch', 'latency') ?? 1;
     const p50Max = optNumber(s, 'p50_ms', 'latency');
     const p95Max = optNumber(s, 'p95_ms', 'latency');
@@ -105,7 +107,7 @@ export async function sizeCheck(ctx: GateContext, spec: SizeSpec, id: string): P
   const threshold: Record<string, unknown> = { max_mb: raw.max_mb };
   const title = t('model size ≤ {0} MB', String(raw.max_mb ?? '?'));
   return guardCheck('size', id, title, threshold, async () => {
-    const s = specObject(spec, 'size');
+    const s = specObject('size', spec);
     const maxMb = optNumber(s, 'max_mb', 'size');
     if (maxMb === undefined || !(maxMb > 0)) throw new CheckInputError(t('`size.max_mb` must be a number > 0.'));
     const file = needModel(ctx, 'size');

@@ -18,7 +18,8 @@ import { t } from '../l10n';
 import { placeProblems } from '../config/validate';
 import { validateDataSchema, type ColumnRule, type DataSchema } from '../config/dataSchema';
 import { canonicalLabel } from './bias';
-import { CheckInputError, parseDecimal, runCheck, specObject } from './dataset';
+import { parseDecimal, runCheck } from './dataset';
+import { CheckInputError, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export type { ColumnRule, DataSchema, SchemaType } from '../config/dataSchema';

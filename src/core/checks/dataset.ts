@@ -23,11 +23,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
+import { t } from '../l10n';
+import { nameList } from './format';
 import { CheckInputError, guardCheck, thresholdOf, type CheckOutcome } from './harness';
 import type { CheckResult, Column, Dataset, GateContext } from './types';
-
-// The check harness, for the data checks that import it from here.
-export { CheckInputError, type CheckOutcome } from './harness';
 
 /** Cell texts read as missing values (besides empty / whitespace-only cells). */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set(['NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None']);
@@ -254,7 +253,7 @@ export async function readDataset(file: string, options: ReadDatasetOptions = {}
   }
   const { names, builders, rows } = format === 'jsonl' ? await readJsonl(file) : await readCsv(file, format === 'tsv' ? '\t' : ',');
   if (options.label !== undefined && !names.includes(options.label)) {
-    throw new DatasetError(`no label column "${options.label}"; the columns are ${listNames(names)}`, file);
+    throw new DatasetError(`no label column "${options.label}"; the columns are ${nameList(names)}`, file);
   }
   const columns = new Map<string, Column>();
   names.forEach((name, i) => columns.set(name, builders[i].finish(name === options.label)));
@@ -356,13 +355,6 @@ async function readJsonl(file: string): Promise<{ names: string[]; builders: Col
   return { names, builders, rows };
 }
 
-/** "a, b, c" (at most 30 names, then "… (N more)"). */
-export function listNames(names: readonly string[], max = 30): string {
-  if (names.length === 0) return '(none)';
-  const shown = names.slice(0, max).map(n => `"${n}"`).join(', ');
-  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
-}
-
 /** The first non-missing value of a string column that is not a decimal number, with its 1-based row. */
 export function firstNonNumeric(col: Column): { row: number; value: string } | undefined {
   if (col.kind === 'number') return undefined;
@@ -381,11 +373,13 @@ export function featureMatrix(ds: Dataset, features: readonly string[]): Float32
   const cols: Float64Array[] = [];
   for (const name of features) {
     const col = ds.columns.get(name);
-    if (!col) throw new DatasetError(`feature column "${name}" is missing; the columns are ${listNames(ds.names)}`, ds.file);
+    if (!col) throw new DatasetError(t('feature column "{0}" is missing; the columns are {1}. Fix the name in `data.features`.', name, nameList(ds.names)), ds.file);
     if (col.kind !== 'number') {
       const bad = firstNonNumeric(col);
       throw new DatasetError(
-        `feature column "${name}" is not numeric${bad ? ` (row ${bad.row}: "${bad.value}")` : ''}; encode it as numbers or remove it from the features`,
+        bad
+          ? t('feature column "{0}" is not numeric (row {1}: "{2}"); encode it as numbers or remove it from `data.features`.', name, bad.row, bad.value)
+          : t('feature column "{0}" is not numeric; encode it as numbers or remove it from `data.features`.', name),
         ds.file,
       );
     }
@@ -482,14 +476,6 @@ export async function runCheck(
   return guardCheck(kind, id, title, thresholdOf(spec), body);
 }
 
-/** The spec as a plain object, or a CheckInputError. */
-export function specObject(kind: string, spec: unknown): Record<string, unknown> {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new CheckInputError(`the ${kind} check needs a mapping of options, got ${JSON.stringify(spec)}`);
-  }
-  return spec as Record<string, unknown>;
-}
-
 /** An optional finite number at `spec[key][sub]` (e.g. psi.max); CheckInputError if present but not a number. */
 export function optionalNumber(kind: string, obj: Record<string, unknown> | undefined, key: string, where: string): number | undefined {
   if (!obj || obj[key] === undefined || obj[key] === null) return undefined;
@@ -519,7 +505,7 @@ export function selectColumns(
   }
   for (const name of value as string[]) {
     for (const { ds, role } of sets) {
-      if (!ds.columns.has(name)) throw new CheckInputError(`${kind}: column "${name}" is not in the ${role} data (${ds.file}); its columns are ${listNames(ds.names)}`);
+      if (!ds.columns.has(name)) throw new CheckInputError(`${kind}: column "${name}" is not in the ${role} data (${ds.file}); its columns are ${nameList(ds.names)}`);
     }
   }
   return [...new Set(value as string[])];
@@ -528,15 +514,6 @@ export function selectColumns(
 /** ctx.eval's column or a CheckInputError naming it and the available ones. */
 export function requireColumn(kind: string, ctx: GateContext, name: string, what = 'column'): Column {
   const col = ctx.eval.columns.get(name);
-  if (!col) throw new CheckInputError(`${kind}: ${what} "${name}" is not in the evaluation data (${ctx.eval.file}); its columns are ${listNames(ctx.eval.names)}`);
+  if (!col) throw new CheckInputError(`${kind}: ${what} "${name}" is not in the evaluation data (${ctx.eval.file}); its columns are ${nameList(ctx.eval.names)}`);
   return col;
-}
-
-/** Compact number for messages: 4 significant digits, exponent form for tiny values. */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a < 1e-4) return v.toExponential(2);
-  return String(Number(v.toPrecision(4)));
 }

@@ -37,9 +37,9 @@
  */
 import { t } from '../l10n';
 import { jensenShannonDistance, kolmogorovSf, ks2Samp, quantileSorted } from '../stats';
-import {
-  CheckInputError, fmt, listNames, optionalNumber, optionalObject, runCheck, selectColumns, sortedValues, specObject,
-} from './dataset';
+import { optionalNumber, optionalObject, runCheck, selectColumns, sortedValues } from './dataset';
+import { fmt, nameList } from './format';
+import { CheckInputError, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export interface DriftSpec {
@@ -218,7 +218,7 @@ function parseSpec(raw: unknown): { spec: Record<string, unknown>; t: Thresholds
   const spec = specObject(K, raw);
   const known = new Set(['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon']);
   for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(t('drift: unknown option "{0}"; the options are {1}', key, listNames([...known])));
+    if (!known.has(key)) throw new CheckInputError(t('drift: unknown option "{0}"; the options are {1}', key, nameList([...known])));
   }
   const ks = optionalObject(K, spec, 'ks');
   const psi = optionalObject(K, spec, 'psi');
@@ -382,7 +382,7 @@ export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<stri
       return current.names.filter(n => inRef.has(n) && n !== ctx.label);
     });
     if (columns.length === 0) {
-      throw new CheckInputError(t('drift: no column to compare: the reference has {0} and the evaluation data {1} (the label "{2}" is left out)', listNames(reference.names), listNames(current.names), ctx.label));
+      throw new CheckInputError(t('drift: no column to compare: the reference has {0} and the evaluation data {1} (the label "{2}" is left out)', nameList(reference.names), nameList(current.names), ctx.label));
     }
     const perColumn: Record<string, ColumnReport> = {};
     for (const name of columns) {
@@ -415,7 +415,7 @@ export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<stri
     if (untested.length > 0) {
       return {
         status: 'warn', measured, evidence: untested.map(n => ({ column: n, note: perColumn[n].note })),
-        message: t('No drift in the {0} tested columns, but {1} had no applicable test ({2}): categorical columns need psi or jensen_shannon.', columns.length - untested.length, untested.length, listNames(untested, 5)),
+        message: t('No drift in the {0} tested columns, but {1} had no applicable test ({2}): categorical columns need psi or jensen_shannon.', columns.length - untested.length, untested.length, nameList(untested, 5)),
       };
     }
     return {

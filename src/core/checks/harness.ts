@@ -22,6 +22,17 @@ export interface CheckOutcome {
   title?: string;
 }
 
+/**
+ * A check's entry in the policy as a mapping of options; a {@link CheckInputError} for anything else (`- metric:` with
+ * nothing after it, a scalar, a list), so the check reports `error` instead of crashing.
+ */
+export function specObject(kind: string, spec: unknown): Record<string, unknown> {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new CheckInputError(t('the `{0}` check needs a mapping of options, got {1}; write it as `{0}: { … }`.', kind, JSON.stringify(spec) ?? String(spec)));
+  }
+  return spec as Record<string, unknown>;
+}
+
 /** The policy entry as the report's `threshold`: a copy of the mapping (anything else wrapped as `{ spec }`). */
 export function thresholdOf(spec: unknown): Record<string, unknown> {
   return spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? { ...(spec as Record<string, unknown>) } : { spec };

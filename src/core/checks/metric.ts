@@ -5,7 +5,9 @@
  */
 import { t } from '../l10n';
 import { accuracy, precisionRecallF1, rocAuc, rocAucOvrPerClass, type Average } from '../stats';
-import { CheckInputError, fmt, guardCheck, labelStrings, nameList, optNumber, specObject } from './model';
+import { fmt, nameList } from './format';
+import { CheckInputError, guardCheck, specObject } from './harness';
+import { labelStrings, optNumber } from './model';
 import type { CheckResult, GateContext, ModelOutputs } from './types';
 
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1' | 'roc_auc';
@@ -148,7 +150,7 @@ export async function metricCheck(ctx: GateContext, spec: MetricSpec, id: string
   if (raw.max !== undefined) threshold.max = raw.max;
   const title = titleOf(String(raw.name ?? 'metric'), (raw.average as Average) ?? null, raw.min as number, raw.max as number);
   return guardCheck('metric', id, title, threshold, () => {
-    const s = specObject(spec, 'metric');
+    const s = specObject('metric', spec);
     const name = checkMetricName(s.name, 'metric.name');
     const average = checkAverage(s.average, 'metric');
     const min = optNumber(s, 'min', 'metric');

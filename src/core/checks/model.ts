@@ -3,18 +3,16 @@
  * checked against the policy BEFORE anything runs, so a wrong model fails with a sentence the user can act on
  * ("model.onnx expects 20 input features but the policy gives 4 (…)") rather than onnxruntime's own message.
  *
- * Also here: what every check module shares (label column as strings, the feature matrix, the guarded check runner
- * that turns a thrown problem into a `status: 'error'` result).
+ * Also here: what the model checks share (the label column as strings, an optional number setting).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
 import { explainOrtError, loadOnnxRuntime } from '../compare/latency';
+import { featureMatrix } from './dataset';
+import { nameList } from './format';
 import { CheckInputError } from './harness';
 import type { Column, Dataset, ModelOutputs, Predict } from './types';
-
-// The check harness, for the model checks that import it from here.
-export { CheckInputError, guardCheck, type CheckOutcome } from './harness';
 
 type OrtSession = import('onnxruntime-node').InferenceSession;
 type OrtTensor = import('onnxruntime-node').Tensor;
@@ -159,11 +157,6 @@ function metadataList(value: string | undefined): string[] | null {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/** "a, b, c, d, e, …" — the first names of a list, for messages. */
-export function nameList(names: readonly string[], max = 5): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, …`;
-}
 
 function tensorInfo(meta: unknown, name: string): TensorInfo {
   const m = meta as { isTensor?: boolean; type?: string; shape?: ReadonlyArray<number | string> } | undefined;
@@ -343,7 +336,7 @@ async function createModel(file: string, abs: string, sizeBytes: number): Promis
       if (problem) return Promise.reject(problem);
       let matrix: Float32Array;
       try {
-        matrix = featureMatrixOf(ds, features);
+        matrix = featureMatrix(ds, features);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -451,45 +444,14 @@ export function argmaxClasses(scores: Float32Array, rows: number, classes: reado
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Shared by the checks
-
-
-/**
- * The feature matrix (rows × features, row-major float32) of `ds`. Missing numbers stay NaN. Throws
- * {@link CheckInputError} for a missing or text column.
- */
-export function featureMatrixOf(ds: Dataset, features: readonly string[]): Float32Array {
-  const cols = features.map(f => {
-    const c = ds.columns.get(f);
-    if (!c) throw new CheckInputError(t('the evaluation data has no feature column `{0}` (columns: {1}).', f, nameList(ds.names, 12)));
-    if (c.kind !== 'number') throw new CheckInputError(t('feature column `{0}` holds text; the model needs numbers.', f));
-    return c.values;
-  });
-  const n = features.length;
-  const m = new Float32Array(ds.rows * n);
-  for (let j = 0; j < n; j++) {
-    const v = cols[j];
-    for (let i = 0; i < ds.rows; i++) m[i * n + j] = v[i];
-  }
-  return m;
-}
+// Shared by the model checks
 
 /** The label column as strings (numbers printed as JavaScript prints them: 1, 0.5); null = missing. */
 export function labelStrings(ds: Dataset, label: string): Array<string | null> {
   const c = ds.columns.get(label);
-  if (!c) throw new CheckInputError(t('the evaluation data has no label column `{0}` (columns: {1}).', label, nameList(ds.names, 12)));
+  if (!c) throw new CheckInputError(t('the evaluation data has no label column `{0}` (columns: {1}).', label, nameList(ds.names)));
   if (c.kind === 'string') return c.values;
   return Array.from(c.values, v => (Number.isNaN(v) ? null : String(v)));
-}
-
-
-
-/** The spec as a plain object (a check given `null` or a scalar reports an error instead of crashing). */
-export function specObject(spec: unknown, kind: string): Record<string, unknown> {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new CheckInputError(t('the `{0}` check needs a mapping of settings.', kind));
-  }
-  return spec as Record<string, unknown>;
 }
 
 /** An optional finite number setting; throws {@link CheckInputError} for anything else. */
@@ -498,11 +460,4 @@ export function optNumber(spec: Record<string, unknown>, key: string, kind: stri
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckInputError(t('`{0}.{1}` must be a number, got {2}.', kind, key, JSON.stringify(v) ?? String(v)));
   return v;
-}
-
-/** Formats a number for messages: 4 significant digits, no exponent for ordinary values. */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v !== 0 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e6)) return v.toExponential(3);
-  return String(Number(v.toPrecision(4)));
 }

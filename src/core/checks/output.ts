@@ -7,7 +7,9 @@
  * never acceptable to ship); `finite: false` turns that off.
  */
 import { t } from '../l10n';
-import { CheckInputError, fmt, guardCheck, loadModel, optNumber, specObject, type RawOutput } from './model';
+import { fmt } from './format';
+import { CheckInputError, guardCheck, specObject } from './harness';
+import { loadModel, optNumber, type RawOutput } from './model';
 import type { CheckResult, GateContext } from './types';
 
 export interface OutputSpec {
@@ -41,7 +43,7 @@ export async function outputCheck(ctx: GateContext, spec: OutputSpec, id: string
   if (raw.finite !== false) parts.push(t('no NaN/Inf'));
   const title = parts.length > 0 ? t('output: {0}', parts.join(', ')) : t('output: reported only');
   return guardCheck('output', id, title, threshold, async () => {
-    const s = specObject(spec ?? {}, 'output');
+    const s = specObject('output', spec ?? {});
     const shape = s.shape;
     if (shape !== undefined && (!Array.isArray(shape) || !shape.every(d => d === null || (Number.isInteger(d) && (d as number) >= 0)))) {
       throw new CheckInputError(t('`output.shape` must be a list of sizes or null, e.g. [null, 3].'));

@@ -16,7 +16,10 @@
  */
 import { t } from '../l10n';
 import { mulberry32, type Random } from '../stats';
-import { CheckInputError, featureMatrixOf, fmt, guardCheck, nameList, optNumber, specObject } from './model';
+import { featureMatrix } from './dataset';
+import { fmt, nameList } from './format';
+import { CheckInputError, guardCheck, specObject } from './harness';
+import { optNumber } from './model';
 import type { CheckResult, GateContext } from './types';
 
 export interface PerturbationSpec {
@@ -67,7 +70,7 @@ export async function perturbationCheck(ctx: GateContext, spec: PerturbationSpec
   if (raw.monotonic && typeof raw.monotonic === 'object') parts.push(t('monotonic in {0}', nameList(Object.keys(raw.monotonic))));
   const title = t('perturbation: {0}', parts.join('; ') || '?');
   return guardCheck('perturbation', id, title, threshold, async () => {
-    const s = specObject(spec, 'perturbation');
+    const s = specObject('perturbation', spec);
     const noise = optNumber(s, 'noise', 'perturbation');
     const maxMean = optNumber(s, 'max_mean_change', 'perturbation');
     const step = optNumber(s, 'step', 'perturbation') ?? 0.5;
@@ -88,13 +91,13 @@ export async function perturbationCheck(ctx: GateContext, spec: PerturbationSpec
     if (noise === undefined && monotonic.length === 0) throw new CheckInputError(t('the perturbation check needs `noise` (with `max_mean_change`) or `monotonic`.'));
     for (const [f, dir] of monotonic) {
       if (dir !== 'increasing' && dir !== 'decreasing') throw new CheckInputError(t('`perturbation.monotonic.{0}` must be `increasing` or `decreasing`, got {1}.', f, JSON.stringify(dir) ?? String(dir)));
-      if (!ctx.features.includes(f)) throw new CheckInputError(t('monotonic feature `{0}` is not one of the model\'s features ({1}).', f, nameList(ctx.features, 8)));
+      if (!ctx.features.includes(f)) throw new CheckInputError(t('monotonic feature `{0}` is not one of the model\'s features ({1}).', f, nameList(ctx.features)));
     }
     if (!ctx.predict) throw new CheckInputError(t('the perturbation check runs the model: give an ONNX model (it cannot run on a predictions file).'));
     const predict = ctx.predict;
 
     const d = ctx.features.length;
-    const X = featureMatrixOf(ctx.eval, ctx.features);
+    const X = featureMatrix(ctx.eval, ctx.features);
     const valid: number[] = [];
     for (let i = 0; i < ctx.eval.rows; i++) {
       let ok = true;
@@ -162,7 +165,7 @@ export async function perturbationCheck(ctx: GateContext, spec: PerturbationSpec
       if (s.class !== undefined) {
         if (typeof s.class !== 'string') throw new CheckInputError(t('`perturbation.class` must be a class name.'));
         const idx = classes ? classes.indexOf(s.class) : -1;
-        if (idx < 0) throw new CheckInputError(classes ? t('`perturbation.class` {0} is not one of the model\'s classes ({1}).', s.class, nameList(classes, 10)) : t('`perturbation.class` needs the model\'s class names, which are not known.'));
+        if (idx < 0) throw new CheckInputError(classes ? t('`perturbation.class` {0} is not one of the model\'s classes ({1}).', s.class, nameList(classes)) : t('`perturbation.class` needs the model\'s class names, which are not known.'));
         className = s.class;
         if (k === 1 && classes!.length === 2) { col = 0; sign = idx === 1 ? 1 : -1; } else col = idx;
       } else if (k === 1 && classes?.length === 2) {

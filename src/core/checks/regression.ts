@@ -14,7 +14,9 @@
 import { t } from '../l10n';
 import { mcnemarExact, mcnemarFromPredictions, pairedBootstrap, precisionRecallF1, accuracy, type Average } from '../stats';
 import { checkAverage, checkMetricName, computeMetric, labelledRows, labelsAgainstClasses, metricLabel, type MetricName } from './metric';
-import { CheckInputError, fmt, guardCheck, optNumber, specObject } from './model';
+import { fmt } from './format';
+import { CheckInputError, guardCheck, specObject } from './harness';
+import { optNumber } from './model';
 import type { CheckResult, GateContext } from './types';
 
 export interface RegressionSpec {
@@ -46,7 +48,7 @@ export async function regressionCheck(ctx: GateContext, spec: RegressionSpec, id
   if (raw.test !== undefined || raw.alpha !== undefined) threshold.alpha = raw.alpha ?? 0.05;
   const title = t('{0} does not drop by more than {1} vs production', String(raw.metric ?? 'metric'), String(raw.max_drop ?? '?'));
   return guardCheck('regression', id, title, threshold, () => {
-    const s = specObject(spec, 'regression');
+    const s = specObject('regression', spec);
     const name = checkMetricName(s.metric, 'regression.metric', REGRESSION_METRICS);
     const maxDrop = optNumber(s, 'max_drop', 'regression');
     if (maxDrop === undefined || maxDrop < 0) throw new CheckInputError(t('`regression.max_drop` must be a number ≥ 0 (e.g. 0.01).'));

@@ -24,7 +24,8 @@
  * missing value is false, except `x == null` (true) and `!=`, which is always `not (a == b)`.
  */
 import { t } from '../l10n';
-import { CheckInputError, guardCheck, nameList, specObject } from './model';
+import { nameList } from './format';
+import { CheckInputError, guardCheck, specObject } from './harness';
 import type { CheckResult, Dataset, GateContext, ModelOutputs } from './types';
 
 export interface RuleSpec {
@@ -408,7 +409,7 @@ function compile(n: RuleNode, env: RuleEnv, reads: Reads): Compiled {
   const scoreOf = (cls: string, pos: number, end: number, shown: string): Compiled => {
     const out = needOutputs(shown, pos, end);
     const k = out.classes.indexOf(cls);
-    if (k < 0) err(t('{0} is not a class of the model (classes: {1})', JSON.stringify(cls), nameList(out.classes, 10)), pos, end);
+    if (k < 0) err(t('{0} is not a class of the model (classes: {1})', JSON.stringify(cls), nameList(out.classes)), pos, end);
     const width = out.classes.length;
     if (out.scores.length < out.yPred.length * width) err(t('{0}: the predictions have no class scores', shown), pos, end);
     const at = (i: number) => out.scores[i * width + k];
@@ -442,7 +443,7 @@ function compile(n: RuleNode, env: RuleEnv, reads: Reads): Compiled {
       }
       const candidates = [...env.data.names, 'pred', ...(env.outputs?.classes.map(c => `score_${c}`) ?? [])];
       const best = candidates.map(c => ({ c, d: editDistance(n.name, c) })).sort((a, b) => a.d - b.d)[0];
-      const columns = nameList(env.data.names, 8);
+      const columns = nameList(env.data.names);
       if (best && best.d <= Math.max(2, Math.floor(n.name.length / 3))) {
         return err(t('unknown name `{0}` (did you mean `{1}`?): names are columns of the evaluation data ({2}), `pred` or score[\'class\']', n.name, best.c, columns), n.pos, n.end);
       }
@@ -552,7 +553,7 @@ export async function ruleCheck(ctx: GateContext, spec: RuleSpec, id: string): P
   threshold.expect = raw.expect;
   const title = typeof raw.when === 'string' ? t('rule: {0} when {1}', String(raw.expect), raw.when) : t('rule: {0}', String(raw.expect));
   return guardCheck('rule', id, title, threshold, () => {
-    const s = specObject(spec, 'rule');
+    const s = specObject('rule', spec);
     if (typeof s.expect !== 'string' || s.expect.trim() === '') throw new CheckInputError(t('the rule check needs `expect`: a condition such as pred != \'Gentoo\'.'));
     if (s.when !== undefined && typeof s.when !== 'string') throw new CheckInputError(t('`rule.when` must be a condition (a string).'));
     const maxViolations = s.max_violations ?? 0;
