@@ -144,8 +144,12 @@ export async function regressionCheck(ctx: GateContext, spec: RegressionSpec, id
     return {
       status: 'fail', title: shownTitle, measured, evidence,
       message: significant
-        ? t('{0}{1}: the candidate is significantly worse than production by more than {2}; do not promote it.', what, pText, fmt(maxDrop))
-        : t('{0}: the candidate is worse than production by more than {1}; do not promote it.', what, fmt(maxDrop)),
+        ? maxDrop === 0
+          ? t('{0}{1}: the candidate is significantly worse than production; do not promote it.', what, pText)
+          : t('{0}{1}: the candidate is significantly worse than production by more than {2}; do not promote it.', what, pText, fmt(maxDrop))
+        : maxDrop === 0
+          ? t('{0}: the candidate is worse than production; do not promote it.', what)
+          : t('{0}: the candidate is worse than production by more than {1}; do not promote it.', what, fmt(maxDrop)),
     };
   });
 }
