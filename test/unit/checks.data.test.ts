@@ -8,6 +8,7 @@ import {
   DatasetError, featureMatrix, isCanonicalNumberText, parseDecimal, readDataset, sortFloat64, sortedValues, splitCsvRecord,
 } from '../../src/core/checks/dataset';
 import type { Column, Dataset, GateContext } from '../../src/core/checks/types';
+import { setMessages } from '../../src/core/l10n';
 import { datasetOf } from './checkData';
 
 const root = path.resolve(__dirname, '../../..');
@@ -138,6 +139,7 @@ describe('checks: readDataset (CSV)', () => {
 
   it('rejects a missing file, an empty file, a duplicate header and a missing label column', async () => {
     await rejects(readDataset(path.join(tmp(), 'nope.csv')), e => assert.match(e.message, /file not found/));
+    await rejects(readDataset(tmp()), e => assert.strictEqual(e.message, `${tmp()}: this is a folder, not a data file; give the path of a CSV, TSV or JSONL file.`));
     await rejects(readDataset(write('empty.csv', '')), e => assert.match(e.message, /header row/));
     await rejects(readDataset(write('dup.csv', 'a,a\n1,2\n')), e => { assert.strictEqual(e.line, 1); assert.match(e.message, /duplicate column name "a"/); });
     await rejects(readDataset(fx('types.csv'), { label: 'target' }), e => assert.match(e.message, /no label column "target"; the columns are "id", "age"/));
@@ -148,6 +150,41 @@ describe('checks: readDataset (CSV)', () => {
     assert.deepStrictEqual(splitCsvRecord('"",x', ','), ['', 'x']);
     assert.deepStrictEqual(splitCsvRecord('"a"b,c', ','), ['ab', 'c']);
     assert.strictEqual(splitCsvRecord('a,"open', ','), null);
+  });
+});
+
+describe('checks: readDataset errors in Korean (l10n/bundle.l10n.ko.json)', () => {
+  const ko = JSON.parse(fs.readFileSync(path.join(root, 'l10n', 'bundle.l10n.ko.json'), 'utf8')) as Record<string, string>;
+  const fill = (key: string, ...args: Array<string | number>) => {
+    assert.ok(typeof ko[key] === 'string', `no Korean entry for ${JSON.stringify(key)}`);
+    return ko[key].replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)]));
+  };
+  before(() => setMessages(ko));
+  after(() => setMessages(undefined));
+
+  it('a CSV row with the wrong number of fields: Korean, still file:line first, with the counts and the fix', async () => {
+    const file = fx('bad-fields.csv');
+    await rejects(readDataset(file), e => {
+      assert.strictEqual(e.line, 4);
+      assert.strictEqual(e.message, fill('{0}:{1}: expected {2} fields as in the header, found {3}; quote fields that contain "{4}" or a line break (as in "a{4}b"), or fix the row.', file, 4, 3, 2, ','));
+      assert.ok(e.message.startsWith(`${file}:4: `), e.message);
+      assert.match(e.message, /[가-힣]/);
+      assert.match(e.message, /큰따옴표/);
+    });
+  });
+
+  it('a missing file, an unclosed quote and a bad JSONL line come out in Korean too', async () => {
+    const nope = path.join(tmp(), 'nope.csv');
+    await rejects(readDataset(nope), e => assert.strictEqual(e.message, fill('{0}: file not found; check the path (relative paths resolve against the workspace root).', nope)));
+    await rejects(readDataset(fx('unterminated.csv')), e => {
+      assert.ok(e.message.startsWith(`${fx('unterminated.csv')}:2: `), e.message);
+      assert.match(e.message, /닫히지 않았습니다/);
+    });
+    await rejects(readDataset(fx('not-object.jsonl')), e => {
+      assert.ok(e.message.startsWith(`${fx('not-object.jsonl')}:2: `), e.message);
+      assert.match(e.message, /JSON 객체/);
+      assert.doesNotMatch(e.message, /expected|found/);
+    });
   });
 });
 
@@ -170,7 +207,7 @@ describe('checks: readDataset (JSONL)', () => {
     });
     await rejects(readDataset(fx('not-object.jsonl')), e => {
       assert.strictEqual(e.line, 2);
-      assert.match(e.message, /expected a JSON object/);
+      assert.strictEqual(e.message, `${fx('not-object.jsonl')}:2: expected a JSON object ({"column": value, …}), found an array; write each row as one object such as {"x": 1.5, "label": "a"}.`);
     });
   });
 });

@@ -217,16 +217,24 @@ describe('checks: drift check', () => {
     const noRef = await driftCheck(ctxOf(undefined, evalDs), spec, '11-drift');
     assert.match(noRef.message, /no reference data/);
     const missing = await driftCheck(ctxOf(reference, evalDs), { columns: ['x', 'w'], ks: { alpha: 0.05 } }, '11-drift');
-    assert.match(missing.message, /column "w" is not in the reference data \(ref\.csv\); its columns are "x", "label"/);
+    assert.strictEqual(missing.message, 'drift: column "w" is not in the reference data (ref.csv); its columns are "x", "label". Fix the name in `drift.columns`.');
     const none = await driftCheck(ctxOf(reference, evalDs), {}, '11-drift');
     assert.match(none.message, /set at least one of ks/);
     const alpha = await driftCheck(ctxOf(reference, evalDs), { ks: { alpha: 5 } }, '11-drift');
     assert.match(alpha.message, /ks\.alpha must be between 0 and 1/);
     const bins = await driftCheck(ctxOf(reference, evalDs), { psi: { max: 0.2, bins: 1 } }, '11-drift');
-    assert.match(bins.message, /psi\.bins must be an integer/);
+    assert.strictEqual(bins.message, '`drift.psi.bins` must be an integer from 2 to 1000, got 1.');
     const typo = await driftCheck(ctxOf(reference, evalDs), { kss: { alpha: 0.05 } }, '11-drift');
-    assert.match(typo.message, /unknown option "kss"/);
-    for (const r of [noRef, missing, none, alpha, bins, typo]) {
+    assert.match(typo.message, /^drift: unknown option "kss"; the options are "columns", "ks", /);
+    const scalar = await driftCheck(ctxOf(reference, evalDs), { psi: 0.2 }, '11-drift');
+    assert.strictEqual(scalar.message, '`drift.psi` must be a mapping such as `psi: { max: 0.2 }`, got 0.2.');
+    const text = await driftCheck(ctxOf(reference, evalDs), { psi: { max: '0.2' } }, '11-drift');
+    assert.strictEqual(text.message, '`drift.psi.max` must be a number, got "0.2".');
+    const flag = await driftCheck(ctxOf(reference, evalDs), { wasserstein: { normalized: 'yes' } }, '11-drift');
+    assert.strictEqual(flag.message, '`drift.wasserstein.normalized` must be true or false, got "yes".');
+    const columns = await driftCheck(ctxOf(reference, evalDs), { columns: 'x', ks: { alpha: 0.05 } }, '11-drift');
+    assert.strictEqual(columns.message, '`drift.columns` must be `all` or a list of column names (e.g. [age, income]), got "x".');
+    for (const r of [noRef, missing, none, alpha, bins, typo, scalar, text, flag, columns]) {
       assert.strictEqual(r.status, 'error');
       assert.deepStrictEqual(r.measured, {});
     }

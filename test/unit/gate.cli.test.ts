@@ -6,9 +6,9 @@ import * as path from 'path';
 
 const root = path.resolve(__dirname, '../../..');
 
-function gate(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function gate(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise(resolve => {
-    execFile(process.execPath, [path.join(root, 'dist/cli.js'), 'gate', ...args], { cwd }, (err, stdout, stderr) => {
+    execFile(process.execPath, [path.join(root, 'dist/cli.js'), 'gate', ...args], { cwd, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
   });
@@ -98,5 +98,22 @@ describe('edd gate (the CLI, as a real process)', function () {
     assert.strictEqual(empty.code, 2, 'an empty predictions file is a bad input');
     assert.match(empty.stderr, /empty\.csv: the file is empty; expected a header with y_true and y_pred/);
     assert.doesNotMatch(empty.stderr, /at .*\.js:\d+/, 'no stack trace');
+  });
+
+  it('exits 2 with file:line for a bad row in the evaluation data, in English and with EDD_LOCALE=ko in Korean', async () => {
+    const lines = fs.readFileSync(path.join(dir, 'data/eval.csv'), 'utf8').split('\n');
+    lines[4] = lines[4].split(',').slice(0, -1).join(','); // line 5: one field short
+    fs.writeFileSync(path.join(dir, 'data/short-row.csv'), lines.join('\n'));
+    const fields = lines[0].split(',').length;
+    fs.writeFileSync(path.join(dir, 'short.policy.yaml'), policy('  - metric: { name: f1, min: 0.5 }\n').replace('data/eval.csv', 'data/short-row.csv'));
+    const file = path.join(fs.realpathSync(dir), 'data/short-row.csv');
+    const en = await gate(['short.policy.yaml', '--onnx', 'model.onnx'], dir, { EDD_LOCALE: 'en' });
+    assert.strictEqual(en.code, 2);
+    assert.ok(en.stderr.includes(`${file}:5: expected ${fields} fields as in the header, found ${fields - 1}; quote fields that contain ","`), en.stderr);
+    const ko = await gate(['short.policy.yaml', '--onnx', 'model.onnx'], dir, { EDD_LOCALE: 'ko' });
+    assert.strictEqual(ko.code, 2);
+    assert.ok(ko.stderr.includes(`${file}:5: 헤더에 맞게 필드가 ${fields}개여야 하지만 ${fields - 1}개입니다.`), ko.stderr);
+    assert.doesNotMatch(ko.stderr, /expected|found|fix the row/);
+    assert.doesNotMatch(ko.stderr, /at .*\.js:\d+/, 'no stack trace');
   });
 });

@@ -22,7 +22,7 @@ import { t } from '../l10n';
 import { quantileSorted } from '../stats';
 import { runCheck, selectColumns, sortedValues } from './dataset';
 import { fmt, nameList } from './format';
-import { CheckInputError, specObject } from './harness';
+import { CheckInputError, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export interface AnomaliesSpec {
@@ -36,10 +36,7 @@ interface Parsed { method: 'iqr' | 'zscore'; k: number; maxRate: number; columns
 
 function parseSpec(raw: unknown): Parsed {
   const spec = specObject('anomalies', raw);
-  const known = new Set(['method', 'k', 'max_rate', 'columns']);
-  for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(t('anomalies: unknown option "{0}"; the options are {1}', key, nameList([...known])));
-  }
+  rejectUnknownOptions('anomalies', spec, ['method', 'k', 'max_rate', 'columns']);
   const method = spec.method;
   if (method !== 'iqr' && method !== 'zscore') throw new CheckInputError(t('anomalies: method must be iqr or zscore, got {0}', String(JSON.stringify(method))));
   const k = spec.k === undefined || spec.k === null ? (method === 'iqr' ? 1.5 : 3) : spec.k;

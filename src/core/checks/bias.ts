@@ -31,9 +31,9 @@
  * `(missing)`.
  */
 import { t } from '../l10n';
-import { optionalNumber, optionalObject, requireColumn, runCheck } from './dataset';
+import { requireColumn, runCheck } from './dataset';
 import { fmt, nameList } from './format';
-import { CheckInputError, specObject } from './harness';
+import { CheckInputError, optionalNumber, optionalObject, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export interface BiasSpec {
@@ -162,19 +162,16 @@ interface ParsedBias {
 function parseSpec(raw: unknown): ParsedBias {
   const K = 'bias';
   const spec = specObject(K, raw);
-  const known = new Set<string>(['sensitive', 'positive_label', ...METRIC_NAMES]);
-  for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(t('bias: unknown option "{0}"; the options are {1}', key, nameList([...known])));
-  }
+  rejectUnknownOptions(K, spec, ['sensitive', 'positive_label', ...METRIC_NAMES]);
   const s = spec.sensitive;
   const sensitive = typeof s === 'string' ? [s] : Array.isArray(s) && s.length > 0 && s.every(x => typeof x === 'string') ? [...new Set(s as string[])] : null;
   if (!sensitive) throw new CheckInputError(t('bias: sensitive must name a column or a list of columns (e.g. sensitive: sex), got {0}', String(JSON.stringify(s))));
   const thresholds: Partial<Record<MetricName, number>> = {};
   for (const m of METRIC_NAMES) {
-    const obj = optionalObject(K, spec, m);
-    if (!obj) continue;
     const bound = METRICS[m];
-    const v = optionalNumber(K, obj, bound, m);
+    const obj = optionalObject(spec, m, K, bound === 'max' ? '{ max: 0.1 }' : '{ min: 0.8 }');
+    if (!obj) continue;
+    const v = optionalNumber(obj, bound, `${K}.${m}`);
     if (v === undefined) {
       throw new CheckInputError(bound === 'max' ? t('bias: {0} needs max (e.g. {0}: {max: 0.1})', m) : t('bias: {0} needs min (e.g. {0}: {min: 0.8})', m));
     }
@@ -251,10 +248,10 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
     if (outputs.yPred.length !== rows) {
       throw new CheckInputError(t('bias: {0} predictions for {1} evaluation rows; the predictions must be row for row', outputs.yPred.length, rows));
     }
-    const labelCol = requireColumn('bias', ctx, ctx.label, 'label column');
+    const labelCol = requireColumn('bias', ctx, ctx.label, 'label');
     const sensitiveCols = p.sensitive.map(name => {
       if (name === ctx.label) throw new CheckInputError(t('bias: the sensitive attribute "{0}" is the label column', name));
-      return { name, col: requireColumn('bias', ctx, name, 'sensitive column') };
+      return { name, col: requireColumn('bias', ctx, name, 'sensitive') };
     });
 
     // Labels take few distinct values: canonicalise each once, not once per row (a regex per value is slow).

@@ -12,8 +12,8 @@ import * as path from 'path';
 import { t } from '../l10n';
 import { measureLatency, ModelRunError } from '../compare/latency';
 import { fmt } from './format';
-import { CheckInputError, guardCheck, specObject } from './harness';
-import { loadModel, ModelError, optNumber } from './model';
+import { CheckInputError, guardCheck, optionalInteger, optionalNumber, specObject } from './harness';
+import { loadModel, ModelError } from './model';
 import type { CheckResult, GateContext } from './types';
 
 export interface LatencySpec {
@@ -66,12 +66,10 @@ export async function latencyCheck(ctx: GateContext, spec: LatencySpec, id: stri
   const title = t('latency (batch {0}): {1}', String(raw.batch ?? 1), budgets || '?');
   return guardCheck('latency', id, title, threshold, async () => {
     const s = specObject('latency', spec ?? {});
-    const batch = optNumber(s, 'batch', 'latency') ?? 1;
-    const p50Max = optNumber(s, 'p50_ms', 'latency');
-    const p95Max = optNumber(s, 'p95_ms', 'latency');
-    const runs = optNumber(s, 'runs', 'latency') ?? 200;
-    if (!Number.isInteger(batch) || batch < 1) throw new CheckInputError(t('`latency.batch` must be a positive integer.'));
-    if (!Number.isInteger(runs) || runs < 1) throw new CheckInputError(t('`latency.runs` must be a positive integer.'));
+    const batch = optionalInteger(s, 'batch', 'latency', 1) ?? 1;
+    const p50Max = optionalNumber(s, 'p50_ms', 'latency');
+    const p95Max = optionalNumber(s, 'p95_ms', 'latency');
+    const runs = optionalInteger(s, 'runs', 'latency', 1) ?? 200;
     if (p50Max === undefined && p95Max === undefined) throw new CheckInputError(t('the latency check needs a budget: `p50_ms` or `p95_ms`.'));
     const file = needModel(ctx, 'latency');
     let p50: number, p95: number, throughput: number, throughputBatch: number;
@@ -108,7 +106,7 @@ export async function sizeCheck(ctx: GateContext, spec: SizeSpec, id: string): P
   const title = t('model size ≤ {0} MB', String(raw.max_mb ?? '?'));
   return guardCheck('size', id, title, threshold, async () => {
     const s = specObject('size', spec);
-    const maxMb = optNumber(s, 'max_mb', 'size');
+    const maxMb = optionalNumber(s, 'max_mb', 'size');
     if (maxMb === undefined || !(maxMb > 0)) throw new CheckInputError(t('`size.max_mb` must be a number > 0.'));
     const file = needModel(ctx, 'size');
     let bytes: number;

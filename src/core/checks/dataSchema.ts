@@ -19,7 +19,7 @@ import { placeProblems } from '../config/validate';
 import { validateDataSchema, type ColumnRule, type DataSchema } from '../config/dataSchema';
 import { canonicalLabel } from './bias';
 import { parseDecimal, runCheck } from './dataset';
-import { CheckInputError, specObject } from './harness';
+import { CheckInputError, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export type { ColumnRule, DataSchema, SchemaType } from '../config/dataSchema';
@@ -108,7 +108,7 @@ export async function dataSchemaCheck(ctx: GateContext, spec: DataSchemaSpec | R
   const fileName = spec && typeof spec === 'object' && typeof (spec as Record<string, unknown>).file === 'string' ? (spec as { file: string }).file : undefined;
   return runCheck('data_schema', id, fileName ? t('data schema {0}', fileName) : t('data schema'), spec, async () => {
     const s = specObject('data_schema', spec);
-    for (const key of Object.keys(s)) if (key !== 'file') throw new CheckInputError(t('data_schema: unknown option "{0}"; the only option is file', key));
+    rejectUnknownOptions('data_schema', s, ['file']);
     if (typeof s.file !== 'string' || s.file === '') throw new CheckInputError(t('data_schema: file must name the data schema (YAML), e.g. file: schemas/eval-data.yaml'));
     const file = path.resolve(ctx.root, s.file);
     let text: string;
@@ -166,7 +166,7 @@ export async function dataSchemaCheck(ctx: GateContext, spec: DataSchemaSpec | R
     if (violations > 0) {
       const top = evidence.slice(0, 3).map(e => (e.examples?.length
         ? t('{0}: {1} ×{2} (e.g. row {3}: {4})', e.column, describe(e.violation), e.count, e.examples[0].row, JSON.stringify(e.examples[0].value))
-        : `${e.column}: ${describe(e.violation)} ×${e.count}`)).join('; ');
+        : t('{0}: {1} ×{2}', e.column, describe(e.violation), e.count))).join('; ');
       return {
         status: 'fail', measured, evidence: evidence.slice(0, 50),
         message: violations === 1

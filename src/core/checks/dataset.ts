@@ -31,10 +31,13 @@ import type { CheckResult, Column, Dataset, GateContext } from './types';
 /** Cell texts read as missing values (besides empty / whitespace-only cells). */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set(['NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None']);
 
-/** A data file that cannot be read as a data set: `message` starts with `file:line:` when a line is at fault. */
+/**
+ * A data file that cannot be read as a data set, or lacks a column the gate needs. `message` (translated) starts with
+ * `file:line: ` when a line is at fault, else with `file: `; `file` and `line` repeat them for callers.
+ */
 export class DatasetError extends CheckInputError {
   constructor(message: string, readonly file: string, readonly line?: number) {
-    super(line !== undefined ? `${file}:${line}: ${message}` : `${file}: ${message}`);
+    super(message);
     this.name = 'DatasetError';
   }
 }
@@ -236,9 +239,9 @@ function openLines(file: string): { rl: readline.Interface; failed: () => Error 
 
 function describeReadError(file: string, e: Error): DatasetError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new DatasetError('file not found; check the path (relative paths resolve against the workspace root)', file);
-  if (code === 'EISDIR') return new DatasetError('is a directory, not a data file', file);
-  return new DatasetError(`cannot read: ${e.message}`, file);
+  if (code === 'ENOENT') return new DatasetError(t('{0}: file not found; check the path (relative paths resolve against the workspace root).', file), file);
+  if (code === 'EISDIR') return new DatasetError(t('{0}: this is a folder, not a data file; give the path of a CSV, TSV or JSONL file.', file), file);
+  return new DatasetError(t('{0}: cannot read the file ({1}); check that it exists and that you may read it.', file, e.message), file);
 }
 
 /** Reads a CSV/TSV or JSONL file into a {@link Dataset}. Throws {@link DatasetError} with file:line on bad input. */
@@ -253,7 +256,7 @@ export async function readDataset(file: string, options: ReadDatasetOptions = {}
   }
   const { names, builders, rows } = format === 'jsonl' ? await readJsonl(file) : await readCsv(file, format === 'tsv' ? '\t' : ',');
   if (options.label !== undefined && !names.includes(options.label)) {
-    throw new DatasetError(`no label column "${options.label}"; the columns are ${nameList(names)}`, file);
+    throw new DatasetError(t('{0}: no label column "{1}"; the columns are {2}. Set `data.label` to one of them, or rename the column in the file.', file, options.label, nameList(names)), file);
   }
   const columns = new Map<string, Column>();
   names.forEach((name, i) => columns.set(name, builders[i].finish(name === options.label)));
@@ -286,7 +289,7 @@ async function readCsv(file: string, delimiter: string): Promise<{ names: string
       names = fields.map((f, i) => (f.length === 0 ? `Unnamed: ${i}` : f));
       const seen = new Set<string>();
       for (const n of names) {
-        if (seen.has(n)) throw new DatasetError(`duplicate column name "${n}" in the header; rename one of them`, file, pendingLine);
+        if (seen.has(n)) throw new DatasetError(t('{0}:{1}: duplicate column name "{2}" in the header; rename one of them.', file, pendingLine, n), file, pendingLine);
         seen.add(n);
       }
       builders = names.map(() => new ColumnBuilder());
@@ -294,7 +297,8 @@ async function readCsv(file: string, delimiter: string): Promise<{ names: string
     }
     if (fields.length !== names.length) {
       throw new DatasetError(
-        `expected ${names.length} fields as in the header, found ${fields.length}; quote fields that contain "${delimiter === '\t' ? '\\t' : delimiter}" or a line break ("a${delimiter}b"), or fix the row`,
+        t('{0}:{1}: expected {2} fields as in the header, found {3}; quote fields that contain "{4}" or a line break (as in "a{4}b"), or fix the row.',
+          file, pendingLine, names.length, fields.length, delimiter === '\t' ? '\\t' : delimiter),
         file, pendingLine,
       );
     }
@@ -303,8 +307,10 @@ async function readCsv(file: string, delimiter: string): Promise<{ names: string
   }
   const err = failed();
   if (err) throw describeReadError(file, err);
-  if (pending !== null) throw new DatasetError('a quoted field is never closed (missing closing ")', file, pendingLine);
-  if (names === null) throw new DatasetError(`empty file: a ${what} file needs a header row with the column names`, file);
+  if (pending !== null) {
+    throw new DatasetError(t('{0}:{1}: a quoted field starts on this line but is never closed (missing closing "); add the closing quote, and write a quote inside a field as "".', file, pendingLine), file, pendingLine);
+  }
+  if (names === null) throw new DatasetError(t('{0}: the file is empty; a {1} file needs a header row with the column names.', file, what), file);
   return { names, builders, rows };
 }
 
@@ -323,10 +329,13 @@ async function readJsonl(file: string): Promise<{ names: string[]; builders: Col
     try {
       obj = JSON.parse(line);
     } catch (e) {
-      throw new DatasetError(`invalid JSON (${(e as Error).message}); each line must be one JSON object such as {"x": 1.5, "label": "a"}`, file, lineNo);
+      throw new DatasetError(t('{0}:{1}: invalid JSON ({2}); each line must be one JSON object such as {"x": 1.5, "label": "a"}.', file, lineNo, (e as Error).message), file, lineNo);
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      throw new DatasetError(`expected a JSON object ({"column": value, …}), found ${Array.isArray(obj) ? 'an array' : JSON.stringify(obj)}`, file, lineNo);
+      throw new DatasetError(Array.isArray(obj)
+        ? t('{0}:{1}: expected a JSON object ({"column": value, …}), found an array; write each row as one object such as {"x": 1.5, "label": "a"}.', file, lineNo)
+        : t('{0}:{1}: expected a JSON object ({"column": value, …}), found {2}; write each row as one object such as {"x": 1.5, "label": "a"}.', file, lineNo, JSON.stringify(obj)),
+      file, lineNo);
     }
     for (const key of Object.keys(obj)) {
       if (!index.has(key)) {
@@ -373,13 +382,13 @@ export function featureMatrix(ds: Dataset, features: readonly string[]): Float32
   const cols: Float64Array[] = [];
   for (const name of features) {
     const col = ds.columns.get(name);
-    if (!col) throw new DatasetError(t('feature column "{0}" is missing; the columns are {1}. Fix the name in `data.features`.', name, nameList(ds.names)), ds.file);
+    if (!col) throw new DatasetError(t('{0}: feature column "{1}" is missing; the columns are {2}. Fix the name in `data.features`.', ds.file, name, nameList(ds.names)), ds.file);
     if (col.kind !== 'number') {
       const bad = firstNonNumeric(col);
       throw new DatasetError(
         bad
-          ? t('feature column "{0}" is not numeric (row {1}: "{2}"); encode it as numbers or remove it from `data.features`.', name, bad.row, bad.value)
-          : t('feature column "{0}" is not numeric; encode it as numbers or remove it from `data.features`.', name),
+          ? t('{0}: feature column "{1}" is not numeric (row {2}: "{3}"); encode it as numbers or remove it from `data.features`.', ds.file, name, bad.row, bad.value)
+          : t('{0}: feature column "{1}" is not numeric; encode it as numbers or remove it from `data.features`.', ds.file, name),
         ds.file,
       );
     }
@@ -476,44 +485,34 @@ export async function runCheck(
   return guardCheck(kind, id, title, thresholdOf(spec), body);
 }
 
-/** An optional finite number at `spec[key][sub]` (e.g. psi.max); CheckInputError if present but not a number. */
-export function optionalNumber(kind: string, obj: Record<string, unknown> | undefined, key: string, where: string): number | undefined {
-  if (!obj || obj[key] === undefined || obj[key] === null) return undefined;
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckInputError(`${kind}: ${where}.${key} must be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** `spec[key]` as an optional mapping (e.g. `psi: {max: 0.2}`); CheckInputError if it is something else. */
-export function optionalObject(kind: string, spec: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
-  const v = spec[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new CheckInputError(`${kind}: ${key} must be a mapping such as {max: 0.1}, got ${JSON.stringify(v)}`);
-  return v as Record<string, unknown>;
-}
-
 /**
  * Resolves `columns: 'all' | string[]` against data sets: each listed column must exist in every given data set
- * (CheckInputError naming it and the available ones). 'all' (or absent) → `all()`.
+ * (CheckInputError naming it, the file and the available ones). 'all' (or absent) → `all()`.
  */
 export function selectColumns(
-  kind: string, value: unknown, sets: ReadonlyArray<{ ds: Dataset; role: string }>, all: () => string[],
+  kind: string, value: unknown, sets: ReadonlyArray<{ ds: Dataset; role: 'reference' | 'evaluation' }>, all: () => string[],
 ): string[] {
   if (value === undefined || value === null || value === 'all') return all();
   if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) {
-    throw new CheckInputError(`${kind}: columns must be 'all' or a list of column names, got ${JSON.stringify(value)}`);
+    throw new CheckInputError(t('`{0}.columns` must be `all` or a list of column names (e.g. [age, income]), got {1}.', kind, JSON.stringify(value)));
   }
   for (const name of value as string[]) {
     for (const { ds, role } of sets) {
-      if (!ds.columns.has(name)) throw new CheckInputError(`${kind}: column "${name}" is not in the ${role} data (${ds.file}); its columns are ${nameList(ds.names)}`);
+      if (ds.columns.has(name)) continue;
+      throw new CheckInputError(role === 'reference'
+        ? t('{0}: column "{1}" is not in the reference data ({2}); its columns are {3}. Fix the name in `{0}.columns`.', kind, name, ds.file, nameList(ds.names))
+        : t('{0}: column "{1}" is not in the evaluation data ({2}); its columns are {3}. Fix the name in `{0}.columns`.', kind, name, ds.file, nameList(ds.names)));
     }
   }
   return [...new Set(value as string[])];
 }
 
-/** ctx.eval's column or a CheckInputError naming it and the available ones. */
-export function requireColumn(kind: string, ctx: GateContext, name: string, what = 'column'): Column {
+/** ctx.eval's label or sensitive column, or a CheckInputError naming it, the file, the available ones and the fix. */
+export function requireColumn(kind: string, ctx: GateContext, name: string, role: 'label' | 'sensitive'): Column {
   const col = ctx.eval.columns.get(name);
-  if (!col) throw new CheckInputError(`${kind}: ${what} "${name}" is not in the evaluation data (${ctx.eval.file}); its columns are ${nameList(ctx.eval.names)}`);
-  return col;
+  if (col) return col;
+  const { file, names } = ctx.eval;
+  throw new CheckInputError(role === 'label'
+    ? t('{0}: the label column "{1}" is not in the evaluation data ({2}); its columns are {3}. Fix `data.label` in the policy.', kind, name, file, nameList(names))
+    : t('{0}: the sensitive column "{1}" is not in the evaluation data ({2}); its columns are {3}. Fix the name in `{0}.sensitive`.', kind, name, file, nameList(names)));
 }

@@ -37,9 +37,9 @@
  */
 import { t } from '../l10n';
 import { jensenShannonDistance, kolmogorovSf, ks2Samp, quantileSorted } from '../stats';
-import { optionalNumber, optionalObject, runCheck, selectColumns, sortedValues } from './dataset';
+import { runCheck, selectColumns, sortedValues } from './dataset';
 import { fmt, nameList } from './format';
-import { CheckInputError, specObject } from './harness';
+import { CheckInputError, optionalBoolean, optionalInteger, optionalNumber, optionalObject, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
 
 export interface DriftSpec {
@@ -216,34 +216,26 @@ interface Thresholds {
 function parseSpec(raw: unknown): { spec: Record<string, unknown>; t: Thresholds } {
   const K = 'drift';
   const spec = specObject(K, raw);
-  const known = new Set(['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon']);
-  for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new CheckInputError(t('drift: unknown option "{0}"; the options are {1}', key, nameList([...known])));
-  }
-  const ks = optionalObject(K, spec, 'ks');
-  const psi = optionalObject(K, spec, 'psi');
-  const w = optionalObject(K, spec, 'wasserstein');
-  const js = optionalObject(K, spec, 'jensen_shannon');
+  rejectUnknownOptions(K, spec, ['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon']);
+  const ks = optionalObject(spec, 'ks', K, '{ alpha: 0.05 }');
+  const psi = optionalObject(spec, 'psi', K, '{ max: 0.2 }');
+  const w = optionalObject(spec, 'wasserstein', K, '{ max: 0.5 }');
+  const js = optionalObject(spec, 'jensen_shannon', K, '{ max: 0.1 }');
   if (!ks && !psi && !w && !js) throw new CheckInputError(t('drift: set at least one of ks: {alpha}, psi: {max}, wasserstein: {max}, jensen_shannon: {max}'));
-  const alpha = optionalNumber(K, ks, 'alpha', 'ks');
+  const alpha = optionalNumber(ks, 'alpha', 'drift.ks');
   if (ks && alpha === undefined) throw new CheckInputError(t('drift: ks needs alpha (e.g. ks: {alpha: 0.05})'));
   if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new CheckInputError(t('drift: ks.alpha must be between 0 and 1, got {0}', alpha));
-  const psiMax = optionalNumber(K, psi, 'max', 'psi');
+  const psiMax = optionalNumber(psi, 'max', 'drift.psi');
   if (psi && psiMax === undefined) throw new CheckInputError(t('drift: psi needs max (e.g. psi: {max: 0.2})'));
-  const jsMax = optionalNumber(K, js, 'max', 'jensen_shannon');
+  const jsMax = optionalNumber(js, 'max', 'drift.jensen_shannon');
   if (js && jsMax === undefined) throw new CheckInputError(t('drift: jensen_shannon needs max (e.g. jensen_shannon: {max: 0.1})'));
-  const bins = (obj: Record<string, unknown> | undefined, where: string) => {
-    const b = optionalNumber(K, obj, 'bins', where) ?? 10;
-    if (!Number.isInteger(b) || b < 2 || b > 1000) throw new CheckInputError(t('drift: {0}.bins must be an integer from 2 to 1000, got {1}', where, b));
-    return b;
-  };
-  const normalized = w?.normalized;
-  if (normalized !== undefined && typeof normalized !== 'boolean') throw new CheckInputError(t('drift: wasserstein.normalized must be true or false, got {0}', JSON.stringify(normalized)));
+  const bins = (obj: Record<string, unknown> | undefined, where: string) => optionalInteger(obj, 'bins', where, 2, 1000) ?? 10;
+  const normalized = optionalBoolean(w, 'normalized', 'drift.wasserstein');
   return {
     spec,
     t: {
-      alpha, psiMax, psiBins: bins(psi, 'psi'), jsMax, jsBins: bins(js, 'jensen_shannon'),
-      wassersteinMax: optionalNumber(K, w, 'max', 'wasserstein'), wassersteinNormalized: normalized === true,
+      alpha, psiMax, psiBins: bins(psi, 'drift.psi'), jsMax, jsBins: bins(js, 'drift.jensen_shannon'),
+      wassersteinMax: optionalNumber(w, 'max', 'drift.wasserstein'), wassersteinNormalized: normalized === true,
       wassersteinReport: w !== undefined,
     },
   };

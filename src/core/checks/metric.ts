@@ -6,8 +6,8 @@
 import { t } from '../l10n';
 import { accuracy, precisionRecallF1, rocAuc, rocAucOvrPerClass, type Average } from '../stats';
 import { fmt, nameList } from './format';
-import { CheckInputError, guardCheck, specObject } from './harness';
-import { labelStrings, optNumber } from './model';
+import { CheckInputError, guardCheck, optionalNumber, specObject } from './harness';
+import { labelStrings } from './model';
 import type { CheckResult, GateContext, ModelOutputs } from './types';
 
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1' | 'roc_auc';
@@ -136,7 +136,7 @@ export function metricLabel(name: string, average: Average | null): string {
 
 function titleOf(name: string, average: Average | null, min: number | undefined, max: number | undefined): string {
   const what = metricLabel(name, average);
-  if (min !== undefined && max !== undefined) return `${what} in [${min}, ${max}]`;
+  if (min !== undefined && max !== undefined) return t('{0} in [{1}, {2}]', what, min, max);
   if (min !== undefined) return `${what} ≥ ${min}`;
   if (max !== undefined) return `${what} ≤ ${max}`;
   return what;
@@ -153,8 +153,8 @@ export async function metricCheck(ctx: GateContext, spec: MetricSpec, id: string
     const s = specObject('metric', spec);
     const name = checkMetricName(s.name, 'metric.name');
     const average = checkAverage(s.average, 'metric');
-    const min = optNumber(s, 'min', 'metric');
-    const max = optNumber(s, 'max', 'metric');
+    const min = optionalNumber(s, 'min', 'metric');
+    const max = optionalNumber(s, 'max', 'metric');
     if (min === undefined && max === undefined) throw new CheckInputError(t('the `metric` check on {0} needs `min` or `max`.', name));
     if (s.pos_label !== undefined && typeof s.pos_label !== 'string' && typeof s.pos_label !== 'number') {
       throw new CheckInputError(t('`metric.pos_label` must be a class name.'));

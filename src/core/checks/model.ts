@@ -3,7 +3,7 @@
  * checked against the policy BEFORE anything runs, so a wrong model fails with a sentence the user can act on
  * ("model.onnx expects 20 input features but the policy gives 4 (…)") rather than onnxruntime's own message.
  *
- * Also here: what the model checks share (the label column as strings, an optional number setting).
+ * Also here: what the model checks share (the label column as strings).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -452,12 +452,4 @@ export function labelStrings(ds: Dataset, label: string): Array<string | null> {
   if (!c) throw new CheckInputError(t('the evaluation data has no label column `{0}` (columns: {1}).', label, nameList(ds.names)));
   if (c.kind === 'string') return c.values;
   return Array.from(c.values, v => (Number.isNaN(v) ? null : String(v)));
-}
-
-/** An optional finite number setting; throws {@link CheckInputError} for anything else. */
-export function optNumber(spec: Record<string, unknown>, key: string, kind: string): number | undefined {
-  const v = spec[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckInputError(t('`{0}.{1}` must be a number, got {2}.', kind, key, JSON.stringify(v) ?? String(v)));
-  return v;
 }

@@ -8,8 +8,8 @@
  */
 import { t } from '../l10n';
 import { fmt } from './format';
-import { CheckInputError, guardCheck, specObject } from './harness';
-import { loadModel, optNumber, type RawOutput } from './model';
+import { CheckInputError, guardCheck, optionalBoolean, optionalNumber, specObject } from './harness';
+import { loadModel, type RawOutput } from './model';
 import type { CheckResult, GateContext } from './types';
 
 export interface OutputSpec {
@@ -52,10 +52,10 @@ export async function outputCheck(ctx: GateContext, spec: OutputSpec, id: string
     if (range !== undefined && (!Array.isArray(range) || range.length !== 2 || !range.every(v => typeof v === 'number' && !Number.isNaN(v)) || (range[0] as number) > (range[1] as number))) {
       throw new CheckInputError(t('`output.range` must be [min, max] with min ≤ max, e.g. [0, 1].'));
     }
-    const tolerance = optNumber(s, 'tolerance', 'output') ?? 1e-4;
+    const tolerance = optionalNumber(s, 'tolerance', 'output') ?? 1e-4;
     if (!(tolerance > 0)) throw new CheckInputError(t('`output.tolerance` must be > 0.'));
-    const sumToOne = s.sum_to_one === true;
-    const finite = s.finite !== false;
+    const sumToOne = optionalBoolean(s, 'sum_to_one', 'output') ?? false;
+    const finite = optionalBoolean(s, 'finite', 'output') ?? true;
 
     let out: RawOutput;
     let source: 'model' | 'predictions';

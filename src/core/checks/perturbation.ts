@@ -18,8 +18,7 @@ import { t } from '../l10n';
 import { mulberry32, type Random } from '../stats';
 import { featureMatrix } from './dataset';
 import { fmt, nameList } from './format';
-import { CheckInputError, guardCheck, specObject } from './harness';
-import { optNumber } from './model';
+import { CheckInputError, guardCheck, optionalInteger, optionalNumber, optionalObject, specObject } from './harness';
 import type { CheckResult, GateContext } from './types';
 
 export interface PerturbationSpec {
@@ -71,23 +70,18 @@ export async function perturbationCheck(ctx: GateContext, spec: PerturbationSpec
   const title = t('perturbation: {0}', parts.join('; ') || '?');
   return guardCheck('perturbation', id, title, threshold, async () => {
     const s = specObject('perturbation', spec);
-    const noise = optNumber(s, 'noise', 'perturbation');
-    const maxMean = optNumber(s, 'max_mean_change', 'perturbation');
-    const step = optNumber(s, 'step', 'perturbation') ?? 0.5;
-    const tolerance = optNumber(s, 'tolerance', 'perturbation') ?? 1e-5;
-    const maxRate = optNumber(s, 'max_violation_rate', 'perturbation') ?? 0;
-    const seed = optNumber(s, 'seed', 'perturbation') ?? 0;
+    const noise = optionalNumber(s, 'noise', 'perturbation');
+    const maxMean = optionalNumber(s, 'max_mean_change', 'perturbation');
+    const step = optionalNumber(s, 'step', 'perturbation') ?? 0.5;
+    const tolerance = optionalNumber(s, 'tolerance', 'perturbation') ?? 1e-5;
+    const maxRate = optionalNumber(s, 'max_violation_rate', 'perturbation') ?? 0;
+    const seed = optionalInteger(s, 'seed', 'perturbation') ?? 0;
     if (noise !== undefined && !(noise > 0)) throw new CheckInputError(t('`perturbation.noise` must be > 0 (a fraction of each feature\'s standard deviation, e.g. 0.05).'));
     if (noise !== undefined && maxMean === undefined) throw new CheckInputError(t('`perturbation.noise` needs `max_mean_change` (the largest allowed mean change of the output).'));
     if (maxMean !== undefined && noise === undefined) throw new CheckInputError(t('`perturbation.max_mean_change` needs `noise`.'));
     if (!(step > 0)) throw new CheckInputError(t('`perturbation.step` must be > 0.'));
     if (!(tolerance >= 0)) throw new CheckInputError(t('`perturbation.tolerance` must be ≥ 0.'));
-    if (!Number.isInteger(seed)) throw new CheckInputError(t('`perturbation.seed` must be an integer.'));
-    const mono = s.monotonic;
-    if (mono !== undefined && (typeof mono !== 'object' || mono === null || Array.isArray(mono))) {
-      throw new CheckInputError(t('`perturbation.monotonic` must map feature names to `increasing` or `decreasing`.'));
-    }
-    const monotonic = Object.entries((mono ?? {}) as Record<string, unknown>);
+    const monotonic = Object.entries(optionalObject(s, 'monotonic', 'perturbation', '{ <feature>: increasing }') ?? {});
     if (noise === undefined && monotonic.length === 0) throw new CheckInputError(t('the perturbation check needs `noise` (with `max_mean_change`) or `monotonic`.'));
     for (const [f, dir] of monotonic) {
       if (dir !== 'increasing' && dir !== 'decreasing') throw new CheckInputError(t('`perturbation.monotonic.{0}` must be `increasing` or `decreasing`, got {1}.', f, JSON.stringify(dir) ?? String(dir)));
@@ -105,8 +99,7 @@ export async function perturbationCheck(ctx: GateContext, spec: PerturbationSpec
       if (ok) valid.push(i);
     }
     if (valid.length === 0) throw new CheckInputError(t('no evaluation row has all {0} features present: nothing to perturb.', d));
-    const samplesSpec = optNumber(s, 'samples', 'perturbation');
-    if (samplesSpec !== undefined && (!Number.isInteger(samplesSpec) || samplesSpec < 1)) throw new CheckInputError(t('`perturbation.samples` must be a positive integer.'));
+    const samplesSpec = optionalInteger(s, 'samples', 'perturbation', 1);
     const n = Math.min(valid.length, samplesSpec ?? DEFAULT_SAMPLES);
     const random = mulberry32(seed);
     const chosen = n === valid.length ? valid : sample(valid, n, random);

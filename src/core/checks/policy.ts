@@ -68,7 +68,7 @@ export function validatePolicy(text: string): { problems: Problem[]; policy?: Po
 /** A policy that cannot be used: each line is `file:line:col code message`, like `edd validate`. */
 export class PolicyError extends Error {
   constructor(readonly file: string, readonly details: string[]) {
-    super(`${t('{0} is not a valid promotion policy:', file)}\n${details.map(d => `  ${d}`).join('\n')}`);
+    super(t('{0} is not a valid promotion policy:\n{1}', file, details.map(d => `  ${d}`).join('\n')));
     this.name = 'PolicyError';
   }
 }

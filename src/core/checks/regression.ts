@@ -15,8 +15,7 @@ import { t } from '../l10n';
 import { mcnemarExact, mcnemarFromPredictions, pairedBootstrap, precisionRecallF1, accuracy, type Average } from '../stats';
 import { checkAverage, checkMetricName, computeMetric, labelledRows, labelsAgainstClasses, metricLabel, type MetricName } from './metric';
 import { fmt } from './format';
-import { CheckInputError, guardCheck, specObject } from './harness';
-import { optNumber } from './model';
+import { CheckInputError, guardCheck, optionalInteger, optionalNumber, specObject } from './harness';
 import type { CheckResult, GateContext } from './types';
 
 export interface RegressionSpec {
@@ -50,19 +49,17 @@ export async function regressionCheck(ctx: GateContext, spec: RegressionSpec, id
   return guardCheck('regression', id, title, threshold, () => {
     const s = specObject('regression', spec);
     const name = checkMetricName(s.metric, 'regression.metric', REGRESSION_METRICS);
-    const maxDrop = optNumber(s, 'max_drop', 'regression');
+    const maxDrop = optionalNumber(s, 'max_drop', 'regression');
     if (maxDrop === undefined || maxDrop < 0) throw new CheckInputError(t('`regression.max_drop` must be a number ≥ 0 (e.g. 0.01).'));
     const test = s.test;
     if (test !== undefined && test !== 'mcnemar' && test !== 'bootstrap') {
       throw new CheckInputError(t('`regression.test` must be `mcnemar` or `bootstrap`, got {0}.', JSON.stringify(test) ?? String(test)));
     }
-    const alpha = optNumber(s, 'alpha', 'regression') ?? 0.05;
+    const alpha = optionalNumber(s, 'alpha', 'regression') ?? 0.05;
     if (!(alpha > 0 && alpha < 1)) throw new CheckInputError(t('`regression.alpha` must be between 0 and 1 (exclusive), got {0}.', alpha));
     const average = checkAverage(s.average, 'regression');
-    const resamples = optNumber(s, 'resamples', 'regression') ?? 1000;
-    const seed = optNumber(s, 'seed', 'regression') ?? 0;
-    if (!Number.isInteger(resamples) || resamples < 1) throw new CheckInputError(t('`regression.resamples` must be a positive integer.'));
-    if (!Number.isInteger(seed)) throw new CheckInputError(t('`regression.seed` must be an integer.'));
+    const resamples = optionalInteger(s, 'resamples', 'regression', 1) ?? 1000;
+    const seed = optionalInteger(s, 'seed', 'regression') ?? 0;
 
     const label = metricLabel(name, name === 'accuracy' ? null : (average ?? 'macro'));
     const shownTitle = t('{0} does not drop by more than {1} vs production', label, fmt(maxDrop));

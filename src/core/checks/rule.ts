@@ -25,7 +25,7 @@
  */
 import { t } from '../l10n';
 import { nameList } from './format';
-import { CheckInputError, guardCheck, specObject } from './harness';
+import { CheckInputError, guardCheck, optionalInteger, specObject } from './harness';
 import type { CheckResult, Dataset, GateContext, ModelOutputs } from './types';
 
 export interface RuleSpec {
@@ -556,10 +556,7 @@ export async function ruleCheck(ctx: GateContext, spec: RuleSpec, id: string): P
     const s = specObject('rule', spec);
     if (typeof s.expect !== 'string' || s.expect.trim() === '') throw new CheckInputError(t('the rule check needs `expect`: a condition such as pred != \'Gentoo\'.'));
     if (s.when !== undefined && typeof s.when !== 'string') throw new CheckInputError(t('`rule.when` must be a condition (a string).'));
-    const maxViolations = s.max_violations ?? 0;
-    if (typeof maxViolations !== 'number' || !Number.isInteger(maxViolations) || maxViolations < 0) {
-      throw new CheckInputError(t('`rule.max_violations` must be an integer ≥ 0.'));
-    }
+    const maxViolations = optionalInteger(s, 'max_violations', 'rule', 0) ?? 0;
     const env: RuleEnv = { data: ctx.eval, outputs: ctx.outputs };
     const reads: Reads = new Map();
     const compileField = (field: 'when' | 'expect', src: string): CompiledRule => {
