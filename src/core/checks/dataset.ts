@@ -47,6 +47,8 @@ export interface ReadDatasetOptions {
   label?: string;
   /** Override the format guessed from the extension. */
   format?: 'csv' | 'tsv' | 'jsonl';
+  /** How messages (and `Dataset.file`) name the file, e.g. workspace-relative; default: the path given. */
+  shown?: string;
 }
 
 /**
@@ -247,23 +249,24 @@ function describeReadError(file: string, e: Error): DatasetError {
 /** Reads a CSV/TSV or JSONL file into a {@link Dataset}. Throws {@link DatasetError} with file:line on bad input. */
 export async function readDataset(file: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const format = formatOf(file, options);
+  const shown = options.shown ?? file;
   try {
     await fs.promises.access(file, fs.constants.R_OK);
     const st = await fs.promises.stat(file);
     if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
   } catch (e) {
-    throw describeReadError(file, e as Error);
+    throw describeReadError(shown, e as Error);
   }
-  const { names, builders, rows } = format === 'jsonl' ? await readJsonl(file) : await readCsv(file, format === 'tsv' ? '\t' : ',');
+  const { names, builders, rows } = format === 'jsonl' ? await readJsonl(file, shown) : await readCsv(file, format === 'tsv' ? '\t' : ',', shown);
   if (options.label !== undefined && !names.includes(options.label)) {
-    throw new DatasetError(t('{0}: no label column "{1}"; the columns are {2}. Set `data.label` to one of them, or rename the column in the file.', file, options.label, nameList(names)), file);
+    throw new DatasetError(t('{0}: no label column "{1}"; the columns are {2}. Set `data.label` to one of them, or rename the column in the file.', shown, options.label, nameList(names)), shown);
   }
   const columns = new Map<string, Column>();
   names.forEach((name, i) => columns.set(name, builders[i].finish(name === options.label)));
-  return { file, rows, names, columns };
+  return { file: shown, rows, names, columns };
 }
 
-async function readCsv(file: string, delimiter: string): Promise<{ names: string[]; builders: ColumnBuilder[]; rows: number }> {
+async function readCsv(file: string, delimiter: string, shown: string): Promise<{ names: string[]; builders: ColumnBuilder[]; rows: number }> {
   const { rl, failed } = openLines(file);
   const what = delimiter === '\t' ? 'TSV' : 'CSV';
   let names: string[] | null = null;
@@ -289,7 +292,7 @@ async function readCsv(file: string, delimiter: string): Promise<{ names: string
       names = fields.map((f, i) => (f.length === 0 ? `Unnamed: ${i}` : f));
       const seen = new Set<string>();
       for (const n of names) {
-        if (seen.has(n)) throw new DatasetError(t('{0}:{1}: duplicate column name "{2}" in the header; rename one of them.', file, pendingLine, n), file, pendingLine);
+        if (seen.has(n)) throw new DatasetError(t('{0}:{1}: duplicate column name "{2}" in the header; rename one of them.', shown, pendingLine, n), shown, pendingLine);
         seen.add(n);
       }
       builders = names.map(() => new ColumnBuilder());
@@ -298,23 +301,23 @@ async function readCsv(file: string, delimiter: string): Promise<{ names: string
     if (fields.length !== names.length) {
       throw new DatasetError(
         t('{0}:{1}: expected {2} fields as in the header, found {3}; quote fields that contain "{4}" or a line break (as in "a{4}b"), or fix the row.',
-          file, pendingLine, names.length, fields.length, delimiter === '\t' ? '\\t' : delimiter),
-        file, pendingLine,
+          shown, pendingLine, names.length, fields.length, delimiter === '\t' ? '\\t' : delimiter),
+        shown, pendingLine,
       );
     }
     for (let j = 0; j < fields.length; j++) builders[j].pushText(fields[j]);
     rows++;
   }
   const err = failed();
-  if (err) throw describeReadError(file, err);
+  if (err) throw describeReadError(shown, err);
   if (pending !== null) {
-    throw new DatasetError(t('{0}:{1}: a quoted field starts on this line but is never closed (missing closing "); add the closing quote, and write a quote inside a field as "".', file, pendingLine), file, pendingLine);
+    throw new DatasetError(t('{0}:{1}: a quoted field starts on this line but is never closed (missing closing "); add the closing quote, and write a quote inside a field as "".', shown, pendingLine), shown, pendingLine);
   }
-  if (names === null) throw new DatasetError(t('{0}: the file is empty; a {1} file needs a header row with the column names.', file, what), file);
+  if (names === null) throw new DatasetError(t('{0}: the file is empty; a {1} file needs a header row with the column names.', shown, what), shown);
   return { names, builders, rows };
 }
 
-async function readJsonl(file: string): Promise<{ names: string[]; builders: ColumnBuilder[]; rows: number }> {
+async function readJsonl(file: string, shown: string): Promise<{ names: string[]; builders: ColumnBuilder[]; rows: number }> {
   const { rl, failed } = openLines(file);
   const names: string[] = [];
   const builders: ColumnBuilder[] = [];
@@ -329,13 +332,13 @@ async function readJsonl(file: string): Promise<{ names: string[]; builders: Col
     try {
       obj = JSON.parse(line);
     } catch (e) {
-      throw new DatasetError(t('{0}:{1}: invalid JSON ({2}); each line must be one JSON object such as {"x": 1.5, "label": "a"}.', file, lineNo, (e as Error).message), file, lineNo);
+      throw new DatasetError(t('{0}:{1}: invalid JSON ({2}); each line must be one JSON object such as {"x": 1.5, "label": "a"}.', shown, lineNo, (e as Error).message), shown, lineNo);
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
       throw new DatasetError(Array.isArray(obj)
-        ? t('{0}:{1}: expected a JSON object ({"column": value, …}), found an array; write each row as one object such as {"x": 1.5, "label": "a"}.', file, lineNo)
-        : t('{0}:{1}: expected a JSON object ({"column": value, …}), found {2}; write each row as one object such as {"x": 1.5, "label": "a"}.', file, lineNo, JSON.stringify(obj)),
-      file, lineNo);
+        ? t('{0}:{1}: expected a JSON object ({"column": value, …}), found an array; write each row as one object such as {"x": 1.5, "label": "a"}.', shown, lineNo)
+        : t('{0}:{1}: expected a JSON object ({"column": value, …}), found {2}; write each row as one object such as {"x": 1.5, "label": "a"}.', shown, lineNo, JSON.stringify(obj)),
+      shown, lineNo);
     }
     for (const key of Object.keys(obj)) {
       if (!index.has(key)) {
@@ -360,7 +363,7 @@ async function readJsonl(file: string): Promise<{ names: string[]; builders: Col
     rows++;
   }
   const err = failed();
-  if (err) throw describeReadError(file, err);
+  if (err) throw describeReadError(shown, err);
   return { names, builders, rows };
 }
 

@@ -98,7 +98,7 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   const resolve = (p: string) => path.resolve(options.root, p);
   const read = async (p: string) => {
     try {
-      return await readDataset(resolve(p), { label: policy.data.label });
+      return await readDataset(resolve(p), { label: policy.data.label, shown: path.relative(options.root, resolve(p)) || p });
     } catch (e) {
       throw new GateInputError((e as Error).message);
     }
