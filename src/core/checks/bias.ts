@@ -143,14 +143,16 @@ export function fairnessMetrics(
   };
 }
 
-function groupKeys(col: Column): string[] {
+/** The group of each row, and how many distinct groups there are (counted in the same pass). */
+function groupKeys(col: Column): { keys: string[]; distinct: number } {
   const out = new Array<string>(col.values.length);
+  const distinct = new Set<string>();
   if (col.kind === 'number') {
-    for (let i = 0; i < col.values.length; i++) { const v = col.values[i]; out[i] = v === v ? String(v) : MISSING_GROUP; }
+    for (let i = 0; i < col.values.length; i++) { const v = col.values[i]; out[i] = v === v ? String(v) : MISSING_GROUP; distinct.add(out[i]); }
   } else {
-    for (let i = 0; i < col.values.length; i++) out[i] = col.values[i] ?? MISSING_GROUP;
+    for (let i = 0; i < col.values.length; i++) { out[i] = col.values[i] ?? MISSING_GROUP; distinct.add(out[i]); }
   }
-  return out;
+  return { keys: out, distinct: distinct.size };
 }
 
 interface ParsedBias {
@@ -268,10 +270,10 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       if (yTrue[i] === null) unlabeled++;
     }
     const yPred = outputs.yPred.map(canon);
+    // the labels that occur are the distinct values canonicalised above (a few), not the rows
     const classes = sortLabels([
       ...outputs.classes.map(c => canonicalLabel(c)).filter((c): c is string => c !== null),
-      ...yTrue.filter((c): c is string => c !== null),
-      ...yPred.filter((c): c is string => c !== null),
+      ...[...seen.values()].filter((c): c is string => c !== null),
     ]);
     if (unlabeled === rows) throw new CheckInputError(t('bias: the label column "{0}" has no values', ctx.label));
     let positive: string;
@@ -301,8 +303,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
     const noPositives: Record<string, string[]> = {};
 
     for (const { name, col } of sensitiveCols) {
-      const groups = groupKeys(col);
-      const distinct = new Set(groups).size;
+      const { keys: groups, distinct } = groupKeys(col);
       if (distinct > MAX_GROUPS) {
         throw new CheckInputError(t('bias: the sensitive column "{0}" has {1} distinct values; bin it into groups (e.g. age bands) before assessing bias', name, distinct));
       }
