@@ -18,8 +18,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { t } from '../l10n';
 import { hashFile } from '../runner/hash';
+import { findRun as findStoredRun, RunNotFoundError } from '../runs';
 import { isInside } from '../runner/paths';
-import { NAME_PATTERN, type ModelVersionRecord, type RunStore, type Stage, type StoredGateReport } from '../store';
+import { NAME_PATTERN, type ModelVersionRecord, type RunRecord, type RunStore, type Stage, type StoredGateReport } from '../store';
 
 /** `refused`: the rules forbid it (exit 1); `invalid`: bad input or nothing to act on (exit 2). */
 export class RegistryError extends Error {
@@ -94,15 +95,14 @@ export function modelArtifactOf(store: RunStore, root: string, runId: string): {
   return { file, sourcePath: model.path };
 }
 
-/** Finds a run by id or unique id prefix. */
-export function findRun(store: RunStore, id: string) {
-  const exact = store.getRun(id);
-  if (exact) return exact;
-  const prefixed = store.listRuns({}).filter(r => r.id.startsWith(id));
-  if (prefixed.length === 1) return store.getRun(prefixed[0].id)!;
-  throw new RegistryError(prefixed.length > 1
-    ? t('The run id prefix {0} matches {1} runs; give more characters.', id, prefixed.length)
-    : t('No run with id {0} in this store. `edd runs` lists the runs.', id), 'invalid');
+/** A run by id or unique id prefix (as `edd run --reproduce` finds it); a RegistryError when there is none. */
+export function findRun(store: RunStore, id: string): RunRecord {
+  try {
+    return findStoredRun(store, id);
+  } catch (e) {
+    if (e instanceof RunNotFoundError) throw new RegistryError(e.message, 'invalid');
+    throw e;
+  }
 }
 
 /** Copies `src` to `dest` through a temp file and a rename (a reader never sees half a model). */
