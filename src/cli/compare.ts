@@ -1,11 +1,9 @@
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import { t } from '../core/l10n';
 import { buildComparison, CompareError, suggestVerdict } from '../core/compare/build';
 import { comparisonJson, comparisonMarkdown } from '../core/compare/render';
-import { RunStore, StoreError } from '../core/store';
 import { UsageError, type Io } from './io';
+import { existingStorePath, openStore } from './store';
 
 /**
  * `edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--no-latency] [--conclude] [--store FILE]`.
@@ -48,12 +46,7 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
   }
   if (json && markdown) throw new UsageError(t('Choose one of --json and --markdown.'));
   if (targets.length === 0) throw new UsageError(t('Usage: edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown]'));
-  const file = path.resolve(io.cwd, storeFile ?? RunStore.DEFAULT_RELATIVE_PATH);
-  if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, file) || file));
-  const store = await RunStore.open(file, { readOnly: !conclude }).catch(e => {
-    if (e instanceof StoreError) throw new UsageError((e as Error).message);
-    throw e;
-  });
+  const store = await openStore(existingStorePath(io, storeFile), { readOnly: !conclude });
   try {
     let comparison;
     try {

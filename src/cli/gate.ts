@@ -6,8 +6,8 @@ import { gateJUnit } from '../core/checks/junit';
 import { PolicyError } from '../core/checks/policy';
 import type { GateReport } from '../core/checks/types';
 import { gateWithStore, parseModelRef, RegistryError, type GateTarget } from '../core/registry';
-import { RunStore } from '../core/store';
 import { UsageError, type Io } from './io';
+import { existingStorePath, openStore, storePath } from './store';
 
 function textReport(r: GateReport, io: Io): void {
   const mark = { pass: '✔', fail: '✖', warn: '!', error: '⚠' } as const;
@@ -40,11 +40,10 @@ export async function gateCommand(args: readonly string[], io: Io): Promise<numb
   if (positional.length !== 1) throw new UsageError(t('Usage: edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID | --model NAME@VERSION] [--predictions FILE] [--production FILE] [--json] [--junit FILE] [--no-record]'));
   if ([values.has('--onnx'), values.has('--run'), values.has('--experiment'), values.has('--model')].filter(Boolean).length > 1) throw new UsageError(t('Give one candidate: --onnx FILE, --run ID, --experiment ID or --model NAME@VERSION.'));
   const policyFile = path.resolve(io.cwd, positional[0]);
-  const storeFile = path.resolve(io.cwd, values.get('--store') ?? RunStore.DEFAULT_RELATIVE_PATH);
   const needsStore = values.has('--run') || values.has('--experiment') || values.has('--model');
-  if (needsStore && !fs.existsSync(storeFile)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, storeFile) || storeFile));
+  const storeFile = needsStore ? existingStorePath(io, values.get('--store')) : storePath(io, values.get('--store'));
   // The report is stored with the run or version when there is a store (`--no-record` to skip).
-  const store = fs.existsSync(storeFile) ? await RunStore.open(storeFile, noRecord ? { readOnly: true } : { autoSave: false }) : undefined;
+  const store = fs.existsSync(storeFile) ? await openStore(storeFile, noRecord ? { readOnly: true } : { autoSave: false }) : undefined;
   let report: GateReport;
   try {
     const target: GateTarget = { onnx: values.get('--onnx'), predictions: values.get('--predictions'), production: values.get('--production') };

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../core/l10n';
 import { PolicyError } from '../core/checks/policy';
@@ -6,43 +5,18 @@ import { GateInputError } from '../core/checks/gate';
 import {
   findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
 } from '../core/registry';
-import { RunStore, STAGES, type AuditEntry, type Stage } from '../core/store';
+import { STAGES, type RunStore, type AuditEntry, type Stage } from '../core/store';
+import { parseArgs, type ParsedArgs } from './args';
 import { UsageError, type Io } from './io';
+import { existingStorePath, openStore } from './store';
 
 // `edd models`, `edd register`, `edd promote`, `edd alias`, `edd rollback`, `edd audit`, `edd shadow`: thin over
 // src/core/registry. Exit 0 on success, 1 when a promotion is refused (the reason is printed), 2 for usage errors
 // and bad references.
 
-interface Parsed {
-  positional: string[];
-  values: Map<string, string>;
-  flags: Set<string>;
-}
-
-function parse(args: readonly string[], command: string, valued: readonly string[], flags: readonly string[]): Parsed {
-  const out: Parsed = { positional: [], values: new Map(), flags: new Set() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (flags.includes(a)) out.flags.add(a);
-    else if (valued.includes(a)) {
-      const v = args[++i];
-      if (v === undefined || (v.startsWith('--') && a !== '--reason')) throw new UsageError(t('{0} needs a value', a));
-      out.values.set(a, v);
-    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd {1}`', a, command));
-    else out.positional.push(a);
-  }
-  return out;
-}
-
-async function openStore(io: Io, file: string | undefined, readOnly: boolean): Promise<RunStore> {
-  const abs = path.resolve(io.cwd, file ?? RunStore.DEFAULT_RELATIVE_PATH);
-  if (!fs.existsSync(abs)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, abs) || abs));
-  return RunStore.open(abs, readOnly ? { readOnly: true } : { autoSave: false });
-}
-
 /** Runs `f` with the store, saving after it when writable; a RegistryError becomes exit 1 (refused) or 2. */
-async function withStore(io: Io, p: Parsed, readOnly: boolean, f: (store: RunStore) => Promise<number> | number): Promise<number> {
-  const store = await openStore(io, p.values.get('--store'), readOnly);
+async function withStore(io: Io, p: ParsedArgs, readOnly: boolean, f: (store: RunStore) => Promise<number> | number): Promise<number> {
+  const store = await openStore(existingStorePath(io, p.values.get('--store')), readOnly ? { readOnly: true } : { autoSave: false });
   try {
     return await f(store);
   } catch (e) {
@@ -74,7 +48,7 @@ function stageBadge(stage: Stage): string {
 
 /** `edd models [NAME] [--json]`: models and their versions with stage, aliases, gate status and metrics. */
 export async function modelsCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'models', ['--store'], ['--json']);
+  const p = parseArgs(args, 'models', ['--json'], ['--store']);
   return withStore(io, p, true, store => {
     const models = store.listModels().filter(m => !p.positional.length || p.positional.includes(m.name));
     const data = models.map(m => ({
@@ -103,7 +77,7 @@ export async function modelsCommand(args: readonly string[], io: Io): Promise<nu
 
 /** `edd register <run-id> | --experiment ID --model NAME [--reason TEXT] [--user NAME] [--json]`. */
 export async function registerCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'register', ['--model', '--experiment', '--reason', '--user', '--store'], ['--json']);
+  const p = parseArgs(args, 'register', ['--json'], ['--model', '--experiment', '--user', '--store'], ['--reason']);
   if (p.positional.length + (p.values.has('--experiment') ? 1 : 0) !== 1 || !p.values.has('--model')) {
     throw new UsageError(t('Usage: edd register <run-id> | --experiment ID --model NAME [--reason TEXT]'));
   }
@@ -126,7 +100,7 @@ export async function registerCommand(args: readonly string[], io: Io): Promise<
 
 /** `edd promote NAME@VERSION --to STAGE [--alias A] [--reason TEXT] [--force] [--user NAME] [--json]`. */
 export async function promoteCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'promote', ['--to', '--alias', '--reason', '--user', '--store'], ['--force', '--json']);
+  const p = parseArgs(args, 'promote', ['--force', '--json'], ['--to', '--alias', '--user', '--store'], ['--reason']);
   if (p.positional.length !== 1 || !p.values.has('--to')) throw new UsageError(t('Usage: edd promote NAME@VERSION --to staging|production|archived [--alias A] [--reason TEXT] [--force]'));
   const to = p.values.get('--to') as Stage;
   if (!STAGES.includes(to) || to === 'none') throw new UsageError(t('--to must be staging, production or archived, not {0}.', JSON.stringify(to)));
@@ -149,7 +123,7 @@ export async function promoteCommand(args: readonly string[], io: Io): Promise<n
 
 /** `edd alias NAME@VERSION ALIAS [--reason TEXT]`. */
 export async function aliasCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'alias', ['--reason', '--user', '--store'], ['--json']);
+  const p = parseArgs(args, 'alias', ['--json'], ['--user', '--store'], ['--reason']);
   if (p.positional.length !== 2) throw new UsageError(t('Usage: edd alias NAME@VERSION ALIAS [--reason TEXT]'));
   const ref = parseRef(p.positional[0]);
   return withStore(io, p, false, async store => {
@@ -163,7 +137,7 @@ export async function aliasCommand(args: readonly string[], io: Io): Promise<num
 
 /** `edd rollback NAME [--reason TEXT]`: restores the previous production version. */
 export async function rollbackCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'rollback', ['--reason', '--user', '--store'], ['--json']);
+  const p = parseArgs(args, 'rollback', ['--json'], ['--user', '--store'], ['--reason']);
   if (p.positional.length !== 1) throw new UsageError(t('Usage: edd rollback NAME [--reason TEXT]'));
   return withStore(io, p, false, async store => {
     const actor = await resolveActor(io.cwd, p.values.get('--user'));
@@ -186,7 +160,7 @@ function describeEntry(e: AuditEntry): string {
 
 /** `edd audit [NAME] [--json]`: the append-only history of registry changes, oldest first. */
 export async function auditCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'audit', ['--store'], ['--json']);
+  const p = parseArgs(args, 'audit', ['--json'], ['--store']);
   if (p.positional.length > 1) throw new UsageError(t('Usage: edd audit [NAME] [--json]'));
   return withStore(io, p, true, store => {
     const log = store.auditLog(p.positional[0]);
@@ -203,7 +177,7 @@ export async function auditCommand(args: readonly string[], io: Io): Promise<num
  * significantly worse.
  */
 export async function shadowCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'shadow', ['--policy', '--store', '--metric'], ['--json']);
+  const p = parseArgs(args, 'shadow', ['--json'], ['--policy', '--store', '--metric']);
   if (p.positional.length !== 1) throw new UsageError(t('Usage: edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]'));
   const ref = parseRef(p.positional[0]);
   const metric = (p.values.get('--metric') ?? 'accuracy') as 'accuracy' | 'f1';

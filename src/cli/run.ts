@@ -1,44 +1,10 @@
 import * as path from 'path';
 import { t } from '../core/l10n';
 import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteResult } from '../core/runs';
-import { RunStore, StoreError, type RunSummary } from '../core/store';
+import type { RunSummary } from '../core/store';
+import { parseArgs } from './args';
 import { UsageError, type Io } from './io';
-
-/** Options shared by the store commands: `--store PATH` (default `.edd/edd.sqlite` under the current folder). */
-function storePath(io: Io, explicit: string | undefined): string {
-  return path.resolve(io.cwd, explicit ?? RunStore.DEFAULT_RELATIVE_PATH);
-}
-
-/** The bundle ships sql.js's wasm next to itself (dist/); from `out/` the installed package's file is used. */
-async function openStore(file: string): Promise<RunStore> {
-  try {
-    return await RunStore.open(file);
-  } catch (e) {
-    if (e instanceof StoreError) throw new UsageError((e as Error).message);
-    throw e;
-  }
-}
-
-interface Parsed {
-  flags: Set<string>;
-  values: Map<string, string>;
-  positional: string[];
-}
-
-function parse(args: readonly string[], command: string, flags: string[], valued: string[]): Parsed {
-  const out: Parsed = { flags: new Set(), values: new Map(), positional: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (flags.includes(a)) out.flags.add(a);
-    else if (valued.includes(a)) {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(t('{0} needs a value', a));
-      out.values.set(a, v);
-    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd {1}`', a, command));
-    else out.positional.push(a);
-  }
-  return out;
-}
+import { openStore, storePath } from './store';
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toFixed(4));
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
@@ -67,7 +33,7 @@ function exitCodeOf(r: ExecuteResult): number {
 
 /** `edd run <config> [--json]` and `edd run --reproduce RUN_ID [--json]`. */
 export async function runCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'run', ['--json', '--quiet'], ['--store', '--reproduce']);
+  const p = parseArgs(args, 'run', ['--json', '--quiet'], ['--store', '--reproduce']);
   const json = p.flags.has('--json');
   const reproduce = p.values.get('--reproduce');
   if (reproduce ? p.positional.length > 0 : p.positional.length !== 1) {
@@ -158,15 +124,12 @@ function summaryJson(r: RunSummary) {
 
 /** `edd runs [--experiment ID] [--json] [--limit N]`: newest first. */
 export async function runsCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parse(args, 'runs', ['--json'], ['--store', '--experiment', '--limit']);
+  const p = parseArgs(args, 'runs', ['--json'], ['--store', '--experiment', '--limit']);
   if (p.positional.length) throw new UsageError(t('Unexpected argument {0}: `edd runs` takes only options.', p.positional[0]));
   const limit = p.values.has('--limit') ? Number(p.values.get('--limit')) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
   const file = storePath(io, p.values.get('--store'));
-  const store = await RunStore.open(file, { readOnly: true }).catch(e => {
-    if (e instanceof StoreError) throw new UsageError((e as Error).message);
-    throw e;
-  });
+  const store = await openStore(file, { readOnly: true });
   try {
     const runs = store.listRuns({ experimentId: p.values.get('--experiment'), limit });
     if (p.flags.has('--json')) {
