@@ -50,6 +50,8 @@ export interface GateOptions {
   /** Called before each check with its index and the number of checks. */
   onProgress?: (done: number, total: number, title: string) => void;
   candidate?: GateReport['candidate'];
+  /** The policy, when the caller has already read and validated `policyFile` (it is not read again). */
+  policy?: Policy;
   /** Run these checks instead of the policy's (shadow evaluation runs one `regression` check on the policy's data). */
   checks?: Array<{ kind: CheckKind; spec: Record<string, unknown> }>;
 }
@@ -94,7 +96,7 @@ function defaultFeatures(ds: Dataset, policy: Policy): string[] {
 export async function runGate(policyFile: string, options: GateOptions): Promise<GateReport> {
   const started = Date.now();
   const shown = path.relative(options.root, policyFile) || policyFile;
-  const { policy } = loadPolicy(policyFile, shown);
+  const policy = options.policy ?? loadPolicy(policyFile, shown).policy;
   const resolve = (p: string) => path.resolve(options.root, p);
   const read = async (p: string) => {
     try {

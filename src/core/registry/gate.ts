@@ -26,7 +26,7 @@ export interface GateTarget {
   production?: string;
 }
 
-export interface StoreGateOptions extends Omit<GateOptions, 'onnx' | 'production' | 'candidate'> {
+export interface StoreGateOptions extends Omit<GateOptions, 'onnx' | 'production' | 'candidate' | 'policy'> {
   store?: RunStore;
   target: GateTarget;
   /** Store the report (default: when a writable store is given). */
@@ -69,7 +69,7 @@ export async function gateWithStore(policyFile: string, o: StoreGateOptions): Pr
   }
   const shown = (f: string | undefined) => f && (path.relative(o.root, f) || f);
   const report = await runGate(policyFile, {
-    ...o, onnx: c.onnx, production,
+    ...o, policy, onnx: c.onnx, production,
     productionLabel: productionVersion && `${productionVersion.model}@${productionVersion.version}`,
     candidate: {
       model: c.model !== undefined ? `${c.model}@${c.version}` : undefined, run: c.runId, onnx: shown(c.onnx), predictions: o.target.predictions ?? o.predictions,
@@ -97,11 +97,10 @@ export async function gateWithStore(policyFile: string, o: StoreGateOptions): Pr
  * metric of each, their difference with McNemar's exact test on per-row correctness, and the rows where they disagree.
  */
 export async function shadowEvaluate(policyFile: string, o: { root: string; store?: RunStore; target: GateTarget; metric?: 'accuracy' | 'f1'; alpha?: number; signal?: AbortSignal }): Promise<StoreGateResult> {
-  const result = await gateWithStore(policyFile, {
+  return gateWithStore(policyFile, {
     root: o.root, store: o.store, target: o.target, record: false, signal: o.signal,
     checks: [{ kind: 'regression', spec: { metric: o.metric ?? 'accuracy', max_drop: 0, test: 'mcnemar', alpha: o.alpha ?? 0.05, on_missing_production: 'error' } }],
   });
-  return result;
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.edd', 'dist', 'out', '.vscode-test', '__pycache__', '.venv', 'venv']);
@@ -137,18 +136,23 @@ export function findPolicyFiles(root: string, maxDepth = 6): string[] {
   return out.sort();
 }
 
-/** The valid policies below `root` that guard `model`. */
-export function policiesForModel(root: string, model: string): Array<{ file: string; policy: Policy }> {
+/** The valid promotion policies below `root`, in path order (an unreadable or invalid one guards nothing). */
+export function validPolicies(root: string): Array<{ file: string; policy: Policy }> {
   const out: Array<{ file: string; policy: Policy }> = [];
   for (const file of findPolicyFiles(root)) {
     try {
       const { policy } = validatePolicy(fs.readFileSync(file, 'utf8'));
-      if (policy?.model === model) out.push({ file, policy });
+      if (policy) out.push({ file, policy });
     } catch {
-      // an unreadable policy guards nothing
+      // unreadable: skipped
     }
   }
   return out;
+}
+
+/** The valid policies below `root` that guard `model`. */
+export function policiesForModel(root: string, model: string): Array<{ file: string; policy: Policy }> {
+  return validPolicies(root).filter(p => p.policy.model === model);
 }
 
 /** True when a policy of `model` below `root` says `require_gate: true`. */

@@ -2,5 +2,5 @@
 // log (records in the run store), and the gate run against the store (reports stored with runs and versions).
 export { RegistryError, parseModelRef, resolveVersion, versionFile, resolveActor, modelArtifactOf, findRun, registerRun, gateStatus, planPromotion, promote, setAlias, rollback } from './registry';
 export type { GateState, PromotionPlan } from './registry';
-export { gateWithStore, shadowEvaluate, findPolicyFiles, policiesForModel, gateRequired } from './gate';
+export { gateWithStore, shadowEvaluate, findPolicyFiles, validPolicies, policiesForModel, gateRequired } from './gate';
 export type { GateTarget, StoreGateOptions, StoreGateResult } from './gate';

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { gateWithStore, policiesForModel } from '../../core/registry';
-import { PolicyError, validatePolicy } from '../../core/checks/policy';
+import { PolicyError, validatePolicy, type Policy } from '../../core/checks/policy';
 import type { CheckResult, GateReport } from '../../core/checks/types';
 import { LineIndex } from '../../core/config';
 import { Disposable } from '../dispose';
@@ -97,8 +97,8 @@ export class GateController extends Disposable {
     return this.validation.configs.filter(c => c.kind === 'policy').map(c => c.uri);
   }
 
-  /** The `predictions:` file the policy names, if any (read from the editor's text when the policy is open). */
-  private policyPredictions(policyUri: vscode.Uri): string | undefined {
+  /** The policy as it is now (the editor's text when it is open), or undefined when it does not validate. */
+  private currentPolicy(policyUri: vscode.Uri): Policy | undefined {
     const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === policyUri.toString());
     let text = open?.getText();
     if (text === undefined) {
@@ -108,8 +108,7 @@ export class GateController extends Disposable {
         return undefined;
       }
     }
-    const p = validatePolicy(text).policy?.predictions;
-    return typeof p === 'string' && p.trim() !== '' ? p : undefined;
+    return validatePolicy(text).policy;
   }
 
   private async pickCandidate(policyUri: vscode.Uri): Promise<GateCandidate | undefined> {
@@ -118,12 +117,13 @@ export class GateController extends Disposable {
     type Pick = vscode.QuickPickItem & { candidate?: GateCandidate; browse?: boolean };
     const picks: Pick[] = [];
     // A predictions file needs no model runtime, so it works wherever the gate does.
-    const predictions = this.policyPredictions(policyUri);
+    const policy = this.currentPolicy(policyUri);
+    const predictions = typeof policy?.predictions === 'string' && policy.predictions.trim() !== '' ? policy.predictions : undefined;
     if (predictions) {
       picks.push({ label: vscode.l10n.t("$(file) Use the policy's predictions file"), description: predictions, candidate: { predictions } });
     }
     // Registered versions of the policy's model (of every model when the policy names none).
-    const policyModel = validatePolicy(vscode.workspace.textDocuments.find(d => d.uri.toString() === policyUri.toString())?.getText() ?? readText(policyUri.fsPath)).policy?.model;
+    const policyModel = policy?.model;
     for (const m of store?.listModels() ?? []) {
       if (policyModel && m.name !== policyModel) continue;
       for (const v of store!.listModelVersions(m.name)) {
@@ -326,13 +326,5 @@ export class GateController extends Disposable {
       if (token.isCancellationRequested) return;
       await this.check(vscode.Uri.parse(key), undefined, only, token);
     }
-  }
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }

@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { GateInputError } from '../../core/checks/gate';
-import { PolicyError, validatePolicy } from '../../core/checks/policy';
+import { PolicyError } from '../../core/checks/policy';
 import {
-  findPolicyFiles, gateRequired, planPromotion, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile, type StoreGateResult,
+  gateRequired, planPromotion, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
 } from '../../core/registry';
-import type { AuditEntry, ModelVersionRecord, RunStore, Stage } from '../../core/store';
+import { NAME_PATTERN, type AuditEntry, type ModelVersionRecord, type RunStore, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
 import { Commands, Settings } from '../ids';
 import type { ExperimentNode } from '../runs/experimentsTree';
@@ -115,13 +115,14 @@ export class RegistryCommands extends Disposable {
     }
     const { folder, store } = await this.storeFor(node.folder);
     const known = store.listModels().map(m => m.name);
-    const fromPolicies = [...new Set(policyModels(folder.uri.fsPath))];
+    // the `model:` names of the folder's policies, in path order
+    const fromPolicies = [...new Set(validPolicies(folder.uri.fsPath).map(p => p.policy.model).filter((m): m is string => !!m))];
     const suggestion = known[0] ?? fromPolicies[0] ?? node.experimentId.replace(/[^A-Za-z0-9._-]/g, '-');
     const name = await this.ask('model-name', vscode.window.showInputBox({
       title: vscode.l10n.t('Register the model of run {0}', node.runId.slice(0, 8)),
       prompt: known.length ? vscode.l10n.t('Model name (registered: {0})', known.join(', ')) : vscode.l10n.t('Model name (e.g. the `model:` of your promotion policy)'),
       value: suggestion,
-      validateInput: v => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, `.`, `_` or `-`, starting with a letter or digit.')),
+      validateInput: v => (NAME_PATTERN.test(v) ? undefined : vscode.l10n.t('Letters, digits, `.`, `_` or `-`, starting with a letter or digit.')),
     }));
     if (!name) return undefined;
     const v = await registerRun(store, { root: folder.uri.fsPath, runId: node.runId, model: name, actor: await this.actor(folder) });
@@ -186,7 +187,7 @@ export class RegistryCommands extends Disposable {
       title: vscode.l10n.t('Alias for {0}@{1}', node.model, node.version),
       prompt: existing.length ? vscode.l10n.t('An alias names one version; giving an existing one moves it here ({0}).', existing.join(', ')) : vscode.l10n.t('e.g. champion or challenger'),
       value: existing.includes('champion') ? 'challenger' : 'champion',
-      validateInput: v => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) && !/^\d+$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, `.`, `_` or `-`; not only digits.')),
+      validateInput: v => (NAME_PATTERN.test(v) && !/^\d+$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, `.`, `_` or `-`; not only digits.')),
     }));
     if (!alias) return undefined;
     const v = setAlias(store, { model: node.model, ref: node.version, alias, actor: await this.actor(folder) });
@@ -276,20 +277,6 @@ export class RegistryCommands extends Disposable {
     await vscode.window.showTextDocument(doc, { preview: true });
     return doc;
   }
-}
-
-/** The `model:` names of the folder's valid promotion policies, in path order (a suggestion for the model name). */
-function policyModels(root: string): string[] {
-  const out: string[] = [];
-  for (const f of findPolicyFiles(root)) {
-    try {
-      const model = validatePolicy(fs.readFileSync(f, 'utf8')).policy?.model;
-      if (model) out.push(model);
-    } catch {
-      // unreadable policy: no suggestion from it
-    }
-  }
-  return out;
 }
 
 const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
