@@ -253,11 +253,11 @@ export function auditLog(db: StoreDb, model?: string): AuditEntry[] {
   }));
 }
 
-function decodeGate(r: SqlValue[], withReport: boolean): StoredGateReport {
+function decodeGate(r: SqlValue[]): StoredGateReport {
   return {
     id: r[0] as string, createdAt: r[1] as number, policy: r[2] as string, passed: r[3] === 1, runId: r[4] as string | null,
     model: r[5] as string | null, version: r[6] as number | null, modelSha256: r[7] as string | null,
-    report: withReport ? JSON.parse(String(r[8])) : undefined,
+    report: JSON.parse(String(r[8])),
   };
 }
 
@@ -271,10 +271,10 @@ export function listGateReports(db: StoreDb, q: GateReportQuery): StoredGateRepo
   else if (q.model !== undefined) { or.push('model = ?'); params.push(q.model); }
   const where = or.length ? `WHERE ${or.join(' OR ')}` : '';
   params.push(q.limit ?? -1);
-  return db.all(`SELECT ${GATE_COLUMNS} FROM gate_reports ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`, params).map(r => decodeGate(r, true));
+  return db.all(`SELECT ${GATE_COLUMNS} FROM gate_reports ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`, params).map(decodeGate);
 }
 
 export function getGateReport(db: StoreDb, id: string): StoredGateReport | undefined {
   const row = db.one(`SELECT ${GATE_COLUMNS} FROM gate_reports WHERE id = ?`, [id]);
-  return row && decodeGate(row, true);
+  return row && decodeGate(row);
 }

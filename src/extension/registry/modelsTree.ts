@@ -3,6 +3,7 @@ import { gateStatus, versionFile, type GateState } from '../../core/registry';
 import type { ModelVersionRecord, RunStore, Stage } from '../../core/store';
 import { Disposable } from '../dispose';
 import { ContextKeys, Settings, Views } from '../ids';
+import { escapeMd, formatBytes } from '../runs/experimentsTree';
 import { formatMetric, keyMetric } from '../runs/runController';
 import type { StoreService } from '../runs/storeService';
 
@@ -29,8 +30,6 @@ export function stageLabel(stage: Stage): string {
 export function gateLabel(state: GateState): string {
   return state === 'passed' ? vscode.l10n.t('gate passed') : state === 'failed' ? vscode.l10n.t('gate failed') : vscode.l10n.t('not gated');
 }
-
-const escapeMd = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, c => `\\${c}`);
 
 /**
  * The Models view: model → versions (newest first) with the stage and aliases as badges in the description, the
@@ -133,7 +132,7 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
     md.appendMarkdown(`${escapeMd(gateLabel(gate.state))}${gate.report ? ` — ${escapeMd(gate.report.policy)}, ${escapeMd(new Date(gate.report.createdAt).toLocaleString())}` : ''}\n\n`);
     md.appendMarkdown(`${escapeMd(vscode.l10n.t('Registered {0} by {1}', new Date(v.createdAt).toLocaleString(), v.createdBy ?? '?'))}\n\n`);
     if (v.runId) md.appendMarkdown(`${escapeMd(vscode.l10n.t('Run {0}', v.runId))}\n\n`);
-    md.appendMarkdown(`sha256 \`${v.sha256.slice(0, 16)}…\` · ${(v.size / 1024).toFixed(1)} KB\n\n`);
+    md.appendMarkdown(`sha256 \`${v.sha256.slice(0, 16)}…\` · ${formatBytes(v.size)}\n\n`);
     for (const [k, x] of Object.entries(v.metrics).slice(0, 8)) md.appendMarkdown(`${escapeMd(k)}: ${escapeMd(formatMetric(x))}  \n`);
     item.tooltip = md;
     item.contextValue = `edd.version.${v.stage}.${gate.state}`;

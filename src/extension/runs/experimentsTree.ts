@@ -285,7 +285,7 @@ export function hypothesisLabel(status: string): string {
 }
 
 /** User strings go into Markdown tooltips as text: escape every Markdown metacharacter. */
-function escapeMd(s: string): string {
+export function escapeMd(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 
