@@ -159,15 +159,8 @@ export class GateController extends Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('No promotion policy in the workspace. Create a `*.policy.yaml` file (see the README) to check run {0}.', node.runId.slice(0, 8)));
       return undefined;
     }
-    let uri = policies[0];
-    if (policies.length > 1) {
-      const pick = await vscode.window.showQuickPick(policies.map(p => ({ label: vscode.workspace.asRelativePath(p), uri: p })), {
-        placeHolder: vscode.l10n.t('Pick the promotion policy to check run {0} against', node.runId.slice(0, 8)),
-      });
-      if (!pick) return undefined;
-      uri = pick.uri;
-    }
-    return this.check(uri, { runId: node.runId });
+    const uri = await this.onePolicy(policies, vscode.l10n.t('Pick the promotion policy to check run {0} against', node.runId.slice(0, 8)));
+    return uri && this.check(uri, { runId: node.runId });
   }
 
   /** "Check Promotion" on a version in the Models view: the policy of its model (a pick if several). */
@@ -179,13 +172,14 @@ export class GateController extends Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('No promotion policy says `model: {0}`. Add `model: {0}` to a policy to check its versions.', model));
       return undefined;
     }
-    let uri = policies[0];
-    if (policies.length > 1) {
-      const pick = await vscode.window.showQuickPick(policies.map(p => ({ label: vscode.workspace.asRelativePath(p), uri: p })), { placeHolder: vscode.l10n.t('Pick the promotion policy to check {0}@{1} against', model, version) });
-      if (!pick) return undefined;
-      uri = pick.uri;
-    }
-    return this.check(uri, { model: { model, ref: String(version) } });
+    const uri = await this.onePolicy(policies, vscode.l10n.t('Pick the promotion policy to check {0}@{1} against', model, version));
+    return uri && this.check(uri, { model: { model, ref: String(version) } });
+  }
+
+  /** The only policy of `policies`, or the one the user picks (undefined when the pick is dismissed). */
+  private async onePolicy(policies: readonly vscode.Uri[], placeHolder: string): Promise<vscode.Uri | undefined> {
+    if (policies.length === 1) return policies[0];
+    return (await vscode.window.showQuickPick(policies.map(p => ({ label: vscode.workspace.asRelativePath(p), uri: p })), { placeHolder }))?.uri;
   }
 
   /** "EDD: Show Gate Report": the last report of `uri`, the active policy, or a picked one (the empty state if none). */
