@@ -4,6 +4,7 @@ import {
 } from '../../src/core/checks/drift';
 import { jensenShannonDistance, ks2Samp, psi, wassersteinDistance } from '../../src/core/stats';
 import type { Column, Dataset, GateContext } from '../../src/core/checks/types';
+import { linspace, rep } from './published';
 
 /** |actual − published| ≤ ½ unit of the last printed digit (floored at 1e-12 relative). */
 function published(actual: number, text: string, what = ''): void {
@@ -16,13 +17,6 @@ const close = (a: number, b: number, rtol = 1e-12, what = '') =>
   assert.ok(Math.abs(a - b) <= rtol * Math.max(Math.abs(b), 1e-300) || a === b, `${what} ${a} ≠ ${b}`);
 
 const sorted = (v: number[]) => Float64Array.from(v).sort();
-function linspace(start: number, stop: number, num: number): number[] {
-  const step = (stop - start) / (num - 1);
-  const out = Array.from({ length: num }, (_, i) => i * step + start);
-  out[num - 1] = stop;
-  return out;
-}
-const rep = (v: number, k: number) => new Array<number>(k).fill(v);
 
 function dataset(file: string, cols: Record<string, ArrayLike<number> | Array<string | null>>): Dataset {
   const names = Object.keys(cols);

@@ -14,3 +14,14 @@ export function published(actual: number, text: string, what = ''): void {
   const tol = exact ? 1e-12 * Math.abs(value) : Math.max(0.5 * 10 ** -decimals, 1e-12 * Math.abs(value));
   assert.ok(Math.abs(actual - value) <= tol, `${what} ${actual} ≠ published ${text} (±${tol})`);
 }
+
+/** numpy.linspace: i·step + start, the last point set to stop exactly (the inputs of scipy's tests). */
+export function linspace(start: number, stop: number, num: number): number[] {
+  const step = (stop - start) / (num - 1);
+  const out = Array.from({ length: num }, (_, i) => i * step + start);
+  out[num - 1] = stop;
+  return out;
+}
+
+/** numpy.repeat of one value: `k` copies of `v`. */
+export const rep = (v: number, k: number): number[] => new Array<number>(k).fill(v);

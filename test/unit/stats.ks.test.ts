@@ -1,18 +1,10 @@
 import * as assert from 'assert';
 import { kolmogorovCdf, kolmogorovSf, ks2Samp, smirnovSf } from '../../src/core/stats';
-import { published } from './published';
+import { linspace, published, rep } from './published';
 
 const relClose = (actual: number, expected: number, rtol: number, what = '') =>
   assert.ok(Math.abs(actual - expected) <= rtol * Math.abs(expected), `${what} ${actual} ≠ ${expected} (rtol ${rtol})`);
 
-function linspace(start: number, stop: number, num: number): number[] {
-  // numpy.linspace: i·step + start, the last point set to stop exactly
-  const step = (stop - start) / (num - 1);
-  const out = Array.from({ length: num }, (_, i) => i * step + start);
-  out[num - 1] = stop;
-  return out;
-}
-const rep = (v: number, k: number) => new Array<number>(k).fill(v);
 
 // All expected values below come from scipy/stats/tests/test_stats.py::TestKSTwoSamples, where
 // `_testOne(x1, x2, 'two-sided', expected_statistic, expected_prob)` asserts

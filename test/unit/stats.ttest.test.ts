@@ -1,14 +1,7 @@
 import * as assert from 'assert';
 import { studentTTest, welchTTest } from '../../src/core/stats';
-import { published } from './published';
+import { linspace, published } from './published';
 
-function linspace(start: number, stop: number, num: number): number[] {
-  // numpy.linspace: start + i·step, the last point set to stop exactly
-  const step = (stop - start) / (num - 1);
-  const out = Array.from({ length: num }, (_, i) => i * step + start);
-  out[num - 1] = stop;
-  return out;
-}
 
 // Inputs of scipy's Test_ttest_CI: `rng = np.random.default_rng(3810954496107292580); x = rng.random(11);
 // y = rng.random(13)`, regenerated with numpy (PCG64 is stable across versions) and printed with repr.
