@@ -1,14 +1,7 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import { placeProblems, validateExperiment, type Problem, type TextEdit } from '../../src/core/config';
+import { placeProblems, validateExperiment } from '../../src/core/config';
+import { fixture, site, codes, applyEdits } from './configFixtures';
 
-const fixtures = path.resolve(__dirname, '../../../test/fixtures/configs');
-const fixture = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');
-const site = (text: string, p: { offset: number; length: number }) => text.slice(p.offset, p.offset + p.length);
-const codes = (problems: Problem[]) => problems.map(p => p.code);
-const applyEdits = (text: string, edits: TextEdit[]) =>
-  [...edits].sort((a, b) => b.offset - a.offset).reduce((s, e) => s.slice(0, e.offset) + e.newText + s.slice(e.offset + e.length), text);
 
 describe('validateExperiment: reading the YAML', () => {
   describe('the valid MLOps example', () => {
