@@ -158,6 +158,12 @@ function side(c: Comparison, labels: string[], id: string): string {
   return i >= 0 ? labels[i] : id;
 }
 
+/** A cell naming a run by its label, with the full run id in the tooltip. */
+function runCell(cell: HTMLElement, label: string, runId: string): void {
+  cell.textContent = label;
+  cell.title = `${label}\n${runId}`;
+}
+
 export function significanceSpec(ctx: TableContext, conclude: (experimentId: string, status: Status, decidedBy: string) => void): GridSpec {
   const c = ctx.comparison;
   const rows = c.significance;
@@ -240,12 +246,7 @@ export function intervalsSpec(ctx: TableContext): GridSpec {
     cell(ri, ci, cell) {
       const r = rows[ri];
       switch (ci) {
-        case 0: {
-          const s = side(c, ctx.labels, r.runId);
-          cell.textContent = s;
-          cell.title = `${s}\n${r.runId}`;
-          return;
-        }
+        case 0: return runCell(cell, side(c, ctx.labels, r.runId), r.runId);
         case 1: cell.textContent = r.metric; cell.title = r.metric; return;
         case 2: cell.textContent = `${r.successes} / ${r.n}`; return;
         case 3: cell.textContent = f.num(r.rate); cell.title = String(r.rate); return;
@@ -297,12 +298,7 @@ export function evaluationSpec(ctx: TableContext): GridSpec {
         cell.append(f.num(v));
       };
       switch (ci) {
-        case 0: {
-          const s = side(c, ctx.labels, r.runId);
-          cell.textContent = s;
-          cell.title = `${s}\n${r.runId}`;
-          return;
-        }
+        case 0: return runCell(cell, side(c, ctx.labels, r.runId), r.runId);
         case 1: cell.textContent = r.n.toLocaleString(); return;
         case 2: return value('accuracy');
         case 3: return value('f1');
@@ -332,12 +328,7 @@ export function costSpec(ctx: TableContext): GridSpec {
         if (title) cell.title = title;
       };
       switch (ci) {
-        case 0: {
-          const s = side(c, ctx.labels, r.runId);
-          cell.textContent = s;
-          cell.title = `${s}\n${r.runId}`;
-          return;
-        }
+        case 0: return runCell(cell, side(c, ctx.labels, r.runId), r.runId);
         case 1: return text(f.duration(r.duration_s), r.duration_s === null ? undefined : t('{0} seconds', r.duration_s));
         case 2: return text(f.megabytes(r.peak_memory_mb), r.peak_memory_mb === null ? undefined : t('{0} MB', r.peak_memory_mb));
         case 3: return text(f.bytes(r.model_size_bytes), r.model_path ?? undefined);
