@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs code-server (VS Code's workbench + a real Node extension host) from the npm registry alone, so the
 # integration and UI tests can run on a machine that cannot download desktop VS Code.
-# Usage: sh test/harness/install-code-server.sh   (idempotent; prints the install folder)
+# Usage: sh test/harness/install-code-server.sh [--check]   (idempotent; prints the install folder; --check: exit 1 when
+#   it is not installed yet, install nothing)
 #   EDD_CS_VERSION   code-server version (default 4.100.3 = VS Code 1.100.3, the newest that runs on Node 20)
 #   EDD_CS_HOME      cache folder this script owns (default ~/.cache/edd-code-server)
 set -eu
@@ -11,6 +12,8 @@ PREFIX=$CS_HOME/$VERSION
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$PREFIX/node_modules/.bin/code-server
 if [ -x "$BIN" ] && [ -f "$PREFIX/.complete" ]; then echo "$PREFIX"; exit 0; fi
+# --check: only say (by the exit code) whether it is installed
+if [ "${1:-}" = "--check" ]; then exit 1; fi
 
 # Debian packages: chromium drives the workbench; rg replaces @vscode/ripgrep's GitHub download;
 # libkrb5-dev and a compiler build VS Code's native modules against Node's headers.
