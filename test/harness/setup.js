@@ -21,7 +21,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const REQUIREMENTS = path.join(ROOT, 'test', 'python', 'requirements.txt');
 const VENV = path.join(ROOT, '.venv');
 const STAMP = path.join(VENV, '.edd-requirements.sha256');
-const DEBIAN_PACKAGES = ['chromium', 'ripgrep', 'libkrb5-dev', 'build-essential', 'git'];
+// EDD_SETUP_PACKAGES (space-separated) replaces the list: the unit test uses it to see the non-root refusal.
+const DEBIAN_PACKAGES = process.env.EDD_SETUP_PACKAGES ? process.env.EDD_SETUP_PACKAGES.split(/\s+/).filter(Boolean)
+  : ['chromium', 'ripgrep', 'libkrb5-dev', 'build-essential', 'git'];
 // Only when no Python on the machine can make a venv (Debian's python3 needs python3-venv for that).
 const PYTHON_PACKAGES = ['python3', 'python3-venv'];
 const MIN_PYTHON = [3, 9];
