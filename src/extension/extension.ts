@@ -6,6 +6,7 @@ import { ConfigsTree } from './configsTree';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
 import { LanguageFeatures } from './languageFeatures';
+import { PythonHelper } from './pythonHelper';
 import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
 import { CompareCommands } from './compare/compareCommands';
@@ -29,6 +30,7 @@ export class Extension extends Disposable {
   readonly gate: GateController;
   readonly models: ModelsTree;
   readonly registry: RegistryCommands;
+  readonly python: PythonHelper;
 
   constructor(extensionUri: vscode.Uri) {
     super();
@@ -41,6 +43,7 @@ export class Extension extends Disposable {
     this.gate = this.track(new GateController(this.stores, this.validation, extensionUri));
     this.models = this.track(new ModelsTree(this.stores));
     this.registry = this.track(new RegistryCommands(this.stores, this.models));
+    this.python = this.track(new PythonHelper(extensionUri));
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
@@ -111,13 +114,14 @@ export interface EddApi {
   gate: GateController;
   models: ModelsTree;
   registry: RegistryCommands;
+  python: PythonHelper;
 }
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
   root = new Extension(context.extensionUri);
   context.subscriptions.push(root);
-  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate, models: root.models, registry: root.registry };
+  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate, models: root.models, registry: root.registry, python: root.python };
 }
 
 export async function deactivate(): Promise<void> {

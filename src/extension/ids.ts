@@ -26,6 +26,7 @@ export const Commands = {
   refreshModels: 'edd.refreshModels',
   checkVersion: 'edd.checkVersion',
   showVersionGateReport: 'edd.showVersionGateReport',
+  installPythonHelper: 'edd.installPythonHelper',
 } as const;
 
 export const Views = {
@@ -44,6 +45,7 @@ export const Settings = {
   keyMetric: 'runs.keyMetric',
   goals: 'compare.goals',
   registryUser: 'registry.user',
+  pythonPath: 'python.path',
 } as const;
 
 export const ContextKeys = {

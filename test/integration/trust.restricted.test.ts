@@ -35,4 +35,9 @@ describe('Restricted Mode (untrusted workspace)', () => {
     }
     assert.ok(!fs.existsSync(api.stores.storeFile(folder)), 'no run store was created');
   });
+
+  it('refuses to install the Python helper (it would run an interpreter the workspace may name)', async () => {
+    await activateEdd();
+    assert.strictEqual(await vscode.commands.executeCommand('edd.installPythonHelper'), undefined);
+  });
 });

@@ -73,6 +73,11 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     await fs.promises.writeFile(runConfigPath, text);
   }
 
+  // The config as JSON for the run ($EDD_CONFIG_JSON): Python's standard library reads JSON, not YAML.
+  const configJson = path.join(workspaceRoot, folder, 'config.json');
+  await fs.promises.mkdir(path.dirname(configJson), { recursive: true });
+  await fs.promises.writeFile(configJson, JSON.stringify(spec.config, null, 2) + '\n');
+
   const fail = async (message: string): Promise<never> => {
     store.updateRun(run.id, { status: 'failed', error: message, endedAt: Date.now() });
     await store.save();
@@ -121,7 +126,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       command: spec.command,
       workspaceRoot,
       cwd: spec.cwd,
-      env: spec.env,
+      env: { ...spec.env, EDD_CONFIG_JSON: configJson },
       timeoutS: spec.timeoutS,
       runId: run.id,
       artifactDir: path.join(folder, 'artifacts'),

@@ -13,6 +13,8 @@ export interface RunSpec {
   seed: number;
   params: Record<string, unknown>;
   dataFiles: string[];
+  /** The whole config as data (what `$EDD_CONFIG_JSON` holds, for clients without a YAML reader). */
+  config: Record<string, unknown>;
 }
 
 /** The config cannot be run: it has errors, or no `run.command`. `details` lists `line:col message` per problem. */
@@ -54,5 +56,6 @@ export function readRunSpec(text: string, file: string): RunSpec {
     seed: typeof exp.random_seed === 'number' ? exp.random_seed : 42,
     params: isObj(exp.parameters) ? { ...exp.parameters } : {},
     dataFiles: Array.isArray(data.files) ? (data.files as string[]) : [],
+    config: value as Obj,
   };
 }
