@@ -1,3 +1,4 @@
+import { inert, inertLines } from '../core/inert';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
@@ -85,15 +86,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.out(help());
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(t('Unknown command `{0}`.', command));
+        throw new UsageError(t('Unknown command `{0}`.', inert(command)));
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`edd: ${e.message}`);
+      io.err(`edd: ${inertLines(e.message)}`);
       io.err(t('Run `edd --help` for usage.'));
       return 2;
     }
-    io.err(`edd: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    io.err(`edd: ${inertLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
     return 70;
   }
 }

@@ -6,8 +6,9 @@ import {
   findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
 } from '../core/registry';
 import { STAGES, type RunStore, type AuditEntry, type Stage } from '../core/store';
-import { parseArgs, type ParsedArgs } from './args';
-import { UsageError, type Io } from './io';
+import { inert } from '../core/inert';
+import { parseCommandArgs } from './args';
+import { UsageError, usageErrorFrom, type Io } from './io';
 import { existingStorePath, openStore } from './store';
 
 // `edd models`, `edd register`, `edd promote`, `edd alias`, `edd rollback`, `edd audit`, `edd shadow`: thin over
@@ -15,13 +16,13 @@ import { existingStorePath, openStore } from './store';
 // and bad references.
 
 /** Runs `f` with the store, saving after it when writable; a RegistryError becomes exit 1 (refused) or 2. */
-async function withStore(io: Io, p: ParsedArgs, readOnly: boolean, f: (store: RunStore) => Promise<number> | number): Promise<number> {
-  const store = await openStore(existingStorePath(io, p.values.get('--store')), readOnly ? { readOnly: true } : { autoSave: false });
+async function withStore(io: Io, storeFile: string | undefined, readOnly: boolean, f: (store: RunStore) => Promise<number> | number): Promise<number> {
+  const store = await openStore(existingStorePath(io, storeFile), readOnly ? { readOnly: true } : { autoSave: false });
   try {
     return await f(store);
   } catch (e) {
     if (e instanceof RegistryError) {
-      io.err(`edd: ${e.message}`);
+      io.err(`edd: ${inert(e.message)}`);
       return e.kind === 'refused' ? 1 : 2;
     }
     throw e;
@@ -48,14 +49,17 @@ function stageBadge(stage: Stage): string {
 
 /** `edd models [NAME] [--json]`: models and their versions with stage, aliases, gate status and metrics. */
 export async function modelsCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'models', ['--json'], ['--store']);
-  return withStore(io, p, true, store => {
-    const models = store.listModels().filter(m => !p.positional.length || p.positional.includes(m.name));
+  const { values, positionals } = parseCommandArgs('models', args, {
+    json: { type: 'boolean' },
+    store: { type: 'string' },
+  });
+  return withStore(io, values.store, true, store => {
+    const models = store.listModels().filter(m => !positionals.length || positionals.includes(m.name));
     const data = models.map(m => ({
       ...m,
       versions: store.listModelVersions(m.name).map(v => ({ ...v, file: versionFile(store, v), gate: gateStatus(store, v).state })),
     }));
-    if (p.flags.has('--json')) {
+    if (values.json) {
       json(io, data);
       return 0;
     }
@@ -64,11 +68,11 @@ export async function modelsCommand(args: readonly string[], io: Io): Promise<nu
       return 0;
     }
     for (const m of data) {
-      io.out(t('{0}: {1} version(s), production: {2}', m.name, m.versionCount, m.productionVersion === null ? '—' : `v${m.productionVersion}`));
+      io.out(t('{0}: {1} version(s), production: {2}', inert(m.name), m.versionCount, m.productionVersion === null ? '—' : `v${m.productionVersion}`));
       for (const v of m.versions) {
-        const metrics = Object.entries(v.metrics).slice(0, 3).map(([k, x]) => `${k}=${Number.isFinite(x) ? x.toFixed(4) : x}`).join(' ');
-        const aliases = v.aliases.length ? ` [${v.aliases.join(', ')}]` : '';
-        io.out(`  v${v.version}  ${stageBadge(v.stage).padEnd(12)} gate:${v.gate.padEnd(6)}${aliases}  ${metrics}  run ${v.runId?.slice(0, 8) ?? '—'}`);
+        const metrics = Object.entries(v.metrics).slice(0, 3).map(([k, x]) => `${inert(k)}=${Number.isFinite(x) ? x.toFixed(4) : x}`).join(' ');
+        const aliases = v.aliases.length ? ` [${v.aliases.map(inert).join(', ')}]` : '';
+        io.out(`  v${v.version}  ${stageBadge(v.stage).padEnd(12)} gate:${v.gate.padEnd(6)}${aliases}  ${metrics}  run ${v.runId ? inert(v.runId.slice(0, 8)) : '—'}`);
       }
     }
     return 0;
@@ -77,45 +81,60 @@ export async function modelsCommand(args: readonly string[], io: Io): Promise<nu
 
 /** `edd register <run-id> | --experiment ID --model NAME [--reason TEXT] [--user NAME] [--json]`. */
 export async function registerCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'register', ['--json'], ['--model', '--experiment', '--user', '--store'], ['--reason']);
-  if (p.positional.length + (p.values.has('--experiment') ? 1 : 0) !== 1 || !p.values.has('--model')) {
+  const { values, positionals } = parseCommandArgs('register', args, {
+    json: { type: 'boolean' },
+    model: { type: 'string' },
+    experiment: { type: 'string' },
+    user: { type: 'string' },
+    store: { type: 'string' },
+    reason: { type: 'string' },
+  });
+  if (positionals.length + (values.experiment !== undefined ? 1 : 0) !== 1 || values.model === undefined) {
     throw new UsageError(t('Usage: edd register <run-id> | --experiment ID --model NAME [--reason TEXT]'));
   }
-  return withStore(io, p, false, async store => {
-    const actor = await resolveActor(io.cwd, p.values.get('--user'));
-    let runId = p.positional[0];
-    if (p.values.has('--experiment')) {
-      const latest = store.listRuns({ experimentId: p.values.get('--experiment'), status: 'finished', limit: 1 })[0];
-      if (!latest) throw new UsageError(t('Experiment {0} has no finished run to register.', p.values.get('--experiment')!));
+  return withStore(io, values.store, false, async store => {
+    const actor = await resolveActor(io.cwd, values.user);
+    let runId = positionals[0];
+    if (values.experiment !== undefined) {
+      const latest = store.listRuns({ experimentId: values.experiment, status: 'finished', limit: 1 })[0];
+      if (!latest) throw new UsageError(t('Experiment {0} has no finished run to register.', inert(values.experiment)));
       runId = latest.id;
     }
-    const v = await registerRun(store, { root: io.cwd, runId, model: p.values.get('--model')!, actor, reason: p.values.get('--reason') });
+    const v = await registerRun(store, { root: io.cwd, runId, model: values.model!, actor, reason: values.reason });
     await store.save();
-    if (p.flags.has('--json')) json(io, v);
-    else if (v.alreadyRegistered) io.out(t('This model file is already registered as {0}@{1}; nothing changed.', v.model, v.version));
-    else io.out(t('Registered {0}@{1} from run {2} ({3}).', v.model, v.version, v.runId?.slice(0, 8) ?? '—', v.file));
+    if (values.json) json(io, v);
+    else if (v.alreadyRegistered) io.out(t('This model file is already registered as {0}@{1}; nothing changed.', inert(v.model), v.version));
+    else io.out(t('Registered {0}@{1} from run {2} ({3}).', inert(v.model), v.version, v.runId ? inert(v.runId.slice(0, 8)) : '—', inert(v.file)));
     return 0;
   });
 }
 
 /** `edd promote NAME@VERSION --to STAGE [--alias A] [--reason TEXT] [--force] [--user NAME] [--json]`. */
 export async function promoteCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'promote', ['--force', '--json'], ['--to', '--alias', '--user', '--store'], ['--reason']);
-  if (p.positional.length !== 1 || !p.values.has('--to')) throw new UsageError(t('Usage: edd promote NAME@VERSION --to staging|production|archived [--alias A] [--reason TEXT] [--force]'));
-  const to = p.values.get('--to') as Stage;
+  const { values, positionals } = parseCommandArgs('promote', args, {
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    to: { type: 'string' },
+    alias: { type: 'string' },
+    user: { type: 'string' },
+    store: { type: 'string' },
+    reason: { type: 'string' },
+  });
+  if (positionals.length !== 1 || values.to === undefined) throw new UsageError(t('Usage: edd promote NAME@VERSION --to staging|production|archived [--alias A] [--reason TEXT] [--force]'));
+  const to = values.to as Stage;
   if (!STAGES.includes(to) || to === 'none') throw new UsageError(t('--to must be staging, production or archived, not {0}.', JSON.stringify(to)));
-  const ref = parseRef(p.positional[0]);
-  return withStore(io, p, false, async store => {
-    const actor = await resolveActor(io.cwd, p.values.get('--user'));
+  const ref = parseRef(positionals[0]);
+  return withStore(io, values.store, false, async store => {
+    const actor = await resolveActor(io.cwd, values.user);
     const r = promote(store, {
-      ...ref, to, actor, reason: p.values.get('--reason'), force: p.flags.has('--force'), alias: p.values.get('--alias'), requireGate: gateRequired(io.cwd, ref.model),
+      ...ref, to, actor, reason: values.reason, force: values.force === true, alias: values.alias, requireGate: gateRequired(io.cwd, ref.model),
     });
     await store.save();
-    if (p.flags.has('--json')) json(io, { version: r.version, replaced: r.plan.replaces ?? null, gate: r.plan.gate.state, overridden: r.plan.refusals });
+    if (values.json) json(io, { version: r.version, replaced: r.plan.replaces ?? null, gate: r.plan.gate.state, overridden: r.plan.refusals });
     else {
-      io.out(t('{0}@{1} is now in {2} (gate: {3}; by {4}).', r.version.model, r.version.version, r.version.stage, r.plan.gate.state, actor));
-      if (r.plan.replaces !== undefined) io.out(t('{0}@{1} was archived.', r.version.model, r.plan.replaces));
-      if (r.plan.refusals.length) io.out(t('Overridden (recorded in the audit log): {0}', r.plan.refusals.join('; ')));
+      io.out(t('{0}@{1} is now in {2} (gate: {3}; by {4}).', inert(r.version.model), r.version.version, r.version.stage, r.plan.gate.state, inert(actor)));
+      if (r.plan.replaces !== undefined) io.out(t('{0}@{1} was archived.', inert(r.version.model), r.plan.replaces));
+      if (r.plan.refusals.length) io.out(t('Overridden (recorded in the audit log): {0}', inert(r.plan.refusals.join('; '))));
     }
     return 0;
   });
@@ -123,28 +142,38 @@ export async function promoteCommand(args: readonly string[], io: Io): Promise<n
 
 /** `edd alias NAME@VERSION ALIAS [--reason TEXT]`. */
 export async function aliasCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'alias', ['--json'], ['--user', '--store'], ['--reason']);
-  if (p.positional.length !== 2) throw new UsageError(t('Usage: edd alias NAME@VERSION ALIAS [--reason TEXT]'));
-  const ref = parseRef(p.positional[0]);
-  return withStore(io, p, false, async store => {
-    const v = setAlias(store, { ...ref, alias: p.positional[1], actor: await resolveActor(io.cwd, p.values.get('--user')), reason: p.values.get('--reason') });
+  const { values, positionals } = parseCommandArgs('alias', args, {
+    json: { type: 'boolean' },
+    user: { type: 'string' },
+    store: { type: 'string' },
+    reason: { type: 'string' },
+  });
+  if (positionals.length !== 2) throw new UsageError(t('Usage: edd alias NAME@VERSION ALIAS [--reason TEXT]'));
+  const ref = parseRef(positionals[0]);
+  return withStore(io, values.store, false, async store => {
+    const v = setAlias(store, { ...ref, alias: positionals[1], actor: await resolveActor(io.cwd, values.user), reason: values.reason });
     await store.save();
-    if (p.flags.has('--json')) json(io, v);
-    else io.out(t('{0}@{1} is now {0}@{2}.', v.model, p.positional[1], v.version));
+    if (values.json) json(io, v);
+    else io.out(t('{0}@{1} is now {0}@{2}.', inert(v.model), inert(positionals[1]), v.version));
     return 0;
   });
 }
 
 /** `edd rollback NAME [--reason TEXT]`: restores the previous production version. */
 export async function rollbackCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'rollback', ['--json'], ['--user', '--store'], ['--reason']);
-  if (p.positional.length !== 1) throw new UsageError(t('Usage: edd rollback NAME [--reason TEXT]'));
-  return withStore(io, p, false, async store => {
-    const actor = await resolveActor(io.cwd, p.values.get('--user'));
-    const r = rollback(store, { model: p.positional[0], actor, reason: p.values.get('--reason') });
+  const { values, positionals } = parseCommandArgs('rollback', args, {
+    json: { type: 'boolean' },
+    user: { type: 'string' },
+    store: { type: 'string' },
+    reason: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError(t('Usage: edd rollback NAME [--reason TEXT]'));
+  return withStore(io, values.store, false, async store => {
+    const actor = await resolveActor(io.cwd, values.user);
+    const r = rollback(store, { model: positionals[0], actor, reason: values.reason });
     await store.save();
-    if (p.flags.has('--json')) json(io, { restored: r.restored, replaced: r.replaced });
-    else io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', r.restored.model, r.restored.version, r.replaced));
+    if (values.json) json(io, { restored: r.restored, replaced: r.replaced });
+    else io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', inert(r.restored.model), r.restored.version, r.replaced));
     return 0;
   });
 }
@@ -152,19 +181,22 @@ export async function rollbackCommand(args: readonly string[], io: Io): Promise<
 function describeEntry(e: AuditEntry): string {
   const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 19);
   const what = e.action === 'alias'
-    ? `alias ${e.alias} → v${e.version}`
+    ? `alias ${inert(e.alias ?? '')} → v${e.version}`
     : `${e.action} v${e.version ?? '?'}${e.fromStage || e.toStage ? ` ${e.fromStage ?? '-'} → ${e.toStage ?? '-'}` : ''}`;
   const forced = e.forced ? ` ${t('[FORCED over a failed or missing gate]')}` : '';
-  return `#${e.seq} ${when}  ${e.model}  ${what}${forced}  ${t('by {0}', e.actor)}${e.reason ? ` — ${e.reason}` : ''}`;
+  return `#${e.seq} ${when}  ${inert(e.model)}  ${what}${forced}  ${t('by {0}', inert(e.actor))}${e.reason ? ` — ${inert(e.reason)}` : ''}`;
 }
 
 /** `edd audit [NAME] [--json]`: the append-only history of registry changes, oldest first. */
 export async function auditCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'audit', ['--json'], ['--store']);
-  if (p.positional.length > 1) throw new UsageError(t('Usage: edd audit [NAME] [--json]'));
-  return withStore(io, p, true, store => {
-    const log = store.auditLog(p.positional[0]);
-    if (p.flags.has('--json')) json(io, log);
+  const { values, positionals } = parseCommandArgs('audit', args, {
+    json: { type: 'boolean' },
+    store: { type: 'string' },
+  });
+  if (positionals.length > 1) throw new UsageError(t('Usage: edd audit [NAME] [--json]'));
+  return withStore(io, values.store, true, store => {
+    const log = store.auditLog(positionals[0]);
+    if (values.json) json(io, log);
     else if (!log.length) io.out(t('The audit log is empty.'));
     else for (const e of log) io.out(describeEntry(e));
     return 0;
@@ -177,38 +209,43 @@ export async function auditCommand(args: readonly string[], io: Io): Promise<num
  * significantly worse.
  */
 export async function shadowCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'shadow', ['--json'], ['--policy', '--store', '--metric']);
-  if (p.positional.length !== 1) throw new UsageError(t('Usage: edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]'));
-  const ref = parseRef(p.positional[0]);
-  const metric = (p.values.get('--metric') ?? 'accuracy') as 'accuracy' | 'f1';
+  const { values, positionals } = parseCommandArgs('shadow', args, {
+    json: { type: 'boolean' },
+    policy: { type: 'string' },
+    store: { type: 'string' },
+    metric: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError(t('Usage: edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]'));
+  const ref = parseRef(positionals[0]);
+  const metric = (values.metric ?? 'accuracy') as 'accuracy' | 'f1';
   if (metric !== 'accuracy' && metric !== 'f1') throw new UsageError(t('--metric must be accuracy or f1.'));
-  let policyFile = p.values.get('--policy') && path.resolve(io.cwd, p.values.get('--policy')!);
+  let policyFile = values.policy && path.resolve(io.cwd, values.policy);
   if (!policyFile) {
     const found = policiesForModel(io.cwd, ref.model);
     if (found.length !== 1) {
       throw new UsageError(found.length
-        ? t('Several policies guard {0} ({1}): choose one with --policy.', ref.model, found.map(f => path.relative(io.cwd, f.file)).join(', '))
-        : t('No policy with `model: {0}` found below {1} (looked at {2} policy file(s)); give one with --policy: its evaluation data is used.', ref.model, io.cwd, findPolicyFiles(io.cwd).length));
+        ? t('Several policies guard {0} ({1}): choose one with --policy.', inert(ref.model), inert(found.map(f => path.relative(io.cwd, f.file)).join(', ')))
+        : t('No policy with `model: {0}` found below {1} (looked at {2} policy file(s)); give one with --policy: its evaluation data is used.', inert(ref.model), inert(io.cwd), findPolicyFiles(io.cwd).length));
     }
     policyFile = found[0].file;
   }
-  return withStore(io, p, true, async store => {
+  return withStore(io, values.store, true, async store => {
     let r;
     try {
       r = await shadowEvaluate(policyFile!, { root: io.cwd, store, target: { model: ref }, metric });
     } catch (e) {
-      if (e instanceof PolicyError || e instanceof GateInputError) throw new UsageError(e.message);
+      if (e instanceof PolicyError || e instanceof GateInputError) throw usageErrorFrom(e);
       throw e;
     }
     const c = r.report.checks[0];
-    if (p.flags.has('--json')) json(io, { candidate: r.report.candidate.model, production: r.production ?? null, status: c.status, measured: c.measured, evidence: c.evidence, message: c.message });
+    if (values.json) json(io, { candidate: r.report.candidate.model, production: r.production ?? null, status: c.status, measured: c.measured, evidence: c.evidence, message: c.message });
     else {
       const m = c.measured as Record<string, number>;
       const ev = (c.evidence ?? {}) as { rows?: number; disagreement_count?: number; disagreements?: Array<{ row: number; y_true: string; candidate: string; production: string }> };
-      io.out(t('Shadow evaluation of {0} against {1} on {2} rows:', r.report.candidate.model ?? '?', r.production ? `${r.production.model}@${r.production.version}` : '—', ev.rows ?? '?'));
+      io.out(t('Shadow evaluation of {0} against {1} on {2} rows:', inert(r.report.candidate.model ?? '?'), r.production ? `${inert(r.production.model)}@${r.production.version}` : '—', ev.rows ?? '?'));
       if (m.agreement_rate !== undefined) io.out(t('  agreement {0}%, {1} row(s) disagree', (m.agreement_rate * 100).toFixed(1), ev.disagreement_count ?? 0));
-      io.out(`  ${c.message}`);
-      for (const d of (ev.disagreements ?? []).slice(0, 10)) io.out(t('  row {0}: true {1}, candidate {2}, production {3}', d.row, d.y_true, d.candidate, d.production));
+      io.out(`  ${inert(c.message)}`);
+      for (const d of (ev.disagreements ?? []).slice(0, 10)) io.out(t('  row {0}: true {1}, candidate {2}, production {3}', d.row, inert(String(d.y_true)), inert(String(d.candidate)), inert(String(d.production))));
     }
     return c.status === 'fail' ? 1 : c.status === 'error' ? 2 : 0;
   });
@@ -218,6 +255,6 @@ function parseRef(text: string): { model: string; ref: string } {
   try {
     return parseModelRef(text);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw usageErrorFrom(e as Error);
   }
 }

@@ -2,8 +2,9 @@ import * as path from 'path';
 import { t } from '../core/l10n';
 import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteResult } from '../core/runs';
 import type { RunSummary } from '../core/store';
-import { parseArgs } from './args';
-import { UsageError, type Io } from './io';
+import { inert } from '../core/inert';
+import { parseCommandArgs } from './args';
+import { UsageError, usageErrorFrom, type Io } from './io';
 import { openStore, storePath } from './store';
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toFixed(4));
@@ -33,14 +34,19 @@ function exitCodeOf(r: ExecuteResult): number {
 
 /** `edd run <config> [--json]` and `edd run --reproduce RUN_ID [--json]`. */
 export async function runCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'run', ['--json', '--quiet'], ['--store', '--reproduce']);
-  const json = p.flags.has('--json');
-  const reproduce = p.values.get('--reproduce');
-  if (reproduce ? p.positional.length > 0 : p.positional.length !== 1) {
+  const { values, positionals } = parseCommandArgs('run', args, {
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    store: { type: 'string' },
+    reproduce: { type: 'string' },
+  });
+  const json = values.json === true;
+  const reproduce = values.reproduce;
+  if (reproduce !== undefined ? positionals.length > 0 : positionals.length !== 1) {
     throw new UsageError(t('Usage: edd run <config.yaml> [--json]  or  edd run --reproduce RUN_ID [--json]'));
   }
   const workspaceRoot = io.cwd;
-  const store = await openStore(storePath(io, p.values.get('--store')));
+  const store = await openStore(storePath(io, values.store));
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -49,24 +55,24 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     let configPath: string;
     let configText: string | undefined;
     let original: { id: string; finalMetrics: Record<string, number> } | undefined;
-    if (reproduce) {
+    if (reproduce !== undefined) {
       const plan = await planReproduction(store, workspaceRoot, reproduce).catch(e => {
-        if (e instanceof RunNotFoundError || e instanceof ConfigNotRunnableError) throw new UsageError(e.message);
+        if (e instanceof RunNotFoundError || e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
         throw e;
       });
       original = { id: plan.original.id, finalMetrics: store.finalMetrics(plan.original.id) };
       configPath = plan.original.configPath ?? 'config.yaml';
       configText = plan.original.configSnapshot ?? undefined;
       if (!json) {
-        io.err(t('Reproducing run {0} of {1} from its stored config snapshot.', plan.original.id, plan.original.experimentId));
+        io.err(t('Reproducing run {0} of {1} from its stored config snapshot.', inert(plan.original.id), inert(plan.original.experimentId)));
         if (plan.differences.length === 0) io.err(t('Nothing EDD records differs from the original run.'));
         else {
           io.err(t('What differs from the original run:'));
-          for (const d of plan.differences) io.err(`  ${d.what}: ${d.original} → ${d.now}`);
+          for (const d of plan.differences) io.err(`  ${inert(d.what)}: ${inert(String(d.original))} → ${inert(String(d.now))}`);
         }
       }
     } else {
-      configPath = path.resolve(io.cwd, p.positional[0]);
+      configPath = path.resolve(io.cwd, positionals[0]);
     }
     let result: ExecuteResult;
     try {
@@ -74,14 +80,16 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
         store, workspaceRoot, configPath, configText,
         extraParams: original ? { reproduces: original.id } : undefined,
         signal: controller.signal,
-        onStart: run => { if (!json) io.err(t('Run {0} started ({1}).', run.id, run.experimentId)); },
+        onStart: run => { if (!json) io.err(t('Run {0} started ({1}).', inert(run.id), inert(run.experimentId))); },
         onEvent: e => {
-          if (e.type === 'log' && !json && !p.flags.has('--quiet')) io.err(e.text);
-          if (e.type === 'protocol-error' && !json) io.err(t('warning: line {0} of the metrics protocol: {1}', e.line, e.message));
+          // The training's own output goes through raw, as `npm run` passes a script's output: it is the user's
+          // process writing to the user's terminal. Everything EDD writes around it is made inert.
+          if (e.type === 'log' && !json && !values.quiet) io.err(e.text);
+          if (e.type === 'protocol-error' && !json) io.err(t('warning: line {0} of the metrics protocol: {1}', e.line, inert(e.message)));
         },
       });
     } catch (e) {
-      if (e instanceof ConfigNotRunnableError) throw new UsageError(e.message);
+      if (e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
       throw e;
     }
     if (json) {
@@ -92,12 +100,12 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       }
       io.out(JSON.stringify(out, null, 2));
     } else {
-      io.out(`${result.run.id} ${result.run.experimentId} ${result.run.status} ${seconds(result.run.durationMs)}${result.run.error ? ` — ${result.run.error}` : ''}`);
-      for (const [k, v] of Object.entries(result.finalMetrics).sort()) io.out(`  ${k} = ${fmt(v)}`);
+      io.out(`${inert(result.run.id)} ${inert(result.run.experimentId)} ${result.run.status} ${seconds(result.run.durationMs)}${result.run.error ? ` — ${inert(result.run.error)}` : ''}`);
+      for (const [k, v] of Object.entries(result.finalMetrics).sort()) io.out(`  ${inert(k)} = ${fmt(v)}`);
       if (original) {
-        io.out(t('Compared with run {0}:', original.id));
+        io.out(t('Compared with run {0}:', inert(original.id)));
         for (const d of metricDifferences(original.finalMetrics, result.finalMetrics)) {
-          io.out(`  ${d.key}: ${d.original === null ? '—' : fmt(d.original)} → ${d.reproduced === null ? '—' : fmt(d.reproduced)}${d.delta === null ? '' : ` (${d.delta >= 0 ? '+' : ''}${fmt(d.delta)})`}`);
+          io.out(`  ${inert(d.key)}: ${d.original === null ? '—' : fmt(d.original)} → ${d.reproduced === null ? '—' : fmt(d.reproduced)}${d.delta === null ? '' : ` (${d.delta >= 0 ? '+' : ''}${fmt(d.delta)})`}`);
         }
       }
     }
@@ -124,26 +132,31 @@ function summaryJson(r: RunSummary) {
 
 /** `edd runs [--experiment ID] [--json] [--limit N]`: newest first. */
 export async function runsCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'runs', ['--json'], ['--store', '--experiment', '--limit']);
-  if (p.positional.length) throw new UsageError(t('Unexpected argument {0}: `edd runs` takes only options.', p.positional[0]));
-  const limit = p.values.has('--limit') ? Number(p.values.get('--limit')) : undefined;
+  const { values, positionals } = parseCommandArgs('runs', args, {
+    json: { type: 'boolean' },
+    store: { type: 'string' },
+    experiment: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  if (positionals.length) throw new UsageError(t('Unexpected argument {0}: `edd runs` takes only options.', inert(positionals[0])));
+  const limit = values.limit !== undefined ? Number(values.limit) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
-  const file = storePath(io, p.values.get('--store'));
+  const file = storePath(io, values.store);
   const store = await openStore(file, { readOnly: true });
   try {
-    const runs = store.listRuns({ experimentId: p.values.get('--experiment'), limit });
-    if (p.flags.has('--json')) {
+    const runs = store.listRuns({ experimentId: values.experiment, limit });
+    if (values.json) {
       io.out(JSON.stringify(runs.map(summaryJson), null, 2));
       return 0;
     }
     if (runs.length === 0) {
-      io.err(t('No runs recorded yet in {0}. Start one with `edd run <config.yaml>`.', path.relative(io.cwd, file) || file));
+      io.err(t('No runs recorded yet in {0}. Start one with `edd run <config.yaml>`.', inert(path.relative(io.cwd, file) || file)));
       return 0;
     }
     for (const r of runs) {
-      const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${k}=${fmt(v)}`).join(' ');
+      const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${inert(k)}=${fmt(v)}`).join(' ');
       const start = r.startedAt === null ? '-' : new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
-      io.out(`${r.id}  ${r.experimentId}  ${r.status.padEnd(9)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
+      io.out(`${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(9)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
     }
     return 0;
   } finally {

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { inert } from '../core/inert';
 import { t } from '../core/l10n';
 import { RunStore, StoreError, type RunStoreOptions } from '../core/store';
-import { UsageError, type Io } from './io';
+import { UsageError, usageErrorFrom, type Io } from './io';
 
 /** The store file of the store commands: `--store PATH`, default `.edd/edd.sqlite` under the current folder. */
 export function storePath(io: Io, explicit: string | undefined): string {
@@ -12,7 +13,7 @@ export function storePath(io: Io, explicit: string | undefined): string {
 /** The store file, which must exist (commands that read runs): a usage error saying how to make one otherwise. */
 export function existingStorePath(io: Io, explicit: string | undefined): string {
   const file = storePath(io, explicit);
-  if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', path.relative(io.cwd, file) || file));
+  if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', inert(path.relative(io.cwd, file) || file)));
   return file;
 }
 
@@ -21,7 +22,7 @@ export async function openStore(file: string, options: RunStoreOptions = {}): Pr
   try {
     return await RunStore.open(file, options);
   } catch (e) {
-    if (e instanceof StoreError) throw new UsageError((e as Error).message);
+    if (e instanceof StoreError) throw usageErrorFrom(e as Error);
     throw e;
   }
 }

@@ -5,7 +5,9 @@ import {
   type IdEntry, type PlacedProblem, type Problem,
 } from '../core/config';
 import { isPolicyFile, validatePolicy } from '../core/checks/policy';
+import { inert } from '../core/inert';
 import { t } from '../core/l10n';
+import { parseCommandArgs } from './args';
 import { UsageError, type Io } from './io';
 
 // Loaded with require() so that esbuild bundles tinyglobby's CommonJS build: its ESM build (and fdir's) calls
@@ -38,9 +40,9 @@ export async function expandInputs(inputs: readonly string[], cwd: string): Prom
       }
       continue;
     }
-    if (!isDynamicPattern(input)) throw new UsageError(t('No such file or folder: {0}', input));
+    if (!isDynamicPattern(input)) throw new UsageError(t('No such file or folder: {0}', inert(input)));
     const matched = await glob(input, { cwd, ignore: IGNORE, absolute: true, dot: false });
-    if (matched.length === 0 && inputs.length) throw new UsageError(t('No file matches {0}', input));
+    if (matched.length === 0 && inputs.length) throw new UsageError(t('No file matches {0}', inert(input)));
     for (const f of matched) files.add(path.normalize(f));
   }
   return [...files].sort();
@@ -67,18 +69,13 @@ export function looksLikeConfig(file: string): boolean {
 
 /** `edd validate [paths or globs…] [--json]`: exit 1 if any error, else 0. */
 export async function validateCommand(args: readonly string[], io: Io): Promise<number> {
-  let json = false;
-  let f1Tolerance: number | undefined;
-  const inputs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--json') json = true;
-    else if (a === '--f1-tolerance') {
-      f1Tolerance = Number(args[++i]);
-      if (!Number.isFinite(f1Tolerance) || f1Tolerance < 0) throw new UsageError(t('--f1-tolerance needs a number ≥ 0'));
-    } else if (a.startsWith('-')) throw new UsageError(t('Unknown option {0} for `edd validate`', a));
-    else inputs.push(a);
-  }
+  const { values, positionals: inputs } = parseCommandArgs('validate', args, {
+    'json': { type: 'boolean' },
+    'f1-tolerance': { type: 'string' },
+  });
+  const json = values.json === true;
+  const f1Tolerance = values['f1-tolerance'] === undefined ? undefined : Number(values['f1-tolerance'].trim() || NaN);
+  if (f1Tolerance !== undefined && (!Number.isFinite(f1Tolerance) || f1Tolerance < 0)) throw new UsageError(t('--f1-tolerance needs a number ≥ 0'));
   const files = await expandInputs(inputs, io.cwd);
   if (files.length === 0) {
     io.err(t('No experiment configs found (looked for {0}). Pass files, folders or globs: edd validate experiments/', DEFAULT_GLOB));
@@ -93,7 +90,7 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UsageError(t('Cannot read {0}: {1}', show(file), (e as Error).message));
+      throw new UsageError(t('Cannot read {0}: {1}', inert(show(file)), inert((e as Error).message)));
     }
     // Promotion policies and data schemas are validated against their own schemas.
     const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text).problems, experimentId: undefined }
@@ -117,7 +114,7 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
   if (json) {
     io.out(JSON.stringify(all, null, 2));
   } else {
-    for (const p of all) io.out(`${p.file}:${p.line}:${p.column} ${p.severity} ${p.code} ${p.message}`);
+    for (const p of all) io.out(`${inert(p.file)}:${p.line}:${p.column} ${p.severity} ${p.code} ${inert(p.message)}`);
     io.err(t('{0} file(s) checked: {1} error(s), {2} warning(s).', files.length, errors, warnings));
   }
   return errors > 0 ? 1 : 0;

@@ -151,7 +151,7 @@ describe('edd CLI (node dist/cli.js)', function () {
       ['a nonexistent path', ['validate', 'configs/nope.yaml'], /^edd: No such file or folder: configs\/nope\.yaml$/],
       ['a glob matching nothing', ['validate', 'nothing/**/*.yaml'], /^edd: No file matches nothing\/\*\*\/\*\.yaml$/],
       ['a bad --f1-tolerance', ['validate', '--f1-tolerance', 'much'], /^edd: --f1-tolerance needs a number ≥ 0$/],
-      ['a missing --f1-tolerance value', ['validate', '--f1-tolerance'], /^edd: --f1-tolerance needs a number ≥ 0$/],
+      ['a missing --f1-tolerance value', ['validate', '--f1-tolerance'], /^edd: --f1-tolerance needs a value$/],
     ];
     for (const [what, args, message] of usage) {
       it(`exits 2 on ${what}`, () => {
@@ -311,8 +311,9 @@ describe('main() in-process', () => {
   const usage: Array<[string[], string]> = [
     [['validate', '--nope'], 'edd: Unknown option --nope for `edd validate`'],
     [['validate', '-j'], 'edd: Unknown option -j for `edd validate`'],
-    [['validate', '--f1-tolerance', '-1'], 'edd: --f1-tolerance needs a number ≥ 0'],
-    [['validate', '--f1-tolerance'], 'edd: --f1-tolerance needs a number ≥ 0'],
+    [['validate', '--f1-tolerance=-1'], 'edd: --f1-tolerance needs a number ≥ 0'],
+    [['validate', '--f1-tolerance', '-1'], 'edd: --f1-tolerance needs a value; to give one that starts with "-", write --f1-tolerance=VALUE'],
+    [['validate', '--f1-tolerance'], 'edd: --f1-tolerance needs a value'],
     [['validate', 'missing.yaml'], 'edd: No such file or folder: missing.yaml'],
     [['validate', 'configs/*.toml'], 'edd: No file matches configs/*.toml'],
   ];

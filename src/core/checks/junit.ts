@@ -1,11 +1,16 @@
+import { escapeControl, inert, inertLines } from '../inert';
 import type { GateReport } from './types';
 
-/** XML text and attribute escaping (user strings end up in messages: column names, rule expressions). */
-function esc(s: string): string {
-  return s.replace(/[<>&"']/g, c => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
-    // characters XML 1.0 does not allow at all
-    // eslint-disable-next-line no-control-regex -- removing exactly these characters is the point
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+/**
+ * XML text and attribute escaping (user strings end up in messages: column names, rule expressions). Control
+ * characters are shown escaped (`\x1b`), not dropped: XML 1.0 forbids most of them even as character references,
+ * and the reader should still see that they were there. Attribute values keep no line feed (a parser would turn it
+ * into a space); text keeps its lines. U+FFFE, U+FFFF and lone surrogates are not XML characters either.
+ */
+function esc(s: string, keepLines = false): string {
+  return (keepLines ? inertLines(s) : inert(s))
+    .replace(/[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, escapeControl)
+    .replace(/[<>&"']/g, c => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 /**
@@ -23,9 +28,9 @@ export function gateJUnit(report: GateReport): string {
   for (const c of report.checks) {
     const details = JSON.stringify({ measured: c.measured, threshold: c.threshold, evidence: c.evidence }, null, 2);
     lines.push(`    <testcase classname="edd.gate.${esc(c.kind)}" name="${esc(`${c.id} ${c.title}`)}" time="${(c.durationMs / 1000).toFixed(3)}">`);
-    if (c.status === 'fail') lines.push(`      <failure message="${esc(c.message)}" type="${esc(c.kind)}">${esc(details)}</failure>`);
-    else if (c.status === 'error') lines.push(`      <error message="${esc(c.message)}" type="${esc(c.kind)}">${esc(details)}</error>`);
-    lines.push(`      <system-out>${esc(`${c.status}: ${c.message}\n${details}`)}</system-out>`);
+    if (c.status === 'fail') lines.push(`      <failure message="${esc(c.message)}" type="${esc(c.kind)}">${esc(details, true)}</failure>`);
+    else if (c.status === 'error') lines.push(`      <error message="${esc(c.message)}" type="${esc(c.kind)}">${esc(details, true)}</error>`);
+    lines.push(`      <system-out>${esc(`${c.status}: ${c.message}\n${details}`, true)}</system-out>`);
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>', '');

@@ -1,3 +1,4 @@
+import { markdownCell } from '../inert';
 import type { Comparison, SignificanceResult } from './model';
 
 /**
@@ -47,10 +48,8 @@ const num = (v: number | null | undefined, digits = 4): string => {
   return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(digits).replace(/0+$/, '').replace(/\.$/, '');
 };
 
-/** Markdown-safe cell text (user strings: pipes and newlines would break the table). */
-function cell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+/** Every user string (ids, labels, metric and param names, values, messages) goes into a cell through this. */
+const cell = markdownCell;
 
 function table(header: string[], rows: string[][]): string {
   return [`| ${header.map(cell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n');
@@ -60,7 +59,7 @@ function table(header: string[], rows: string[][]): string {
 export function comparisonMarkdown(c: Comparison, { onlyChanged = true } = {}): string {
   const heads = ['', ...c.runs.map(r => `${r.label}${r.isBaseline ? ' (baseline)' : ''}`)];
   const out: string[] = [];
-  out.push('## Runs', '', table(['run', 'experiment', 'status', 'seed'], c.runs.map(r => [cell(r.runId.slice(0, 8)), cell(r.experimentId), r.status, r.seed === null ? '—' : String(r.seed)])));
+  out.push('## Runs', '', table(['run', 'experiment', 'status', 'seed'], c.runs.map(r => [cell(r.runId.slice(0, 8)), cell(r.experimentId), cell(r.status), r.seed === null ? '—' : String(r.seed)])));
   const params = c.params.filter(p => !onlyChanged || p.differs);
   if (params.length) out.push('', onlyChanged ? '## Params (only what differs)' : '## Params', '', table(heads, params.map(p => [cell(p.key), ...p.values.map(v => (v === null ? '—' : cell(v)))])));
   out.push('', '## Metrics (final value; **best**; Δ to the baseline)', '', table(heads, c.metrics.map(m => [
@@ -83,7 +82,7 @@ export function comparisonMarkdown(c: Comparison, { onlyChanged = true } = {}): 
     cell(labelOf(c, k.runId)), num(k.duration_s, 2), num(k.peak_memory_mb, 1), k.model_size_bytes === null ? '—' : String(k.model_size_bytes),
     num(k.latency_p50_ms), num(k.latency_p95_ms), k.throughput_per_s === null ? (k.latency_error ? cell(k.latency_error) : '—') : num(Math.round(k.throughput_per_s)),
   ])));
-  if (c.hypotheses.length) out.push('', '## Hypotheses', '', table(['experiment', 'status', 'decided by'], c.hypotheses.map(h => [cell(h.experimentId), h.status, h.decidedBy ? cell(h.decidedBy) : '—'])));
+  if (c.hypotheses.length) out.push('', '## Hypotheses', '', table(['experiment', 'status', 'decided by'], c.hypotheses.map(h => [cell(h.experimentId), cell(h.status), h.decidedBy ? cell(h.decidedBy) : '—'])));
   return out.join('\n') + '\n';
 }
 
