@@ -141,7 +141,7 @@ describe('at run time: the gate refuses before it opens a file outside the works
 
   it('readDataset with a root refuses a file outside it, and opens a link inside at its target', async () => {
     await assert.rejects(readDataset(path.join(w.ws, 'data/link/secret.csv'), { root: w.ws, shown: 'data/link/secret.csv' }),
-      /^data\/link\/secret\.csv: outside the workspace/);
+      /^DatasetError: data\/link\/secret\.csv: outside the workspace/);
     const ds = await readDataset(path.join(w.ws, 'data/inner-link.csv'), { root: w.ws, label: 'species' });
     assert.ok(ds.rows > 0);
   });
