@@ -93,9 +93,10 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
       throw new UsageError(t('Cannot read {0}: {1}', inert(show(file)), inert((e as Error).message)));
     }
     // Promotion policies and data schemas are validated against their own schemas.
-    const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text).problems, experimentId: undefined }
+    // The current folder is the workspace root: the paths a file names must resolve inside it.
+    const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text, { root: io.cwd }).problems, experimentId: undefined }
       : isDataSchemaFile(file, text) ? { problems: validateDataSchema(text).problems, experimentId: undefined }
-        : validateExperiment(text, { f1Tolerance });
+        : validateExperiment(text, { f1Tolerance, root: io.cwd });
     const index = new LineIndex(text);
     results.push({ file, text, problems, index });
     if (experimentId) ids.push({ ...experimentId, file: show(file), line: index.position(experimentId.offset).line + 1 });

@@ -99,7 +99,10 @@ export class ValidationService extends Disposable {
   }
 
   private options(scope?: vscode.Uri): ValidateOptions {
-    return { f1Tolerance: vscode.workspace.getConfiguration(Settings.section, scope).get<number>(Settings.f1Tolerance) };
+    return {
+      f1Tolerance: vscode.workspace.getConfiguration(Settings.section, scope).get<number>(Settings.f1Tolerance),
+      root: scope && vscode.workspace.getWorkspaceFolder(scope)?.uri.fsPath,
+    };
   }
 
   /** Is this document an experiment config or a promotion policy (by name, glob or marker comment)? */
@@ -129,7 +132,7 @@ export class ValidationService extends Disposable {
 
   private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): { problems: Problem[]; experimentId?: ExperimentIdSite } {
     switch (kind) {
-      case 'policy': return { problems: validatePolicy(text).problems };
+      case 'policy': return { problems: validatePolicy(text, { root: this.options(uri).root }).problems };
       case 'data-schema': return { problems: validateDataSchema(text).problems };
       case 'experiment': return validateExperiment(text, this.options(uri));
     }

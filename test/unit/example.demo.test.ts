@@ -17,7 +17,14 @@ describe('example: npm start\'s gate and registry demo', function () {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-demo-'));
     fs.cpSync(path.join(root, 'examples'), path.join(dir, 'examples'), { recursive: true });
-    fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir'); // the penguins data
+    // The configs name node_modules/vega-datasets/data/penguins.json, and a config's data files must really be inside
+    // the workspace (no symbolic link out of it): that package is copied, the others (onnxruntime-node…) linked.
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    for (const name of fs.readdirSync(path.join(root, 'node_modules'))) {
+      const from = path.join(root, 'node_modules', name);
+      if (name === 'vega-datasets') fs.cpSync(fs.realpathSync(from), path.join(dir, 'node_modules', name), { recursive: true });
+      else fs.symlinkSync(from, path.join(dir, 'node_modules', name), 'dir');
+    }
     fs.mkdirSync(path.join(dir, 'dist'));
     for (const f of fs.readdirSync(path.join(root, 'dist'))) {
       if (f.endsWith('.js') || f.endsWith('.wasm')) fs.copyFileSync(path.join(root, 'dist', f), path.join(dir, 'dist', f));

@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
 import { placeProblems } from '../config/validate';
+import { confinePath } from '../runner/paths';
 import { validateDataSchema, type ColumnRule, type DataSchema } from '../config/dataSchema';
 import { canonicalLabel } from './bias';
 import { parseDecimal, runCheck } from './dataset';
@@ -111,9 +112,11 @@ export async function dataSchemaCheck(ctx: GateContext, spec: DataSchemaSpec | R
     rejectUnknownOptions('data_schema', s, ['file']);
     if (typeof s.file !== 'string' || s.file === '') throw new CheckInputError(t('data_schema: file must name the data schema (YAML), e.g. file: schemas/eval-data.yaml'));
     const file = path.resolve(ctx.root, s.file);
+    const confined = confinePath(ctx.root, s.file);
+    if (!confined.inside) throw new CheckInputError(t('data_schema: {0} is outside the workspace ({1}); EDD only reads data schemas inside it.', s.file, ctx.root));
     let text: string;
     try {
-      text = await fs.promises.readFile(file, 'utf8');
+      text = await fs.promises.readFile(confined.real, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new CheckInputError(code === 'ENOENT'

@@ -24,6 +24,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import { t } from '../l10n';
+import { confinePath } from '../runner/paths';
 import { nameList } from './format';
 import { CheckInputError, guardCheck, thresholdOf, type CheckOutcome } from './harness';
 import type { CheckResult, Column, Dataset, GateContext } from './types';
@@ -49,6 +50,11 @@ export interface ReadDatasetOptions {
   format?: 'csv' | 'tsv' | 'jsonl';
   /** How messages (and `Dataset.file`) name the file, e.g. workspace-relative; default: the path given. */
   shown?: string;
+  /**
+   * Workspace root: the file must be inside it, symbolic links included, or it is refused before it is opened
+   * (a policy must not be a way to read, and copy into a report, a file elsewhere on the machine).
+   */
+  root?: string;
 }
 
 /**
@@ -250,6 +256,11 @@ function describeReadError(file: string, e: Error): DatasetError {
 export async function readDataset(file: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const format = formatOf(file, options);
   const shown = options.shown ?? file;
+  if (options.root !== undefined) {
+    const c = confinePath(options.root, file);
+    if (!c.inside) throw new DatasetError(t('{0}: outside the workspace ({1}); EDD only reads data files inside it.', shown, options.root), shown);
+    file = c.real;
+  }
   try {
     await fs.promises.access(file, fs.constants.R_OK);
     const st = await fs.promises.stat(file);

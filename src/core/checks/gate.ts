@@ -10,7 +10,7 @@ import { metricCheck } from './metric';
 import { loadModel, releaseModels } from './model';
 import { outputCheck } from './output';
 import { perturbationCheck } from './perturbation';
-import { loadPolicy, type CheckKind, type Policy } from './policy';
+import { assertPolicyPaths, loadPolicy, type CheckKind, type Policy } from './policy';
 import { regressionCheck } from './regression';
 import { ruleCheck } from './rule';
 import { latencyCheck, sizeCheck } from './cost';
@@ -96,11 +96,12 @@ function defaultFeatures(ds: Dataset, policy: Policy): string[] {
 export async function runGate(policyFile: string, options: GateOptions): Promise<GateReport> {
   const started = Date.now();
   const shown = path.relative(options.root, policyFile) || policyFile;
-  const policy = options.policy ?? loadPolicy(policyFile, shown).policy;
+  const policy = options.policy ?? loadPolicy(policyFile, shown, options.root).policy;
+  assertPolicyPaths({ ...policy, checks: options.checks ?? policy.checks }, options.root, shown);
   const resolve = (p: string) => path.resolve(options.root, p);
   const read = async (p: string) => {
     try {
-      return await readDataset(resolve(p), { label: policy.data.label, shown: path.relative(options.root, resolve(p)) || p });
+      return await readDataset(resolve(p), { label: policy.data.label, shown: path.relative(options.root, resolve(p)) || p, root: options.root });
     } catch (e) {
       throw new GateInputError((e as Error).message);
     }

@@ -7,6 +7,7 @@ import { placeProblems } from '../config/validate';
 import { schemaProblems, type SchemaNode } from '../config/schema';
 import { fastParse } from '../config/fastYaml';
 import { duplicateKeys, parseYaml } from '../config/yamlAst';
+import { outsideMessage, pathProblems, type PathEntry } from '../config/workspacePaths';
 
 export const promotionSchemaJson = promotionSchema as SchemaNode;
 
@@ -30,8 +31,39 @@ export function isPolicyFile(file: string, text?: string): boolean {
   return text !== undefined && /^[ \t]*#[ \t]*edd:[ \t]*policy\b/m.test(text.split('\n', 5).join('\n'));
 }
 
+/**
+ * The files a policy names, with where they sit: `data.eval`, `data.reference`, `predictions` and each
+ * `data_schema` check's `file`. They resolve against the workspace root.
+ */
+export function policyPaths(value: unknown): PathEntry[] {
+  const out: PathEntry[] = [];
+  if (typeof value !== 'object' || value === null) return out;
+  const v = value as { data?: unknown; predictions?: unknown; checks?: unknown };
+  const data = typeof v.data === 'object' && v.data !== null ? v.data as Record<string, unknown> : {};
+  for (const k of ['eval', 'reference']) {
+    if (typeof data[k] === 'string' && data[k] !== '') out.push({ segments: ['data', k], key: `data.${k}`, value: data[k] as string });
+  }
+  if (typeof v.predictions === 'string' && v.predictions !== '') out.push({ segments: ['predictions'], key: 'predictions', value: v.predictions });
+  if (Array.isArray(v.checks)) {
+    v.checks.forEach((c, i) => {
+      const file = (c as { data_schema?: { file?: unknown } } | null)?.data_schema?.file;
+      if (typeof file === 'string' && file !== '') out.push({ segments: ['checks', String(i), 'data_schema', 'file'], key: `checks[${i + 1}].data_schema.file`, value: file });
+    });
+  }
+  return out;
+}
+
+/** Options of {@link validatePolicy}. */
+export interface PolicyValidateOptions {
+  /**
+   * Workspace root: every path the policy names must resolve inside it (symbolic links included). Without it, only
+   * relative paths that climb out with `..` are refused.
+   */
+  root?: string;
+}
+
 /** Validate a policy's text: YAML, duplicate keys, the promotion schema. Problems carry offsets like configs'. */
-export function validatePolicy(text: string): { problems: Problem[]; policy?: Policy } {
+export function validatePolicy(text: string, options: PolicyValidateOptions = {}): { problems: Problem[]; policy?: Policy } {
   const fast = fastParse(text);
   const { doc, problems } = fast ? { doc: fast.doc, problems: [] as Problem[] } : parseYaml(text);
   problems.push(...duplicateKeys(doc, text));
@@ -48,6 +80,7 @@ export function validatePolicy(text: string): { problems: Problem[]; policy?: Po
     return { problems };
   }
   problems.push(...schemaProblems(doc, text, value, promotionSchemaJson));
+  problems.push(...pathProblems(doc, options.root, policyPaths(value)));
   problems.sort((a, b) => a.offset - b.offset);
   if (problems.some(p => p.severity === 'error')) return { problems };
   const v = value as Omit<Policy, 'checks'> & { checks: Array<Record<string, Record<string, unknown>>> };
@@ -73,15 +106,29 @@ export class PolicyError extends Error {
   }
 }
 
-/** Read and validate a policy file, or throw PolicyError with every problem placed at its line. */
-export function loadPolicy(file: string, shown = file): { policy: Policy; text: string } {
+/**
+ * Refuse a policy that names a file outside the workspace `root` (symbolic links included), before any of its files
+ * is opened: throws PolicyError naming the policy file and the key. For policies validated without a root (the
+ * editor's gate reuses what it validated) and checks given in code.
+ */
+export function assertPolicyPaths(policy: Pick<Policy, 'data' | 'predictions'> & { checks: ReadonlyArray<{ kind: CheckKind; spec: Record<string, unknown> }> }, root: string, shown: string): void {
+  const entries = policyPaths({ data: policy.data, predictions: policy.predictions, checks: policy.checks.map(c => ({ [c.kind]: c.spec })) });
+  const refused = entries.map(e => outsideMessage(root, e.key, e.value)).filter((m): m is string => m !== undefined);
+  if (refused.length) throw new PolicyError(shown, refused.map(m => `${ProblemCode.pathOutsideWorkspace} ${m}`));
+}
+
+/**
+ * Read and validate a policy file, or throw PolicyError with every problem placed at its line. With `root`, the
+ * files the policy names must be inside that workspace.
+ */
+export function loadPolicy(file: string, shown = file, root?: string): { policy: Policy; text: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new PolicyError(shown, [t('cannot read the file: {0}', (e as Error).message)]);
   }
-  const { problems, policy } = validatePolicy(text);
+  const { problems, policy } = validatePolicy(text, { root });
   const errors = problems.filter(p => p.severity === 'error');
   if (errors.length || !policy) {
     throw new PolicyError(shown, placeProblems(text, errors).map(p => `${shown}:${p.line}:${p.column} ${p.code} ${p.message}`));

@@ -22,6 +22,7 @@ export const ProblemCode = {
   versionUnparseable: 'version-unparseable',
   likelyTypo: 'likely-typo',
   cwdOutsideWorkspace: 'cwd-outside-workspace',
+  pathOutsideWorkspace: 'path-outside-workspace',
   duplicateExperimentId: 'duplicate-experiment-id',
   minAboveMax: 'min-above-max',
   boundsNotNumeric: 'bounds-not-numeric',

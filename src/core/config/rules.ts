@@ -4,11 +4,17 @@ import { ProblemCode, type Problem, type Severity } from './problem';
 import { closest } from './suggest';
 import { experimentSchemaJson } from './schema';
 import { locate, span } from './yamlAst';
+import { pathProblems } from './workspacePaths';
 
 /** Settings of the business rules. */
 export interface RuleOptions {
   /** Largest accepted |f1_score − 2PR/(P+R)|. Default 0.005. */
   f1Tolerance?: number;
+  /**
+   * Workspace root: `data.files` and `run.cwd` must resolve inside it, symbolic links included. Without it, only
+   * what needs no root is checked (`..` climbing out, an absolute `run.cwd`).
+   */
+  root?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -99,7 +105,13 @@ export function ruleProblems(doc: Document.Parsed, text: string, value: unknown,
     if (cwd.startsWith('/') || /^[A-Za-z]:/.test(cwd) || cwd.split('/').includes('..')) {
       add([...base, 'run', 'cwd'], 'error', ProblemCode.cwdOutsideWorkspace,
         t('`run.cwd` "{0}" must be a path inside the workspace, relative to its root (no absolute path, no `..`).', exp.run.cwd));
+    } else if (options.root !== undefined) {
+      problems.push(...pathProblems(doc, options.root, [{ segments: [...base, 'run', 'cwd'], key: 'run.cwd', value: exp.run.cwd }], ProblemCode.cwdOutsideWorkspace));
     }
+  }
+  if (data && Array.isArray(data.files)) {
+    const files = data.files.map((f, i) => ({ segments: [...base, 'data', 'files', String(i)], key: `data.files[${i + 1}]`, value: f }));
+    problems.push(...pathProblems(doc, options.root, files.filter((f): f is typeof f & { value: string } => typeof f.value === 'string' && f.value !== '')));
   }
 
   if (isObj(exp.results)) {

@@ -56,7 +56,7 @@ function candidateOf(store: RunStore | undefined, root: string, target: GateTarg
 }
 
 export async function gateWithStore(policyFile: string, o: StoreGateOptions): Promise<StoreGateResult> {
-  const { policy } = loadPolicy(policyFile, path.relative(o.root, policyFile) || policyFile);
+  const { policy } = loadPolicy(policyFile, path.relative(o.root, policyFile) || policyFile, o.root);
   const c = candidateOf(o.store, o.root, o.target);
   let production = o.target.production && path.resolve(o.root, o.target.production);
   let productionVersion: StoreGateResult['production'];

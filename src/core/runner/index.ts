@@ -4,4 +4,5 @@ export * from './runner';
 export * from './environment';
 export { hashFile, hashPath, combineHashes, listFiles } from './hash';
 export type { FileHash } from './hash';
-export { isInside, resolveInside, workspaceRelative } from './paths';
+export { confinePath, isInside, resolveInside, workspaceRelative } from './paths';
+export type { ConfinedPath } from './paths';

@@ -52,7 +52,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   const configAbs = path.resolve(workspaceRoot, options.configPath);
   const configRel = path.relative(workspaceRoot, configAbs).split(path.sep).join('/');
   const text = options.configText ?? (await fs.promises.readFile(configAbs, 'utf8'));
-  const spec = readRunSpec(text, configRel);
+  const spec = readRunSpec(text, configRel, workspaceRoot);
 
   store.upsertExperiment({ id: spec.experimentId, name: spec.name, hypothesis: spec.hypothesis, configPath: configRel });
   const run = store.createRun({

@@ -71,7 +71,7 @@ export function environmentDifferences(original: RunRecord, now: EnvironmentInfo
 export async function planReproduction(store: RunStore, workspaceRoot: string, runId: string): Promise<ReproductionPlan> {
   const original = findRun(store, runId);
   if (!original.configSnapshot) throw new Error(t('Run {0} has no stored config snapshot, so it cannot be reproduced.', original.id));
-  const spec = readRunSpec(original.configSnapshot, original.configPath ?? 'config');
+  const spec = readRunSpec(original.configSnapshot, original.configPath ?? 'config', workspaceRoot);
   const env = await captureEnvironment({ workspaceRoot, command: spec.command, cwd: spec.cwd });
   let fingerprint: string | null = null;
   try {

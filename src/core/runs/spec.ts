@@ -30,10 +30,11 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /**
  * Validate `text` and extract the run specification. A config with errors is refused (the user sees the same
- * problems as in the editor), so a run never starts from a config EDD itself would flag.
+ * problems as in the editor), so a run never starts from a config EDD itself would flag. With the workspace `root`,
+ * its paths must resolve inside it, symbolic links included.
  */
-export function readRunSpec(text: string, file: string): RunSpec {
-  const { problems, value } = validateExperiment(text);
+export function readRunSpec(text: string, file: string, root?: string): RunSpec {
+  const { problems, value } = validateExperiment(text, { root });
   const errors = problems.filter(p => p.severity === 'error');
   if (errors.length) {
     const placed = placeProblems(text, errors).slice(0, 10).map(p => `${file}:${p.line}:${p.column} ${p.code} ${p.message}`);
