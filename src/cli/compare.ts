@@ -38,7 +38,7 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
   }
   if (json && markdown) throw new UsageError(t('Choose one of --json and --markdown.'));
   if (targets.length === 0) throw new UsageError(t('Usage: edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown]'));
-  const store = await openStore(existingStorePath(io, storeFile), { readOnly: !conclude });
+  const store = await openStore(existingStorePath(io, storeFile), { readOnly: !conclude }, io);
   try {
     let comparison;
     try {

@@ -44,7 +44,7 @@ export async function gateCommand(args: readonly string[], io: Io): Promise<numb
   const needsStore = values.run !== undefined || values.experiment !== undefined || values.model !== undefined;
   const storeFile = needsStore ? existingStorePath(io, values.store) : storePath(io, values.store);
   // The report is stored with the run or version when there is a store (`--no-record` to skip).
-  const store = fs.existsSync(storeFile) ? await openStore(storeFile, noRecord ? { readOnly: true } : { autoSave: false }) : undefined;
+  const store = fs.existsSync(storeFile) ? await openStore(storeFile, noRecord ? { readOnly: true } : { autoSave: false }, io) : undefined;
   let report: GateReport;
   try {
     const target: GateTarget = { onnx: values.onnx, predictions: values.predictions, production: values.production };

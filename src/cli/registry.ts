@@ -17,7 +17,7 @@ import { existingStorePath, openStore } from './store';
 
 /** Runs `f` with the store, saving after it when writable; a RegistryError becomes exit 1 (refused) or 2. */
 async function withStore(io: Io, storeFile: string | undefined, readOnly: boolean, f: (store: RunStore) => Promise<number> | number): Promise<number> {
-  const store = await openStore(existingStorePath(io, storeFile), readOnly ? { readOnly: true } : { autoSave: false });
+  const store = await openStore(existingStorePath(io, storeFile), readOnly ? { readOnly: true } : { autoSave: false }, io);
   try {
     return await f(store);
   } catch (e) {

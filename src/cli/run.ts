@@ -20,15 +20,19 @@ function runJson(r: ExecuteResult) {
     duration_s: r.run.durationMs === null ? null : r.run.durationMs / 1000,
     peak_memory_mb: r.run.peakMemoryBytes === null ? null : r.run.peakMemoryBytes / 1048576,
     final_metrics: r.finalMetrics,
-    artifacts: r.outcome.artifacts.map(a => ({ path: a.path, kind: a.kind ?? null, sha256: a.sha256 ?? null, size_bytes: a.sizeBytes ?? null })),
+    artifacts: r.outcome.artifacts.map(a => ({ path: a.path, kind: a.kind ?? null, sha256: a.sha256 ?? null, size_bytes: a.sizeBytes ?? null, ...(a.error ? { error: a.error } : {}) })),
     error: r.run.error,
+    warnings: r.warnings,
   };
 }
 
-/** Exit code of `edd run`: the training's own exit code (1 if it died by a signal), 130 when cancelled with Ctrl+C. */
-function exitCodeOf(r: ExecuteResult): number {
+/**
+ * Exit code of `edd run`: the training's own exit code (1 if it died by a signal), 130 when cancelled with Ctrl+C or
+ * SIGTERM (also when the signal came while the artifacts were being hashed, after the training itself had finished).
+ */
+function exitCodeOf(r: ExecuteResult, signalled: boolean): number {
+  if (r.run.status === 'cancelled' || signalled) return 130;
   if (r.run.status === 'finished') return 0;
-  if (r.run.status === 'cancelled') return 130;
   return r.run.exitCode && r.run.exitCode > 0 ? r.run.exitCode : 1;
 }
 
@@ -46,7 +50,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     throw new UsageError(t('Usage: edd run <config.yaml> [--json]  or  edd run --reproduce RUN_ID [--json]'));
   }
   const workspaceRoot = io.cwd;
-  const store = await openStore(storePath(io, values.store));
+  const store = await openStore(storePath(io, values.store), {}, io);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -109,7 +113,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
         }
       }
     }
-    return exitCodeOf(result);
+    if (!json) for (const w of result.warnings) io.err(t('warning: {0}', w));
+    return exitCodeOf(result, controller.signal.aborted);
   } finally {
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
@@ -142,7 +147,7 @@ export async function runsCommand(args: readonly string[], io: Io): Promise<numb
   const limit = values.limit !== undefined ? Number(values.limit) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
   const file = storePath(io, values.store);
-  const store = await openStore(file, { readOnly: true });
+  const store = await openStore(file, { readOnly: true }, io);
   try {
     const runs = store.listRuns({ experimentId: values.experiment, limit });
     if (values.json) {
@@ -156,7 +161,7 @@ export async function runsCommand(args: readonly string[], io: Io): Promise<numb
     for (const r of runs) {
       const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${inert(k)}=${fmt(v)}`).join(' ');
       const start = r.startedAt === null ? '-' : new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
-      io.out(`${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(9)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
+      io.out(`${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(11)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
     }
     return 0;
   } finally {

@@ -53,7 +53,8 @@ describe('runs: executeRun records a real run in a real store', function () {
     assert.strictEqual((run.environment as { node: string }).node, process.version);
     assert.deepStrictEqual(store.getMetrics(run.id, 'val_accuracy').map(p => [p.step, p.value]), [[1, 0.6], [2, 0.7], [3, 0.8]]);
     const [artifact] = store.getArtifacts(run.id);
-    assert.strictEqual(artifact.kind, 'model');
+    assert.strictEqual(artifact.kind, null, 'model.bin is not an ONNX model: recorded as a plain artifact');
+    assert.match(r.warnings.join('\n'), /model\.bin was reported as a model but is not an ONNX model/);
     assert.strictEqual(artifact.size, 18);
     assert.match(artifact.sha256!, /^[0-9a-f]{64}$/);
     assert.match(fs.readFileSync(path.join(dir, run.logPath!), 'utf8'), /epoch 3/);
@@ -138,7 +139,7 @@ describe('edd run / edd runs (the CLI, as a real process)', function () {
     const out = JSON.parse(r.stdout);
     assert.strictEqual(out.status, 'failed');
     assert.strictEqual(out.exit_code, 7);
-    assert.deepStrictEqual(Object.keys(out), ['run_id', 'experiment_id', 'status', 'exit_code', 'duration_s', 'peak_memory_mb', 'final_metrics', 'artifacts', 'error']);
+    assert.deepStrictEqual(Object.keys(out), ['run_id', 'experiment_id', 'status', 'exit_code', 'duration_s', 'peak_memory_mb', 'final_metrics', 'artifacts', 'error', 'warnings']);
   });
 
   it('edd runs lists newest first, filters by experiment, and --json has the documented keys', async () => {

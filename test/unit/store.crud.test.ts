@@ -92,6 +92,9 @@ describe('run store: records and listings', () => {
         peakMemoryBytes: 12_884_901_888,
         logPath: '.edd/runs/1/log.txt',
         error: 'CUDA out of memory',
+        ownerPid: 4242,
+        ownerStartTime: 987_654_321,
+        ownerHost: 'gpu-box',
       };
       assert.deepStrictEqual(store.createRun(full), full);
       assert.deepStrictEqual((await reopen()).getRun(full.id), full);
@@ -107,7 +110,7 @@ describe('run store: records and listings', () => {
       const run = store.createRun({ experimentId: 'e' });
       assert.throws(() => store.updateRun('nope', { status: 'finished' }), StoreNotFoundError);
       assert.throws(() => store.updateRun(run.id, { statu: 'x' } as never), /unknown or read-only run field "statu"/);
-      assert.throws(() => store.updateRun(run.id, { status: 'done' as never }), /status must be one of queued, running, finished, failed, cancelled, got "done"/);
+      assert.throws(() => store.updateRun(run.id, { status: 'done' as never }), /status must be one of queued, running, finished, failed, cancelled, interrupted, got "done"/);
       assert.throws(() => store.updateRun(run.id, { exitCode: 1.5 }), /exitCode must be an integer/);
       assert.throws(() => store.updateRun(run.id, { startedAt: NaN }), /startedAt must be a finite number/);
       assert.throws(() => store.createRun({ id: run.id, experimentId: 'e' }), /already exists/);

@@ -37,6 +37,7 @@ function statusText(s: ComparedRun['status']): string {
     case 'finished': return t('finished');
     case 'failed': return t('failed');
     case 'cancelled': return t('cancelled');
+    case 'interrupted': return t('interrupted');
   }
 }
 

@@ -13,7 +13,7 @@ export interface ComparedRun {
   experimentId: string;
   /** Short label for headers: experiment id + start time or seed. */
   label: string;
-  status: 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+  status: 'queued' | 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
   startedAt: number | null;
   seed: number | null;
   isBaseline: boolean;

@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { t } from '../l10n';
 import { hashFile } from '../runner/hash';
-import { findRun as findStoredRun, RunNotFoundError } from '../runs';
+import { findRun as findStoredRun, onnxProblem, RunNotFoundError } from '../runs';
 import { isInside } from '../runner/paths';
 import { NAME_PATTERN, type ModelVersionRecord, type RunRecord, type RunStore, type Stage, type StoredGateReport } from '../store';
 
@@ -128,6 +128,11 @@ export async function registerRun(store: RunStore, o: { root: string; runId: str
   const run = findRun(store, o.runId);
   if (run.status !== 'finished') throw new RegistryError(t('Run {0} is {1}: only a finished run can be registered.', run.id, run.status), 'invalid');
   const { file, sourcePath } = modelArtifactOf(store, o.root, run.id);
+  // A store written before artifacts were checked at the end of a run may name a CSV as the model: check again here.
+  const problem = await onnxProblem(file);
+  if (problem !== undefined) {
+    throw new RegistryError(t('The model artifact {0} of run {1} is not an ONNX model ({2}); only an ONNX model can be registered.', sourcePath, run.id, problem), 'invalid');
+  }
   let hash;
   try {
     hash = await hashFile(file);

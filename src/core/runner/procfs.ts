@@ -164,3 +164,51 @@ export function stillAlive(pid: number, startTime: number): boolean {
   const info = readProcStat(pid);
   return info !== undefined && info.startTime === startTime && info.state !== 'Z' && info.state !== 'X';
 }
+
+/** This process and its ancestors: never signalled by a sweep, whatever their environment says. */
+function selfAndAncestors(): Set<number> {
+  const out = new Set<number>([process.pid]);
+  let pid = process.ppid;
+  while (pid > 1 && !out.has(pid)) {
+    out.add(pid);
+    const info = readProcStat(pid);
+    if (!info) break;
+    pid = info.ppid;
+  }
+  return out;
+}
+
+/**
+ * Living processes whose environment names `runId` as `EDD_RUN_ID`: the runner sets it for the training, and every
+ * descendant inherits it even after leaving the process group, the session or the parent (double fork, `setsid`,
+ * `nohup … &`). Only same-user processes are found (others' environments are unreadable), and never this process or
+ * its ancestors (an `edd` started from inside a training carries its id too). Empty without /proc.
+ */
+export function processesOfRun(runId: string): ProcInfo[] {
+  if (!procfsAvailable || runId === '' || runId.includes('\0')) return [];
+  const needle = Buffer.from(`EDD_RUN_ID=${runId}\0`);
+  const spared = selfAndAncestors();
+  const out: ProcInfo[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
+    const pid = Number(n);
+    if (spared.has(pid)) continue;
+    let env: Buffer;
+    try {
+      env = fs.readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue; // another user's process, or gone
+    }
+    const at = env.indexOf(needle);
+    if (at < 0 || (at > 0 && env[at - 1] !== 0)) continue;
+    const info = readProcStat(pid);
+    if (info && info.state !== 'Z' && info.state !== 'X') out.push(info);
+  }
+  return out;
+}

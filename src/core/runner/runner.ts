@@ -13,9 +13,9 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { hashPath } from './hash';
+import { formatBytes, hashPath, HashLimitError } from './hash';
 import { resolveInside, workspaceRelative } from './paths';
-import { processTree, procfsAvailable, readPeakRss, readProcStat, stillAlive } from './procfs';
+import { processesOfRun, processTree, procfsAvailable, readPeakRss, readProcStat, stillAlive } from './procfs';
 import {
   ArtifactEvent,
   DEFAULT_MAX_LINE_BYTES,
@@ -78,7 +78,19 @@ export interface RunOptions {
   maxLineBytes?: number;
   /** Log lines kept for `logTail` / the error message (default 20). */
   logTailLines?: number;
+  /** Bounds on hashing the reported artifacts after the run (defaults: {@link DEFAULT_HASH_LIMITS}). */
+  hashLimits?: Partial<ArtifactHashLimits>;
 }
+
+/** What hashing a run's artifacts may cost: bytes and files per artifact, and time for all of them together. */
+export interface ArtifactHashLimits {
+  maxBytes: number;
+  maxFiles: number;
+  timeoutMs: number;
+}
+
+/** Large enough for a 7B-parameter checkpoint in fp32; small enough that a mistaken `/` or dataset link ends. */
+export const DEFAULT_HASH_LIMITS: ArtifactHashLimits = { maxBytes: 64 * 1024 ** 3, maxFiles: 100_000, timeoutMs: 10 * 60_000 };
 
 export type RunStatus = 'finished' | 'failed' | 'cancelled';
 
@@ -95,8 +107,10 @@ export interface ArtifactRecord {
   sizeBytes?: number;
   /** For a folder: number of files in it. */
   files?: number;
-  /** e.g. `not found` when the script reported a path it never wrote. */
+  /** e.g. `not found` when the script reported a path it never wrote, or why it was not hashed. */
   error?: string;
+  /** Something the user should know about a hashed artifact (e.g. links inside a folder that were not followed). */
+  warning?: string;
 }
 
 export interface RunCounts {
@@ -132,7 +146,10 @@ export interface RunOutcome {
 export interface RunHandle {
   /** `undefined` only when the command could not be started (then `done` reports why). */
   pid: number | undefined;
-  /** Stop the whole process tree; the run ends `cancelled`. Idempotent; a no-op after the run ended. */
+  /**
+   * Stop the whole process tree; the run ends `cancelled`. Once the training has exited, this stops the hashing of
+   * the artifacts instead (they are recorded without a hash). Idempotent; a no-op after the run ended.
+   */
   cancel(): void;
   /** Resolves once the process tree is gone, the log is flushed and artifacts are hashed. Never rejects. */
   done: Promise<RunOutcome>;
@@ -256,6 +273,7 @@ class Run {
   private readonly tailer: FileTailer;
   private readonly maxLineBytes: number;
   private resolveDone!: (o: RunOutcome) => void;
+  private readonly hashing = new AbortController();
 
   constructor(private readonly o: RunOptions, private readonly p: Prepared) {
     this.maxLineBytes = o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -320,7 +338,10 @@ class Run {
 
     this.handle = {
       pid: this.pid,
-      cancel: () => this.stop('cancel'),
+      cancel: () => {
+        this.hashing.abort();
+        this.stop('cancel');
+      },
       done,
     };
   }
@@ -497,10 +518,19 @@ class Run {
     kill(-pid);
     if (!this.exited) kill(pid); // in case it moved itself to another process group
     for (const [p, start] of this.tracked) if (stillAlive(p, start)) kill(p);
+    // Descendants that left the tree before a sample saw them (double fork, setsid) still carry the run's id.
+    for (const p of processesOfRun(this.o.runId)) if (stillAlive(p.pid, p.startTime)) kill(p.pid);
   }
 
-  /** Something of the run is still alive: the main process, a (non-zombie) group member, a tracked descendant. */
+  /**
+   * Something of the run is still alive: the main process, a (non-zombie) group member, a tracked descendant, or any
+   * process carrying the run's `EDD_RUN_ID`.
+   */
   private anyAlive(): boolean {
+    return this.treeAlive() || processesOfRun(this.o.runId).length > 0;
+  }
+
+  private treeAlive(): boolean {
     const pid = this.pid;
     if (pid === undefined) return false;
     if (!this.exited) return true;
@@ -563,14 +593,16 @@ class Run {
   }
 
   private async describeArtifacts(): Promise<ArtifactRecord[]> {
+    const limits = { ...DEFAULT_HASH_LIMITS, ...this.o.hashLimits };
+    const deadline = Date.now() + limits.timeoutMs;
     const out: ArtifactRecord[] = [];
     for (const a of this.artifacts.values()) {
       try {
-        const h = await hashPath(a.absolutePath);
-        out.push({ ...a, sha256: h.sha256, sizeBytes: h.sizeBytes, ...(h.files !== undefined ? { files: h.files } : {}) });
+        const h = await hashPath(a.absolutePath, { maxBytes: limits.maxBytes, maxFiles: limits.maxFiles, deadline, signal: this.hashing.signal, within: this.p.root });
+        const warning = h.skipped ? `links that lead outside the workspace were not followed: ${h.skipped.slice(0, 5).join(', ')}${h.skipped.length > 5 ? ', …' : ''}` : undefined;
+        out.push({ ...a, sha256: h.sha256, sizeBytes: h.sizeBytes, ...(h.files !== undefined ? { files: h.files } : {}), ...(warning ? { warning } : {}) });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        out.push({ ...a, error: code === 'ENOENT' ? 'not found' : (e as Error).message });
+        out.push({ ...a, error: describeHashError(e, a.path, limits) });
       }
     }
     return out;
@@ -604,6 +636,21 @@ class Run {
     const sig = this.exitSignal ?? 'unknown signal';
     const hint = sig === 'SIGKILL' ? ' (the system may have run out of memory)' : '';
     return { ...base, status: 'failed', error: withTail(`killed by signal ${sig}${hint}`), errorCode: 'signal' };
+  }
+}
+
+/** Why an artifact has no hash, in a sentence naming it by its workspace path. */
+function describeHashError(e: unknown, rel: string, limits: ArtifactHashLimits): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'not found';
+  if (!(e instanceof HashLimitError)) return (e as Error).message;
+  switch (e.code) {
+    case 'not-regular': return `not hashed: ${rel} is ${e.what ?? 'not a regular file'}, not a regular file`;
+    case 'too-large': return `not hashed: ${rel} is larger than the limit of ${formatBytes(limits.maxBytes)}`;
+    case 'too-many-files': return `not hashed: ${rel} has more than ${limits.maxFiles} files`;
+    case 'timeout': return `not hashed: hashing the artifacts took longer than ${Math.round(limits.timeoutMs / 1000)} s`;
+    case 'cancelled': return 'not hashed: cancelled';
+    case 'outside': return `not hashed: ${rel} is a link to a place outside the workspace`;
   }
 }
 

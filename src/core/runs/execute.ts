@@ -3,6 +3,8 @@ import * as path from 'path';
 import { t } from '../l10n';
 import { captureEnvironment, datasetFingerprint, startRun, RunRefusedError, type EnvironmentInfo, type RunEvent, type RunOutcome } from '../runner';
 import type { MetricPoint, RunRecord, RunStore } from '../store';
+import { onnxProblem } from './onnx';
+import { currentOwner } from './recover';
 import { readRunSpec, type RunSpec } from './spec';
 
 /** Where a run's files live, relative to the workspace root. */
@@ -38,6 +40,8 @@ export interface ExecuteResult {
   finalMetrics: Record<string, number>;
   /** Protocol lines the runner could not read (shown to the user as warnings). */
   protocolErrors: string[];
+  /** Artifacts not hashed (and why), links not followed, a `model` that is not an ONNX model: shown as warnings. */
+  warnings: string[];
 }
 
 /**
@@ -62,6 +66,8 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     params: { ...spec.params, ...options.extraParams },
     status: 'queued',
     seed: spec.seed,
+    // Who records the run: if this process dies, the next one to open the store marks the run interrupted.
+    ...currentOwner(),
   });
   const folder = runFolder(run.id);
   const logPath = path.join(folder, 'run.log').split(path.sep).join('/');
@@ -162,8 +168,20 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   options.signal?.removeEventListener('abort', abort);
   clearInterval(timer);
   flush();
+  const warnings: string[] = [];
   for (const a of outcome.artifacts) {
-    store.addArtifact({ runId: run.id, path: a.path, kind: a.kind ?? null, sha256: a.sha256 ?? null, size: a.sizeBytes ?? null });
+    let kind = a.kind ?? null;
+    if (a.error !== undefined) warnings.push(t('Artifact {0}: {1}', a.path, a.error));
+    if (a.warning !== undefined) warnings.push(t('Artifact {0}: {1}', a.path, a.warning));
+    if (kind === 'model' && a.sha256 !== undefined) {
+      // Only a file that loads as ONNX is a model: the registry copies and the gate runs what is recorded here.
+      const problem = await onnxProblem(a.absolutePath);
+      if (problem !== undefined) {
+        kind = null;
+        warnings.push(t('Artifact {0} was reported as a model but is not an ONNX model ({1}); it was recorded as a plain artifact.', a.path, problem));
+      }
+    }
+    store.addArtifact({ runId: run.id, path: a.path, kind, sha256: a.sha256 ?? null, size: a.sizeBytes ?? null });
   }
   const finalRun = store.updateRun(run.id, {
     status: outcome.status,
@@ -175,5 +193,5 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     params: { ...running.params, ...params },
   });
   await store.save();
-  return { run: finalRun, outcome, spec, finalMetrics: store.finalMetrics(run.id), protocolErrors };
+  return { run: finalRun, outcome, spec, finalMetrics: store.finalMetrics(run.id), protocolErrors, warnings };
 }

@@ -5,3 +5,6 @@ export { executeRun, runFolder } from './execute';
 export type { ExecuteOptions, ExecuteResult } from './execute';
 export { planReproduction, environmentDifferences, metricDifferences, findRun, RunNotFoundError } from './reproduce';
 export type { Difference, ReproductionPlan, MetricDifference } from './reproduce';
+export { currentOwner, isOrphaned, orphanedRuns, recoverInterruptedRuns } from './recover';
+export type { RecoveredRun } from './recover';
+export { onnxProblem } from './onnx';

@@ -37,7 +37,7 @@ export { StoreNotFoundError };
 export const RUN_COLUMNS = [
   'id', 'experiment_id', 'config_path', 'config_snapshot', 'params', 'status', 'created_at', 'started_at', 'ended_at',
   'duration_ms', 'exit_code', 'git_commit', 'git_dirty', 'environment', 'seed', 'dataset_fingerprint',
-  'peak_memory_bytes', 'log_path', 'error',
+  'peak_memory_bytes', 'log_path', 'error', 'owner_pid', 'owner_start', 'owner_host',
 ] as const;
 
 type Encoder = (value: unknown, field: string) => SqlValue;
@@ -90,6 +90,9 @@ const RUN_FIELDS: Record<keyof RunPatch, [column: string, encode: Encoder]> = {
   peakMemoryBytes: ['peak_memory_bytes', num],
   logPath: ['log_path', text],
   error: ['error', text],
+  ownerPid: ['owner_pid', int],
+  ownerStartTime: ['owner_start', int],
+  ownerHost: ['owner_host', text],
 };
 
 function describe(v: unknown): string {
@@ -141,6 +144,9 @@ export function createRunOp(r: NewRun, id: string, now: number): { op: Op; recor
     peakMemoryBytes: r.peakMemoryBytes ?? null,
     logPath: r.logPath ?? null,
     error: r.error ?? null,
+    ownerPid: r.ownerPid ?? null,
+    ownerStartTime: r.ownerStartTime ?? null,
+    ownerHost: r.ownerHost ?? null,
   };
   const row: SqlValue[] = [record.id, record.experimentId];
   for (const column of RUN_COLUMNS.slice(2)) {

@@ -86,6 +86,9 @@ const COLUMN_FIELDS: Record<string, [field: string, decode: Decoder]> = {
   peak_memory_bytes: ['peakMemoryBytes', asNumber],
   log_path: ['logPath', asText],
   error: ['error', asText],
+  owner_pid: ['ownerPid', asNumber],
+  owner_start: ['ownerStartTime', asNumber],
+  owner_host: ['ownerHost', asText],
 };
 
 function decodeRow<T>(columns: readonly string[], row: SqlValue[], from = 0): T {

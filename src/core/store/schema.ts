@@ -35,6 +35,11 @@ const RUN_COLUMNS_V1 = `
 const RUN_COLUMN_NAMES = 'id, experiment_id, config_path, config_snapshot, params, status, created_at, started_at, ended_at, ' +
   'duration_ms, exit_code, git_commit, git_dirty, environment, seed, dataset_fingerprint, peak_memory_bytes, log_path, error';
 
+const RUN_COLUMNS_V5 = RUN_COLUMNS_V1.replace(STATUS_CHECK, "CHECK (status IN ('queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted'))") + `,
+  owner_pid INTEGER,
+  owner_start INTEGER,
+  owner_host TEXT`;
+
 /** The ordered list of schema steps. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -179,6 +184,24 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  },
+  {
+    // SQLite cannot change a CHECK in place: the runs table is rebuilt with the same seq values, so metric points and
+    // final values keep pointing at their runs. The owner lets the next process that opens the store tell a run whose
+    // process died (left `running` forever) from one that is still going.
+    version: 5,
+    description: "runs: status 'interrupted', and the owner (pid, process start time, host) of a queued or running run",
+    sql: `
+      CREATE TABLE runs_next (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ${RUN_COLUMNS_V5});
+      INSERT INTO runs_next (seq, ${RUN_COLUMN_NAMES}) SELECT seq, ${RUN_COLUMN_NAMES} FROM runs ORDER BY seq;
+      DROP VIEW metrics;
+      DROP TABLE runs;
+      ALTER TABLE runs_next RENAME TO runs;
+      CREATE INDEX runs_by_experiment ON runs (experiment_id, created_at);
+      CREATE INDEX runs_by_time ON runs (created_at);
+      CREATE VIEW metrics AS
+        SELECT r.id AS run_id, k.name AS key, p.step AS step, p.value AS value, p.time AS time
+        FROM metric_points p JOIN runs r ON r.seq = p.run_seq JOIN metric_keys k ON k.id = p.key_id;`,
   },
 ];
 

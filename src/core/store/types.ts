@@ -1,11 +1,14 @@
 // Public record types of the run store. All timestamps are epoch milliseconds (numbers); JSON columns come back
 // parsed. `null` means "not recorded".
 
-/** Lifecycle of a run. `queued` → `running` → one of the three terminal states. */
-export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+/**
+ * Lifecycle of a run. `queued` → `running` → one of the terminal states; `interrupted`: the process that owned the run
+ * died before it could record the end (found and set by the next process that opens the store).
+ */
+export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
 
 /** The run statuses, in lifecycle order. */
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'finished', 'failed', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted'];
 
 /** Where an experiment's hypothesis stands. */
 export type HypothesisStatus = 'open' | 'supported' | 'refuted' | 'inconclusive';
@@ -76,6 +79,11 @@ export interface RunRecord {
   logPath: string | null;
   /** Why the run failed (a message for the user), when it did. */
   error: string | null;
+  /** The process recording the run while it is queued or running: its pid, start time (clock ticks since boot, from
+   * /proc) and host name; together they tell whether it is still alive. */
+  ownerPid: number | null;
+  ownerStartTime: number | null;
+  ownerHost: string | null;
 }
 
 /** What `createRun` takes: `experimentId` is required, everything else has a default (`id`: a new UUID). */

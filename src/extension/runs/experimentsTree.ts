@@ -26,6 +26,7 @@ const statusIcon: Record<RunStatus, vscode.ThemeIcon> = {
   finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
   cancelled: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground')),
+  interrupted: new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('list.warningForeground')),
 };
 
 function duration(ms: number | null): string {
@@ -189,7 +190,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.id = `run:${node.folder}:${node.runId}`;
         const status = s?.status ?? 'queued';
         const km = s ? keyMetric(s.finalMetrics, this.configuredKeyMetric()) : undefined;
-        item.description = [km ? `${km[0]} ${formatMetric(km[1])}` : undefined, duration(s?.durationMs ?? null), status !== 'finished' ? status : undefined].filter(Boolean).join(' · ');
+        item.description = [km ? `${km[0]} ${formatMetric(km[1])}` : undefined, duration(s?.durationMs ?? null), status !== 'finished' ? runStatusLabel(status) : undefined].filter(Boolean).join(' · ');
         item.iconPath = statusIcon[status];
         const live = this.runs.isRunning(node.runId);
         item.contextValue = `edd.run.${live ? 'running' : status}`;
@@ -244,7 +245,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     if (!run) return item;
     const env = (run.environment ?? {}) as { node?: string; os?: { platform?: string; release?: string }; python?: { version?: string; packages?: Record<string, string> } };
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${vscode.l10n.t('Run')}** \`${run.id}\` — ${run.status}\n\n`);
+    md.appendMarkdown(`**${vscode.l10n.t('Run')}** \`${run.id}\` — ${runStatusLabel(run.status)}\n\n`);
     const rows: Array<[string, string]> = [
       [vscode.l10n.t('Started'), run.startedAt ? new Date(run.startedAt).toLocaleString() : '—'],
       [vscode.l10n.t('Duration'), duration(run.durationMs) || '—'],
@@ -271,6 +272,18 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
 
   private configuredKeyMetric(): string | undefined {
     return vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.keyMetric) || undefined;
+  }
+}
+
+/** A run status in the user's language. */
+export function runStatusLabel(status: RunStatus): string {
+  switch (status) {
+    case 'queued': return vscode.l10n.t('queued');
+    case 'running': return vscode.l10n.t('running');
+    case 'finished': return vscode.l10n.t('finished');
+    case 'failed': return vscode.l10n.t('failed');
+    case 'cancelled': return vscode.l10n.t('cancelled');
+    case 'interrupted': return vscode.l10n.t('interrupted');
   }
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { orphanedRuns, recoverInterruptedRuns } from '../../core/runs/recover';
 import { RunStore, StoreCorruptError, type StoreChange } from '../../core/store';
 import { Disposable } from '../dispose';
 import { Settings } from '../ids';
@@ -66,6 +67,20 @@ export class StoreService extends Disposable {
     watcher.onDidChange(reload);
     watcher.onDidCreate(reload);
     this.track(watcher);
+    // Runs left running by a process that died (a killed `edd run`, a crashed window): stop their leftovers and mark
+    // them interrupted, now and whenever another process's writes bring such a run in.
+    let recovering = false;
+    const recover = () => {
+      if (recovering || orphanedRuns(store).length === 0) return;
+      recovering = true;
+      void recoverInterruptedRuns(store)
+        .then(done => {
+          if (done.length) void vscode.window.showInformationMessage(vscode.l10n.t('EDD: {0} run(s) left unfinished by a process that is gone were marked interrupted.', done.length));
+        }, e => this.report(e))
+        .finally(() => (recovering = false));
+    };
+    store.onDidChange(change => { if (change.origin === 'external') recover(); });
+    recover();
     return store;
   }
 

@@ -1,0 +1,240 @@
+import * as assert from 'assert';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { registerRun, RegistryError } from '../../src/core/registry';
+import { readProcStat } from '../../src/core/runner/procfs';
+import { currentOwner, executeRun, isOrphaned, recoverInterruptedRuns } from '../../src/core/runs';
+import { RunStore, SCHEMA_VERSION } from '../../src/core/store';
+import { alive, DOUBLE_FORK, until } from './processes';
+
+const root = path.resolve(__dirname, '../../..');
+const cliJs = path.join(root, 'dist/cli.js');
+const linux = process.platform === 'linux';
+const FIXTURE_MODEL = path.join(root, 'test/fixtures/workspace/models/penguins.onnx');
+
+/** A workspace with `experiments/exp.yaml` running `node scripts/train.js`, whose text is `script`. */
+function workspace(script: string): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'edd-recover-')));
+  fs.mkdirSync(path.join(dir, 'experiments'));
+  fs.mkdirSync(path.join(dir, 'scripts'));
+  fs.writeFileSync(path.join(dir, 'scripts/train.js'), script);
+  fs.writeFileSync(path.join(dir, 'experiments/exp.yaml'), [
+    'experiment:',
+    '  id: "exp_20250301_001"',
+    '  name: "recover"',
+    '  hypothesis: "A killed edd leaves nothing running"',
+    '  parameters:',
+    '    model_type: "mlp"',
+    '    learning_rate: 0.1',
+    '  run:',
+    '    command: [node, scripts/train.js]',
+    '',
+  ].join('\n'));
+  return dir;
+}
+
+function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [cliJs, ...args], { cwd, env: { ...process.env, EDD_LOCALE: 'en' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', b => (stdout += b));
+    child.stderr.on('data', b => (stderr += b));
+    child.on('close', code => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A process that was alive (its pid and start time are known) and is now gone. */
+async function deadOwner(): Promise<{ ownerPid: number; ownerStartTime: number | null; ownerHost: string }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await until(() => readProcStat(child.pid!) !== undefined || !linux, 'the child to start');
+  const start = readProcStat(child.pid!)?.startTime ?? null;
+  child.kill('SIGKILL');
+  await new Promise(r => child.once('exit', r));
+  return { ownerPid: child.pid!, ownerStartTime: start, ownerHost: os.hostname() };
+}
+
+describe('runs: runs whose owner died are found, their leftovers stopped, and marked interrupted', function () {
+  this.timeout(90_000);
+  const dirs: string[] = [];
+  const leftovers: number[] = [];
+  after(() => {
+    for (const pid of leftovers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('recoverInterruptedRuns: a dead owner → interrupted with its points; a live or unknown owner is left alone', async function () {
+    if (!linux) this.skip();
+    const dir = workspace('');
+    dirs.push(dir);
+    const store = await RunStore.open(path.join(dir, '.edd/edd.sqlite'));
+    try {
+      store.upsertExperiment({ id: 'e' });
+      const dead = await deadOwner();
+      const orphan = store.createRun({ experimentId: 'e', status: 'running', startedAt: Date.now(), ...dead });
+      store.addMetrics([{ runId: orphan.id, key: 'loss', step: 1, value: 0.5 }, { runId: orphan.id, key: 'loss', step: 2, value: 0.25 }]);
+      const mine = store.createRun({ experimentId: 'e', status: 'running', ...currentOwner() });
+      const unknown = store.createRun({ experimentId: 'e', status: 'running' });
+      const elsewhere = store.createRun({ experimentId: 'e', status: 'running', ...dead, ownerHost: `${os.hostname()}-other` });
+      const done = store.createRun({ experimentId: 'e', status: 'finished', ...dead });
+      // The orphan's training, still going in its own session.
+      const s = spawnSync(process.execPath, ['-e', DOUBLE_FORK], { env: { ...process.env, EDD_RUN_ID: orphan.id }, encoding: 'utf8' });
+      const training = Number(s.stdout.trim());
+      leftovers.push(training);
+      assert.ok(isOrphaned(store.getRun(orphan.id)!));
+
+      const recovered = await recoverInterruptedRuns(store);
+      assert.deepStrictEqual(recovered.map(r => r.run.id), [orphan.id]);
+      assert.deepStrictEqual(recovered[0].stopped, [training]);
+      assert.ok(!alive(training), 'the leftover training was stopped');
+      const after = store.getRun(orphan.id)!;
+      assert.strictEqual(after.status, 'interrupted');
+      assert.match(after.error!, new RegExp(`pid ${dead.ownerPid}\\)`));
+      assert.ok(after.endedAt !== null);
+      assert.deepStrictEqual(store.finalMetrics(orphan.id), { loss: 0.25 }, 'the points it wrote stay');
+      for (const r of [mine, unknown, elsewhere]) assert.strictEqual(store.getRun(r.id)!.status, 'running', r.id);
+      assert.strictEqual(store.getRun(done.id)!.status, 'finished');
+      assert.deepStrictEqual(await recoverInterruptedRuns(store), [], 'nothing left to do');
+    } finally {
+      await store.close();
+    }
+    // Saved, at the schema version that knows `interrupted`.
+    const again = await RunStore.open(path.join(dir, '.edd/edd.sqlite'), { readOnly: true });
+    assert.strictEqual(again.listRuns({ status: 'interrupted' }).length, 1);
+    assert.strictEqual(RunStore.SCHEMA_VERSION, SCHEMA_VERSION);
+    await again.close();
+  });
+
+  it('a SIGKILLed `edd run`: the next `edd runs` stops the training and its escaped child, and shows the run interrupted with its points', async function () {
+    if (!linux) this.skip();
+    const dir = workspace([
+      "const fs = require('fs');",
+      `const o = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(DOUBLE_FORK)}]);`,
+      "fs.writeFileSync('pids.json', JSON.stringify({ training: process.pid, escaped: Number(String(o.stdout).trim()) }));",
+      "for (let step = 1; step <= 3; step++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / step, step }));",
+      'setInterval(() => {}, 1000);',
+      '',
+    ].join('\n'));
+    dirs.push(dir);
+    const edd: ChildProcess = spawn(process.execPath, [cliJs, 'run', 'experiments/exp.yaml'], { cwd: dir, stdio: 'ignore', env: { ...process.env, EDD_LOCALE: 'en' } });
+    leftovers.push(edd.pid!);
+    const storeFile = path.join(dir, '.edd/edd.sqlite');
+    // Wait until the points are saved, as they are while a run goes on.
+    let runId = '';
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (fs.existsSync(storeFile) && fs.existsSync(path.join(dir, 'pids.json'))) {
+        const s = await RunStore.open(storeFile, { readOnly: true });
+        const run = s.listRuns()[0];
+        const points = run ? s.getMetrics(run.id).length : 0;
+        await s.close();
+        if (points === 3) {
+          runId = run.id;
+          break;
+        }
+      }
+      if (Date.now() > deadline) throw new Error('timed out waiting for the run to save its points');
+      await new Promise(r => setTimeout(r, 50));
+    }
+    const pids = JSON.parse(fs.readFileSync(path.join(dir, 'pids.json'), 'utf8')) as { training: number; escaped: number };
+    leftovers.push(pids.training, pids.escaped);
+    edd.kill('SIGKILL');
+    await new Promise(r => edd.once('exit', r));
+    assert.ok(alive(pids.training) && alive(pids.escaped), 'the training outlives a SIGKILLed edd (it is in its own session)');
+
+    const r = await cli(['runs', '--json'], dir);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; status: string; final_metrics: Record<string, number> }>;
+    assert.strictEqual(row.run_id, runId);
+    assert.strictEqual(row.status, 'interrupted');
+    assert.deepStrictEqual(row.final_metrics, { loss: 1 / 3 });
+    assert.match(r.stderr, new RegExp(`Run ${runId} of exp_20250301_001 was left unfinished by a process that is gone: marked interrupted, 2 leftover process\\(es\\) stopped\\.`));
+    assert.ok(!alive(pids.training), 'the training was stopped');
+    assert.ok(!alive(pids.escaped), 'the child that left its session was stopped');
+    const text = await cli(['runs'], dir);
+    assert.match(text.stdout, new RegExp(`^${runId}  exp_20250301_001  interrupted  `, 'm'));
+    assert.strictEqual(text.stderr, '', 'recovered once');
+  });
+
+  it('SIGTERM to `edd run` while it hashes a huge artifact ends the command (exit 130), the artifact recorded unhashed', async function () {
+    if (!linux) this.skip();
+    const dir = workspace([
+      "const fs = require('fs'), path = require('path'), f = path.join(process.env.EDD_ARTIFACT_DIR, 'huge.bin');",
+      'fs.closeSync(fs.openSync(f, "w")); fs.truncateSync(f, 40 * 1024 ** 3);',
+      "console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 0.5, step: 1 }));",
+      "console.log('EDD ' + JSON.stringify({ artifact: f }));",
+      '',
+    ].join('\n'));
+    dirs.push(dir);
+    const edd = spawn(process.execPath, [cliJs, 'run', 'experiments/exp.yaml', '--json'], { cwd: dir, env: { ...process.env, EDD_LOCALE: 'en' } });
+    leftovers.push(edd.pid!);
+    let stdout = '';
+    edd.stdout.on('data', b => (stdout += b));
+    const exited = new Promise<number | null>(r => edd.once('exit', code => r(code)));
+    const hashing = () => {
+      try {
+        return fs.readdirSync(`/proc/${edd.pid}/fd`).some(fd => {
+          try {
+            return fs.readlinkSync(`/proc/${edd.pid}/fd/${fd}`).endsWith('/huge.bin');
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    await until(hashing, '`edd run` to start hashing huge.bin', 30_000);
+    const t0 = Date.now();
+    edd.kill('SIGTERM');
+    const code = await exited;
+    assert.ok(Date.now() - t0 < 10_000, `ended ${Date.now() - t0} ms after SIGTERM`);
+    assert.strictEqual(code, 130);
+    const out = JSON.parse(stdout) as { status: string; artifacts: Array<{ path: string; sha256: string | null; error?: string }>; warnings: string[] };
+    assert.strictEqual(out.status, 'finished', 'the training itself had finished');
+    assert.strictEqual(out.artifacts[0].sha256, null);
+    assert.strictEqual(out.artifacts[0].error, 'not hashed: cancelled');
+    assert.ok(out.warnings.some(w => /huge\.bin: not hashed: cancelled/.test(w)), JSON.stringify(out.warnings));
+  });
+
+  it('a CSV reported as `kind: model` is recorded as a plain artifact with a warning; the registry refuses a non-ONNX model', async () => {
+    const dir = workspace([
+      "const fs = require('fs'), path = require('path'), d = process.env.EDD_ARTIFACT_DIR;",
+      "fs.writeFileSync(path.join(d, 'model.csv'), 'row_id,score\\n1,0.5\\n');",
+      `fs.copyFileSync(${JSON.stringify(FIXTURE_MODEL)}, path.join(d, 'model.onnx'));`,
+      "console.log('EDD ' + JSON.stringify({ artifact: path.join(d, 'model.csv'), kind: 'model' }));",
+      "console.log('EDD ' + JSON.stringify({ artifact: path.join(d, 'model.onnx'), kind: 'model' }));",
+      '',
+    ].join('\n'));
+    dirs.push(dir);
+    const store = await RunStore.open(path.join(dir, '.edd/edd.sqlite'));
+    try {
+      const r = await executeRun({ store, workspaceRoot: dir, configPath: 'experiments/exp.yaml' });
+      assert.strictEqual(r.run.status, 'finished');
+      const kinds = Object.fromEntries(store.getArtifacts(r.run.id).map(a => [path.basename(a.path), a.kind]));
+      assert.deepStrictEqual(kinds, { 'model.csv': null, 'model.onnx': 'model' });
+      assert.strictEqual(r.warnings.length, 1, r.warnings.join('\n'));
+      assert.match(r.warnings[0], /^Artifact \.edd\/runs\/.*\/model\.csv was reported as a model but is not an ONNX model \(.+\); it was recorded as a plain artifact\.$/);
+
+      // A store from before this check names a CSV disguised as model.onnx as the model: registering it is refused.
+      const fake = store.createRun({ experimentId: 'exp_20250301_001', status: 'finished' });
+      fs.writeFileSync(path.join(dir, 'fake.onnx'), 'row_id,score\n1,0.5\n');
+      store.addArtifact({ runId: fake.id, path: 'fake.onnx', kind: 'model', sha256: null, size: null });
+      await assert.rejects(registerRun(store, { root: dir, runId: fake.id, model: 'm', actor: 'a' }), (e: unknown) =>
+        e instanceof RegistryError && e.kind === 'invalid' && /^The model artifact fake\.onnx of run .* is not an ONNX model \(.+\); only an ONNX model can be registered\.$/.test(e.message));
+      assert.strictEqual(store.listModels().length, 0);
+      const v = await registerRun(store, { root: dir, runId: r.run.id, model: 'm', actor: 'a' });
+      assert.strictEqual(v.version, 1, 'the real ONNX model registers');
+    } finally {
+      await store.close();
+    }
+  });
+});
