@@ -1,19 +1,19 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Worker } from 'worker_threads';
 import {
   LineIndex, dataSchemaSchemaJson, duplicateIdProblems, experimentSchemaJson, hasDataSchemaMarker, hasExperimentMarker, isDataSchemaFile,
-  validateDataSchema, validateExperiment, type ExperimentIdSite, type IdEntry, type Problem, type SchemaNode, type ValidateOptions,
+  type ExperimentIdSite, type IdEntry, type Problem, type SchemaNode, type ValidateOptions,
 } from '../core/config';
-import { isPolicyFile, promotionSchemaJson, validatePolicy } from '../core/checks/policy';
+import { isPolicyFile, promotionSchemaJson } from '../core/checks/policy';
 import { Disposable } from './dispose';
+import { ValidationWorkerClient, validateAny, type ConfigKind, type ValidationAnswer } from './validationWorkerClient';
 import { DEFAULT_GLOB, DIAGNOSTIC_SOURCE, Settings } from './ids';
 
 /** What EDD knows about one experiment config. */
 export interface ConfigState {
   uri: vscode.Uri;
   /** An experiment config, a promotion policy (schemas/promotion.schema.json) or a data schema (schemas/data-schema.schema.json). */
-  kind: 'experiment' | 'policy' | 'data-schema';
+  kind: ConfigKind;
   /** Document version the problems belong to (`undefined` when read from disk). */
   version: number | undefined;
   text: string;
@@ -26,6 +26,8 @@ export interface ConfigState {
 
 /** Texts larger than this are validated in a worker thread so the extension host never stalls on them. */
 const WORKER_THRESHOLD = 256 * 1024;
+/** The worker's heap: far above what the largest file EDD reads needs (1 MiB of YAML takes well under 100 MB). */
+const WORKER_HEAP_MB = 512;
 const SCAN_LIMIT = 10000;
 /** Data schemas by name (the marker comment is found by the workspace scan). */
 const DATA_SCHEMA_GLOB = '**/*.data.{yaml,yml}';
@@ -49,9 +51,7 @@ export class ValidationService extends Disposable {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly changed = this.track(new vscode.EventEmitter<void>());
   private watcher: vscode.FileSystemWatcher | undefined;
-  private worker: Worker | undefined;
-  private nextRequest = 1;
-  private readonly pending = new Map<number, (r: { problems: Problem[]; experimentId?: ExperimentIdSite }) => void>();
+  private readonly worker = new ValidationWorkerClient(path.join(__dirname, 'validationWorker.js'), { maxOldGenerationSizeMb: WORKER_HEAP_MB });
   private scanning: Promise<void> | undefined;
 
   /** Fires after diagnostics changed (any config). */
@@ -73,7 +73,7 @@ export class ValidationService extends Disposable {
       }
     }));
     this.track({ dispose: () => { for (const t of this.timers.values()) clearTimeout(t); this.timers.clear(); } });
-    this.track({ dispose: () => { void this.worker?.terminate(); this.worker = undefined; } });
+    this.track({ dispose: () => void this.worker.dispose() });
     this.createWatcher();
     const dataSchemas = this.track(vscode.workspace.createFileSystemWatcher(DATA_SCHEMA_GLOB));
     dataSchemas.onDidCreate(u => void this.validateFile(u));
@@ -130,12 +130,8 @@ export class ValidationService extends Disposable {
     return isPolicyFile(uri.path, text) ? 'policy' : isDataSchemaFile(uri.path, text) ? 'data-schema' : 'experiment';
   }
 
-  private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): { problems: Problem[]; experimentId?: ExperimentIdSite } {
-    switch (kind) {
-      case 'policy': return { problems: validatePolicy(text, { root: this.options(uri).root }).problems };
-      case 'data-schema': return { problems: validateDataSchema(text).problems };
-      case 'experiment': return validateExperiment(text, this.options(uri));
-    }
+  private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): ValidationAnswer {
+    return validateAny({ kind, text, options: this.options(uri) });
   }
 
   private schedule(doc: vscode.TextDocument, delay: number): void {
@@ -161,6 +157,7 @@ export class ValidationService extends Disposable {
    */
   freshState(doc: vscode.TextDocument): ConfigState | undefined {
     const s = this.states.get(doc.uri.toString());
+    if (s && s.version === doc.version) return s;
     const text = doc.getText();
     if (s && s.text === text) return s;
     const kind = this.kindOf(doc);
@@ -170,7 +167,7 @@ export class ValidationService extends Disposable {
     return this.store(doc.uri, kind, text, doc.version, this.validateAs(kind, text, doc.uri));
   }
 
-  private store(uri: vscode.Uri, kind: ConfigState['kind'], text: string, version: number | undefined, result: { problems: Problem[]; experimentId?: ExperimentIdSite }): ConfigState {
+  private store(uri: vscode.Uri, kind: ConfigState['kind'], text: string, version: number | undefined, result: ValidationAnswer): ConfigState {
     const state: ConfigState = {
       uri, kind, version, text, lines: new LineIndex(text), problems: result.problems, crossFile: [], experimentId: result.experimentId,
     };
@@ -180,34 +177,23 @@ export class ValidationService extends Disposable {
     return state;
   }
 
-  private async validateText(uri: vscode.Uri, text: string, version: number | undefined, kind = this.kindOfFile(uri, text)): Promise<ConfigState | undefined> {
-    const result = kind === 'experiment' && text.length > WORKER_THRESHOLD ? await this.inWorker(text, this.options(uri)) : this.validateAs(kind, text, uri);
+  /**
+   * Validate `text` as version `version` of `uri` (undefined: read from disk), once: a version (or a disk text) that
+   * was validated already is not parsed again, whoever asks. `force` re-validates (the settings changed).
+   */
+  private async validateText(uri: vscode.Uri, text: string, version: number | undefined, kind = this.kindOfFile(uri, text), force = false): Promise<ConfigState | undefined> {
+    const known = this.states.get(uri.toString());
+    if (!force && known && known.kind === kind && known.version === version && (version !== undefined || known.text === text)) return known;
+    const result = text.length > WORKER_THRESHOLD
+      ? await this.worker.validate({ kind, text, options: this.options(uri), messages: vscode.l10n.bundle })
+      : this.validateAs(kind, text, uri);
     if (this.isDisposed) return undefined;
+    // The worker died (out of memory, or a bug): keep what this file showed before rather than a guess.
+    if (!result) return this.states.get(uri.toString());
     const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri.toString());
     // A newer version arrived while this one was validated: its own run will publish.
     if (open && version !== undefined && open.version !== version) return this.states.get(uri.toString());
     return this.store(uri, kind, text, version, result);
-  }
-
-  private inWorker(text: string, options: ValidateOptions): Promise<{ problems: Problem[]; experimentId?: ExperimentIdSite }> {
-    if (!this.worker) {
-      this.worker = new Worker(path.join(__dirname, 'validationWorker.js'));
-      this.worker.unref();
-      this.worker.on('message', (m: { id: number; problems: Problem[]; experimentId?: ExperimentIdSite }) => {
-        this.pending.get(m.id)?.(m);
-        this.pending.delete(m.id);
-      });
-      this.worker.on('error', () => {
-        for (const resolve of this.pending.values()) resolve(validateExperiment('', options));
-        this.pending.clear();
-        this.worker = undefined;
-      });
-    }
-    const id = this.nextRequest++;
-    return new Promise(resolve => {
-      this.pending.set(id, resolve);
-      this.worker!.postMessage({ id, text, options, messages: vscode.l10n.bundle });
-    });
   }
 
   /** Recompute duplicate experiment ids across all configs; republish every config whose diagnostics changed. */
@@ -309,8 +295,8 @@ export class ValidationService extends Disposable {
   private async revalidateAll(): Promise<void> {
     for (const s of this.configs) {
       const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === s.uri.toString());
-      if (doc) await this.validateDocument(doc);
-      else await this.validateText(s.uri, s.text, undefined, s.kind);
+      if (doc && !doc.isClosed) await this.validateText(doc.uri, doc.getText(), doc.version, s.kind, true);
+      else await this.validateText(s.uri, s.text, undefined, s.kind, true);
     }
   }
 }

@@ -1,17 +1,10 @@
 import { parentPort } from 'worker_threads';
 import { setMessages } from '../core/l10n';
-import { validateExperiment, type ValidateOptions } from '../core/config';
+import { validateAny, type ValidationAnswer, type ValidationRequest } from './validationWorkerClient';
 
-/** Runs validation of large documents off the extension host's thread. */
-export interface WorkerRequest {
-  id: number;
-  text: string;
-  options: ValidateOptions;
-  messages?: Record<string, string>;
-}
-
-parentPort?.on('message', (req: WorkerRequest) => {
+/** Validates large documents off the extension host's thread; one answer per request, even when validation fails. */
+parentPort?.on('message', (req: ValidationRequest & { id: number }) => {
   setMessages(req.messages);
-  const { problems, experimentId } = validateExperiment(req.text, req.options);
-  parentPort!.postMessage({ id: req.id, problems, experimentId });
+  const answer: ValidationAnswer & { id: number } = { id: req.id, ...validateAny(req) };
+  parentPort!.postMessage(answer);
 });

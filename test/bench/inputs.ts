@@ -1,6 +1,6 @@
 /**
- * Deterministic experiment configs for the validation benchmark. Both are valid for `validateExperiment`
- * (zero problems), so every tool walks the whole document instead of stopping early.
+ * Deterministic experiment configs for the validation benchmark. All but the mid-edit one are valid for
+ * `validateExperiment` (zero problems), so every tool walks the whole document instead of stopping early.
  */
 import { mulberry32 } from '../../src/core/stats/prng';
 
@@ -202,4 +202,63 @@ export function largeConfig(targetLines = 5000): string {
 /** A copy of `text` with one unknown top-level key and a wrong type, to check that both tools apply the schema. */
 export function brokenVariant(text: string): string {
   return text.replace(/^experiment:\n/m, 'experiment:\n  unexpected_key: 1\n').replace(/^( {4}epochs:) .*$/m, '$1 "many"');
+}
+
+/**
+ * The large config written with anchors: hyperparameter values reused through aliases, and the environment's versions
+ * passed to the run's environment variables through aliases. (No `<<` merge keys: YAML 1.2, which EDD reads, has none.)
+ */
+export function anchoredConfig(targetLines = 5000): string {
+  const out: string[] = [];
+  let param = 0;
+  for (const l of largeConfig(targetLines).split('\n')) {
+    const m = /^( {4}layer_\d+_hidden_units): (\d+)$/.exec(l);
+    if (m && param++ % 20 === 0) {
+      out.push(`${m[1]}: &units_${param} ${m[2]}`, `${m[1]}_copy: *units_${param}`);
+    } else if (/^ {4}(python|pytorch|cuda)_version: /.test(l)) {
+      const [key, value] = l.trim().split(': ');
+      out.push(`    ${key}: &${key} ${value}`);
+    } else if (l === '    env:') {
+      out.push(l, '      PYTHON_VERSION: *python_version', '      TORCH_VERSION: *pytorch_version', '      CUDA_VERSION: *cuda_version');
+    } else {
+      out.push(l);
+    }
+  }
+  return out.join('\n');
+}
+
+/** The large config with its long text written as multi-line plain and double-quoted scalars instead of `|` / `>`. */
+export function multiLineConfig(targetLines = 5000): string {
+  const lines = largeConfig(targetLines).split('\n');
+  const out: string[] = [];
+  let inDescription = false;
+  for (const l of lines) {
+    if (l === '  description: |') {
+      inDescription = true;
+      out.push('  description:');
+      continue;
+    }
+    if (inDescription && !l.startsWith('    ') && l !== '') inDescription = false;
+    if (inDescription) {
+      // One long plain scalar continued over every line (no blank lines: those would be line breaks).
+      if (l === '') continue;
+      out.push(`    ${l.trim()}`);
+      continue;
+    }
+    if (/^ {4}layer_\d+_init_method: "/.test(l)) {
+      const [key, value] = l.split(': ');
+      out.push(`${key}: "${value.slice(1, -1)} -`, `      folded"`);
+      continue;
+    }
+    out.push(l);
+  }
+  return out.join('\n');
+}
+
+/** The large config in the middle of an edit: a half-typed flow list and an unclosed quote halfway down. */
+export function midEditConfig(targetLines = 5000): string {
+  const lines = largeConfig(targetLines).split('\n');
+  const at = lines.findIndex((l, i) => i > lines.length / 2 && /^ {4}\w+: /.test(l));
+  lines.splice(at, 0, '    kernel_sizes: [3, 5,', '    init_note: "half typed');
+  return lines.join('\n');
 }

@@ -5,8 +5,7 @@ import { t } from '../l10n';
 import { ProblemCode, type Problem } from '../config/problem';
 import { placeProblems } from '../config/validate';
 import { schemaProblems, type SchemaNode } from '../config/schema';
-import { fastParse } from '../config/fastYaml';
-import { duplicateKeys, parseYaml } from '../config/yamlAst';
+import { readYaml } from '../config/yamlAst';
 import { outsideMessage, pathProblems, type PathEntry } from '../config/workspacePaths';
 
 export const promotionSchemaJson = promotionSchema as SchemaNode;
@@ -64,17 +63,8 @@ export interface PolicyValidateOptions {
 
 /** Validate a policy's text: YAML, duplicate keys, the promotion schema. Problems carry offsets like configs'. */
 export function validatePolicy(text: string, options: PolicyValidateOptions = {}): { problems: Problem[]; policy?: Policy } {
-  const fast = fastParse(text);
-  const { doc, problems } = fast ? { doc: fast.doc, problems: [] as Problem[] } : parseYaml(text);
-  problems.push(...duplicateKeys(doc, text));
-  let value: unknown;
-  try {
-    value = fast ? fast.value : doc.toJS({ maxAliasCount: 100 });
-  } catch {
-    problems.push({ offset: 0, length: 1, severity: 'error', code: ProblemCode.aliasLimit, message: t('Refused to expand the YAML aliases: they would expand more than {0} times (an "alias bomb"). Write the values out or use fewer nested aliases.', 100) });
-    return { problems };
-  }
-  if (doc.errors.length) return { problems };
+  const { doc, problems, value, readable, syntaxOk } = readYaml(text);
+  if (!readable || !syntaxOk) return { problems };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     problems.push({ offset: 0, length: Math.max(1, Math.min(text.length, 1)), severity: 'error', code: ProblemCode.notAMapping, message: t('A promotion policy is a mapping with `data:` and `checks:`.') });
     return { problems };

@@ -19,10 +19,9 @@
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import dataSchemaSchema from '../../../schemas/data-schema.schema.json';
 import { t } from '../l10n';
-import { fastParse } from './fastYaml';
 import { ProblemCode, type Problem } from './problem';
 import { schemaProblems, type RefineProblem, type SchemaNode } from './schema';
-import { duplicateKeys, keyName, lastPair, locate, parseYaml, span } from './yamlAst';
+import { keyName, lastPair, locate, readYaml, span } from './yamlAst';
 
 export const dataSchemaSchemaJson = dataSchemaSchema as SchemaNode;
 
@@ -66,21 +65,11 @@ export function isDataSchemaFile(file: string, text?: string): boolean {
   return /\.data\.ya?ml$/i.test(file) || (text !== undefined && hasDataSchemaMarker(text));
 }
 
-const MAX_ALIASES = 100;
-
 /** Validate a data schema's text: YAML, duplicate keys, the data-schema schema, then min ≤ max and column names. */
 export function validateDataSchema(text: string): DataSchemaValidation {
-  const fast = fastParse(text);
-  const { doc, problems } = fast ? { doc: fast.doc, problems: [] as Problem[] } : parseYaml(text);
-  problems.push(...duplicateKeys(doc, text));
-  let value: unknown;
-  try {
-    value = fast ? fast.value : doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch {
-    problems.push({ offset: 0, length: 1, severity: 'error', code: ProblemCode.aliasLimit, message: t('Refused to expand the YAML aliases: they would expand more than {0} times (an "alias bomb"). Write the values out or use fewer nested aliases.', MAX_ALIASES) });
-    return { problems };
-  }
-  if (doc.errors.length === 0) {
+  const { doc, problems, value, readable, syntaxOk } = readYaml(text);
+  if (!readable) return { problems };
+  if (syntaxOk) {
     const firstLine = Math.max(1, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n'));
     if (value === null || value === undefined) {
       problems.push({ offset: 0, length: Math.max(1, Math.min(text.length, 1)), severity: 'error', code: ProblemCode.notAMapping, message: t('The file is empty: a data schema is a mapping with `columns:` (column name → `{ type: … }`).') });

@@ -7,6 +7,8 @@ export const ProblemCode = {
   duplicateKey: 'duplicate-key',
   aliasLimit: 'alias-limit',
   tooLarge: 'file-too-large',
+  tooDeep: 'nesting-too-deep',
+  internalError: 'internal-error',
   notAMapping: 'not-a-mapping',
   unknownKey: 'unknown-key',
   missingKey: 'missing-key',

@@ -1,17 +1,14 @@
 import { isMap, isScalar } from 'yaml';
 import { t } from '../l10n';
 import { LineIndex } from './lines';
-import { fastParse } from './fastYaml';
 import { ProblemCode, type Problem } from './problem';
 import { ruleProblems, type RuleOptions } from './rules';
 import { schemaProblems } from './schema';
-import { duplicateKeys, lastPair, parseYaml } from './yamlAst';
+import { lastPair, readYaml, type ReadOptions, type YamlRead } from './yamlAst';
 
-export interface ValidateOptions extends RuleOptions {
+export interface ValidateOptions extends RuleOptions, ReadOptions {
   /** Stop after this many problems (the rest are summarised in one last problem). Default 1000. */
   maxProblems?: number;
-  /** Aliases expanded at most this many times when reading values; more is refused as an alias bomb. Default 100. */
-  maxAliasCount?: number;
 }
 
 /** Where a config declares its experiment id (for the workspace-wide duplicate check). */
@@ -48,28 +45,8 @@ function headLines(text: string, n: number): string {
  */
 export function validateExperiment(text: string, options: ValidateOptions = {}): ValidationResult {
   const max = options.maxProblems ?? 1000;
-  // Plain block-style YAML takes the fast reader; everything else (and every syntax error) the yaml library.
-  const fast = fastParse(text);
-  const { doc, problems } = fast ? { doc: fast.doc, problems: [] as Problem[] } : parseYaml(text);
-  problems.push(...duplicateKeys(doc, text));
+  const { doc, problems, value, readable, syntaxOk } = readYaml(text, options);
 
-  let value: unknown;
-  let readable = true;
-  try {
-    value = fast ? fast.value : doc.toJS({ maxAliasCount: options.maxAliasCount ?? 100 });
-  } catch (e) {
-    readable = false;
-    const message = e instanceof Error ? e.message : String(e);
-    problems.push({
-      offset: 0, length: Math.max(1, Math.min(text.indexOf('\n') === -1 ? text.length : text.indexOf('\n'), 200)),
-      severity: 'error', code: ProblemCode.aliasLimit,
-      message: /alias/i.test(message)
-        ? t('Refused to expand the YAML aliases: they would expand more than {0} times (an "alias bomb"). Write the values out or use fewer nested aliases.', options.maxAliasCount ?? 100)
-        : t('The YAML could not be read: {0}', message),
-    });
-  }
-
-  const syntaxOk = doc.errors.length === 0;
   if (readable && syntaxOk) {
     if (value === null || value === undefined) {
       problems.push({ offset: 0, length: Math.max(1, Math.min(text.length, 1)), severity: 'error', code: ProblemCode.notAMapping, message: t('The file is empty: an experiment config starts with `experiment:`.') });
@@ -90,7 +67,7 @@ export function validateExperiment(text: string, options: ValidateOptions = {}):
   return { problems, experimentId: readable ? experimentIdOf(doc) : undefined, value: readable ? value : undefined };
 }
 
-function experimentIdOf(doc: ReturnType<typeof parseYaml>['doc']): ExperimentIdSite | undefined {
+function experimentIdOf(doc: YamlRead['doc']): ExperimentIdSite | undefined {
   const root = doc.contents;
   if (!isMap(root)) return undefined;
   const exp = lastPair(root, 'experiment')?.value;
