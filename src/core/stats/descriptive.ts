@@ -8,12 +8,20 @@ export function allFinite(values: readonly number[]): boolean {
   return true;
 }
 
-/** Arithmetic mean; NaN for an empty array. */
+/**
+ * Arithmetic mean; NaN for an empty array. The sum is compensated (Neumaier): with a large common offset (1e6 ±
+ * 1e-3, timestamps, pixel values) a plain running sum loses the digits a t-test needs.
+ */
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   let s = 0;
-  for (const v of values) s += v;
-  return s / values.length;
+  let c = 0;
+  for (const v of values) {
+    const t = s + v;
+    c += Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s;
+    s = t;
+  }
+  return (s + c) / values.length;
 }
 
 /**
@@ -23,6 +31,10 @@ export function mean(values: readonly number[]): number {
 export function variance(values: readonly number[], ddof = 1): number {
   const n = values.length;
   if (n - ddof <= 0) return NaN;
+  // A constant sample has variance exactly 0, whatever rounding the mean carries.
+  let same = true;
+  for (let i = 1; i < n && same; i++) same = values[i] === values[0];
+  if (same) return Number.isFinite(values[0]) ? 0 : NaN;
   const m = mean(values);
   let ss = 0;
   for (const v of values) {

@@ -1,0 +1,326 @@
+/**
+ * The live reference tier (`npm run test:reference`, part of `npm test`): EDD's statistics against the live
+ * reference libraries (scipy, statsmodels, scikit-learn, Fairlearn) in the project's Python test environment
+ * (.venv/, made by test/harness/setup.js), on seeded random inputs — sizes from the smallest allowed up, ties,
+ * extreme scales, constant samples, groups without positives.
+ *
+ * Every method goes through the functions the gate and the comparison call (src/core/stats, the bias check's
+ * fairnessMetrics), not a copy. Each method has a stated tolerance |edd − ref| ≤ abs + rel·|ref| (NaN agrees with
+ * NaN, ±inf with the same inf); a library that refuses an input (an exception) must be matched by EDD refusing it
+ * (a RangeError). A disagreement prints the method, the seed and the input, and the tier exits 1.
+ *
+ * Usage: node out/test/reference/run.js [--cases N] [--only METHOD[,METHOD]] [--seed S]
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { fairnessMetrics } from '../../src/core/checks/bias';
+import {
+  accuracy, clopperPearsonInterval, jensenShannonDistance, ks2Samp, mcnemarChiSquare, mcnemarExact, mulberry32, precisionRecallF1,
+  rocAuc, rocAucOvr, studentTTest, variance, wassersteinDistance, welchTTest, wilsonInterval, type Random,
+} from '../../src/core/stats';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
+
+type Numbers = Record<string, number>;
+type Input = Record<string, unknown>;
+interface Method {
+  /** What EDD answers (throws when EDD refuses the input). */
+  edd: (input: Input) => Numbers;
+  /** A random input from the case's own generator. */
+  generate: (r: Random) => Input;
+  abs: number;
+  rel: number;
+  /** A comparison of its own instead of the tolerance (returns why they disagree, or undefined). */
+  compare?: (input: Input, edd: Numbers, ref: Record<string, number>, m: Method) => string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Random inputs
+
+const int = (r: Random, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+function normal(r: Random): number {
+  const u = Math.max(r(), 1e-300);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+}
+/** A sample of n numbers of one of several shapes: spread, ties, extreme scale, a large offset, constant. */
+function sample(r: Random, n: number, shape = pick(r, ['normal', 'normal', 'ties', 'extreme', 'offset', 'constant', 'skewed'] as const)): number[] {
+  const scale = 10 ** int(r, -3, 3);
+  const shift = normal(r) * scale;
+  switch (shape) {
+    case 'normal': return Array.from({ length: n }, () => shift + normal(r) * scale);
+    case 'ties': return Array.from({ length: n }, () => int(r, 0, 4));
+    case 'extreme': { const s = 10 ** int(r, -8, 8); return Array.from({ length: n }, () => normal(r) * s); }
+    case 'offset': return Array.from({ length: n }, () => 1e6 + normal(r) * 1e-3);
+    case 'constant': { const c = Math.round(shift * 100) / 100; return Array.from({ length: n }, () => c); }
+    case 'skewed': return Array.from({ length: n }, () => Math.exp(normal(r) * 2));
+  }
+}
+const size = (r: Random, lo: number, hi: number) => (r() < 0.1 ? int(r, hi, hi * 5) : int(r, lo, hi));
+function labels(r: Random, n: number, classes: readonly (string | number)[]): (string | number)[] {
+  const weights = classes.map(() => r() + 0.05);
+  const total = weights.reduce((a, b) => a + b, 0);
+  return Array.from({ length: n }, () => {
+    let x = r() * total;
+    for (let k = 0; k < classes.length; k++) { x -= weights[k]; if (x <= 0) return classes[k]; }
+    return classes[classes.length - 1];
+  });
+}
+/** Predictions that agree with the truth with probability `skill`, else a random class. */
+const predictFrom = (r: Random, truth: readonly (string | number)[], classes: readonly (string | number)[], skill = r()) =>
+  truth.map(y => (r() < skill ? y : pick(r, classes)));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Methods
+
+/**
+ * t-tests on floating-point data: when a sample's spread is below the resolution of its values (a constant sample,
+ * or 1e6 ± 1e-16), its variance is rounding noise — EDD says 0 exactly (t = ±inf), numpy's summation leaves a
+ * residue (a huge finite t). Those agree when the sign agrees and |t| > 1e8 (p < 1e-15 either way). Otherwise the
+ * digits lost to cancellation grow with κ = max|x| / sd, so the tolerance is max(rel, 1e-13·κ).
+ */
+function compareT(i: Input, edd: Numbers, ref: Record<string, number>, m: Method): string | undefined {
+  const a = i.a as number[];
+  const b = i.b as number[];
+  const sd = (x: number[]) => Math.sqrt(variance(x));
+  const maxAbs = Math.max(...a.map(Math.abs), ...b.map(Math.abs));
+  const minSd = Math.min(sd(a), sd(b));
+  if (!(minSd > 1e-13 * maxAbs)) {
+    const es = edd.statistic, rs = ref.statistic;
+    if (Number.isNaN(es) || Number.isNaN(rs)) return Number.isNaN(es) && Number.isNaN(rs) ? undefined : `statistic: EDD ${es} vs reference ${rs} on a numerically constant sample`;
+    const huge = (x: number) => Math.abs(x) > 1e8;
+    if (Math.sign(es) === Math.sign(rs) && huge(es) && huge(rs)) return undefined;
+    // One sample constant, the other not: an ordinary (finite) t, compared below.
+    if (!huge(es) && !huge(rs) && minSd > 0) return compareWith(edd, ref, { ...m, rel: Math.max(m.rel, 1e-13 * maxAbs / Math.max(sd(a), sd(b))) });
+    if (!huge(es) && !huge(rs)) return compareWith(edd, ref, m);
+    return `statistic: EDD ${es} vs reference ${rs} on a numerically constant sample`;
+  }
+  return compareWith(edd, ref, { ...m, rel: Math.max(m.rel, 1e-13 * maxAbs / minSd) });
+}
+
+const tt = (f: typeof welchTTest) => (i: Input): Numbers => {
+  const res = f(i.a as number[], i.b as number[]);
+  return { statistic: res.statistic, pValue: res.pValue, df: res.df };
+};
+const ksm = (mode: 'exact' | 'asymp') => (i: Input): Numbers => {
+  const res = ks2Samp(i.a as number[], i.b as number[], { mode });
+  return { statistic: res.statistic, pValue: res.pValue };
+};
+const mcInput = (r: Random): Input => {
+  const big = r() < 0.2;
+  return { a: int(r, 0, 50), b: int(r, 0, big ? 2000 : 40), c: int(r, 0, big ? 2000 : 40), d: int(r, 0, 50) };
+};
+const propInput = (r: Random): Input => {
+  const n = size(r, 1, 200);
+  const successes = pick(r, ['zero', 'all', 'any', 'any', 'any']) === 'zero' ? 0 : r() < 0.25 ? n : int(r, 0, n);
+  return { successes, n, confidence: pick(r, [0.8, 0.9, 0.95, 0.99, 0.999]) };
+};
+const prfOf = (average: 'binary' | 'macro' | 'weighted') => (i: Input): Numbers => {
+  const res = precisionRecallF1(i.yTrue as (string | number)[], i.yPred as (string | number)[], { average, posLabel: i.posLabel as string | number | undefined, zeroDivision: 0 });
+  return { precision: res.precision, recall: res.recall, f1: res.f1 };
+};
+const multiclass = (r: Random): Input => {
+  const classes = pick(r, [[0, 1, 2], ['cat', 'dog', 'emu', 'fox'], [3, 7, 11, 13, 17], ['a', 'b']]);
+  const yTrue = labels(r, size(r, 1, 80), classes);
+  return { yTrue, yPred: predictFrom(r, yTrue, classes) };
+};
+
+const METHODS: Record<string, Method> = {
+  welch_t: { edd: tt(welchTTest), generate: r => ({ a: sample(r, size(r, 2, 40)), b: sample(r, size(r, 2, 40)) }), abs: 1e-12, rel: 1e-8, compare: compareT },
+  student_t: { edd: tt(studentTTest), generate: r => ({ a: sample(r, size(r, 2, 40)), b: sample(r, size(r, 2, 40)) }), abs: 1e-12, rel: 1e-8, compare: compareT },
+  ks_exact: { edd: ksm('exact'), generate: r => ({ a: sample(r, int(r, 1, 60)), b: sample(r, int(r, 1, 60)) }), abs: 1e-10, rel: 1e-7 },
+  ks_asymp: { edd: ksm('asymp'), generate: r => ({ a: sample(r, size(r, 1, 100)), b: sample(r, size(r, 1, 100)) }), abs: 1e-12, rel: 1e-8 },
+  wasserstein: {
+    edd: i => ({ distance: wassersteinDistance(i.u as number[], i.v as number[], i.uWeights as number[] | undefined, i.vWeights as number[] | undefined) }),
+    generate: r => {
+      const u = sample(r, int(r, 1, 50));
+      const v = sample(r, int(r, 1, 50));
+      const weighted = r() < 0.4;
+      return weighted ? { u, v, uWeights: u.map(() => int(r, 1, 10) / int(r, 1, 4)), vWeights: v.map(() => r() + 0.01) } : { u, v };
+    },
+    abs: 1e-12, rel: 1e-9,
+  },
+  jensenshannon: {
+    edd: i => ({ distance: jensenShannonDistance(i.p as number[], i.q as number[], { base: 2 }) }),
+    generate: r => {
+      const k = int(r, 1, 20);
+      const vec = () => { const x: number[] = Array.from({ length: k }, () => (r() < 0.25 ? 0 : r() * 10 ** int(r, -3, 3))); if (!x.some(v => v > 0)) x[0] = 1; return x; };
+      return { p: vec(), q: vec() };
+    },
+    abs: 1e-12, rel: 1e-9,
+  },
+  mcnemar_exact: { edd: i => { const m = mcnemarExact(i.b as number, i.c as number); return { statistic: m.statistic, pValue: m.pValue }; }, generate: mcInput, abs: 1e-12, rel: 1e-9 },
+  mcnemar_chi2: { edd: i => { const m = mcnemarChiSquare(i.b as number, i.c as number, { correction: false }); return { statistic: m.statistic, pValue: m.pValue }; }, generate: mcInput, abs: 1e-12, rel: 1e-9 },
+  mcnemar_chi2_corrected: { edd: i => { const m = mcnemarChiSquare(i.b as number, i.c as number, { correction: true }); return { statistic: m.statistic, pValue: m.pValue }; }, generate: mcInput, abs: 1e-12, rel: 1e-9 },
+  wilson: { edd: i => { const w = wilsonInterval(i.successes as number, i.n as number, { confidence: i.confidence as number }); return { low: w.low, high: w.high }; }, generate: propInput, abs: 1e-12, rel: 1e-9 },
+  clopper_pearson: { edd: i => { const w = clopperPearsonInterval(i.successes as number, i.n as number, { confidence: i.confidence as number }); return { low: w.low, high: w.high }; }, generate: propInput, abs: 1e-12, rel: 1e-8 },
+  accuracy: { edd: i => ({ accuracy: accuracy(i.yTrue as (string | number)[], i.yPred as (string | number)[]) }), generate: multiclass, abs: 1e-15, rel: 1e-12 },
+  prf_binary: {
+    edd: prfOf('binary'),
+    generate: r => { const yTrue = labels(r, size(r, 1, 80), [0, 1]); return { yTrue, yPred: predictFrom(r, yTrue, [0, 1]), posLabel: 1 }; },
+    abs: 1e-15, rel: 1e-12,
+  },
+  prf_macro: { edd: prfOf('macro'), generate: multiclass, abs: 1e-15, rel: 1e-12 },
+  prf_weighted: { edd: prfOf('weighted'), generate: multiclass, abs: 1e-15, rel: 1e-12 },
+  roc_auc_binary: {
+    edd: i => ({ auc: rocAuc(i.yTrue as number[], i.scores as number[], 1) }),
+    generate: r => {
+      const n = size(r, 2, 80);
+      const yTrue = labels(r, n, [0, 1]);
+      yTrue[0] = 0; yTrue[1] = 1; // both classes present (scikit-learn refuses one class; tested apart)
+      const ties = r() < 0.4;
+      return { yTrue, scores: yTrue.map(y => { const s = 1 / (1 + Math.exp(-(normal(r) + (y ? r() * 2 : 0)))); return ties ? Math.round(s * 5) / 5 : s; }) };
+    },
+    abs: 1e-12, rel: 1e-10,
+  },
+  roc_auc_ovr: {
+    edd: i => ({ auc: rocAucOvr(i.yTrue as number[], i.scores as number[][], { labels: i.labels as number[] }) }),
+    generate: r => {
+      const k = int(r, 3, 5);
+      const classes = Array.from({ length: k }, (_, j) => j);
+      const n = size(r, k, 80);
+      const yTrue = labels(r, n, classes);
+      classes.forEach((c, j) => { yTrue[j] = c; });
+      const ties = r() < 0.3;
+      const scores = yTrue.map(y => {
+        const raw = classes.map(c => Math.exp(normal(r) + (c === y ? r() * 2 : 0)));
+        const rounded = ties ? raw.map(x => Math.max(1, Math.round(x * 2))) : raw;
+        const s = rounded.reduce((a, b) => a + b, 0);
+        return rounded.map(x => x / s);
+      });
+      return { yTrue, scores, labels: classes };
+    },
+    abs: 1e-12, rel: 1e-10,
+  },
+  fairness: {
+    edd: i => {
+      const m = fairnessMetrics(i.yTrue as string[], i.yPred as string[], i.groups as string[], i.positive as string);
+      const nan = (x: number | null) => (x === null ? NaN : x);
+      return {
+        demographic_parity_difference: m.demographic_parity_difference,
+        demographic_parity_ratio: nan(m.demographic_parity_ratio),
+        equal_opportunity_difference: m.equal_opportunity_difference,
+        equal_opportunity_ratio: nan(m.equal_opportunity_ratio),
+        equalized_odds_difference: m.equalized_odds_difference,
+      };
+    },
+    generate: r => {
+      const n = size(r, 2, 120);
+      const groupNames = ['f', 'm', 'x', 'unknown', 'n/a'].slice(0, int(r, 1, 5));
+      const groups = labels(r, n, groupNames) as string[];
+      const yTrue = labels(r, n, ['yes', 'no']) as string[];
+      // Sometimes a group has no positive examples (Fairlearn: its TPR is 0).
+      if (r() < 0.3) groups.forEach((g, j) => { if (g === groupNames[0]) yTrue[j] = 'no'; });
+      const yPred = r() < 0.1 ? yTrue.map(() => 'no') : (predictFrom(r, yTrue, ['yes', 'no']) as string[]);
+      return { yTrue, yPred, groups, positive: 'yes' };
+    },
+    abs: 1e-15, rel: 1e-12,
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Comparison
+
+const fromJson = (v: unknown): number => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v));
+const toJson = (v: number): number | string => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : v);
+/** |edd − ref| as a fraction of the tolerance (≤ 1 agrees); NaN agrees with NaN, ±inf with the same inf. */
+function fractionOfTolerance(edd: number, ref: number, m: Pick<Method, 'abs' | 'rel'>): number {
+  if (Number.isNaN(ref) || Number.isNaN(edd)) return Number.isNaN(ref) && Number.isNaN(edd) ? 0 : Infinity;
+  if (!Number.isFinite(ref) || !Number.isFinite(edd)) return edd === ref ? 0 : Infinity;
+  return Math.abs(edd - ref) / (m.abs + m.rel * Math.abs(ref));
+}
+let worst = 0;
+function compareWith(edd: Numbers, ref: Record<string, number>, m: Pick<Method, 'abs' | 'rel'>): string | undefined {
+  for (const [key, value] of Object.entries(edd)) {
+    const f = fractionOfTolerance(value, ref[key], m);
+    if (f > 1) return `${key}: EDD ${toJson(value)} vs reference ${toJson(ref[key])} (tolerance ${m.abs} + ${m.rel.toExponential(1)}·|ref|)`;
+    worst = Math.max(worst, f);
+  }
+  return undefined;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+function main(): void {
+  const perMethod = Number(arg('cases') ?? 500);
+  const baseSeed = Number(arg('seed') ?? 20261207);
+  const only = arg('only')?.split(',');
+  if (!fs.existsSync(PYTHON)) {
+    console.error(`[reference] no Python test environment at ${path.relative(ROOT, PYTHON)}: run "node test/harness/setup.js" (npm test does it first)`);
+    process.exit(2);
+  }
+  const names = Object.keys(METHODS).filter(n => !only || only.includes(n));
+  const cases: Array<{ method: string; seed: number; input: Input; edd: Numbers | { error: string } }> = [];
+  const t0 = Date.now();
+  for (const [k, name] of names.entries()) {
+    const m = METHODS[name];
+    for (let i = 0; i < perMethod; i++) {
+      const seed = baseSeed + k * 1_000_003 + i;
+      const input = m.generate(mulberry32(seed));
+      let edd: Numbers | { error: string };
+      try {
+        edd = m.edd(input);
+      } catch (e) {
+        edd = { error: `${(e as Error).name}: ${(e as Error).message}` };
+      }
+      cases.push({ method: name, seed, input, edd });
+    }
+  }
+  const tEdd = Date.now() - t0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-reference-'));
+  const inFile = path.join(dir, 'cases.json');
+  const outFile = path.join(dir, 'answers.json');
+  fs.writeFileSync(inFile, JSON.stringify(cases.map(c => ({ method: c.method, input: c.input }))));
+  const t1 = Date.now();
+  const py = spawnSync(PYTHON, [path.join(ROOT, 'test', 'reference', 'reference.py'), inFile, outFile], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  const tRef = Date.now() - t1;
+  if (py.status !== 0) {
+    console.error(`[reference] the Python side failed (exit ${py.status})`);
+    process.exit(1);
+  }
+  const answers = JSON.parse(fs.readFileSync(outFile, 'utf8')) as Array<Record<string, unknown>>;
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const failures: string[] = [];
+  const summary = new Map<string, { n: number; refused: number; maxRel: number; bad: number }>(); // maxRel: the largest difference as a fraction of the tolerance
+  cases.forEach((c, idx) => {
+    const ref = answers[idx];
+    const s = summary.get(c.method) ?? { n: 0, refused: 0, maxRel: 0, bad: 0 };
+    summary.set(c.method, s);
+    s.n++;
+    const m = METHODS[c.method];
+    const report = (why: string) => {
+      s.bad++;
+      if (failures.length < 20) failures.push(`${c.method} seed ${c.seed}: ${why}\n    input: ${JSON.stringify(c.input).slice(0, 2000)}`);
+    };
+    if ('error' in ref || 'error' in c.edd) {
+      if ('error' in ref && 'error' in c.edd) { s.refused++; return; }
+      report('error' in ref ? `the library refuses (${String(ref.error)}) but EDD answers ${JSON.stringify(c.edd)}` : `EDD refuses (${(c.edd as { error: string }).error}) but the library answers ${JSON.stringify(ref)}`);
+      return;
+    }
+    const refNumbers = Object.fromEntries(Object.entries(ref).map(([k, v]) => [k, fromJson(v)]));
+    worst = 0;
+    const why = (m.compare ?? ((_i, e, r, mm) => compareWith(e, r, mm)))(c.input, c.edd as Numbers, refNumbers, m);
+    s.maxRel = Math.max(s.maxRel, worst);
+    if (why) report(why);
+  });
+
+  console.log(`[reference] ${cases.length} inputs (${perMethod} per method, seeds from ${baseSeed}); EDD ${tEdd} ms, Python ${tRef} ms`);
+  for (const [name, s] of summary) {
+    const m = METHODS[name];
+    console.log(`  ${s.bad ? '✘' : '✔'} ${name.padEnd(24)} ${String(s.n).padStart(5)} inputs, ${String(s.refused).padStart(3)} refused by both, largest difference ${(100 * s.maxRel).toPrecision(2)}% of the tolerance (${m.abs} + ${m.rel}·|ref|${m.compare ? ', scaled by conditioning' : ''})${s.bad ? `, ${s.bad} DISAGREE` : ''}`);
+  }
+  if (failures.length) {
+    console.error(`\n[reference] disagreements (first ${failures.length}):`);
+    for (const f of failures) console.error(`  ${f}`);
+    process.exit(1);
+  }
+}
+
+main();
