@@ -3,9 +3,9 @@ import { t } from '../core/l10n';
 import { PolicyError } from '../core/checks/policy';
 import { GateInputError } from '../core/checks/gate';
 import {
-  findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
+  describeAuditProblem, findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
 } from '../core/registry';
-import { STAGES, type RunStore, type AuditEntry, type Stage } from '../core/store';
+import { STAGES, type RunStore, type AuditEntry, type AuditVerification, type Stage } from '../core/store';
 import { parseArgs, type ParsedArgs } from './args';
 import { UsageError, type Io } from './io';
 import { existingStorePath, openStore } from './store';
@@ -111,13 +111,26 @@ export async function promoteCommand(args: readonly string[], io: Io): Promise<n
       ...ref, to, actor, reason: p.values.get('--reason'), force: p.flags.has('--force'), alias: p.values.get('--alias'), requireGate: gateRequired(io.cwd, ref.model),
     });
     await store.save();
-    if (p.flags.has('--json')) json(io, { version: r.version, replaced: r.plan.replaces ?? null, gate: r.plan.gate.state, overridden: r.plan.refusals });
-    else {
+    // the save merged any concurrent save: read what actually happened rather than what this process intended
+    const outcome = promotionOutcome(store, r);
+    if (p.flags.has('--json')) {
+      json(io, {
+        version: outcome.version, applied: outcome.applied, replaced: outcome.applied ? (r.plan.replaces ?? null) : null, gate: r.plan.gate.state, overridden: r.plan.refusals,
+        production: outcome.applied ? null : (outcome.production?.version ?? null),
+      });
+    } else if (!outcome.applied) {
+      const winner = outcome.productionEntry;
+      io.out(outcome.production
+        ? t('{0}@{1} was NOT promoted to {2}: another promotion was saved at the same time and came first. {0}@{3} is in production (promoted by {4} at {5}); {0}@{1} stays in {6}. Promote again if it should replace {0}@{3}.',
+          outcome.version.model, outcome.version.version, to, outcome.production.version, winner?.actor ?? '?', winner ? new Date(winner.at).toISOString() : '?', outcome.version.stage)
+        : t('{0}@{1} was NOT promoted to {2}: the registry changed at the same time (another process saved first). {0}@{1} stays in {3}; nothing is in production. Check `edd audit {0}` and promote again.',
+          outcome.version.model, outcome.version.version, to, outcome.version.stage));
+    } else {
       io.out(t('{0}@{1} is now in {2} (gate: {3}; by {4}).', r.version.model, r.version.version, r.version.stage, r.plan.gate.state, actor));
       if (r.plan.replaces !== undefined) io.out(t('{0}@{1} was archived.', r.version.model, r.plan.replaces));
       if (r.plan.refusals.length) io.out(t('Overridden (recorded in the audit log): {0}', r.plan.refusals.join('; ')));
     }
-    return 0;
+    return outcome.applied ? 0 : 1;
   });
 }
 
@@ -151,22 +164,46 @@ export async function rollbackCommand(args: readonly string[], io: Io): Promise<
 
 function describeEntry(e: AuditEntry): string {
   const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 19);
-  const what = e.action === 'alias'
-    ? `alias ${e.alias} → v${e.version}`
-    : `${e.action} v${e.version ?? '?'}${e.fromStage || e.toStage ? ` ${e.fromStage ?? '-'} → ${e.toStage ?? '-'}` : ''}`;
+  const stages = e.fromStage || e.toStage ? ` ${e.fromStage ?? '-'} → ${e.toStage ?? '-'}` : '';
+  let what = e.action === 'alias' ? `alias ${e.alias} → v${e.version}` : `${e.action} v${e.version ?? '?'}${stages}`;
+  if (e.action === 'promote-refused') {
+    const refusals = Array.isArray(e.details.refusals) ? (e.details.refusals as unknown[]).map(String).join('; ') : '';
+    const concurrent = (e.details.concurrent as { production?: number | null } | undefined);
+    what = concurrent
+      ? t('REFUSED promotion v{0}{1}: another promotion to production came first (v{2} was in production)', e.version ?? '?', stages, concurrent.production ?? '—')
+      : t('REFUSED promotion v{0}{1}: {2}', e.version ?? '?', stages, refusals);
+  }
   const forced = e.forced ? ` ${t('[FORCED over a failed or missing gate]')}` : '';
   return `#${e.seq} ${when}  ${e.model}  ${what}${forced}  ${t('by {0}', e.actor)}${e.reason ? ` — ${e.reason}` : ''}`;
 }
 
-/** `edd audit [NAME] [--json]`: the append-only history of registry changes, oldest first. */
+/** The verification in words: OK with the counts, or the first problem. */
+function describeVerification(v: AuditVerification): string[] {
+  const lines: string[] = [];
+  if (v.ok) lines.push(t('Audit log OK: {0} entries, hash chain intact; the stages of {1} version(s) and all aliases agree with the log.', v.entries, v.versions));
+  else lines.push(t('Audit log verification FAILED: {0}.', describeAuditProblem(v.problem!)));
+  if (v.migrated) lines.push(t('Entries #1 to #{0} were written before the log was chained; they were chained when the store was upgraded on {1}, so the chain vouches for them only from then on.', v.migrated.through, new Date(v.migrated.at).toISOString()));
+  if (v.ok && v.head) lines.push(t('Head: {0} (keep it elsewhere to detect a log rewritten from scratch).', v.head));
+  return lines;
+}
+
+/** `edd audit [NAME] [--verify] [--json]`: the append-only history of registry changes, oldest first. */
 export async function auditCommand(args: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(args, 'audit', ['--json'], ['--store']);
-  if (p.positional.length > 1) throw new UsageError(t('Usage: edd audit [NAME] [--json]'));
+  const p = parseArgs(args, 'audit', ['--json', '--verify'], ['--store']);
+  if (p.positional.length > 1 || (p.flags.has('--verify') && p.positional.length)) throw new UsageError(t('Usage: edd audit [NAME] [--json] | edd audit --verify [--json]'));
   return withStore(io, p, true, store => {
+    const verification = store.verifyAuditLog();
+    if (p.flags.has('--verify')) {
+      if (p.flags.has('--json')) json(io, { ...verification, problem: verification.problem && { ...verification.problem, message: describeAuditProblem(verification.problem) } });
+      else for (const line of describeVerification(verification)) io.out(line);
+      return verification.ok ? 0 : 1;
+    }
     const log = store.auditLog(p.positional[0]);
     if (p.flags.has('--json')) json(io, log);
     else if (!log.length) io.out(t('The audit log is empty.'));
     else for (const e of log) io.out(describeEntry(e));
+    // what is printed may be forged: say so where it is read
+    if (!verification.ok) io.err(t('edd: warning: the audit log fails verification ({0}); run `edd audit --verify`.', describeAuditProblem(verification.problem!)));
     return 0;
   });
 }
