@@ -238,9 +238,9 @@ export function promote(store: RunStore, o: {
   const reason = o.reason?.trim() || undefined;
   if (plan.version.stage === o.to) throw new RegistryError(t('{0}@{1} is already in {2}.', plan.version.model, plan.version.version, o.to), 'invalid');
   requireIntactLog(store, t('Promotion of {0}@{1} to {2}', plan.version.model, plan.version.version, o.to));
-  const details: Record<string, unknown> = { gate: plan.gate.state, gateReport: plan.gate.report?.id ?? null, policy: plan.gate.report?.policy ?? null };
+  const details = gateDetails(plan);
   if (plan.refusals.length && !o.force) {
-    store.recordRefusedPromotion({ versionId: plan.version.id, to: o.to, actor: o.actor, reason: reason ?? null, details: { ...details, refusals: plan.refusals } });
+    recordRefusal(store, plan, o.actor, reason);
     throw new RegistryError(t('Promotion of {0}@{1} to {2} refused: {3}. Fix the model, or override with --force and a --reason (the override is recorded).', plan.version.model, plan.version.version, o.to, plan.refusals.join('; ')), 'refused');
   }
   if (o.force && plan.refusals.length && !reason) throw new RegistryError(t('Overriding the gate needs a reason (it is recorded in the audit log): give --reason "…".'), 'invalid');
@@ -250,6 +250,18 @@ export function promote(store: RunStore, o: {
   const version = store.setModelStage({ versionId: plan.version.id, to: o.to, actor: o.actor, reason, forced: plan.refusals.length > 0, details, auditId });
   if (o.alias) return { version: setAlias(store, { model: o.model, ref: version.version, alias: o.alias, actor: o.actor, reason }), plan, auditId };
   return { version, plan, auditId };
+}
+
+function gateDetails(plan: PromotionPlan): Record<string, unknown> {
+  return { gate: plan.gate.state, gateReport: plan.gate.report?.id ?? null, policy: plan.gate.report?.policy ?? null };
+}
+
+/**
+ * Records that the rules refused a promotion (`promote-refused`, with the refusals): `promote` does it when it
+ * refuses, the editor when its user sees the refusal and does not override. Nothing else changes.
+ */
+export function recordRefusal(store: RunStore, plan: PromotionPlan, actor: string, reason?: string): void {
+  store.recordRefusedPromotion({ versionId: plan.version.id, to: plan.to, actor, reason: reason ?? null, details: { ...gateDetails(plan), refusals: plan.refusals } });
 }
 
 /** What became of a promotion once saved: another process may have promoted another version to production first. */

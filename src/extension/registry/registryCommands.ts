@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { GateInputError } from '../../core/checks/gate';
 import { PolicyError } from '../../core/checks/policy';
 import {
-  describeAuditProblem, gateRequired, planPromotion, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
+  describeAuditProblem, gateRequired, planPromotion, policiesForModel, promote, promotionOutcome, recordRefusal, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
 } from '../../core/registry';
 import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type RunStore, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
@@ -156,7 +156,11 @@ export class RegistryCommands extends Disposable {
       const cancel = { label: vscode.l10n.t('$(close) Cancel'), detail: plan.refusals.join('; '), override: false };
       const override = { label: vscode.l10n.t('$(warning) Override the gate (recorded in the audit log)'), detail: vscode.l10n.t('Only with a reason that reviewers will read.'), override: true };
       const choice = await this.ask('override', vscode.window.showQuickPick([cancel, override], { title: vscode.l10n.t('Promotion of {0} to {1} is refused', name, stageLabel(picked.stage)), placeHolder: plan.refusals.join('; ') }));
-      if (!choice?.override) return undefined;
+      if (!choice?.override) {
+        // the attempt is part of the record, as it is for `edd promote`
+        recordRefusal(store, plan, await this.actor(folder));
+        return undefined;
+      }
       force = true;
     }
     const needsReason = force || picked.stage === 'production';
