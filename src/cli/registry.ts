@@ -3,7 +3,7 @@ import { t } from '../core/l10n';
 import { PolicyError } from '../core/checks/policy';
 import { GateInputError } from '../core/checks/gate';
 import {
-  describeAuditProblem, findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
+  describeAuditProblem, findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, versionFile,
 } from '../core/registry';
 import { STAGES, type RunStore, type AuditEntry, type AuditVerification, type Stage } from '../core/store';
 import { parseArgs, type ParsedArgs } from './args';
@@ -156,9 +156,14 @@ export async function rollbackCommand(args: readonly string[], io: Io): Promise<
     const actor = await resolveActor(io.cwd, p.values.get('--user'));
     const r = rollback(store, { model: p.positional[0], actor, reason: p.values.get('--reason') });
     await store.save();
-    if (p.flags.has('--json')) json(io, { restored: r.restored, replaced: r.replaced });
-    else io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', r.restored.model, r.restored.version, r.replaced));
-    return 0;
+    const outcome = rollbackOutcome(store, r);
+    if (p.flags.has('--json')) json(io, { applied: outcome.applied, restored: r.restored, replaced: r.replaced, production: outcome.production?.version ?? null });
+    else if (outcome.applied) io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', r.restored.model, r.restored.version, r.replaced));
+    else {
+      io.out(t('Rollback of {0} was NOT applied: another change to production was saved at the same time and came first. In production now: {1} (by {2}). Run `edd rollback {0}` again if it should still go back.',
+        r.restored.model, outcome.production ? `v${outcome.production.version}` : '—', outcome.productionEntry?.actor ?? '?'));
+    }
+    return outcome.applied ? 0 : 1;
   });
 }
 

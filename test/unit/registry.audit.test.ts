@@ -3,7 +3,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
-import { promote, promotionOutcome, registerRun, rollback } from '../../src/core/registry';
+import { promote, promotionOutcome, registerRun, rollback, rollbackOutcome } from '../../src/core/registry';
 import { MIGRATIONS, RunStore } from '../../src/core/store';
 import { auditHash } from '../../src/core/store/auditChain';
 import { CLI, edd, FIXTURE_MODEL, flippedModel, tamper, workspaceWithRuns, type CliResult } from './registryFixtures';
@@ -231,8 +231,8 @@ describe('two promotions to production saved at once (issue 10 item 10)', functi
       const b = await RunStore.open(ws.file, { autoSave: false });
       try {
         const ra = promote(a, { model: 'penguins', ref: 1, to: 'production', actor: 'alice', reason: 'a' });
-        const rb = promote(b, { model: 'penguins', ref: 2, to: 'production', actor: 'bob', reason: 'b' });
-        assert.strictEqual(rb.version.stage, 'production', 'in its own copy it looks applied');
+        const rb = promote(b, { model: 'penguins', ref: 2, to: 'production', actor: 'bob', reason: 'b', alias: 'champion' });
+        assert.deepStrictEqual([rb.version.stage, rb.version.aliases], ['production', ['champion']], 'in its own copy it looks applied');
         await a.save();
         await b.save(); // merges alice's save first
         assert.strictEqual(promotionOutcome(a, ra).applied, true);
@@ -240,9 +240,40 @@ describe('two promotions to production saved at once (issue 10 item 10)', functi
         assert.deepStrictEqual([outcome.applied, outcome.version.stage, outcome.production?.version, outcome.productionEntry?.actor], [false, 'none', 1, 'alice']);
         const entry = b.auditEntry(rb.auditId)!;
         assert.deepStrictEqual([entry.action, entry.actor, entry.toStage, entry.details.concurrent], ['promote-refused', 'bob', 'production', { production: 1 }]);
-        assert.deepStrictEqual(b.listModelVersions('penguins').map(v => [v.version, v.stage]), [[2, 'none'], [1, 'production']]);
+        // the alias that came with the overtaken promotion does not move either
+        assert.deepStrictEqual(b.listModelVersions('penguins').map(v => [v.version, v.stage, v.aliases]), [[2, 'none', []], [1, 'production', []]]);
         const v = b.verifyAuditLog();
         assert.ok(v.ok, JSON.stringify(v.problem));
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    } finally {
+      fs.rmSync(ws.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two rollbacks saved at once: the later one is not applied (not two versions back), and it knows', async () => {
+    const ws = await registryWithHistory(); // production history v1, v2, then rolled back to v1
+    try {
+      const setup = await RunStore.open(ws.file, { autoSave: false });
+      promote(setup, { model: 'penguins', ref: 2, to: 'production', actor: 'x', reason: 'again' });
+      promote(setup, { model: 'penguins', ref: 1, to: 'production', actor: 'x', reason: 'and back' }); // history v1, v2, v1
+      await setup.close();
+      const a = await RunStore.open(ws.file, { autoSave: false });
+      const b = await RunStore.open(ws.file, { autoSave: false });
+      try {
+        const ra = rollback(a, { model: 'penguins', actor: 'alice', reason: 'a' });
+        const rb = rollback(b, { model: 'penguins', actor: 'bob', reason: 'b' });
+        assert.deepStrictEqual([ra.restored.version, rb.restored.version], [2, 2]);
+        await a.save();
+        await b.save();
+        assert.strictEqual(rollbackOutcome(a, ra).applied, true);
+        const outcome = rollbackOutcome(b, rb);
+        assert.deepStrictEqual([outcome.applied, outcome.production?.version, outcome.productionEntry?.actor], [false, 2, 'alice']);
+        assert.strictEqual(b.auditEntry(rb.auditId), undefined);
+        assert.deepStrictEqual(b.auditLog().filter(e => e.action === 'rollback').map(e => e.actor), ['carol', 'alice']);
+        assert.ok(b.verifyAuditLog().ok);
       } finally {
         await a.close();
         await b.close();

@@ -248,7 +248,7 @@ export function promote(store: RunStore, o: {
   if (plan.refusals.length) details.overridden = plan.refusals;
   const auditId = randomUUID();
   const version = store.setModelStage({ versionId: plan.version.id, to: o.to, actor: o.actor, reason, forced: plan.refusals.length > 0, details, auditId });
-  if (o.alias) return { version: setAlias(store, { model: o.model, ref: version.version, alias: o.alias, actor: o.actor, reason }), plan, auditId };
+  if (o.alias) return { version: setAlias(store, { model: o.model, ref: version.version, alias: o.alias, actor: o.actor, reason, withPromotion: auditId }), plan, auditId };
   return { version, plan, auditId };
 }
 
@@ -284,21 +284,21 @@ export function promotionOutcome(store: RunStore, r: { version: ModelVersionReco
   const entry = store.auditEntry(r.auditId);
   if (entry?.action === 'promote' && version.stage === r.plan.to) return { applied: true, version };
   const production = store.findModelVersion(version.model, 'production');
-  const productionEntry = production && store.auditLog(version.model).filter(e => e.version === production.version && e.toStage === 'production' && (e.action === 'promote' || e.action === 'rollback')).at(-1);
+  const productionEntry = production && productionEntryOf(store, production);
   return { applied: false, version, production, productionEntry };
 }
 
 /** Points `alias` at a version (one version per alias: it leaves the version it named before). */
-export function setAlias(store: RunStore, o: { model: string; ref: string | number; alias: string; actor: string; reason?: string }): ModelVersionRecord {
+export function setAlias(store: RunStore, o: { model: string; ref: string | number; alias: string; actor: string; reason?: string; withPromotion?: string }): ModelVersionRecord {
   if (!NAME_PATTERN.test(o.alias) || /^\d+$/.test(o.alias) || ['production', 'staging', 'latest', 'none', 'archived'].includes(o.alias)) {
     throw new RegistryError(t('{0} cannot be an alias: use a name of letters, digits, `.`, `_` or `-` that is not a number or a stage name.', JSON.stringify(o.alias)), 'invalid');
   }
   const version = resolveVersion(store, o.model, o.ref);
-  return store.setModelAlias({ versionId: version.id, alias: o.alias, actor: o.actor, reason: o.reason ?? null });
+  return store.setModelAlias({ versionId: version.id, alias: o.alias, actor: o.actor, reason: o.reason ?? null, withPromotion: o.withPromotion });
 }
 
 /** Restores the previous production version of `model`. @throws RegistryError when there is nothing to roll back to */
-export function rollback(store: RunStore, o: { model: string; actor: string; reason?: string }): { restored: ModelVersionRecord; replaced: number } {
+export function rollback(store: RunStore, o: { model: string; actor: string; reason?: string }): { restored: ModelVersionRecord; replaced: number; auditId: string } {
   resolveVersion(store, o.model, 'latest');
   // the target comes from the log: a forged log would choose what goes back into production
   requireIntactLog(store, t('Rollback of {0}', o.model));
@@ -309,6 +309,21 @@ export function rollback(store: RunStore, o: { model: string; actor: string; rea
       ? t('{0}@{1} is the first production version of {0}: there is nothing to roll back to.', o.model, prod.version)
       : t('{0} has no version in production: there is nothing to roll back.', o.model), 'invalid');
   }
-  const restored = store.rollbackModel({ model: o.model, actor: o.actor, reason: o.reason?.trim() || null });
-  return { restored, replaced: plan.current };
+  const auditId = randomUUID();
+  const restored = store.rollbackModel({ model: o.model, actor: o.actor, reason: o.reason?.trim() || null, auditId });
+  return { restored, replaced: plan.current, auditId };
+}
+
+/**
+ * Whether a rollback is in effect once saved (another process may have changed production first: then it was not
+ * applied), and the version in production now with the entry that put it there.
+ */
+export function rollbackOutcome(store: RunStore, r: { auditId: string; restored: ModelVersionRecord }): { applied: boolean; production?: ModelVersionRecord; productionEntry?: AuditEntry } {
+  const production = store.findModelVersion(r.restored.model, 'production');
+  const applied = store.auditEntry(r.auditId)?.action === 'rollback' && production?.id === r.restored.id;
+  return { applied, production, productionEntry: production && productionEntryOf(store, production) };
+}
+
+function productionEntryOf(store: RunStore, v: ModelVersionRecord): AuditEntry | undefined {
+  return store.auditLog(v.model).filter(e => e.version === v.version && e.toStage === 'production' && (e.action === 'promote' || e.action === 'rollback')).at(-1);
 }

@@ -22,8 +22,16 @@ export type RegistryOp =
     expectProduction?: string | null;
   }
   | { kind: 'promoteRefused'; auditId: string; versionId: string; to: Stage; actor: string; reason: string | null; details: string; now: number }
-  | { kind: 'alias'; auditId: string; versionId: string; alias: string; actor: string; reason: string | null; now: number }
-  | { kind: 'rollback'; auditId: string; model: string; actor: string; reason: string | null; now: number };
+  | {
+    kind: 'alias'; auditId: string; versionId: string; alias: string; actor: string; reason: string | null; now: number;
+    /** The audit id of the promotion this alias came with (`promote --alias`): not set if that promotion was overtaken. */
+    withPromotion?: string;
+  }
+  | {
+    kind: 'rollback'; auditId: string; model: string; actor: string; reason: string | null; now: number;
+    /** The id of the version in production when the rollback was decided: not applied over a different one. */
+    expectCurrent?: string;
+  };
 
 export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'promoteRefused', 'alias', 'rollback']);
 
@@ -92,13 +100,17 @@ export function promoteRefusedOp(p: { auditId: string; versionId: string; to: St
   };
 }
 
-export function aliasOp(a: { auditId: string; versionId: string; alias: string; actor: string; reason?: string | null }, now: number): RegistryOp {
+export function aliasOp(a: { auditId: string; versionId: string; alias: string; actor: string; reason?: string | null; withPromotion?: string }, now: number): RegistryOp {
   if (!NAME_PATTERN.test(a.alias) || /^\d+$/.test(a.alias)) throw new TypeError(`alias ${JSON.stringify(a.alias)} must be a name (letters, digits, '.', '_' or '-', not only digits)`);
-  return { kind: 'alias', auditId: a.auditId, versionId: nonEmpty(a.versionId, 'versionId'), alias: a.alias, actor: nonEmpty(a.actor, 'actor'), reason: optText(a.reason, 'reason'), now };
+  const op: RegistryOp = { kind: 'alias', auditId: a.auditId, versionId: nonEmpty(a.versionId, 'versionId'), alias: a.alias, actor: nonEmpty(a.actor, 'actor'), reason: optText(a.reason, 'reason'), now };
+  if (a.withPromotion !== undefined) op.withPromotion = nonEmpty(a.withPromotion, 'withPromotion');
+  return op;
 }
 
-export function rollbackOp(r: { auditId: string; model: string; actor: string; reason?: string | null }, now: number): RegistryOp {
-  return { kind: 'rollback', auditId: r.auditId, model: nonEmpty(r.model, 'model'), actor: nonEmpty(r.actor, 'actor'), reason: optText(r.reason, 'reason'), now };
+export function rollbackOp(r: { auditId: string; model: string; actor: string; reason?: string | null; expectCurrent?: string }, now: number): RegistryOp {
+  const op: RegistryOp = { kind: 'rollback', auditId: r.auditId, model: nonEmpty(r.model, 'model'), actor: nonEmpty(r.actor, 'actor'), reason: optText(r.reason, 'reason'), now };
+  if (r.expectCurrent !== undefined) op.expectCurrent = nonEmpty(r.expectCurrent, 'expectCurrent');
+  return op;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -208,6 +220,7 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
         if (strict) throw new StoreNotFoundError(`no model version with id ${op.versionId}`);
         return;
       }
+      if (op.withPromotion !== undefined && db.one('SELECT action FROM audit_log WHERE id = ?', [op.withPromotion])?.[0] !== 'promote') return;
       const previous = db.one('SELECT version FROM model_aliases WHERE model = ? AND alias = ?', [v.model, op.alias])?.[0] ?? null;
       db.run('INSERT OR REPLACE INTO model_aliases (model, alias, version, updated_at) VALUES (?, ?, ?, ?)', [v.model, op.alias, v.version, op.now]);
       audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'alias', model: v.model, version: v.version, alias: op.alias, reason: op.reason, details: JSON.stringify({ previous }) });
@@ -219,6 +232,9 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
         if (strict) throw new StoreNotFoundError(`model ${op.model} has no earlier production version to roll back to`);
         return;
       }
+      // Two rollbacks saved at once would otherwise go two versions back while each reports one: the later one is
+      // dropped when production is no longer what it was decided on (its process reads that after the save).
+      if (op.expectCurrent !== undefined && db.one('SELECT id FROM model_versions WHERE model = ? AND version = ?', [op.model, plan.current])?.[0] !== op.expectCurrent) return;
       const targetStage = db.one('SELECT stage FROM model_versions WHERE model = ? AND version = ?', [op.model, plan.target])![0] as Stage;
       setStage(db, op.model, plan.current, 'archived', op.now);
       audit(db, { id: `${op.auditId}:archive`, at: op.now, actor: op.actor, action: 'archive', model: op.model, version: plan.current, from: 'production', to: 'archived', reason: op.reason, details: JSON.stringify({ rollback: true, restored: plan.target }) });

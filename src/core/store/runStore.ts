@@ -378,9 +378,13 @@ export class RunStore {
     return versionByIdFull(this.db, a.versionId)!;
   }
 
-  /** Restores the previous production version (the current one is archived). @throws StoreNotFoundError if there is none */
-  rollbackModel(r: Omit<Parameters<typeof rollbackOp>[0], 'auditId'>): ModelVersionRecord {
-    this.apply(rollbackOp({ ...r, auditId: randomUUID() }, Date.now()), [], false, true);
+  /**
+   * Restores the previous production version (the current one is archived). A rollback whose save finds another
+   * process changed production first is not applied (no audit entry `auditId`). @throws StoreNotFoundError if there is none
+   */
+  rollbackModel(r: Omit<Parameters<typeof rollbackOp>[0], 'auditId' | 'expectCurrent'> & { auditId?: string }): ModelVersionRecord {
+    const current = findVersion(this.db, r.model, 'production');
+    this.apply(rollbackOp({ ...r, auditId: r.auditId ?? randomUUID(), expectCurrent: current?.id }, Date.now()), [], false, true);
     return findVersion(this.db, r.model, 'production')!;
   }
 

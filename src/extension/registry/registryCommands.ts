@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { GateInputError } from '../../core/checks/gate';
 import { PolicyError } from '../../core/checks/policy';
 import {
-  describeAuditProblem, gateRequired, planPromotion, policiesForModel, promote, promotionOutcome, recordRefusal, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
+  describeAuditProblem, gateRequired, planPromotion, policiesForModel, promote, promotionOutcome, recordRefusal, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
 } from '../../core/registry';
 import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type RunStore, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
@@ -227,7 +227,13 @@ export class RegistryCommands extends Disposable {
     }));
     if (reason === undefined) return undefined;
     const r = rollback(store, { model: target.model, actor: await this.actor(folder), reason });
+    await store.save();
     this.tree.refresh();
+    const outcome = rollbackOutcome(store, r);
+    if (!outcome.applied) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Rollback of {0} was NOT applied: another change to production was saved at the same time. In production now: {1}.', target.model, outcome.production ? `v${outcome.production.version}` : '—'));
+      return outcome.production;
+    }
     void vscode.window.showInformationMessage(vscode.l10n.t('Rolled back {0}: v{1} is in production again.', r.restored.model, r.restored.version));
     return r.restored;
   }
