@@ -138,6 +138,18 @@ describe('audit log: hash chain, edd audit --verify, refusals on a tampered log 
     assert.match(v.stdout, /entry #4 \(.*alias penguins@1\) does not follow the entry before it/);
   });
 
+  it('the last entry replaced with its hash recomputed shows at the head the store recorded', async () => {
+    const SQL = await initSqlJs();
+    const db = new SQL.Database(fs.readFileSync(storeFile()));
+    const row = db.exec('SELECT seq, id, at, actor, action, model, version, from_stage, to_stage, alias, reason, forced, details, prev_hash FROM audit_log WHERE seq = 8')[0].values[0];
+    db.close();
+    row[10] = 'nothing to see';
+    await tamper(storeFile(), `UPDATE audit_log SET reason = 'nothing to see', hash = '${auditHash(row[13] as string, row.slice(0, 13))}' WHERE seq = 8`);
+    const replaced = await edd(['audit', '--verify'], dir);
+    assert.strictEqual(replaced.code, 1);
+    assert.match(replaced.stdout, /the last entry #8 is not the one the store recorded: it was replaced/);
+  });
+
   it('a promotion the gate refuses is recorded (promote-refused), listed and translated; the chain stays valid', async () => {
     const store = await RunStore.open(storeFile(), { autoSave: false });
     store.addGateReport({ policy: 'penguins.policy.yaml', passed: false, model: 'penguins', version: 2, report: { checks: [{ id: '1-metric', title: 'accuracy ≥ 0.9', status: 'fail' }] } });

@@ -202,9 +202,11 @@ export function describeAuditProblem(p: AuditProblem): string {
     case 'content':
       return t('entry {0} does not match its hash: it was changed after it was written', entryText(p.entry));
     case 'tail':
-      return p.recordedSeq === null
-        ? t('the store has no record of the log\'s last entry (#{0}): it was removed', p.lastSeq)
-        : t('the log ends at #{0}, but the store recorded #{1} as its last entry: entries were deleted from the end', p.lastSeq, p.recordedSeq);
+      if (p.recordedSeq === null) return t('the store has no record of the log\'s last entry (#{0}): it was removed', p.lastSeq);
+      if (p.recordedSeq === p.lastSeq) return t('the last entry #{0} is not the one the store recorded: it was replaced (with its hash recomputed)', p.lastSeq);
+      return p.recordedSeq > p.lastSeq
+        ? t('the log ends at #{0}, but the store recorded #{1} as its last entry: entries were deleted from the end', p.lastSeq, p.recordedSeq)
+        : t('the log goes on to #{0}, but the store recorded #{1} as its last entry: entries were added outside EDD', p.lastSeq, p.recordedSeq);
     case 'stage':
       return t('{0}@{1} is in {2}, but the audit log leaves it in {3} (last entry about it: {4}): its stage was changed without a record', p.model, p.version, p.stage, p.logged, entryText(p.entry));
     case 'unrecorded':

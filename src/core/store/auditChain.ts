@@ -80,7 +80,7 @@ export function verifyAuditLog(db: StoreDb): AuditVerification {
   const meta = new Map(db.all("SELECT key, value FROM meta WHERE key IN ('audit_head', 'audit_chain_migrated')").map(r => [r[0] as string, r[1] as string]));
   const migratedText = meta.get('audit_chain_migrated');
   const migrated = migratedText ? (JSON.parse(migratedText) as { through: number; at: number }) : null;
-  const versions = (db.one('SELECT COUNT(*) FROM model_versions')![0] as number);
+  const versions = db.one('SELECT COUNT(*) FROM model_versions')![0] as number;
   const result = (entries: number, head: string | null, problem: AuditProblem | null): AuditVerification => ({ ok: problem === null, entries, versions, head, migrated, problem });
 
   const models = new Map<string, LoggedState>();
