@@ -3,9 +3,9 @@ import { t } from '../core/l10n';
 import { PolicyError } from '../core/checks/policy';
 import { GateInputError } from '../core/checks/gate';
 import {
-  findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, versionFile,
+  describeAuditProblem, findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, versionFile,
 } from '../core/registry';
-import { STAGES, type RunStore, type AuditEntry, type Stage } from '../core/store';
+import { STAGES, type RunStore, type AuditEntry, type AuditVerification, type Stage } from '../core/store';
 import { inert } from '../core/inert';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
@@ -130,13 +130,26 @@ export async function promoteCommand(args: readonly string[], io: Io): Promise<n
       ...ref, to, actor, reason: values.reason, force: values.force === true, alias: values.alias, requireGate: gateRequired(io.cwd, ref.model),
     });
     await store.save();
-    if (values.json) json(io, { version: r.version, replaced: r.plan.replaces ?? null, gate: r.plan.gate.state, overridden: r.plan.refusals });
-    else {
+    // the save merged any concurrent save: read what actually happened rather than what this process intended
+    const outcome = promotionOutcome(store, r);
+    if (values.json) {
+      json(io, {
+        version: outcome.version, applied: outcome.applied, replaced: outcome.applied ? (r.plan.replaces ?? null) : null, gate: r.plan.gate.state, overridden: r.plan.refusals,
+        production: outcome.applied ? null : (outcome.production?.version ?? null),
+      });
+    } else if (!outcome.applied) {
+      const winner = outcome.productionEntry;
+      io.out(outcome.production
+        ? t('{0}@{1} was NOT promoted to {2}: another promotion was saved at the same time and came first. {0}@{3} is in production (promoted by {4} at {5}); {0}@{1} stays in {6}. Promote again if it should replace {0}@{3}.',
+          inert(outcome.version.model), outcome.version.version, to, outcome.production.version, inert(winner?.actor ?? '?'), winner ? new Date(winner.at).toISOString() : '?', outcome.version.stage)
+        : t('{0}@{1} was NOT promoted to {2}: the registry changed at the same time (another process saved first). {0}@{1} stays in {3}; nothing is in production. Check `edd audit {0}` and promote again.',
+          inert(outcome.version.model), outcome.version.version, to, outcome.version.stage));
+    } else {
       io.out(t('{0}@{1} is now in {2} (gate: {3}; by {4}).', inert(r.version.model), r.version.version, r.version.stage, r.plan.gate.state, inert(actor)));
       if (r.plan.replaces !== undefined) io.out(t('{0}@{1} was archived.', inert(r.version.model), r.plan.replaces));
       if (r.plan.refusals.length) io.out(t('Overridden (recorded in the audit log): {0}', inert(r.plan.refusals.join('; '))));
     }
-    return 0;
+    return outcome.applied ? 0 : 1;
   });
 }
 
@@ -172,33 +185,63 @@ export async function rollbackCommand(args: readonly string[], io: Io): Promise<
     const actor = await resolveActor(io.cwd, values.user);
     const r = rollback(store, { model: positionals[0], actor, reason: values.reason });
     await store.save();
-    if (values.json) json(io, { restored: r.restored, replaced: r.replaced });
-    else io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', inert(r.restored.model), r.restored.version, r.replaced));
-    return 0;
+    const outcome = rollbackOutcome(store, r);
+    if (values.json) json(io, { applied: outcome.applied, restored: r.restored, replaced: r.replaced, production: outcome.production?.version ?? null });
+    else if (outcome.applied) io.out(t('Rolled back {0}: v{1} is in production again, v{2} was archived.', inert(r.restored.model), r.restored.version, r.replaced));
+    else {
+      io.out(t('Rollback of {0} was NOT applied: another change to production was saved at the same time and came first. In production now: {1} (by {2}). Run `edd rollback {0}` again if it should still go back.',
+        inert(r.restored.model), outcome.production ? `v${outcome.production.version}` : '—', inert(outcome.productionEntry?.actor ?? '?')));
+    }
+    return outcome.applied ? 0 : 1;
   });
 }
 
 function describeEntry(e: AuditEntry): string {
   const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 19);
-  const what = e.action === 'alias'
-    ? `alias ${inert(e.alias ?? '')} → v${e.version}`
-    : `${e.action} v${e.version ?? '?'}${e.fromStage || e.toStage ? ` ${e.fromStage ?? '-'} → ${e.toStage ?? '-'}` : ''}`;
+  const stages = e.fromStage || e.toStage ? ` ${e.fromStage ?? '-'} → ${e.toStage ?? '-'}` : '';
+  let what = e.action === 'alias' ? `alias ${inert(e.alias ?? '')} → v${e.version}` : `${e.action} v${e.version ?? '?'}${stages}`;
+  if (e.action === 'promote-refused') {
+    const refusals = Array.isArray(e.details.refusals) ? (e.details.refusals as unknown[]).map(String).join('; ') : '';
+    const concurrent = (e.details.concurrent as { production?: number | null } | undefined);
+    what = concurrent
+      ? t('REFUSED promotion v{0}{1}: another promotion to production came first (v{2} was in production)', e.version ?? '?', stages, concurrent.production ?? '—')
+      : t('REFUSED promotion v{0}{1}: {2}', e.version ?? '?', stages, inert(refusals));
+  }
   const forced = e.forced ? ` ${t('[FORCED over a failed or missing gate]')}` : '';
   return `#${e.seq} ${when}  ${inert(e.model)}  ${what}${forced}  ${t('by {0}', inert(e.actor))}${e.reason ? ` — ${inert(e.reason)}` : ''}`;
 }
 
-/** `edd audit [NAME] [--json]`: the append-only history of registry changes, oldest first. */
+/** The verification in words: OK with the counts, or the first problem. */
+function describeVerification(v: AuditVerification): string[] {
+  const lines: string[] = [];
+  if (v.ok) lines.push(t('Audit log OK: {0} entries, hash chain intact; the stages of {1} version(s) and all aliases agree with the log.', v.entries, v.versions));
+  else lines.push(t('Audit log verification FAILED: {0}.', inert(describeAuditProblem(v.problem!))));
+  if (v.migrated) lines.push(t('Entries #1 to #{0} were written before the log was chained; they were chained when the store was upgraded on {1}, so the chain vouches for them only from then on.', v.migrated.through, new Date(v.migrated.at).toISOString()));
+  if (v.ok && v.head) lines.push(t('Head: {0} (keep it elsewhere to detect a log rewritten from scratch).', v.head));
+  return lines;
+}
+
+/** `edd audit [NAME] [--verify] [--json]`: the append-only history of registry changes, oldest first. */
 export async function auditCommand(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('audit', args, {
     json: { type: 'boolean' },
+    verify: { type: 'boolean' },
     store: { type: 'string' },
   });
-  if (positionals.length > 1) throw new UsageError(t('Usage: edd audit [NAME] [--json]'));
+  if (positionals.length > 1 || (values.verify && positionals.length)) throw new UsageError(t('Usage: edd audit [NAME] [--json] | edd audit --verify [--json]'));
   return withStore(io, values.store, true, store => {
+    const verification = store.verifyAuditLog();
+    if (values.verify) {
+      if (values.json) json(io, { ...verification, problem: verification.problem && { ...verification.problem, message: describeAuditProblem(verification.problem) } });
+      else for (const line of describeVerification(verification)) io.out(line);
+      return verification.ok ? 0 : 1;
+    }
     const log = store.auditLog(positionals[0]);
     if (values.json) json(io, log);
     else if (!log.length) io.out(t('The audit log is empty.'));
     else for (const e of log) io.out(describeEntry(e));
+    // what is printed may be forged: say so where it is read
+    if (!verification.ok) io.err(t('edd: warning: the audit log fails verification ({0}); run `edd audit --verify`.', inert(describeAuditProblem(verification.problem!))));
     return 0;
   });
 }

@@ -99,6 +99,7 @@ checks:
     await answer(); // Cancel
     assert.strictEqual(await refused, undefined);
     assert.strictEqual(store.findModelVersion(MODEL, 2)!.stage, 'none');
+    assert.deepStrictEqual([store.auditLog(MODEL).at(-1)!.action, store.auditLog(MODEL).at(-1)!.version], ['promote-refused', 2], 'the refused attempt is recorded');
 
     // Promote v1 to production: the reason box is prefilled with the gate that passed; Enter accepts.
     const v1 = { kind: 'version' as const, folder: folder.uri.toString(), model: MODEL, version: 1 };

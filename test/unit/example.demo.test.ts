@@ -49,7 +49,7 @@ describe('example: npm start\'s gate and registry demo', function () {
     assert.deepStrictEqual(model.versions.map((v: { version: number; stage: string; gate: string; aliases: string[] }) => [v.version, v.stage, v.gate, v.aliases]),
       [[3, 'archived', 'passed', []], [2, 'none', 'failed', []], [1, 'production', 'passed', ['champion']]]);
     assert.deepStrictEqual(json(['audit', 'penguins']).map((e: { action: string; version: number }) => `${e.action} v${e.version}`), [
-      'register v1', 'register v2', 'register v3', 'promote v1', 'alias v1', 'archive v1', 'promote v3', 'archive v3', 'rollback v1',
+      'register v1', 'register v2', 'register v3', 'promote-refused v2', 'promote v1', 'alias v1', 'archive v1', 'promote v3', 'archive v3', 'rollback v1',
     ]);
   });
 

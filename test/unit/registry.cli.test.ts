@@ -1,35 +1,9 @@
 import * as assert from 'assert';
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { onnx } from 'onnx-proto';
 import { RunStore } from '../../src/core/store';
-
-const root = path.resolve(__dirname, '../../..');
-const FIXTURE_MODEL = path.join(root, 'test/fixtures/workspace/models/penguins.onnx');
-
-function edd(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { cwd, env: { ...process.env, EDD_USER: 'Tester <t@example.com>', ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** The fixture model with its weights negated: a real ONNX model that gets most rows wrong. */
-function flippedModel(dest: string): void {
-  const model = onnx.ModelProto.decode(fs.readFileSync(FIXTURE_MODEL));
-  for (const init of model.graph!.initializer!) {
-    if (init.rawData?.length) {
-      const raw = Buffer.from(init.rawData);
-      for (let i = 0; i + 4 <= raw.length; i += 4) raw.writeFloatLE(-raw.readFloatLE(i), i);
-      init.rawData = raw;
-      break;
-    }
-  }
-  fs.writeFileSync(dest, onnx.ModelProto.encode(model).finish());
-}
+import { edd, FIXTURE_MODEL, flippedModel, root } from './registryFixtures';
 
 describe('edd models / register / promote / alias / rollback / audit / shadow (the CLI, as a real process)', function () {
   this.timeout(60_000);
@@ -101,9 +75,9 @@ checks:
 
     const audit = JSON.parse((await edd(['audit', 'penguins', '--json'], dir)).stdout);
     assert.deepStrictEqual(audit.map((e: { action: string; version: number }) => `${e.action} v${e.version}`), [
-      'register v1', 'register v2', 'promote v1', 'alias v1', 'archive v1', 'promote v2', 'archive v2', 'rollback v1',
+      'register v1', 'register v2', 'promote-refused v2', 'promote v1', 'alias v1', 'archive v1', 'promote v2', 'archive v2', 'rollback v1',
     ]);
-    const forcedEntry = audit[5];
+    const forcedEntry = audit[6];
     assert.deepStrictEqual([forcedEntry.forced, forcedEntry.actor, forcedEntry.reason, forcedEntry.details.gate], [true, 'Lead <lead@example.com>', 'hotfix, accepted by the lead', 'failed']);
     const text = await edd(['audit'], dir);
     assert.match(text.stdout, /promote v2 none → production \[FORCED over a failed or missing gate\] {2}by Lead <lead@example\.com> — hotfix, accepted by the lead/);

@@ -249,7 +249,7 @@ describe('model registry (src/core/registry over the store)', function () {
     assert.strictEqual((g.report.checks[0].evidence as { production: string }).production, 'penguins@1');
   });
 
-  it('two processes promoting different versions at once: one production version, the other archived, both in the audit log', async () => {
+  it('two processes promoting different versions to production at once: the first save wins, the other is recorded as refused', async () => {
     const v1 = await registerRun(ws.store, { root: ws.dir, runId: ws.run('a', FIXTURE_MODEL), model: 'penguins', actor: 'x' });
     const v2 = await registerRun(ws.store, { root: ws.dir, runId: ws.run('b', weak), model: 'penguins', actor: 'x' });
     await ws.store.save();
@@ -278,12 +278,17 @@ describe('model registry (src/core/registry over the store)', function () {
       const versions = after.listModelVersions('penguins');
       const prod = versions.filter(v => v.stage === 'production');
       assert.strictEqual(prod.length, 1, JSON.stringify(versions.map(v => [v.version, v.stage])));
-      assert.strictEqual(versions.filter(v => v.stage === 'archived').length, 1);
-      const promotions = after.auditLog('penguins').filter(e => e.action === 'promote').map(e => e.actor).sort();
-      assert.deepStrictEqual(promotions, ['alice', 'bob']);
-      // whoever saved last is in production, and the log says so last
-      const last = after.auditLog('penguins').filter(e => e.action === 'promote').at(-1)!;
-      assert.strictEqual(last.version, prod[0].version);
+      // whoever saved first is in production; the other promotion was decided on a copy without it, so it is not
+      // applied over it (nothing archived) but recorded as refused
+      assert.strictEqual(versions.filter(v => v.stage === 'none').length, 1);
+      const log = after.auditLog('penguins');
+      const promoted = log.filter(e => e.action === 'promote');
+      const refused = log.filter(e => e.action === 'promote-refused');
+      assert.deepStrictEqual([promoted.length, refused.length], [1, 1]);
+      assert.deepStrictEqual([promoted[0].actor, refused[0].actor].sort(), ['alice', 'bob']);
+      assert.strictEqual(promoted[0].version, prod[0].version);
+      assert.deepStrictEqual(refused[0].details.concurrent, { production: prod[0].version });
+      assert.ok(after.verifyAuditLog().ok);
     } finally {
       await after.close();
     }

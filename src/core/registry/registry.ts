@@ -9,10 +9,13 @@
  * - promotions to production and forced promotions need a reason: the approval records who, when and why;
  * - rollback restores the production version before the current one.
  *
- * Every change appends to the audit log. Errors a user can act on are RegistryError (the CLI exits 1 for a refusal,
+ * Every change appends to the audit log, a hash chain (src/core/store/auditChain.ts); refused promotions are recorded
+ * too. Promotion and rollback verify the chain and the stages first and refuse when the log was tampered with: a
+ * rollback's target comes from the log. Errors a user can act on are RegistryError (the CLI exits 1 for a refusal,
  * 2 for bad input).
  */
 import { execFile } from 'child_process';
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -20,7 +23,7 @@ import { t } from '../l10n';
 import { hashFile } from '../runner/hash';
 import { findRun as findStoredRun, onnxProblem, RunNotFoundError } from '../runs';
 import { isInside } from '../runner/paths';
-import { NAME_PATTERN, type ModelVersionRecord, type RunRecord, type RunStore, type Stage, type StoredGateReport } from '../store';
+import { NAME_PATTERN, type AuditEntry, type AuditEntryRef, type AuditProblem, type AuditVerification, type ModelVersionRecord, type RunRecord, type RunStore, type Stage, type StoredGateReport } from '../store';
 
 /** `refused`: the rules forbid it (exit 1); `invalid`: bad input or nothing to act on (exit 2). */
 export class RegistryError extends Error {
@@ -189,40 +192,123 @@ export function planPromotion(store: RunStore, o: { model: string; ref: string |
   return { version, to: o.to, gate, refusals, replaces: o.to === 'production' && prod && prod.version !== version.version ? prod.version : undefined };
 }
 
+const when = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+const entryText = (e: AuditEntryRef) => `#${e.seq} (${when(e.at)}, ${e.action} ${e.model}${e.version === null ? '' : `@${e.version}`})`;
+
+/** What a verification found wrong, in words (the entry, when, what disagrees). */
+export function describeAuditProblem(p: AuditProblem): string {
+  switch (p.kind) {
+    case 'gap':
+      return t('entry #{0} is missing: the log jumps from #{1} to {2}', p.expectedSeq, p.expectedSeq - 1, entryText(p.entry));
+    case 'unchained':
+      return t('entry {0} has no hash: it was written outside EDD', entryText(p.entry));
+    case 'link':
+      return t('entry {0} does not follow the entry before it (its previous-entry hash differs): an entry before it was deleted, inserted or changed', entryText(p.entry));
+    case 'content':
+      return t('entry {0} does not match its hash: it was changed after it was written', entryText(p.entry));
+    case 'tail':
+      if (p.recordedSeq === null) return t('the store has no record of the log\'s last entry (#{0}): it was removed', p.lastSeq);
+      if (p.recordedSeq === p.lastSeq) return t('the last entry #{0} is not the one the store recorded: it was replaced (with its hash recomputed)', p.lastSeq);
+      return p.recordedSeq > p.lastSeq
+        ? t('the log ends at #{0}, but the store recorded #{1} as its last entry: entries were deleted from the end', p.lastSeq, p.recordedSeq)
+        : t('the log goes on to #{0}, but the store recorded #{1} as its last entry: entries were added outside EDD', p.lastSeq, p.recordedSeq);
+    case 'stage':
+      return t('{0}@{1} is in {2}, but the audit log leaves it in {3} (last entry about it: {4}): its stage was changed without a record', p.model, p.version, p.stage, p.logged, entryText(p.entry));
+    case 'unrecorded':
+      return t('{0}@{1} ({2}) has no registration in the audit log', p.model, p.version, p.stage);
+    case 'missing-version':
+      return t('the audit log registers {0}@{1}, which is no longer in the registry', p.model, p.version);
+    case 'alias':
+      return t('alias {0}@{1} names {2}, but the audit log says {3}{4}', p.model, p.alias, p.version === null ? '—' : `v${p.version}`, p.logged === null ? '—' : `v${p.logged}`, p.entry ? ` (${entryText(p.entry)})` : '');
+  }
+}
+
+/** The audit log's verification; a RegistryError (`refused`) naming the problem when it fails. */
+function requireIntactLog(store: RunStore, refused: string): AuditVerification {
+  const v = store.verifyAuditLog();
+  if (!v.ok) {
+    throw new RegistryError(t('{0} refused: the audit log fails verification: {1}. Run `edd audit --verify`; restore the store from a backup or have the change reviewed before promoting again.', refused, describeAuditProblem(v.problem!)), 'refused');
+  }
+  return v;
+}
+
 /**
- * Moves a version to a stage, under the rules above; optionally sets an alias on it too.
- * @throws RegistryError `refused` when the gate blocks it and it is not forced, `invalid` for bad input
+ * Moves a version to a stage, under the rules above; optionally sets an alias on it too. A promotion the gate blocks
+ * is recorded (`promote-refused`) before it is refused; save the store to keep that record.
+ * @throws RegistryError `refused` when the gate blocks it and it is not forced, or the audit log fails verification;
+ *   `invalid` for bad input
  */
 export function promote(store: RunStore, o: {
   model: string; ref: string | number; to: Stage; actor: string; reason?: string; force?: boolean; alias?: string; requireGate?: boolean;
-}): { version: ModelVersionRecord; plan: PromotionPlan } {
+}): { version: ModelVersionRecord; plan: PromotionPlan; auditId: string } {
   const plan = planPromotion(store, o);
   const reason = o.reason?.trim() || undefined;
   if (plan.version.stage === o.to) throw new RegistryError(t('{0}@{1} is already in {2}.', plan.version.model, plan.version.version, o.to), 'invalid');
+  requireIntactLog(store, t('Promotion of {0}@{1} to {2}', plan.version.model, plan.version.version, o.to));
+  const details = gateDetails(plan);
   if (plan.refusals.length && !o.force) {
+    recordRefusal(store, plan, o.actor, reason);
     throw new RegistryError(t('Promotion of {0}@{1} to {2} refused: {3}. Fix the model, or override with --force and a --reason (the override is recorded).', plan.version.model, plan.version.version, o.to, plan.refusals.join('; ')), 'refused');
   }
   if (o.force && plan.refusals.length && !reason) throw new RegistryError(t('Overriding the gate needs a reason (it is recorded in the audit log): give --reason "…".'), 'invalid');
   if (o.to === 'production' && !reason) throw new RegistryError(t('A promotion to production needs a reason (it is recorded with who and when): give --reason "…".'), 'invalid');
-  const details: Record<string, unknown> = { gate: plan.gate.state, gateReport: plan.gate.report?.id ?? null, policy: plan.gate.report?.policy ?? null };
   if (plan.refusals.length) details.overridden = plan.refusals;
-  const version = store.setModelStage({ versionId: plan.version.id, to: o.to, actor: o.actor, reason, forced: plan.refusals.length > 0, details });
-  if (o.alias) return { version: setAlias(store, { model: o.model, ref: version.version, alias: o.alias, actor: o.actor, reason }), plan };
-  return { version, plan };
+  const auditId = randomUUID();
+  const version = store.setModelStage({ versionId: plan.version.id, to: o.to, actor: o.actor, reason, forced: plan.refusals.length > 0, details, auditId });
+  if (o.alias) return { version: setAlias(store, { model: o.model, ref: version.version, alias: o.alias, actor: o.actor, reason, withPromotion: auditId }), plan, auditId };
+  return { version, plan, auditId };
+}
+
+function gateDetails(plan: PromotionPlan): Record<string, unknown> {
+  return { gate: plan.gate.state, gateReport: plan.gate.report?.id ?? null, policy: plan.gate.report?.policy ?? null };
+}
+
+/**
+ * Records that the rules refused a promotion (`promote-refused`, with the refusals): `promote` does it when it
+ * refuses, the editor when its user sees the refusal and does not override. Nothing else changes.
+ */
+export function recordRefusal(store: RunStore, plan: PromotionPlan, actor: string, reason?: string): void {
+  store.recordRefusedPromotion({ versionId: plan.version.id, to: plan.to, actor, reason: reason ?? null, details: { ...gateDetails(plan), refusals: plan.refusals } });
+}
+
+/** What became of a promotion once saved: another process may have promoted another version to production first. */
+export interface PromotionOutcome {
+  /** The promotion is in effect: recorded as a promotion and the version is in the stage it was promoted to. */
+  applied: boolean;
+  /** The version as it is now. */
+  version: ModelVersionRecord;
+  /** When not applied: the version in production now, and the audit entry that put it there. */
+  production?: ModelVersionRecord;
+  productionEntry?: AuditEntry;
+}
+
+/**
+ * Reads the outcome of `promote` from the store as it is after the save (which merges other processes' saves): a
+ * promotion to production overtaken by a concurrent one was recorded as refused, and this says which version won.
+ */
+export function promotionOutcome(store: RunStore, r: { version: ModelVersionRecord; plan: PromotionPlan; auditId: string }): PromotionOutcome {
+  const version = store.modelVersionById(r.version.id) ?? r.version;
+  const entry = store.auditEntry(r.auditId);
+  if (entry?.action === 'promote' && version.stage === r.plan.to) return { applied: true, version };
+  const production = store.findModelVersion(version.model, 'production');
+  const productionEntry = production && productionEntryOf(store, production);
+  return { applied: false, version, production, productionEntry };
 }
 
 /** Points `alias` at a version (one version per alias: it leaves the version it named before). */
-export function setAlias(store: RunStore, o: { model: string; ref: string | number; alias: string; actor: string; reason?: string }): ModelVersionRecord {
+export function setAlias(store: RunStore, o: { model: string; ref: string | number; alias: string; actor: string; reason?: string; withPromotion?: string }): ModelVersionRecord {
   if (!NAME_PATTERN.test(o.alias) || /^\d+$/.test(o.alias) || ['production', 'staging', 'latest', 'none', 'archived'].includes(o.alias)) {
     throw new RegistryError(t('{0} cannot be an alias: use a name of letters, digits, `.`, `_` or `-` that is not a number or a stage name.', JSON.stringify(o.alias)), 'invalid');
   }
   const version = resolveVersion(store, o.model, o.ref);
-  return store.setModelAlias({ versionId: version.id, alias: o.alias, actor: o.actor, reason: o.reason ?? null });
+  return store.setModelAlias({ versionId: version.id, alias: o.alias, actor: o.actor, reason: o.reason ?? null, withPromotion: o.withPromotion });
 }
 
 /** Restores the previous production version of `model`. @throws RegistryError when there is nothing to roll back to */
-export function rollback(store: RunStore, o: { model: string; actor: string; reason?: string }): { restored: ModelVersionRecord; replaced: number } {
+export function rollback(store: RunStore, o: { model: string; actor: string; reason?: string }): { restored: ModelVersionRecord; replaced: number; auditId: string } {
   resolveVersion(store, o.model, 'latest');
+  // the target comes from the log: a forged log would choose what goes back into production
+  requireIntactLog(store, t('Rollback of {0}', o.model));
   const plan = store.rollbackPlan(o.model);
   if (!plan) {
     const prod = store.findModelVersion(o.model, 'production');
@@ -230,6 +316,21 @@ export function rollback(store: RunStore, o: { model: string; actor: string; rea
       ? t('{0}@{1} is the first production version of {0}: there is nothing to roll back to.', o.model, prod.version)
       : t('{0} has no version in production: there is nothing to roll back.', o.model), 'invalid');
   }
-  const restored = store.rollbackModel({ model: o.model, actor: o.actor, reason: o.reason?.trim() || null });
-  return { restored, replaced: plan.current };
+  const auditId = randomUUID();
+  const restored = store.rollbackModel({ model: o.model, actor: o.actor, reason: o.reason?.trim() || null, auditId });
+  return { restored, replaced: plan.current, auditId };
+}
+
+/**
+ * Whether a rollback is in effect once saved (another process may have changed production first: then it was not
+ * applied), and the version in production now with the entry that put it there.
+ */
+export function rollbackOutcome(store: RunStore, r: { auditId: string; restored: ModelVersionRecord }): { applied: boolean; production?: ModelVersionRecord; productionEntry?: AuditEntry } {
+  const production = store.findModelVersion(r.restored.model, 'production');
+  const applied = store.auditEntry(r.auditId)?.action === 'rollback' && production?.id === r.restored.id;
+  return { applied, production, productionEntry: production && productionEntryOf(store, production) };
+}
+
+function productionEntryOf(store: RunStore, v: ModelVersionRecord): AuditEntry | undefined {
+  return store.auditLog(v.model).filter(e => e.version === v.version && e.toStage === 'production' && (e.action === 'promote' || e.action === 'rollback')).at(-1);
 }

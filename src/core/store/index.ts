@@ -5,7 +5,7 @@ export type { RunStoreOptions } from './runStore';
 export { StoreError, StoreCorruptError, StoreVersionError, StoreLockError } from './errors';
 export { StoreNotFoundError } from './errors';
 export { STAGES } from './registryTypes';
-export type { Stage, ModelRecord, ModelVersionRecord, AuditAction, AuditEntry, StoredGateReport, NewGateReport, GateReportQuery } from './registryTypes';
+export type { Stage, ModelRecord, ModelVersionRecord, AuditAction, AuditEntry, AuditEntryRef, AuditProblem, AuditVerification, StoredGateReport, NewGateReport, GateReportQuery } from './registryTypes';
 export { NAME_PATTERN } from './registryOps';
 export { SCHEMA_VERSION, MIGRATIONS } from './schema';
 export type { Migration } from './schema';

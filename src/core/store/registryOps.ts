@@ -1,5 +1,6 @@
 import type { SqlValue } from 'sql.js';
 import type { StoreDb } from './db';
+import { appendAudit, AUDIT_COLUMNS } from './auditChain';
 import { StoreNotFoundError } from './errors';
 import { STAGES, type AuditAction, type AuditEntry, type GateReportQuery, type ModelRecord, type ModelVersionRecord, type NewGateReport, type Stage, type StoredGateReport } from './registryTypes';
 
@@ -15,11 +16,24 @@ export type RegistryOp =
     kind: 'registerVersion'; id: string; auditId: string; model: string; runId: string | null; sourcePath: string | null; file: string;
     sha256: string; size: number; metrics: string; actor: string; reason: string | null; now: number;
   }
-  | { kind: 'promote'; auditId: string; versionId: string; to: Stage; actor: string; reason: string | null; forced: boolean; details: string; now: number }
-  | { kind: 'alias'; auditId: string; versionId: string; alias: string; actor: string; reason: string | null; now: number }
-  | { kind: 'rollback'; auditId: string; model: string; actor: string; reason: string | null; now: number };
+  | {
+    kind: 'promote'; auditId: string; versionId: string; to: Stage; actor: string; reason: string | null; forced: boolean; details: string; now: number;
+    /** To production: the id of the version that was in production when the promotion was decided (null: none). */
+    expectProduction?: string | null;
+  }
+  | { kind: 'promoteRefused'; auditId: string; versionId: string; to: Stage; actor: string; reason: string | null; details: string; now: number }
+  | {
+    kind: 'alias'; auditId: string; versionId: string; alias: string; actor: string; reason: string | null; now: number;
+    /** The audit id of the promotion this alias came with (`promote --alias`): not set if that promotion was overtaken. */
+    withPromotion?: string;
+  }
+  | {
+    kind: 'rollback'; auditId: string; model: string; actor: string; reason: string | null; now: number;
+    /** The id of the version in production when the rollback was decided: not applied over a different one. */
+    expectCurrent?: string;
+  };
 
-export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'alias', 'rollback']);
+export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'promoteRefused', 'alias', 'rollback']);
 
 const GATE_COLUMNS = 'id, created_at, policy, passed, run_id, model, version, model_sha256, report';
 
@@ -65,21 +79,38 @@ export function registerOp(v: {
   };
 }
 
-export function promoteOp(p: { auditId: string; versionId: string; to: Stage; actor: string; reason?: string | null; forced?: boolean; details?: Record<string, unknown> }, now: number): RegistryOp {
+export function promoteOp(p: {
+  auditId: string; versionId: string; to: Stage; actor: string; reason?: string | null; forced?: boolean; details?: Record<string, unknown>; expectProduction?: string | null;
+}, now: number): RegistryOp {
   if (!STAGES.includes(p.to) || p.to === 'none') throw new TypeError(`a version can be moved to staging, production or archived, not ${JSON.stringify(p.to)}`);
-  return {
+  const op: RegistryOp = {
     kind: 'promote', auditId: p.auditId, versionId: nonEmpty(p.versionId, 'versionId'), to: p.to, actor: nonEmpty(p.actor, 'actor'),
     reason: optText(p.reason, 'reason'), forced: p.forced === true, details: JSON.stringify(p.details ?? {}), now,
   };
+  if (p.to === 'production' && p.expectProduction !== undefined) op.expectProduction = optText(p.expectProduction, 'expectProduction');
+  return op;
 }
 
-export function aliasOp(a: { auditId: string; versionId: string; alias: string; actor: string; reason?: string | null }, now: number): RegistryOp {
+/** A promotion the rules refused: changes nothing, but the attempt (who, what, why refused) goes into the audit log. */
+export function promoteRefusedOp(p: { auditId: string; versionId: string; to: Stage; actor: string; reason?: string | null; details: Record<string, unknown> }, now: number): RegistryOp {
+  if (!STAGES.includes(p.to)) throw new TypeError(`unknown stage ${JSON.stringify(p.to)}`);
+  return {
+    kind: 'promoteRefused', auditId: p.auditId, versionId: nonEmpty(p.versionId, 'versionId'), to: p.to, actor: nonEmpty(p.actor, 'actor'),
+    reason: optText(p.reason, 'reason'), details: JSON.stringify(p.details), now,
+  };
+}
+
+export function aliasOp(a: { auditId: string; versionId: string; alias: string; actor: string; reason?: string | null; withPromotion?: string }, now: number): RegistryOp {
   if (!NAME_PATTERN.test(a.alias) || /^\d+$/.test(a.alias)) throw new TypeError(`alias ${JSON.stringify(a.alias)} must be a name (letters, digits, '.', '_' or '-', not only digits)`);
-  return { kind: 'alias', auditId: a.auditId, versionId: nonEmpty(a.versionId, 'versionId'), alias: a.alias, actor: nonEmpty(a.actor, 'actor'), reason: optText(a.reason, 'reason'), now };
+  const op: RegistryOp = { kind: 'alias', auditId: a.auditId, versionId: nonEmpty(a.versionId, 'versionId'), alias: a.alias, actor: nonEmpty(a.actor, 'actor'), reason: optText(a.reason, 'reason'), now };
+  if (a.withPromotion !== undefined) op.withPromotion = nonEmpty(a.withPromotion, 'withPromotion');
+  return op;
 }
 
-export function rollbackOp(r: { auditId: string; model: string; actor: string; reason?: string | null }, now: number): RegistryOp {
-  return { kind: 'rollback', auditId: r.auditId, model: nonEmpty(r.model, 'model'), actor: nonEmpty(r.actor, 'actor'), reason: optText(r.reason, 'reason'), now };
+export function rollbackOp(r: { auditId: string; model: string; actor: string; reason?: string | null; expectCurrent?: string }, now: number): RegistryOp {
+  const op: RegistryOp = { kind: 'rollback', auditId: r.auditId, model: nonEmpty(r.model, 'model'), actor: nonEmpty(r.actor, 'actor'), reason: optText(r.reason, 'reason'), now };
+  if (r.expectCurrent !== undefined) op.expectCurrent = nonEmpty(r.expectCurrent, 'expectCurrent');
+  return op;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -87,10 +118,9 @@ export function rollbackOp(r: { auditId: string; model: string; actor: string; r
 // replay onto another process's copy, where the same condition skips the op.
 
 function audit(db: StoreDb, e: { id: string; at: number; actor: string; action: AuditAction; model: string; version: number | null; from?: Stage | null; to?: Stage | null; alias?: string | null; reason?: string | null; forced?: boolean; details?: string }): void {
-  db.run(
-    'INSERT OR IGNORE INTO audit_log (id, at, actor, action, model, version, from_stage, to_stage, alias, reason, forced, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [e.id, e.at, e.actor, e.action, e.model, e.version, e.from ?? null, e.to ?? null, e.alias ?? null, e.reason ?? null, e.forced ? 1 : 0, e.details ?? '{}'],
-  );
+  // an op applied twice (a replay of something already in this copy) must not add a second entry
+  if (db.one('SELECT 1 FROM audit_log WHERE id = ?', [e.id])) return;
+  appendAudit(db, [e.id, e.at, e.actor, e.action, e.model, e.version, e.from ?? null, e.to ?? null, e.alias ?? null, e.reason ?? null, e.forced ? 1 : 0, e.details ?? '{}']);
 }
 
 function versionById(db: StoreDb, id: string): { model: string; version: number; stage: Stage } | undefined {
@@ -109,7 +139,7 @@ function setStage(db: StoreDb, model: string, version: number, stage: Stage, now
  */
 export function productionHistory(db: StoreDb, model: string): number[] {
   const stack: number[] = [];
-  for (const [action, version] of db.all("SELECT action, version FROM audit_log WHERE model = ? AND to_stage = 'production' ORDER BY seq", [model])) {
+  for (const [action, version] of db.all("SELECT action, version FROM audit_log WHERE model = ? AND to_stage = 'production' AND action IN ('promote', 'rollback') ORDER BY seq", [model])) {
     if (action === 'rollback') {
       stack.pop();
       if (stack[stack.length - 1] !== version) stack.push(version as number);
@@ -154,6 +184,17 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
         if (strict) throw new StoreNotFoundError(`no model version with id ${op.versionId}`);
         return;
       }
+      if (op.to === 'production' && op.expectProduction !== undefined) {
+        // Another process promoted a version to production since this promotion was decided (its save came first and
+        // this op is being replayed onto it): the first one stands, this one is recorded as refused, and the process
+        // that made it reads its outcome after the save and tells its user.
+        const current = db.one("SELECT id, version FROM model_versions WHERE model = ? AND stage = 'production' ORDER BY version DESC LIMIT 1", [v.model]);
+        if ((current?.[0] ?? null) !== op.expectProduction) {
+          const details = { ...(JSON.parse(op.details) as Record<string, unknown>), concurrent: { production: current?.[1] ?? null } };
+          audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'promote-refused', model: v.model, version: v.version, from: v.stage, to: op.to, reason: op.reason, forced: op.forced, details: JSON.stringify(details) });
+          return;
+        }
+      }
       if (op.to === 'production') {
         for (const [other] of db.all("SELECT version FROM model_versions WHERE model = ? AND stage = 'production' AND version != ?", [v.model, v.version])) {
           setStage(db, v.model, other as number, 'archived', op.now);
@@ -164,12 +205,22 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
       audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'promote', model: v.model, version: v.version, from: v.stage, to: op.to, reason: op.reason, forced: op.forced, details: op.details });
       return;
     }
+    case 'promoteRefused': {
+      const v = versionById(db, op.versionId);
+      if (!v) {
+        if (strict) throw new StoreNotFoundError(`no model version with id ${op.versionId}`);
+        return;
+      }
+      audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'promote-refused', model: v.model, version: v.version, from: v.stage, to: op.to, reason: op.reason, details: op.details });
+      return;
+    }
     case 'alias': {
       const v = versionById(db, op.versionId);
       if (!v) {
         if (strict) throw new StoreNotFoundError(`no model version with id ${op.versionId}`);
         return;
       }
+      if (op.withPromotion !== undefined && db.one('SELECT action FROM audit_log WHERE id = ?', [op.withPromotion])?.[0] !== 'promote') return;
       const previous = db.one('SELECT version FROM model_aliases WHERE model = ? AND alias = ?', [v.model, op.alias])?.[0] ?? null;
       db.run('INSERT OR REPLACE INTO model_aliases (model, alias, version, updated_at) VALUES (?, ?, ?, ?)', [v.model, op.alias, v.version, op.now]);
       audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'alias', model: v.model, version: v.version, alias: op.alias, reason: op.reason, details: JSON.stringify({ previous }) });
@@ -181,6 +232,9 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
         if (strict) throw new StoreNotFoundError(`model ${op.model} has no earlier production version to roll back to`);
         return;
       }
+      // Two rollbacks saved at once would otherwise go two versions back while each reports one: the later one is
+      // dropped when production is no longer what it was decided on (its process reads that after the save).
+      if (op.expectCurrent !== undefined && db.one('SELECT id FROM model_versions WHERE model = ? AND version = ?', [op.model, plan.current])?.[0] !== op.expectCurrent) return;
       const targetStage = db.one('SELECT stage FROM model_versions WHERE model = ? AND version = ?', [op.model, plan.target])![0] as Stage;
       setStage(db, op.model, plan.current, 'archived', op.now);
       audit(db, { id: `${op.auditId}:archive`, at: op.now, actor: op.actor, action: 'archive', model: op.model, version: plan.current, from: 'production', to: 'archived', reason: op.reason, details: JSON.stringify({ rollback: true, restored: plan.target }) });
@@ -241,16 +295,26 @@ export function versionByIdFull(db: StoreDb, id: string): ModelVersionRecord | u
   return row && decodeVersion(db, row);
 }
 
-/** The audit log (of one model, or all), oldest first. */
-export function auditLog(db: StoreDb, model?: string): AuditEntry[] {
-  const rows = model === undefined
-    ? db.all('SELECT seq, id, at, actor, action, model, version, from_stage, to_stage, alias, reason, forced, details FROM audit_log ORDER BY seq')
-    : db.all('SELECT seq, id, at, actor, action, model, version, from_stage, to_stage, alias, reason, forced, details FROM audit_log WHERE model = ? ORDER BY seq', [model]);
-  return rows.map(r => ({
+function decodeAudit(r: SqlValue[]): AuditEntry {
+  return {
     seq: r[0] as number, id: r[1] as string, at: r[2] as number, actor: r[3] as string, action: r[4] as AuditAction, model: r[5] as string,
     version: r[6] as number | null, fromStage: r[7] as Stage | null, toStage: r[8] as Stage | null, alias: r[9] as string | null,
     reason: r[10] as string | null, forced: r[11] === 1, details: JSON.parse(String(r[12] ?? '{}')) as Record<string, unknown>,
-  }));
+    prevHash: r[13] as string | null, hash: r[14] as string | null,
+  };
+}
+
+/** The audit log (of one model, or all), oldest first. */
+export function auditLog(db: StoreDb, model?: string): AuditEntry[] {
+  const rows = model === undefined
+    ? db.all(`SELECT ${AUDIT_COLUMNS}, prev_hash, hash FROM audit_log ORDER BY seq`)
+    : db.all(`SELECT ${AUDIT_COLUMNS}, prev_hash, hash FROM audit_log WHERE model = ? ORDER BY seq`, [model]);
+  return rows.map(decodeAudit);
+}
+
+export function auditEntryById(db: StoreDb, id: string): AuditEntry | undefined {
+  const row = db.one(`SELECT ${AUDIT_COLUMNS}, prev_hash, hash FROM audit_log WHERE id = ?`, [id]);
+  return row && decodeAudit(row);
 }
 
 function decodeGate(r: SqlValue[]): StoredGateReport {

@@ -43,8 +43,11 @@ export interface ModelVersionRecord {
   stageChangedAt: number | null;
 }
 
-/** What a registry change was. */
-export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback';
+/**
+ * What a registry change was. `promote-refused`: a promotion the rules refused (a failed or missing gate without an
+ * override), or one that lost a race with a concurrent promotion to production; it changes nothing but is recorded.
+ */
+export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused';
 
 /** One entry of the append-only audit log. */
 export interface AuditEntry {
@@ -65,6 +68,51 @@ export interface AuditEntry {
   forced: boolean;
   /** Anything else worth keeping: the gate report the decision was based on, the version a rollback replaced, … */
   details: Record<string, unknown>;
+  /** SHA-256 of the previous entry (null for the first) and of this entry's content with it: the hash chain. */
+  prevHash: string | null;
+  hash: string | null;
+}
+
+/** An entry as a verification names it. */
+export interface AuditEntryRef {
+  seq: number;
+  id: string;
+  at: number;
+  action: string;
+  model: string;
+  version: number | null;
+}
+
+/**
+ * The first thing `verifyAuditLog` found wrong:
+ * - `gap`: an entry is missing (the log jumps to `entry`); `unchained`: an entry has no hash;
+ * - `link`: an entry does not name the previous entry's hash (one was deleted, inserted or reordered before it);
+ * - `content`: an entry's content does not match its own hash (it was rewritten);
+ * - `tail`: the log ends before the last entry the store recorded (entries were deleted from the end);
+ * - `stage`: a version's stage is not what the log leaves it in; `unrecorded`: a version without a registration;
+ *   `missing-version`: the log registers a version the registry no longer has; `alias`: an alias disagrees with the log.
+ */
+export type AuditProblem =
+  | { kind: 'gap'; entry: AuditEntryRef; expectedSeq: number }
+  | { kind: 'unchained' | 'link' | 'content'; entry: AuditEntryRef }
+  | { kind: 'tail'; lastSeq: number; recordedSeq: number | null }
+  | { kind: 'stage'; model: string; version: number; stage: Stage; logged: Stage; entry: AuditEntryRef }
+  | { kind: 'unrecorded'; model: string; version: number; stage: Stage }
+  | { kind: 'missing-version'; model: string; version: number }
+  | { kind: 'alias'; model: string; alias: string; version: number | null; logged: number | null; entry?: AuditEntryRef };
+
+/** What `verifyAuditLog` found. */
+export interface AuditVerification {
+  ok: boolean;
+  /** Entries whose chain was checked (all of them when `ok`). */
+  entries: number;
+  /** Model versions whose stage was checked against the log. */
+  versions: number;
+  /** Hash of the last good entry (the whole log's head when `ok`): keep it elsewhere to detect a recomputed chain. */
+  head: string | null;
+  /** Entries #1..`through` existed before the chain was introduced and were chained when the store was migrated (`at`). */
+  migrated: { through: number; at: number } | null;
+  problem: AuditProblem | null;
 }
 
 /** A gate report as stored: the report itself plus what it was about. */

@@ -7,8 +7,9 @@ import { StoreCorruptError, StoreError, StoreVersionError } from './errors';
 import { headerProblem, keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
 import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
-import { aliasOp, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, registerOp, rollbackOp, rollbackTarget, versionByIdFull } from './registryOps';
-import type { AuditEntry, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, StoredGateReport } from './registryTypes';
+import { verifyAuditLog } from './auditChain';
+import { aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp, rollbackOp, rollbackTarget, versionByIdFull } from './registryOps';
+import type { AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, StoredGateReport } from './registryTypes';
 import { migrate, requiredTables, SCHEMA_VERSION, userVersion } from './schema';
 import { loadSqlJs } from './sqljs';
 import type {
@@ -342,10 +343,36 @@ export class RunStore {
     return versionByIdFull(this.db, (op as { id: string }).id)!;
   }
 
-  /** Moves a version to a stage (to production: the previous production version is archived), with the audit entries. */
-  setModelStage(p: Omit<Parameters<typeof promoteOp>[0], 'auditId'>): ModelVersionRecord {
-    this.apply(promoteOp({ ...p, auditId: randomUUID() }, Date.now()), [], false, true);
+  /**
+   * Moves a version to a stage (to production: the previous production version is archived), with the audit entries.
+   * A promotion to production that another process's save overtakes (it promoted another version first) is not
+   * applied when this one is saved: it is recorded as `promote-refused`. Pass `auditId` to find that entry afterwards.
+   */
+  setModelStage(p: Omit<Parameters<typeof promoteOp>[0], 'auditId' | 'expectProduction'> & { auditId?: string }): ModelVersionRecord {
+    const model = versionByIdFull(this.db, p.versionId)?.model;
+    const expectProduction = p.to === 'production' && model !== undefined ? (findVersion(this.db, model, 'production')?.id ?? null) : undefined;
+    this.apply(promoteOp({ ...p, auditId: p.auditId ?? randomUUID(), expectProduction }, Date.now()), [], false, true);
     return versionByIdFull(this.db, p.versionId)!;
+  }
+
+  /** Records a promotion the rules refused (nothing else changes). */
+  recordRefusedPromotion(p: Omit<Parameters<typeof promoteRefusedOp>[0], 'auditId'>): void {
+    this.apply(promoteRefusedOp({ ...p, auditId: randomUUID() }, Date.now()), [], false, true);
+  }
+
+  /** One audit entry by id (e.g. to learn after a save whether a promotion was applied or overtaken). */
+  auditEntry(id: string): AuditEntry | undefined {
+    this.assertOpen();
+    return auditEntryById(this.db, id);
+  }
+
+  /**
+   * Checks the audit log's hash chain and that every version's stage and every alias agree with the log (see
+   * src/core/store/auditChain.ts). Reports the first problem.
+   */
+  verifyAuditLog(): AuditVerification {
+    this.assertOpen();
+    return verifyAuditLog(this.db);
   }
 
   /** Points an alias at a version (an alias names one version per model; it moves from the previous one). */
@@ -354,9 +381,13 @@ export class RunStore {
     return versionByIdFull(this.db, a.versionId)!;
   }
 
-  /** Restores the previous production version (the current one is archived). @throws StoreNotFoundError if there is none */
-  rollbackModel(r: Omit<Parameters<typeof rollbackOp>[0], 'auditId'>): ModelVersionRecord {
-    this.apply(rollbackOp({ ...r, auditId: randomUUID() }, Date.now()), [], false, true);
+  /**
+   * Restores the previous production version (the current one is archived). A rollback whose save finds another
+   * process changed production first is not applied (no audit entry `auditId`). @throws StoreNotFoundError if there is none
+   */
+  rollbackModel(r: Omit<Parameters<typeof rollbackOp>[0], 'auditId' | 'expectCurrent'> & { auditId?: string }): ModelVersionRecord {
+    const current = findVersion(this.db, r.model, 'production');
+    this.apply(rollbackOp({ ...r, auditId: r.auditId ?? randomUUID(), expectCurrent: current?.id }, Date.now()), [], false, true);
     return findVersion(this.db, r.model, 'production')!;
   }
 

@@ -4,9 +4,9 @@ import * as vscode from 'vscode';
 import { GateInputError } from '../../core/checks/gate';
 import { PolicyError } from '../../core/checks/policy';
 import {
-  gateRequired, planPromotion, policiesForModel, promote, registerRun, RegistryError, resolveActor, rollback, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
+  describeAuditProblem, gateRequired, planPromotion, policiesForModel, promote, promotionOutcome, recordRefusal, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
 } from '../../core/registry';
-import { NAME_PATTERN, type AuditEntry, type ModelVersionRecord, type RunStore, type Stage } from '../../core/store';
+import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type RunStore, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
 import { Commands, Settings } from '../ids';
 import type { ExperimentNode } from '../runs/experimentsTree';
@@ -156,7 +156,11 @@ export class RegistryCommands extends Disposable {
       const cancel = { label: vscode.l10n.t('$(close) Cancel'), detail: plan.refusals.join('; '), override: false };
       const override = { label: vscode.l10n.t('$(warning) Override the gate (recorded in the audit log)'), detail: vscode.l10n.t('Only with a reason that reviewers will read.'), override: true };
       const choice = await this.ask('override', vscode.window.showQuickPick([cancel, override], { title: vscode.l10n.t('Promotion of {0} to {1} is refused', name, stageLabel(picked.stage)), placeHolder: plan.refusals.join('; ') }));
-      if (!choice?.override) return undefined;
+      if (!choice?.override) {
+        // the attempt is part of the record, as it is for `edd promote`
+        recordRefusal(store, plan, await this.actor(folder));
+        return undefined;
+      }
       force = true;
     }
     const needsReason = force || picked.stage === 'production';
@@ -169,7 +173,16 @@ export class RegistryCommands extends Disposable {
     }));
     if (reason === undefined) return undefined;
     const r = promote(store, { model: node.model, ref: node.version, to: picked.stage, actor: await this.actor(folder), reason, force, requireGate });
+    // saved now, so that a promotion another process saved at the same time is merged and the message tells the truth
+    await store.save();
+    const outcome = promotionOutcome(store, r);
     this.tree.refresh();
+    if (!outcome.applied) {
+      void vscode.window.showWarningMessage(outcome.production
+        ? vscode.l10n.t('{0} was NOT promoted to {1}: another promotion was saved at the same time and came first. v{2} is in production (promoted by {3}). Promote again if {0} should replace it.', name, stageLabel(picked.stage), outcome.production.version, outcome.productionEntry?.actor ?? '?')
+        : vscode.l10n.t('{0} was NOT promoted to {1}: the registry changed at the same time. Check the audit log and promote again.', name, stageLabel(picked.stage)));
+      return outcome.version;
+    }
     const msg = r.plan.replaces !== undefined
       ? vscode.l10n.t('{0} is now in {1}; v{2} was archived.', name, stageLabel(picked.stage), r.plan.replaces)
       : vscode.l10n.t('{0} is now in {1}.', name, stageLabel(picked.stage));
@@ -214,7 +227,13 @@ export class RegistryCommands extends Disposable {
     }));
     if (reason === undefined) return undefined;
     const r = rollback(store, { model: target.model, actor: await this.actor(folder), reason });
+    await store.save();
     this.tree.refresh();
+    const outcome = rollbackOutcome(store, r);
+    if (!outcome.applied) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Rollback of {0} was NOT applied: another change to production was saved at the same time. In production now: {1}.', target.model, outcome.production ? `v${outcome.production.version}` : '—'));
+      return outcome.production;
+    }
     void vscode.window.showInformationMessage(vscode.l10n.t('Rolled back {0}: v{1} is in production again.', r.restored.model, r.restored.version));
     return r.restored;
   }
@@ -267,7 +286,7 @@ export class RegistryCommands extends Disposable {
     for (const f of folders) {
       const store = await this.stores.ifExists(f);
       if (!store) continue;
-      parts.push(auditMarkdown(store.auditLog(node?.model), node?.model ?? f.name));
+      parts.push(auditMarkdown(store.auditLog(node?.model), node?.model ?? f.name, store.verifyAuditLog()));
     }
     if (!parts.length) {
       void vscode.window.showInformationMessage(vscode.l10n.t('The audit log is empty: nothing was registered yet.'));
@@ -281,19 +300,28 @@ export class RegistryCommands extends Disposable {
 
 const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function auditMarkdown(log: readonly AuditEntry[], title: string): string {
+function auditMarkdown(log: readonly AuditEntry[], title: string, verification: AuditVerification): string {
   const lines = [
     `# ${vscode.l10n.t('Audit log: {0}', title)}`,
     '',
     vscode.l10n.t('Append-only: every registration, promotion, alias, archive and rollback, oldest first.'),
     '',
+    verification.ok
+      ? vscode.l10n.t('Verified: {0} entries, hash chain intact; stages and aliases agree with the log.', verification.entries)
+      : vscode.l10n.t('Verification FAILED: {0}. The entries below may be forged.', cell(describeAuditProblem(verification.problem!))),
+    '',
     `| # | ${[vscode.l10n.t('When'), vscode.l10n.t('Who'), vscode.l10n.t('Model'), vscode.l10n.t('What'), vscode.l10n.t('Why')].join(' | ')} |`,
     '|---|---|---|---|---|---|',
   ];
   for (const e of log) {
+    const stages = e.fromStage || e.toStage ? ` (${e.fromStage ?? '-'} → ${e.toStage ?? '-'})` : '';
     const what = e.action === 'alias'
       ? `alias @${e.alias} → v${e.version}`
-      : `${e.action} v${e.version ?? '?'}${e.fromStage || e.toStage ? ` (${e.fromStage ?? '-'} → ${e.toStage ?? '-'})` : ''}${e.forced ? ` **${vscode.l10n.t('FORCED over the gate')}**` : ''}`;
+      : e.action === 'promote-refused'
+        ? (e.details.concurrent
+          ? vscode.l10n.t('REFUSED promotion v{0}{1}: another promotion to production came first (v{2} was in production)', e.version ?? '?', stages, String((e.details.concurrent as { production?: number | null }).production ?? '—'))
+          : vscode.l10n.t('REFUSED promotion v{0}{1}: {2}', e.version ?? '?', stages, Array.isArray(e.details.refusals) ? e.details.refusals.map(String).join('; ') : ''))
+        : `${e.action} v${e.version ?? '?'}${stages}${e.forced ? ` **${vscode.l10n.t('FORCED over the gate')}**` : ''}`;
     lines.push(`| ${e.seq} | ${cell(new Date(e.at).toISOString().replace('T', ' ').slice(0, 19))} | ${cell(e.actor)} | ${cell(e.model)} | ${cell(what)} | ${cell(e.reason ?? '')} |`);
   }
   return lines.join('\n');
