@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { isMap, isSeq, type Document, type Node } from 'yaml';
+import { isMap, isSeq, type Node } from 'yaml';
 import promotionSchema from '../../../schemas/promotion.schema.json';
 import { t } from '../l10n';
 import { ProblemCode, type Problem } from '../config/problem';
@@ -55,26 +55,16 @@ export function gateInputs(policy: Pick<Policy, 'data' | 'predictions'>, predict
  * without `data.label`, a model check in a data-only policy, a drift check without `data.reference`, a policy with
  * neither `data.eval` nor `predictions`.
  */
-function inputProblems(doc: Document.Parsed, text: string, policy: Policy): Problem[] {
+function inputProblems(root: unknown, items: readonly Node[], text: string, policy: Policy): Problem[] {
   const problems: Problem[] = [];
-  const root = doc.contents;
-  const at = (node: Node | null | undefined, message: string): Problem => {
-    const r = node?.range;
-    let length = r ? r[1] - r[0] : 1;
-    if (r) while (length > 1 && /\s/.test(text[r[0] + length - 1])) length--;
-    return { offset: r?.[0] ?? 0, length: Math.max(1, length), severity: 'error', code: ProblemCode.missingKey, message };
-  };
-  const keyOf = (map: unknown, key: string): Node | undefined => (isMap(map) ? (map.items.find(p => String((p.key as { value?: unknown })?.value) === key)?.key as Node | undefined) : undefined);
-  const dataKey = keyOf(root, 'data');
+  const at = (node: Node | null | undefined, message: string): Problem => ({ ...placeOf(node, text), severity: 'error', code: ProblemCode.missingKey, message });
   const inputs = gateInputs(policy);
   if (inputs.evalFile === undefined) {
-    problems.push(at(dataKey, t('The policy names no data to check: set `data.eval` to the evaluation data (CSV or JSONL), or `predictions:` to a predictions file with y_true, y_pred and the sensitive columns.')));
+    problems.push(at(pairOf(root, 'data')?.key as Node | undefined, t('The policy names no data to check: set `data.eval` to the evaluation data (CSV or JSONL), or `predictions:` to a predictions file with y_true, y_pred and the sensitive columns.')));
     return problems;
   }
-  const checksNode = isMap(root) ? (root.items.find(p => String((p.key as { value?: unknown })?.value) === 'checks')?.value as Node | undefined) : undefined;
-  const items = isSeq(checksNode) ? checksNode.items as Node[] : [];
   policy.checks.forEach((c, i) => {
-    const where = keyOf(items[i], c.kind) ?? items[i];
+    const where = (pairOf(items[i], c.kind)?.key as Node | undefined) ?? items[i];
     if (inputs.candidate === 'data' && MODEL_CHECKS.has(c.kind)) {
       problems.push(at(where, t('`{0}` checks the candidate model, but this policy has no `data.label` and no `predictions`, so it checks the data only and runs without a model. Set `data.label` to gate a model, or remove this check.', c.kind)));
     } else if (inputs.label === undefined && LABEL_CHECKS.has(c.kind)) {
@@ -84,6 +74,19 @@ function inputProblems(doc: Document.Parsed, text: string, policy: Policy): Prob
     }
   });
   return problems;
+}
+
+/** The key/value pair `key` of a YAML map node (undefined for anything else). */
+function pairOf(map: unknown, key: string) {
+  return isMap(map) ? map.items.find(p => String((p.key as { value?: unknown })?.value) === key) : undefined;
+}
+
+/** A node's offset and length without its trailing whitespace (the start of the document when there is no node). */
+function placeOf(node: Node | null | undefined, text: string): { offset: number; length: number } {
+  const r = node?.range;
+  let length = r ? r[1] - r[0] : 1;
+  if (r) while (length > 1 && /\s/.test(text[r[0] + length - 1])) length--;
+  return { offset: r?.[0] ?? 0, length: Math.max(1, length) };
 }
 
 /** A YAML file is a promotion policy when it is named `*.policy.yaml` or says `# edd: policy` in its first lines. */
@@ -115,17 +118,14 @@ export function validatePolicy(text: string): { problems: Problem[]; policy?: Po
   const v = value as Omit<Policy, 'checks' | 'data'> & { data?: Policy['data']; checks: Array<Record<string, Record<string, unknown>>> };
   // Where each check is declared, so a failed check becomes a Problem on its own line.
   const root = doc.contents;
-  const checksNode = isMap(root) ? (root.items.find(p => String((p.key as { value?: unknown })?.value) === 'checks')?.value as Node | undefined) : undefined;
+  const checksNode = pairOf(root, 'checks')?.value as Node | undefined;
   const items = isSeq(checksNode) ? checksNode.items as Node[] : [];
   const checks = v.checks.map((c, i) => {
     const kind = Object.keys(c)[0] as CheckKind;
-    const r = items[i]?.range;
-    let length = r ? r[1] - r[0] : 1;
-    if (r) while (length > 1 && /\s/.test(text[r[0] + length - 1])) length--;
-    return { kind, spec: c[kind] ?? {}, source: { offset: r?.[0] ?? 0, length } };
+    return { kind, spec: c[kind] ?? {}, source: placeOf(items[i], text) };
   });
   const policy: Policy = { model: v.model, require_gate: v.require_gate, data: v.data ?? {}, predictions: v.predictions, checks };
-  const missing = inputProblems(doc, text, policy);
+  const missing = inputProblems(root, items, text, policy);
   if (missing.length) return { problems: [...problems, ...missing].sort((a, b) => a.offset - b.offset) };
   return { problems, policy };
 }
