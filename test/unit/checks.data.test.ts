@@ -5,7 +5,7 @@ import * as path from 'path';
 import { anomaliesCheck } from '../../src/core/checks/anomalies';
 import { dataSchemaCheck, parseDataSchema } from '../../src/core/checks/dataSchema';
 import {
-  DatasetError, featureMatrix, isCanonicalNumberText, parseDecimal, readDataset, sortFloat64, sortedValues, splitCsvRecord,
+  DatasetError, featureMatrix, isCanonicalNumberText, parseDecimal, readDataset, sortFloat64, sortedValues,
 } from '../../src/core/checks/dataset';
 import type { Column, Dataset, GateContext } from '../../src/core/checks/types';
 import { setMessages } from '../../src/core/l10n';
@@ -65,7 +65,7 @@ describe('checks: readDataset (CSV)', () => {
     sameNumbers(nums(ds, 'age'), [34, NaN, 51, 29, 1000]); // empty cell → NaN; 1e3 is a number
     sameNumbers(nums(ds, 'income'), [52000.5, 61000, NaN, 48000, -12.25]); // NA → NaN
     assert.deepStrictEqual(strs(ds, 'city'), ['Berlin', 'Paris, FR', 'Rome', null, 'Oslo']); // quoted comma; null → missing
-    assert.deepStrictEqual(strs(ds, 'note'), ['plain', 'say "hi"', 'two\nlines', null, 'x']); // "" escape, quoted line break
+    assert.deepStrictEqual(strs(ds, 'note'), ['plain', 'say "hi"', 'two\r\nlines', null, 'x']); // "" escape, quoted CRLF kept
     // a column with one non-number is text and keeps every value's original text (leading zeros)
     assert.deepStrictEqual(strs(ds, 'zip'), ['02134', '10001', 'A1234', '90210', '007']);
     // the label is always text
@@ -108,18 +108,73 @@ describe('checks: readDataset (CSV)', () => {
     assert.ok(isCanonicalNumberText('0.000001') && !isCanonicalNumberText('0.0000001') && !isCanonicalNumberText('-0') && !isCanonicalNumberText('1.50'));
   });
 
-  it('treats hexadecimal, Infinity and words as text, whitespace-only cells as missing', async () => {
-    const ds = await readDataset(write('odd.csv', 'a,b,c,d\n0x1F,Infinity,1, \n2,3,4,5\n'));
+  it('reads decimals and the infinities as numbers; hexadecimal (with or without spaces around it) and words as text; whitespace-only cells as missing', async () => {
+    const ds = await readDataset(write('odd.csv', 'a,b,c,d,e\n0x1F,Infinity,1, ,inf\n2,3,4,5, -INF \n'));
     assert.deepStrictEqual(strs(ds, 'a'), ['0x1F', '2']);
-    assert.deepStrictEqual(strs(ds, 'b'), ['Infinity', '3']);
+    sameNumbers(nums(ds, 'b'), [Infinity, 3]);
     sameNumbers(nums(ds, 'd'), [NaN, 5]);
-    assert.ok(Number.isNaN(parseDecimal('0b11')) && Number.isNaN(parseDecimal('-Infinity')) && parseDecimal(' 2.5 ') === 2.5);
+    sameNumbers(nums(ds, 'e'), [Infinity, -Infinity]);
+    const spaced = await readDataset(write('spaced-hex.csv', 'h,k\n 0x1F,1\n0x1F ,2\n'));
+    assert.deepStrictEqual(strs(spaced, 'h'), [' 0x1F', '0x1F ']); // was 31 with a leading space
+    for (const text of ['inf', 'Inf', 'INF', '+inf', '-inf', 'infinity', 'Infinity', '-Infinity', '+INFINITY', ' inf ', '1e999']) {
+      assert.strictEqual(Math.abs(parseDecimal(text)), Infinity, text);
+    }
+    assert.strictEqual(parseDecimal('-inf'), -Infinity);
+    for (const text of ['0x1F', ' 0x1F', '0x1F ', '\t0b11', '0o7', ' 0X1f ', 'infinite', 'in f', '--inf', 'abc', '', '   ', '1,5']) {
+      assert.ok(Number.isNaN(parseDecimal(text)), JSON.stringify(text));
+    }
+    assert.ok(parseDecimal(' 2.5 ') === 2.5 && parseDecimal('+7') === 7 && parseDecimal('.5') === 0.5 && parseDecimal('1e3') === 1000);
   });
 
   it('a CRLF file written on the fly (independent of how git stores the fixture)', async () => {
     const ds = await readDataset(write('crlf.csv', 'a,b\r\n1,"x\r\ny"\r\n2,z\r\n'));
     sameNumbers(nums(ds, 'a'), [1, 2]);
-    assert.deepStrictEqual(strs(ds, 'b'), ['x\ny', 'z']);
+    assert.deepStrictEqual(strs(ds, 'b'), ['x\r\ny', 'z']); // the line break inside the quotes is kept as written
+  });
+
+  it('keeps CR, LF and CRLF inside quoted fields exactly, with CR, LF and CRLF record ends in one file', async () => {
+    const ds = await readDataset(write('breaks.csv', 'a,b\n1,"cr\ronly"\r\n2,"lf\nonly"\r3,"both\r\nhere"\n4,"""q"", x"\n'));
+    sameNumbers(nums(ds, 'a'), [1, 2, 3, 4]);
+    assert.deepStrictEqual(strs(ds, 'b'), ['cr\ronly', 'lf\nonly', 'both\r\nhere', '"q", x']);
+    // lenient quotes: a quote inside an unquoted field, and text after a closing quote, are kept as they stand
+    const lenient = await readDataset(write('lenient.csv', 'a,b\nx"y,"a"b\n'));
+    assert.deepStrictEqual(strs(lenient, 'a'), ['x"y']);
+    assert.deepStrictEqual(strs(lenient, 'b'), ['"a"b']);
+  });
+
+  it('reads a quoted field of many lines in linear time (10,000 lines vs 1,000)', async () => {
+    const line = (i: number) => `line ${i} of a long note, with words enough to make it count`;
+    const file = (n: number) => write(`long${n}.csv`, `id,text\n1,"${Array.from({ length: n }, (_, i) => line(i)).join('\n')}"\n2,end\n`);
+    const small = file(1000), big = file(10000);
+    const once = async (f: string) => {
+      const t0 = process.hrtime.bigint();
+      const ds = await readDataset(f);
+      assert.strictEqual(ds.rows, 2);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    // best of 5, interleaved, so a busy machine slows both alike
+    let bestSmall = Infinity, bestBig = Infinity;
+    for (let k = 0; k < 5; k++) {
+      bestSmall = Math.min(bestSmall, await once(small));
+      bestBig = Math.min(bestBig, await once(big));
+    }
+    const ratio = bestBig / Math.max(0.5, bestSmall);
+    // linear: about 10× (less, with the fixed cost of opening a file); re-splitting the record on every line
+    // (quadratic) made it about 100×
+    assert.ok(ratio < 40, `10× the lines took ${ratio.toFixed(1)}× the time (${bestSmall.toFixed(1)} ms, ${bestBig.toFixed(1)} ms)`);
+    const ds = await readDataset(big);
+    assert.strictEqual((strs(ds, 'text')[0] as string).split('\n').length, 10000);
+  });
+
+  it('names the line a bad record starts on, after multi-line fields and skipped blank lines', async () => {
+    await rejects(readDataset(write('late.csv', 'a,b\n1,"two\nlines"\n\n\n3,4\n5\n')), e => {
+      assert.strictEqual(e.line, 7);
+      assert.match(e.message, /late\.csv:7: expected 2 fields as in the header, found 1/);
+    });
+    await rejects(readDataset(write('open.csv', 'a,b\n1,"x\ny"\n\n2,"open\n3,4\n')), e => {
+      assert.strictEqual(e.line, 5);
+      assert.match(e.message, /never closed/);
+    });
   });
 
   it('rejects a row with the wrong number of fields, with file:line and what to fix', async () => {
@@ -143,13 +198,6 @@ describe('checks: readDataset (CSV)', () => {
     await rejects(readDataset(write('empty.csv', '')), e => assert.match(e.message, /header row/));
     await rejects(readDataset(write('dup.csv', 'a,a\n1,2\n')), e => { assert.strictEqual(e.line, 1); assert.match(e.message, /duplicate column name "a"/); });
     await rejects(readDataset(fx('types.csv'), { label: 'target' }), e => assert.match(e.message, /no label column "target"; the columns are "id", "age"/));
-  });
-
-  it('splitCsvRecord: quotes, escaped quotes, empty fields, an open quote', () => {
-    assert.deepStrictEqual(splitCsvRecord('a,"b,c",,"d ""e"""', ','), ['a', 'b,c', '', 'd "e"']);
-    assert.deepStrictEqual(splitCsvRecord('"",x', ','), ['', 'x']);
-    assert.deepStrictEqual(splitCsvRecord('"a"b,c', ','), ['ab', 'c']);
-    assert.strictEqual(splitCsvRecord('a,"open', ','), null);
   });
 });
 

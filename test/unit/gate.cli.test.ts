@@ -80,6 +80,56 @@ describe('edd gate (the CLI, as a real process)', function () {
     assert.strictEqual(JSON.parse(r.stdout).checks[0].measured.accuracy, 1);
   });
 
+  it('runs a data-only policy with no model, no label and no predictions: exit 0 when clean, 1 when drift is found', async () => {
+    const dataOnly = (evalFile: string) => `data:
+  eval: ${evalFile}
+  reference: data/reference.csv
+checks:
+  - data_schema: { file: data/penguins.data.yaml }
+  - drift: { columns: [bill_length_mm, body_mass_g], ks: { alpha: 0.001 } }
+  - anomalies: { method: iqr, k: 3, max_rate: 0.05 }
+`;
+    fs.writeFileSync(path.join(dir, 'data.policy.yaml'), dataOnly('data/eval.csv'));
+    const clean = await gate(['data.policy.yaml', '--json'], dir);
+    assert.strictEqual(clean.code, 0, clean.stdout + clean.stderr);
+    const report = JSON.parse(clean.stdout);
+    assert.deepStrictEqual(report.checks.map((c: { kind: string; status: string }) => `${c.kind} ${c.status}`), ['data_schema pass', 'drift pass', 'anomalies pass']);
+    assert.deepStrictEqual(report.candidate, {});
+    // the same data with body mass 600 g higher: drift, and the gate stops the pipeline
+    const lines = fs.readFileSync(path.join(dir, 'data/eval.csv'), 'utf8').trim().split('\n');
+    const heavier = [lines[0], ...lines.slice(1).map(l => { const c = l.split(','); c[4] = String(Number(c[4]) + 600); return c.join(','); })];
+    fs.writeFileSync(path.join(dir, 'data/heavier.csv'), heavier.join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'drifted.policy.yaml'), dataOnly('data/heavier.csv'));
+    const drifted = await gate(['drifted.policy.yaml'], dir);
+    assert.strictEqual(drifted.code, 1, drifted.stdout + drifted.stderr);
+    assert.match(drifted.stdout, /✖ fail {2}2-drift/);
+    assert.match(drifted.stdout, /body_mass_g/);
+    // a model check in such a policy is refused at its line before anything runs
+    fs.writeFileSync(path.join(dir, 'mixed.policy.yaml'), dataOnly('data/eval.csv') + '  - size: { max_mb: 1 }\n');
+    const mixed = await gate(['mixed.policy.yaml', '--onnx', 'model.onnx'], dir);
+    assert.strictEqual(mixed.code, 2);
+    assert.match(mixed.stderr, /mixed\.policy\.yaml:8:5 missing-key `size` checks the candidate model/);
+  });
+
+  it('runs a predictions-only policy: the predictions file carries the label and the sensitive column, no data.eval', async () => {
+    const rows = fs.readFileSync(path.join(dir, 'data/eval.csv'), 'utf8').trim().split('\n').slice(1).map(l => l.split(','));
+    // a model that is always right except on three rows
+    fs.writeFileSync(path.join(dir, 'scored.csv'), ['y_true,y_pred,sex', ...rows.map((c, i) => `${c[5]},${i < 3 ? 'Gentoo' : c[5]},${c[7]}`)].join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'scored.policy.yaml'), `predictions: scored.csv
+checks:
+  - metric: { name: accuracy, min: 0.9 }
+  - bias: { sensitive: sex, positive_label: Adelie, demographic_parity_difference: { max: 0.5 } }
+`);
+    const r = await gate(['scored.policy.yaml', '--json'], dir);
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepStrictEqual(report.checks.map((c: { kind: string; status: string }) => `${c.kind} ${c.status}`), ['metric pass', 'bias pass']);
+    const wrong = rows.slice(0, 3).filter(c => c[5] !== 'Gentoo').length;
+    assert.strictEqual(report.checks[0].measured.accuracy, (rows.length - wrong) / rows.length);
+    assert.ok('demographic_parity_difference' in report.checks[1].measured);
+    assert.strictEqual(report.candidate.predictions, 'scored.csv');
+  });
+
   it('exits 2 with file:line for a bad policy, and with a clear message for a model of the wrong width', async () => {
     fs.writeFileSync(path.join(dir, 'bad.policy.yaml'), policy('  - metrc: { name: f1 }\n'));
     const bad = await gate(['bad.policy.yaml', '--onnx', 'model.onnx'], dir);

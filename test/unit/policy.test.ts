@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { isPolicyFile, loadPolicy, PolicyError, validatePolicy } from '../../src/core/checks/policy';
+import { gateInputs, isPolicyFile, loadPolicy, PolicyError, validatePolicy } from '../../src/core/checks/policy';
 import { gateJUnit } from '../../src/core/checks/junit';
 import type { GateReport } from '../../src/core/checks/types';
 import { completeAt, hoverAt } from '../../src/core/config';
@@ -44,14 +44,57 @@ describe('promotion policies: schema and validation', () => {
     assert.ok(loadPolicy(example).policy.checks.length >= 8);
   });
 
-  it('reports a misspelled check kind, an unknown metric and a missing label at their exact place', () => {
+  it('reports a misspelled check kind and an unknown metric at their exact place', () => {
     const text = 'data:\n  eval: e.csv\nchecks:\n  - metrc: { name: f1 }\n  - metric: { name: f2 }\n';
     const { problems } = validatePolicy(text);
     const at = (code: string) => problems.filter(p => p.code === code).map(p => text.slice(p.offset, p.offset + p.length));
     assert.deepStrictEqual(at('unknown-key'), ['metrc']);
     assert.match(problems.find(p => p.code === 'unknown-key')!.message, /Did you mean `metric`\?/);
     assert.deepStrictEqual(at('invalid-value'), ['f2']);
-    assert.match(problems.find(p => p.code === 'missing-key')!.message, /required key `label`/);
+  });
+
+  it('a data-only policy (data.eval, data.reference, no label, no predictions) is valid and takes no candidate', () => {
+    const text = 'data:\n  eval: e.csv\n  reference: r.csv\nchecks:\n  - data_schema: { file: s.yaml }\n  - drift: { ks: { alpha: 0.05 } }\n  - anomalies: { method: iqr, max_rate: 0.01 }\n  - rule: { when: "x > 0", expect: "y > 0" }\n';
+    const { problems, policy } = validatePolicy(text);
+    assert.deepStrictEqual(problems, []);
+    assert.deepStrictEqual(gateInputs(policy!), { evalFile: 'e.csv', candidate: 'data' });
+  });
+
+  it('in a data-only policy, a check that needs the model or the label, and drift without reference, are problems on their lines', () => {
+    const text = 'data:\n  eval: e.csv\nchecks:\n  - metric: { name: f1, min: 0.9 }\n  - output: { finite: true }\n  - bias: { sensitive: sex, demographic_parity_difference: { max: 0.1 } }\n  - latency: { p95_ms: 2 }\n  - drift: { ks: { alpha: 0.05 } }\n  - anomalies: { method: iqr, max_rate: 0.01 }\n';
+    const { problems, policy } = validatePolicy(text);
+    assert.strictEqual(policy, undefined, 'a policy with these problems cannot run');
+    const shown = problems.map(p => [text.slice(p.offset, p.offset + p.length), p.code, p.severity]);
+    assert.deepStrictEqual(shown, [
+      ['metric', 'missing-key', 'error'], ['output', 'missing-key', 'error'], ['bias', 'missing-key', 'error'],
+      ['latency', 'missing-key', 'error'], ['drift', 'missing-key', 'error'],
+    ]);
+    assert.match(problems[0].message, /`metric` compares the candidate's predictions with the label: set `data\.label`/);
+    assert.match(problems[1].message, /`output` checks the candidate model, but this policy has no `data\.label` and no `predictions`/);
+    assert.match(problems[4].message, /set `data\.reference`/);
+    // with a label the same model checks are fine (the model comes with the gate run)
+    const model = validatePolicy(text.replace('  eval: e.csv\n', '  eval: e.csv\n  reference: r.csv\n  label: y\n'));
+    assert.deepStrictEqual(model.problems, []);
+    assert.strictEqual(gateInputs(model.policy!).candidate, 'candidate');
+    // loadPolicy turns them into file:line:col lines
+    const file = path.join(root, 'out', 'data-only.policy.yaml');
+    fs.writeFileSync(file, text);
+    assert.throws(() => loadPolicy(file, 'data-only.policy.yaml'), (e: Error) => /data-only\.policy\.yaml:4:5 missing-key `metric` compares/.test(e.message) && /data-only\.policy\.yaml:8:5 missing-key `drift`/.test(e.message));
+  });
+
+  it('a predictions file alone (no data.eval) is the evaluation data; neither eval nor predictions is a problem', () => {
+    const text = 'predictions: preds.csv\nchecks:\n  - metric: { name: accuracy, min: 0.9 }\n  - bias: { sensitive: sex, demographic_parity_difference: { max: 0.1 } }\n';
+    const { problems, policy } = validatePolicy(text);
+    assert.deepStrictEqual(problems, []);
+    assert.deepStrictEqual(gateInputs(policy!), { evalFile: 'preds.csv', label: 'y_true', candidate: 'predictions' });
+    assert.deepStrictEqual(gateInputs(policy!, 'other.csv').evalFile, 'other.csv', '--predictions replaces the file');
+    const named = validatePolicy('data: { label: species }\n' + text);
+    assert.deepStrictEqual(gateInputs(named.policy!).label, 'species');
+    const none = validatePolicy('data:\n  label: y\nchecks:\n  - metric: { name: accuracy, min: 0.9 }\n');
+    assert.strictEqual(none.policy, undefined);
+    assert.strictEqual(none.problems.length, 1);
+    assert.strictEqual(none.problems[0].offset, 0); // on the `data` key
+    assert.match(none.problems[0].message, /names no data to check: set `data\.eval` .* or `predictions:`/);
   });
 
   it('refuses two kinds in one check item, and an empty check list', () => {

@@ -14,13 +14,14 @@
  *   is numeric there), else of the evaluation data itself; a value outside [Q1 − k·IQR, Q3 + k·IQR] is an anomaly.
  * - `zscore`: z = (x − mean) / std with the mean and the population standard deviation (ddof 0, as
  *   `scipy.stats.zscore`) of the same source; |z| > k is an anomaly. A zero std makes every value ≠ mean anomalous.
- * Missing values are not anomalies (the data_schema check counts them). `anomaly_rate` = rows with at least one
+ * Missing values are not anomalies (the data_schema check counts them). Infinite values (`inf` in a CSV) are left out
+ * of the statistics and are always anomalies (outside any finite fence, |z| = ∞); per column, `infinite` counts them. `anomaly_rate` = rows with at least one
  * anomalous value / rows; per column, the column's rate. Evidence: the first 20 offending cells (1-based data row,
  * header not counted, column, value).
  */
 import { t } from '../l10n';
 import { quantileSorted } from '../stats';
-import { runCheck, selectColumns, sortedValues } from './dataset';
+import { finitePart, jsonNumber, runCheck, selectColumns, sortedValues } from './dataset';
 import { fmt, nameList } from './format';
 import { CheckInputError, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
@@ -51,7 +52,7 @@ function parseSpec(raw: unknown): Parsed {
 interface Bounds { low: number; high: number; stats: Record<string, number> }
 
 function boundsFor(method: 'iqr' | 'zscore', k: number, source: Float64Array): Bounds | undefined {
-  const sorted = sortedValues(source);
+  const sorted = finitePart(sortedValues(source));
   if (sorted.length === 0) return undefined;
   if (method === 'iqr') {
     const q1 = quantileSorted(sorted, 0.25), q3 = quantileSorted(sorted, 0.75);
@@ -89,7 +90,7 @@ export async function anomaliesCheck(ctx: GateContext, spec: AnomaliesSpec | Rec
       const col = ds.columns.get(name) as Column;
       if (col.kind !== 'number') throw new CheckInputError(t('anomalies: column "{0}" is not numeric; list numeric columns only (or use the data_schema check for text columns)', name));
       const refCol = ctx.reference?.columns.get(name);
-      const useRef = refCol?.kind === 'number' && sortedValues(refCol.values).length > 0;
+      const useRef = refCol?.kind === 'number' && finitePart(sortedValues(refCol.values)).length > 0;
       const bounds = boundsFor(p.method, p.k, useRef ? (refCol as Extract<Column, { kind: 'number' }>).values : col.values);
       if (!bounds) { perColumn[name] = { count: 0, rate: 0, note: t('no values') }; continue; }
       numericCols.push({ name, values: col.values, bounds, source: useRef ? 'reference' : 'eval' });
@@ -97,19 +98,19 @@ export async function anomaliesCheck(ctx: GateContext, spec: AnomaliesSpec | Rec
 
     const rows = ds.rows;
     const rowFlag = new Uint8Array(rows);
-    const evidence: Array<{ row: number; column: string; value: number; low: number; high: number; z?: number }> = [];
+    const evidence: Array<{ row: number; column: string; value: number | string; low: number; high: number; z?: number | string }> = [];
     const counts = new Map<string, number>();
     for (const c of numericCols) {
       const { low, high } = c.bounds;
       const v = c.values;
-      let n = 0;
+      let n = 0, infinite = 0;
       for (let i = 0; i < rows; i++) {
         const x = v[i];
-        if (x < low || x > high) { n++; rowFlag[i] = 1; }
+        if (x < low || x > high) { n++; rowFlag[i] = 1; if (x === Infinity || x === -Infinity) infinite++; }
       }
       counts.set(c.name, n);
       perColumn[c.name] = {
-        count: n, rate: rows ? n / rows : 0, low, high, ...c.bounds.stats, statistics_from: c.source,
+        count: n, rate: rows ? n / rows : 0, ...(infinite ? { infinite } : {}), low, high, ...c.bounds.stats, statistics_from: c.source,
       };
     }
     // the first 20 offending cells in row order
@@ -118,8 +119,8 @@ export async function anomaliesCheck(ctx: GateContext, spec: AnomaliesSpec | Rec
       for (const c of numericCols) {
         const x = c.values[i];
         if (x < c.bounds.low || x > c.bounds.high) {
-          const item: (typeof evidence)[number] = { row: i + 1, column: c.name, value: x, low: c.bounds.low, high: c.bounds.high };
-          if (p.method === 'zscore') item.z = c.bounds.stats.std > 0 ? (x - c.bounds.stats.mean) / c.bounds.stats.std : (x > c.bounds.stats.mean ? Infinity : -Infinity);
+          const item: (typeof evidence)[number] = { row: i + 1, column: c.name, value: jsonNumber(x), low: c.bounds.low, high: c.bounds.high };
+          if (p.method === 'zscore') item.z = jsonNumber(c.bounds.stats.std > 0 ? (x - c.bounds.stats.mean) / c.bounds.stats.std : (x > c.bounds.stats.mean ? Infinity : -Infinity));
           evidence.push(item);
           if (evidence.length >= 20) break;
         }

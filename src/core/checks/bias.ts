@@ -31,7 +31,7 @@
  * `(missing)`.
  */
 import { t } from '../l10n';
-import { requireColumn, runCheck } from './dataset';
+import { labelOf, requireColumn, runCheck } from './dataset';
 import { fmt, nameList } from './format';
 import { CheckInputError, optionalNumber, optionalObject, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
@@ -250,7 +250,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
     if (outputs.yPred.length !== rows) {
       throw new CheckInputError(t('bias: {0} predictions for {1} evaluation rows; the predictions must be row for row', outputs.yPred.length, rows));
     }
-    const labelCol = requireColumn('bias', ctx, ctx.label, 'label');
+    const labelCol = requireColumn('bias', ctx, labelOf(ctx), 'label');
     const sensitiveCols = p.sensitive.map(name => {
       if (name === ctx.label) throw new CheckInputError(t('bias: the sensitive attribute "{0}" is the label column', name));
       return { name, col: requireColumn('bias', ctx, name, 'sensitive') };
@@ -275,7 +275,7 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       ...outputs.classes.map(c => canonicalLabel(c)).filter((c): c is string => c !== null),
       ...[...seen.values()].filter((c): c is string => c !== null),
     ]);
-    if (unlabeled === rows) throw new CheckInputError(t('bias: the label column "{0}" has no values', ctx.label));
+    if (unlabeled === rows) throw new CheckInputError(t('bias: the label column "{0}" has no values', labelOf(ctx)));
     let positive: string;
     let positiveNote: string;
     if (p.positive !== undefined) {

@@ -9,7 +9,9 @@
  * the editor and `edd validate` use, so a file they accept is exactly a file the gate accepts.
  *
  * Violations per column, with counts and up to 5 example rows (1-based data rows): `missing_column`,
- * `type_mismatch`, `below_min`, `above_max`, `not_allowed`, `nulls`, `unexpected_column`. A schema file that cannot
+ * `type_mismatch`, `not_finite` (an infinite value, `inf` in a CSV, in a `number` or `integer` column: a schema's
+ * numbers are finite, as JSON's are; its min/max are not checked then), `below_min`, `above_max`, `not_allowed`,
+ * `nulls`, `unexpected_column`. A schema file that cannot
  * be read or is not valid gives status `error` with `file:line:col code message` for its problems.
  */
 import * as fs from 'fs';
@@ -44,7 +46,7 @@ export function parseDataSchema(text: string, file: string): DataSchema {
     : t('data_schema: {0} is not a valid data schema: {1}', file, shown));
 }
 
-type ViolationKind = 'missing_column' | 'type_mismatch' | 'below_min' | 'above_max' | 'not_allowed' | 'nulls' | 'unexpected_column';
+type ViolationKind = 'missing_column' | 'type_mismatch' | 'not_finite' | 'below_min' | 'above_max' | 'not_allowed' | 'nulls' | 'unexpected_column';
 
 interface Tally { count: number; examples: Array<{ row: number; value: string | number | null }> }
 
@@ -60,6 +62,7 @@ export function columnViolations(col: Column, rule: ColumnRule, hit?: Uint8Array
   const allowed = rule.allowed ? new Set(rule.allowed.map(a => canonicalLabel(a) ?? String(a))) : undefined;
   const numericType = rule.type === 'number' || rule.type === 'integer';
   const checkNumber = (x: number, row: number, shown: string | number) => {
+    if (x === Infinity || x === -Infinity) { add('not_finite', row, typeof shown === 'number' ? String(shown) : shown); return; }
     if (rule.type === 'integer' && !Number.isInteger(x)) add('type_mismatch', row, shown);
     if (rule.min !== undefined && x < rule.min) add('below_min', row, shown);
     if (rule.max !== undefined && x > rule.max) add('above_max', row, shown);
@@ -96,6 +99,7 @@ function describe(kind: ViolationKind): string {
   switch (kind) {
     case 'missing_column': return t('missing column');
     case 'type_mismatch': return t('wrong type');
+    case 'not_finite': return t('infinite value');
     case 'below_min': return t('below min');
     case 'above_max': return t('above max');
     case 'not_allowed': return t('value not allowed');

@@ -3,26 +3,30 @@
  * checks (bias, drift, anomalies, data_schema) share.
  *
  * Formats:
- * - CSV (`.csv`, or `.tsv` with tabs): a header row, then one row per record. RFC 4180 quoting: a field in double
- *   quotes may contain the delimiter, line breaks and `""` (an escaped quote). CRLF and LF line ends; a UTF-8 BOM is
- *   skipped; blank lines are skipped. An empty header name becomes `Unnamed: <index>` (as pandas names the index
- *   column that `to_csv` writes).
+ * - CSV (`.csv`, or `.tsv` with tabs), parsed by `csv-parse`: a header row, then one row per record. RFC 4180
+ *   quoting: a field in double quotes may contain the delimiter, line breaks (kept exactly: CR, LF or CRLF) and `""`
+ *   (an escaped quote). Records end at CRLF, LF or CR; a UTF-8 BOM is skipped; empty lines are skipped. A quote
+ *   inside an unquoted field, and a quoted field followed by more text before the delimiter (`"a"b`), are kept as
+ *   they stand, quotes included. An empty header name becomes `Unnamed: <index>` (as pandas names the index column
+ *   that `to_csv` writes).
  * - JSONL (`.jsonl`, `.ndjson`, `.json`): one JSON object per line. Keys become columns in order of first
  *   appearance; a key absent from a row is a missing value there. Booleans are read as the strings `true`/`false`,
  *   nested arrays/objects as their JSON text.
  *
- * Types: a column is numeric when every non-missing value parses as a finite decimal number (hexadecimal and
- * `Infinity` do not count); otherwise it is a string column and keeps each value's original text. Missing values are
- * empty or whitespace-only cells, JSON `null`, and the tokens {@link MISSING_TOKENS}; they are NaN in numeric
- * columns and null in string columns. The label column (`options.label`) is always read as strings (class names), in
- * canonical form for numbers (`1.0` → `1`), so it compares with the model's class names.
+ * Types: a column is numeric when every non-missing value is a number by {@link parseDecimal} (decimals and the
+ * infinities; hexadecimal and the like are text); otherwise it is a string column and keeps each value's original
+ * text. Missing values are empty or whitespace-only cells, JSON `null`, and the tokens {@link MISSING_TOKENS}; they
+ * are NaN in numeric columns and null in string columns. The label column (`options.label`) is always read as
+ * strings (class names), in canonical form for numbers (`1.0` → `1`), so it compares with the model's class names.
  *
- * Memory: files are read as a stream (readline over fs.createReadStream); numeric columns are Float64Arrays grown by
- * doubling (8 bytes a value), string columns arrays. 100,000 rows × 20 numeric columns ≈ 16 MB once read.
+ * Memory: files are read as a stream (csv-parse, or readline for JSONL, over fs.createReadStream); numeric columns
+ * are Float64Arrays grown by doubling (8 bytes a value), string columns arrays. 100,000 rows × 20 numeric columns
+ * ≈ 16 MB once read.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
+import { parse as csvParser, type CsvError } from 'csv-parse';
 import { t } from '../l10n';
 import { confinePath } from '../runner/paths';
 import { nameList } from './format';
@@ -57,17 +61,32 @@ export interface ReadDatasetOptions {
   root?: string;
 }
 
+/** The spellings of infinity read as numbers (compared after trimming and lower-casing), as pandas reads them. */
+const INFINITIES: ReadonlyMap<string, number> = new Map([
+  ['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity],
+  ['infinity', Infinity], ['+infinity', Infinity], ['-infinity', -Infinity],
+]);
+
 /**
- * Parses a decimal number; NaN when `s` is not one. `Number()` would also take hexadecimal, octal and binary literals
- * ("0x1F") and "Infinity", which in a data file are text. Leading/trailing whitespace is allowed, as pandas allows it.
+ * The number rule of data files, in one place: the number a cell's text stands for, or NaN when it is text.
+ * Numbers are decimals (`12`, `-0.5`, `.5`, `1e3`, `+7`; one too large for a double is ±Infinity) and the
+ * infinities `inf`, `infinity` with an optional sign, in any case (`Inf`, `-INF`, `Infinity`). Whitespace around a
+ * number is allowed, as pandas allows it. Hexadecimal, octal and binary literals (`0x1F`, ` 0x1F `, `0o7`, `0b11`),
+ * which `Number()` would take, are text. Missing-value tokens (`NaN`, `NA`, …) are handled before this.
  */
 export function parseDecimal(s: string): number {
   const v = Number(s);
-  if (!Number.isFinite(v)) return NaN;
-  if (v === 0 && s.trim() === '') return NaN;
-  if (s.length > 2) {
-    const c = s.charCodeAt(1) | 0x20;
-    if ((c === 0x78 || c === 0x6f || c === 0x62) && s.charCodeAt(0) === 0x30) return NaN;
+  if (v !== v) {
+    // Number() knows only "Infinity"; the other spellings are short and start with a sign, i/I, or whitespace.
+    return s.length <= 16 ? INFINITIES.get(s.trim().toLowerCase()) ?? NaN : NaN;
+  }
+  // A first character outside '+'..'9' in a text Number() accepts is whitespace (or the I of Infinity).
+  const c0 = s.charCodeAt(0);
+  const text = c0 < 0x2b || c0 > 0x39 ? s.trimStart() : s;
+  if (text.length === 0) return NaN; // '' and whitespace are 0 to Number()
+  if (text.length > 2 && text.charCodeAt(0) === 0x30) {
+    const c = text.charCodeAt(1) | 0x20;
+    if (c === 0x78 || c === 0x6f || c === 0x62) return NaN; // 0x, 0o, 0b
   }
   return v;
 }
@@ -196,47 +215,6 @@ function formatOf(file: string, options: ReadDatasetOptions): 'csv' | 'tsv' | 'j
   return 'csv';
 }
 
-/**
- * Splits one CSV record (RFC 4180). Returns null when the text ends inside a quoted field (the record continues on
- * the next line). A quote inside an unquoted field, or text after a closing quote, is kept literally (as most
- * readers do).
- */
-export function splitCsvRecord(text: string, delimiter: string): string[] | null {
-  if (text.indexOf('"') === -1) return text.split(delimiter);
-  const out: string[] = [];
-  const d = delimiter.charCodeAt(0);
-  let i = 0;
-  const n = text.length;
-  for (;;) {
-    if (i < n && text.charCodeAt(i) === 0x22) {
-      // quoted field
-      let value = '';
-      let start = ++i;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q === -1) return null;
-        if (q + 1 < n && text.charCodeAt(q + 1) === 0x22) { value += text.slice(start, q + 1); i = q + 2; start = i; continue; }
-        value += text.slice(start, q);
-        i = q + 1;
-        break;
-      }
-      // lenient: text between the closing quote and the delimiter is appended
-      const next = text.indexOf(delimiter, i);
-      const end = next === -1 ? n : next;
-      if (end > i) value += text.slice(i, end);
-      out.push(value);
-      if (next === -1) return out;
-      i = next + 1;
-    } else {
-      let j = i;
-      while (j < n && text.charCodeAt(j) !== d) j++;
-      out.push(text.slice(i, j));
-      if (j >= n) return out;
-      i = j + 1;
-    }
-  }
-}
-
 function openLines(file: string): { rl: readline.Interface; failed: () => Error | undefined } {
   let error: Error | undefined;
   const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
@@ -278,52 +256,63 @@ export async function readDataset(file: string, options: ReadDatasetOptions = {}
 }
 
 async function readCsv(file: string, delimiter: string, shown: string): Promise<{ names: string[]; builders: ColumnBuilder[]; rows: number }> {
-  const { rl, failed } = openLines(file);
   const what = delimiter === '\t' ? 'TSV' : 'CSV';
   let names: string[] | null = null;
   let builders: ColumnBuilder[] = [];
-  let lineNo = 0;
   let rows = 0;
-  let pending: string | null = null;
-  let pendingLine = 0;
-  for await (let line of rl) {
-    lineNo++;
-    if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    let text: string;
-    if (pending !== null) text = pending + '\n' + line;
-    else {
-      if (line.length === 0) continue;
-      text = line;
-      pendingLine = lineNo;
-    }
-    const fields = splitCsvRecord(text, delimiter);
-    if (fields === null) { pending = text; continue; }
-    pending = null;
+  // Where the next record starts: csv-parse reports the line a record ends on and the empty lines skipped so far.
+  let endLine = 0;
+  let emptyLines = 0;
+  const startOf = (info: { empty_lines: number }) => endLine + 1 + info.empty_lines - emptyLines;
+  const onRecord = (fields: string[], info: { lines: number; empty_lines: number }): null => {
+    const line = startOf(info);
+    endLine = info.lines;
+    emptyLines = info.empty_lines;
     if (names === null) {
       names = fields.map((f, i) => (f.length === 0 ? `Unnamed: ${i}` : f));
       const seen = new Set<string>();
       for (const n of names) {
-        if (seen.has(n)) throw new DatasetError(t('{0}:{1}: duplicate column name "{2}" in the header; rename one of them.', shown, pendingLine, n), shown, pendingLine);
+        if (seen.has(n)) throw new DatasetError(t('{0}:{1}: duplicate column name "{2}" in the header; rename one of them.', shown, line, n), shown, line);
         seen.add(n);
       }
       builders = names.map(() => new ColumnBuilder());
-      continue;
+      return null;
     }
     if (fields.length !== names.length) {
       throw new DatasetError(
         t('{0}:{1}: expected {2} fields as in the header, found {3}; quote fields that contain "{4}" or a line break (as in "a{4}b"), or fix the row.',
-          shown, pendingLine, names.length, fields.length, delimiter === '\t' ? '\\t' : delimiter),
-        shown, pendingLine,
+          shown, line, names.length, fields.length, delimiter === '\t' ? '\\t' : delimiter),
+        shown, line,
       );
     }
     for (let j = 0; j < fields.length; j++) builders[j].pushText(fields[j]);
     rows++;
-  }
-  const err = failed();
-  if (err) throw describeReadError(shown, err);
-  if (pending !== null) {
-    throw new DatasetError(t('{0}:{1}: a quoted field starts on this line but is never closed (missing closing "); add the closing quote, and write a quote inside a field as "".', shown, pendingLine), shown, pendingLine);
-  }
+    return null; // consumed here: nothing to queue downstream
+  };
+  const parser = csvParser({
+    delimiter, bom: true, skip_empty_lines: true, relax_quotes: true, relax_column_count: true,
+    record_delimiter: ['\r\n', '\n', '\r'], on_record: onRecord,
+  });
+  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  let readError: Error | undefined;
+  await new Promise<void>((resolve, reject) => {
+    input.on('error', e => { readError = e; parser.destroy(); reject(e); });
+    parser.on('error', reject);
+    parser.on('end', resolve);
+    parser.resume();
+    input.pipe(parser);
+  }).catch((e: Error) => {
+    input.destroy();
+    if (readError) throw describeReadError(shown, readError);
+    if (e instanceof DatasetError) throw e;
+    const code = (e as CsvError).code;
+    if (code === 'CSV_QUOTE_NOT_CLOSED') {
+      const line = startOf(e as CsvError & { empty_lines: number });
+      throw new DatasetError(t('{0}:{1}: a quoted field starts on this line but is never closed (missing closing "); add the closing quote, and write a quote inside a field as "".', shown, line), shown, line);
+    }
+    const line = (e as CsvError & { lines?: number }).lines;
+    throw new DatasetError(t('{0}:{1}: cannot read this {2} record ({3}).', shown, line ?? endLine + 1, what, e.message), shown, line ?? endLine + 1);
+  });
   if (names === null) throw new DatasetError(t('{0}: the file is empty; a {1} file needs a header row with the column names.', shown, what), shown);
   return { names, builders, rows };
 }
@@ -489,6 +478,22 @@ export function sortedValues(values: Float64Array): Float64Array {
 }
 
 /**
+ * The finite part of a sorted sample (a view, no copy): the infinities, which sort to the ends, left out. Means,
+ * standard deviations, quantile fences and distances are taken on it; the checks count the infinities apart.
+ */
+export function finitePart(sorted: Float64Array): Float64Array {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi && sorted[lo] === -Infinity) lo++;
+  while (hi > lo && sorted[hi - 1] === Infinity) hi--;
+  return lo === 0 && hi === sorted.length ? sorted : sorted.subarray(lo, hi);
+}
+
+/** A number for a JSON report: ±Infinity (which JSON.stringify turns into null) as the text "Infinity"/"-Infinity". */
+export function jsonNumber(x: number): number | string {
+  return Number.isFinite(x) ? x : String(x);
+}
+
+/**
  * Runs a check body: times it, echoes the spec as `threshold`, and turns any exception into status `error` (a
  * {@link CheckInputError} or {@link DatasetError} with its own message; anything else as an internal error) — a check
  * never throws.
@@ -519,6 +524,12 @@ export function selectColumns(
     }
   }
   return [...new Set(value as string[])];
+}
+
+/** ctx.label, or a CheckInputError for a check that needs the label in a gate without one (a data-only policy). */
+export function labelOf(ctx: GateContext): string {
+  if (ctx.label !== undefined) return ctx.label;
+  throw new CheckInputError(t('this check compares predictions with the label, and the policy names no label column: set `data.label` in the policy.'));
 }
 
 /** ctx.eval's label or sensitive column, or a CheckInputError naming it, the file, the available ones and the fix. */

@@ -24,6 +24,9 @@
  *     the reference's standard deviation (ddof 0), so one threshold fits columns of different scales.
  *   - `jensen_shannon`: `scipy.spatial.distance.jensenshannon(p, q, base=2)` of the two histograms over the same
  *     bins (reference quantiles, as for PSI, with `jensen_shannon.bins`, default 10).
+ *   Infinite values (`inf` in a CSV) are left out of these measures, as missing values are; their counts are
+ *   reported (`infinite_reference`, `infinite_eval`), and infinite values in the eval data where the reference has
+ *   none are drift (`infinite`): a pipeline that starts producing them has changed.
  * - string (categorical) in both: `jensen_shannon` (base 2) and `psi` over the category frequencies (missing is a
  *   category of its own; ε = 1e-4 as above). KS and Wasserstein do not apply.
  * - numeric in one data set and text in the other: the column's type changed, which counts as drift.
@@ -37,7 +40,7 @@
  */
 import { t } from '../l10n';
 import { jensenShannonDistance, kolmogorovSf, ks2Samp, quantileSorted } from '../stats';
-import { runCheck, selectColumns, sortedValues } from './dataset';
+import { finitePart, runCheck, selectColumns, sortedValues } from './dataset';
 import { fmt, nameList } from './format';
 import { CheckInputError, optionalBoolean, optionalInteger, optionalNumber, optionalObject, rejectUnknownOptions, specObject } from './harness';
 import type { CheckResult, Column, GateContext } from './types';
@@ -269,14 +272,18 @@ function compareColumn(name: string, refCol: Column, curCol: Column, th: Thresho
   const categorical = (refCol.kind === 'string' || refEmpty) && (curCol.kind === 'string' || curEmpty) && !numeric;
 
   if (numeric) {
-    const ref = sortedValues(refCol.values), cur = sortedValues(curCol.values);
+    const refAll = sortedValues(refCol.values), curAll = sortedValues(curCol.values);
+    const ref = finitePart(refAll), cur = finitePart(curAll);
+    const refInfinite = refAll.length - ref.length, curInfinite = curAll.length - cur.length;
     const base = {
       kind: 'numeric', n_reference: ref.length, n_eval: cur.length,
       missing_rate_reference: refRows ? refMissing / refRows : 0, missing_rate_eval: curRows ? curMissing / curRows : 0,
+      ...(refInfinite || curInfinite ? { infinite_reference: refInfinite, infinite_eval: curInfinite } : {}),
     };
-    if (ref.length === 0 && cur.length === 0) return { ...base, drifted: false, failed, severity, tested: false, note: t('no values in either data set') };
+    if (curInfinite > 0 && refInfinite === 0) flag('infinite', 1);
+    if (ref.length === 0 && cur.length === 0) return { ...base, drifted: failed.length > 0, failed, severity, tested: failed.length > 0, note: t('no values in either data set') };
     if (ref.length === 0 || cur.length === 0) {
-      return { ...base, drifted: true, failed: ['missing'], severity: Infinity, tested: true, note: ref.length === 0 ? t('no values in the reference data') : t('no values in the eval data') };
+      return { ...base, drifted: true, failed: [...failed, 'missing'], severity: Infinity, tested: true, note: ref.length === 0 ? t('no values in the reference data') : t('no values in the eval data') };
     }
     const d = numericDrift(ref, cur, { psiBins: th.psiBins, jsBins: th.jsBins });
     const out: Record<string, unknown> = { ...base };
@@ -340,6 +347,7 @@ function describeFailure(name: string, r: ColumnReport, th: Thresholds): string 
     else if (f === 'psi') parts.push(`PSI ${fmt(r.psi as number)} > ${th.psiMax}`);
     else if (f === 'wasserstein') parts.push(th.wassersteinNormalized ? t('Wasserstein (normalized) {0} > {1}', fmt(r.wasserstein_normalized as number), String(th.wassersteinMax)) : `Wasserstein ${fmt(r.wasserstein as number)} > ${th.wassersteinMax}`);
     else if (f === 'jensen_shannon') parts.push(`Jensen–Shannon ${fmt(r.jensen_shannon as number)} > ${th.jsMax}`);
+    else if (f === 'infinite') parts.push(t('{0} infinite value(s) in the eval data, none in the reference', r.infinite_eval as number));
     else parts.push(String(r.note));
   }
   return `${name} (${parts.join(', ')})`;
@@ -374,7 +382,9 @@ export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<stri
       return current.names.filter(n => inRef.has(n) && n !== ctx.label);
     });
     if (columns.length === 0) {
-      throw new CheckInputError(t('drift: no column to compare: the reference has {0} and the evaluation data {1} (the label "{2}" is left out)', nameList(reference.names), nameList(current.names), ctx.label));
+      throw new CheckInputError(ctx.label === undefined
+        ? t('drift: no column to compare: the reference has {0} and the evaluation data {1}', nameList(reference.names), nameList(current.names))
+        : t('drift: no column to compare: the reference has {0} and the evaluation data {1} (the label "{2}" is left out)', nameList(reference.names), nameList(current.names), ctx.label));
     }
     const perColumn: Record<string, ColumnReport> = {};
     for (const name of columns) {

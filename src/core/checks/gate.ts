@@ -10,7 +10,7 @@ import { metricCheck } from './metric';
 import { loadModel, releaseModels } from './model';
 import { outputCheck } from './output';
 import { perturbationCheck } from './perturbation';
-import { assertPolicyPaths, loadPolicy, type CheckKind, type Policy } from './policy';
+import { assertPolicyPaths, gateInputs, loadPolicy, type CheckKind, type Policy } from './policy';
 import { regressionCheck } from './regression';
 import { ruleCheck } from './rule';
 import { latencyCheck, sizeCheck } from './cost';
@@ -83,15 +83,16 @@ function outputsFromPredictions(file: string, evalRows: number): ModelOutputs {
   return { classes, scores, yPred: p.yPred };
 }
 
-function defaultFeatures(ds: Dataset, policy: Policy): string[] {
-  const skip = new Set([policy.data.label, 'row_id', 'id']);
+function defaultFeatures(ds: Dataset, label: string | undefined): string[] {
+  const skip = new Set([label, 'row_id', 'id']);
   return ds.names.filter(n => !skip.has(n) && ds.columns.get(n)?.kind === 'number');
 }
 
 /**
  * Run a promotion policy: read the data, run the candidate model once on the evaluation rows (or read the
  * predictions), then every check. A check that cannot run reports `error`; the gate passes only when no check
- * failed or errored.
+ * failed or errored. A data-only policy (no `data.label`, no `predictions`) runs its checks on the data with no
+ * candidate; a predictions-only policy (no `data.eval`) takes the predictions file as the evaluation data.
  */
 export async function runGate(policyFile: string, options: GateOptions): Promise<GateReport> {
   const started = Date.now();
@@ -99,22 +100,25 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   const policy = options.policy ?? loadPolicy(policyFile, shown, options.root).policy;
   assertPolicyPaths({ ...policy, checks: options.checks ?? policy.checks }, options.root, shown);
   const resolve = (p: string) => path.resolve(options.root, p);
+  const predictionsFile = options.predictions ?? policy.predictions ?? undefined;
+  const { evalFile, label, candidate } = gateInputs(policy, options.predictions);
+  // validatePolicy refuses a policy with neither; a caller's own Policy object may still lack both
+  if (evalFile === undefined) throw new GateInputError(t('{0}: no evaluation data: set `data.eval`, or `predictions:` to a predictions file.', shown));
   const read = async (p: string) => {
     try {
-      return await readDataset(resolve(p), { label: policy.data.label, shown: path.relative(options.root, resolve(p)) || p, root: options.root });
+      return await readDataset(resolve(p), { label, shown: path.relative(options.root, resolve(p)) || p, root: options.root });
     } catch (e) {
       throw new GateInputError((e as Error).message);
     }
   };
-  const evalData = await read(policy.data.eval);
-  if (!evalData.columns.has(policy.data.label)) {
-    throw new GateInputError(t('{0}: the label column `{1}` is not in the evaluation data (columns: {2}).', shown, policy.data.label, evalData.names.join(', ')));
+  const evalData = await read(evalFile);
+  if (label !== undefined && !evalData.columns.has(label)) {
+    throw new GateInputError(t('{0}: the label column `{1}` is not in the evaluation data (columns: {2}).', shown, label, evalData.names.join(', ')));
   }
   const reference = policy.data.reference ? await read(policy.data.reference) : undefined;
-  const features = policy.data.features ?? defaultFeatures(evalData, policy);
-  const ctx: GateContext = { root: options.root, eval: evalData, reference, label: policy.data.label, features };
+  const features = policy.data.features ?? defaultFeatures(evalData, label);
+  const ctx: GateContext = { root: options.root, eval: evalData, reference, label, features };
 
-  const predictionsFile = options.predictions ?? policy.predictions ?? undefined;
   // Model problems (missing file, wrong width, classes that disagree, a text feature column) are input errors.
   const asInput = async <T>(f: () => Promise<T> | T): Promise<T> => {
     try {
@@ -130,19 +134,26 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   }
 
   async function runChecks(): Promise<GateReport> {
-    if (options.onnx) {
+    // A data-only policy has no check that reads a model or predictions: a candidate given with it is not loaded.
+    // Without `data.eval` the predictions file is the evaluation data, and the candidate.
+    let usedPredictions: string | undefined;
+    if (candidate === 'predictions') {
+      usedPredictions = evalFile;
+      ctx.outputs = outputsFromPredictions(resolve(evalFile!), evalData.rows);
+    } else if (candidate === 'candidate' && options.onnx) {
       const model = await asInput(() => loadModel(resolve(options.onnx!)));
       await asInput(() => model.check(features));
       ctx.modelFile = resolve(options.onnx);
-      ctx.outputs = await asInput(() => model.outputsFor(evalData, features, policy.data.classes, policy.data.label));
+      ctx.outputs = await asInput(() => model.outputsFor(evalData, features, policy.data.classes, label));
       ctx.predict = model.predictFn();
-    } else if (predictionsFile) {
+    } else if (candidate === 'candidate' && predictionsFile) {
+      usedPredictions = predictionsFile;
       ctx.outputs = outputsFromPredictions(resolve(predictionsFile), evalData.rows);
     }
-    if (options.production) {
+    if (options.production && candidate !== 'data') {
       const prod = await asInput(() => loadModel(resolve(options.production!)));
       await asInput(() => prod.check(features));
-      const outputs = await asInput(() => prod.outputsFor(evalData, features, policy.data.classes, policy.data.label));
+      const outputs = await asInput(() => prod.outputsFor(evalData, features, policy.data.classes, label));
       ctx.production = { ...outputs, label: options.productionLabel ?? path.relative(options.root, resolve(options.production)) };
     }
 
@@ -171,7 +182,9 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
       checks,
       startedAt: new Date(started).toISOString(),
       durationMs: Date.now() - started,
-      candidate: options.candidate ?? { onnx: options.onnx, predictions: predictionsFile },
+      candidate: usedPredictions && options.candidate && options.candidate.predictions === undefined
+        ? { ...options.candidate, predictions: usedPredictions } // the policy's own predictions file was the candidate
+        : options.candidate ?? { onnx: options.onnx, predictions: predictionsFile },
     };
   }
 }

@@ -7,6 +7,7 @@ import { t } from '../l10n';
 import { accuracy, precisionRecallF1, rocAuc, rocAucOvrPerClass, type Average } from '../stats';
 import { fmt, nameList } from './format';
 import { CheckInputError, guardCheck, optionalNumber, specObject } from './harness';
+import { labelOf } from './dataset';
 import { labelStrings } from './model';
 import type { CheckResult, GateContext, ModelOutputs } from './types';
 
@@ -37,7 +38,7 @@ export interface MetricValue {
 
 /** Rows whose label is present, the labels there, and the count of rows without a label. */
 export function labelledRows(ctx: GateContext): { rows: number[]; yTrue: string[]; missing: number } {
-  const labels = labelStrings(ctx.eval, ctx.label);
+  const labels = labelStrings(ctx.eval, labelOf(ctx));
   const rows: number[] = [];
   const yTrue: string[] = [];
   labels.forEach((l, i) => {
@@ -164,8 +165,8 @@ export async function metricCheck(ctx: GateContext, spec: MetricSpec, id: string
       throw new CheckInputError(t('the candidate has {0} predictions but the evaluation data has {1} rows: the predictions must be for the evaluation rows, in order.', ctx.outputs.yPred.length, ctx.eval.rows));
     }
     const { rows, yTrue, missing } = labelledRows(ctx);
-    if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', ctx.label));
-    const unknown = labelsAgainstClasses(yTrue, ctx.outputs.classes, ctx.label);
+    if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', labelOf(ctx)));
+    const unknown = labelsAgainstClasses(yTrue, ctx.outputs.classes, labelOf(ctx));
     const m = computeMetric(name, yTrue, rows, ctx.outputs, { average, posLabel: s.pos_label as string | number | undefined });
     const ok = (min === undefined || m.value >= min) && (max === undefined || m.value <= max);
     const shownTitle = titleOf(name, m.average, min, max);

@@ -14,14 +14,79 @@ export const promotionSchemaJson = promotionSchema as SchemaNode;
 export const CHECK_KINDS = ['metric', 'regression', 'output', 'perturbation', 'rule', 'bias', 'data_schema', 'drift', 'anomalies', 'latency', 'size'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
-/** A validated policy. */
+/** Checks that compare the candidate's predictions with the label. */
+const LABEL_CHECKS: ReadonlySet<CheckKind> = new Set(['metric', 'regression', 'bias']);
+/** Checks that run or measure the candidate's model. */
+const MODEL_CHECKS: ReadonlySet<CheckKind> = new Set(['output', 'perturbation', 'latency', 'size']);
+
+/**
+ * A validated policy. What it gates follows from `data` and `predictions` (see {@link gateInputs}):
+ * - a model (or a predictions file given with it) on `data.eval`, with `data.label` its label column;
+ * - a predictions file alone (`predictions:` and no `data.eval`): the file is the evaluation data, its `y_true` (or
+ *   `data.label`) column the label, its other columns the sensitive attributes;
+ * - the data alone (`data.eval`, no `data.label`, no `predictions`): only data checks, no model, no label.
+ */
 export interface Policy {
   model?: string;
   /** Promotion of `model` needs a gate report (registry). */
   require_gate?: boolean;
-  data: { eval: string; reference?: string; label: string; features?: string[]; classes?: string[] };
+  data: { eval?: string; reference?: string; label?: string; features?: string[]; classes?: string[] };
   predictions?: string | null;
   checks: Array<{ kind: CheckKind; spec: Record<string, unknown>; source: { offset: number; length: number } }>;
+}
+
+/** What a gate of `policy` reads: the evaluation data, its label column, and whether it takes a candidate at all. */
+export function gateInputs(policy: Pick<Policy, 'data' | 'predictions'>, predictionsOverride?: string): {
+  /** The evaluation data: `data.eval`, else the predictions file (undefined: neither, which validation refuses). */
+  evalFile?: string;
+  label?: string;
+  /** `data`: only data checks, no candidate; `predictions`: the predictions file is all; `candidate`: a model or predictions. */
+  candidate: 'data' | 'predictions' | 'candidate';
+} {
+  const predictions = predictionsOverride ?? (typeof policy.predictions === 'string' && policy.predictions.trim() !== '' ? policy.predictions : undefined);
+  const { eval: evalFile, label } = policy.data;
+  if (evalFile === undefined) return { evalFile: predictions, label: label ?? 'y_true', candidate: 'predictions' };
+  if (label === undefined && predictions === undefined) return { evalFile, candidate: 'data' };
+  return { evalFile, label, candidate: 'candidate' };
+}
+
+/**
+ * What a policy cannot do with the inputs it names, each on the line that asks for it: a check that needs the label
+ * without `data.label`, a model check in a data-only policy, a drift check without `data.reference`, a policy with
+ * neither `data.eval` nor `predictions`.
+ */
+function inputProblems(root: unknown, items: readonly Node[], text: string, policy: Policy): Problem[] {
+  const problems: Problem[] = [];
+  const at = (node: Node | null | undefined, message: string): Problem => ({ ...placeOf(node, text), severity: 'error', code: ProblemCode.missingKey, message });
+  const inputs = gateInputs(policy);
+  if (inputs.evalFile === undefined) {
+    problems.push(at(pairOf(root, 'data')?.key as Node | undefined, t('The policy names no data to check: set `data.eval` to the evaluation data (CSV or JSONL), or `predictions:` to a predictions file with y_true, y_pred and the sensitive columns.')));
+    return problems;
+  }
+  policy.checks.forEach((c, i) => {
+    const where = (pairOf(items[i], c.kind)?.key as Node | undefined) ?? items[i];
+    if (inputs.candidate === 'data' && MODEL_CHECKS.has(c.kind)) {
+      problems.push(at(where, t('`{0}` checks the candidate model, but this policy has no `data.label` and no `predictions`, so it checks the data only and runs without a model. Set `data.label` to gate a model, or remove this check.', c.kind)));
+    } else if (inputs.label === undefined && LABEL_CHECKS.has(c.kind)) {
+      problems.push(at(where, t('`{0}` compares the candidate\'s predictions with the label: set `data.label` to the label column of the evaluation data.', c.kind)));
+    } else if (c.kind === 'drift' && policy.data.reference === undefined) {
+      problems.push(at(where, t('`drift` compares the evaluation data with reference data: set `data.reference` (e.g. the training data).')));
+    }
+  });
+  return problems;
+}
+
+/** The key/value pair `key` of a YAML map node (undefined for anything else). */
+function pairOf(map: unknown, key: string) {
+  return isMap(map) ? map.items.find(p => String((p.key as { value?: unknown })?.value) === key) : undefined;
+}
+
+/** A node's offset and length without its trailing whitespace (the start of the document when there is no node). */
+function placeOf(node: Node | null | undefined, text: string): { offset: number; length: number } {
+  const r = node?.range;
+  let length = r ? r[1] - r[0] : 1;
+  if (r) while (length > 1 && /\s/.test(text[r[0] + length - 1])) length--;
+  return { offset: r?.[0] ?? 0, length: Math.max(1, length) };
 }
 
 /** A YAML file is a promotion policy when it is named `*.policy.yaml` or says `# edd: policy` in its first lines. */
@@ -73,19 +138,19 @@ export function validatePolicy(text: string, options: PolicyValidateOptions = {}
   problems.push(...pathProblems(doc, options.root, policyPaths(value)));
   problems.sort((a, b) => a.offset - b.offset);
   if (problems.some(p => p.severity === 'error')) return { problems };
-  const v = value as Omit<Policy, 'checks'> & { checks: Array<Record<string, Record<string, unknown>>> };
+  const v = value as Omit<Policy, 'checks' | 'data'> & { data?: Policy['data']; checks: Array<Record<string, Record<string, unknown>>> };
   // Where each check is declared, so a failed check becomes a Problem on its own line.
   const root = doc.contents;
-  const checksNode = isMap(root) ? (root.items.find(p => String((p.key as { value?: unknown })?.value) === 'checks')?.value as Node | undefined) : undefined;
+  const checksNode = pairOf(root, 'checks')?.value as Node | undefined;
   const items = isSeq(checksNode) ? checksNode.items as Node[] : [];
   const checks = v.checks.map((c, i) => {
     const kind = Object.keys(c)[0] as CheckKind;
-    const r = items[i]?.range;
-    let length = r ? r[1] - r[0] : 1;
-    if (r) while (length > 1 && /\s/.test(text[r[0] + length - 1])) length--;
-    return { kind, spec: c[kind] ?? {}, source: { offset: r?.[0] ?? 0, length } };
+    return { kind, spec: c[kind] ?? {}, source: placeOf(items[i], text) };
   });
-  return { problems, policy: { model: v.model, require_gate: v.require_gate, data: v.data, predictions: v.predictions, checks } };
+  const policy: Policy = { model: v.model, require_gate: v.require_gate, data: v.data ?? {}, predictions: v.predictions, checks };
+  const missing = inputProblems(root, items, text, policy);
+  if (missing.length) return { problems: [...problems, ...missing].sort((a, b) => a.offset - b.offset) };
+  return { problems, policy };
 }
 
 /** A policy that cannot be used: each line is `file:line:col code message`, like `edd validate`. */

@@ -14,6 +14,7 @@
 import { t } from '../l10n';
 import { mcnemarExact, mcnemarFromPredictions, pairedBootstrap, precisionRecallF1, accuracy, type Average } from '../stats';
 import { checkAverage, checkMetricName, computeMetric, labelledRows, labelsAgainstClasses, metricLabel, type MetricName } from './metric';
+import { labelOf } from './dataset';
 import { fmt } from './format';
 import { CheckInputError, guardCheck, optionalInteger, optionalNumber, specObject } from './harness';
 import type { CheckResult, GateContext } from './types';
@@ -77,9 +78,10 @@ export async function regressionCheck(ctx: GateContext, spec: RegressionSpec, id
       throw new CheckInputError(t('the candidate has {0} predictions and production {1}, but the evaluation data has {2} rows: both must be scored on the same rows.', cand.yPred.length, prod.yPred.length, ctx.eval.rows));
     }
     const { rows, yTrue } = labelledRows(ctx);
-    if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', ctx.label));
-    labelsAgainstClasses(yTrue, cand.classes, ctx.label);
-    labelsAgainstClasses(yTrue, prod.classes, ctx.label);
+    const labelColumn = labelOf(ctx);
+    if (rows.length === 0) throw new CheckInputError(t('the label column `{0}` has no values: nothing to score.', labelColumn));
+    labelsAgainstClasses(yTrue, cand.classes, labelColumn);
+    labelsAgainstClasses(yTrue, prod.classes, labelColumn);
     const opts = { average, posLabel: s.pos_label as string | number | undefined };
     const c = computeMetric(name, yTrue, rows, cand, opts);
     const p = computeMetric(name, yTrue, rows, prod, opts);

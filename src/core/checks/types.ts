@@ -37,8 +37,8 @@ export interface GateContext {
   root: string;
   eval: Dataset;
   reference?: Dataset;
-  /** Name of the label column in `eval` (and `reference`). */
-  label: string;
+  /** Name of the label column in `eval` (and `reference`); none in a data-only gate (see {@link labelOf}). */
+  label?: string;
   /** Feature columns, in the model's input order. */
   features: string[];
   /** Outputs of the candidate on `eval` (from running the ONNX model, or from a predictions file). */

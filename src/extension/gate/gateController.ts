@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { gateWithStore, policiesForModel } from '../../core/registry';
-import { PolicyError, validatePolicy, type Policy } from '../../core/checks/policy';
+import { gateInputs, PolicyError, validatePolicy, type Policy } from '../../core/checks/policy';
 import type { CheckResult, GateReport } from '../../core/checks/types';
 import { LineIndex } from '../../core/config';
 import { Disposable } from '../dispose';
@@ -11,7 +11,7 @@ import type { StoreService } from '../runs/storeService';
 import type { ValidationService } from '../validation';
 import { GateReportPanel } from './reportPanel';
 
-/** What the gate evaluates: a recorded run's model, an ONNX file, or a predictions file. */
+/** What the gate evaluates: a recorded run's model, an ONNX file, a predictions file, or nothing (a data-only policy). */
 export interface GateCandidate {
   runId?: string;
   /** A registered version (`ref`: number, alias or stage). */
@@ -116,8 +116,12 @@ export class GateController extends Disposable {
     const store = folder ? await this.stores.ifExists(folder) : undefined;
     type Pick = vscode.QuickPickItem & { candidate?: GateCandidate; browse?: boolean };
     const picks: Pick[] = [];
-    // A predictions file needs no model runtime, so it works wherever the gate does.
     const policy = this.currentPolicy(policyUri);
+    // A data-only policy checks no model, and a predictions-only one has its candidate in the policy: nothing to ask.
+    const inputs = policy && gateInputs(policy);
+    if (inputs?.candidate === 'data') return {};
+    if (inputs?.candidate === 'predictions' && inputs.evalFile) return { predictions: inputs.evalFile };
+    // A predictions file needs no model runtime, so it works wherever the gate does.
     const predictions = typeof policy?.predictions === 'string' && policy.predictions.trim() !== '' ? policy.predictions : undefined;
     if (predictions) {
       picks.push({ label: vscode.l10n.t("$(file) Use the policy's predictions file"), description: predictions, candidate: { predictions } });
