@@ -258,7 +258,7 @@ export async function buildComparison(store: RunStore, targets: readonly string[
   return { runs: compared, baselineIndex, params, metrics, significance, intervals, costs, curveMetrics, hypotheses, evaluation, builtAt: Date.now() };
 }
 
-/** Curves of one metric for the compared runs (every point; the panel downsamples for drawing). */
+/** Curves of one metric for the compared runs (every point; `curveFrame` reduces them for a plot). */
 export function curvesOf(store: RunStore, runIds: readonly string[], metric: string): Curve[] {
   return runIds.map(runId => {
     const ps = store.getMetrics(runId, metric).sort((a, b) => a.step - b.step);
