@@ -71,22 +71,23 @@ export function isCurveRequest(v: unknown): v is CurveRequest {
 }
 
 /**
- * Checks a curve frame's structure: one y array per run, each as long as x, numbers or null. The values are
- * checked too (the webview draws them): a frame is at most a few points per pixel column per run.
+ * Checks a curve frame's structure: one y array per run, each as long as x, all Float64Arrays (NaN: no point), x
+ * ascending and finite, no ±Infinity. The values are checked too (the webview draws them): a frame is at most a few
+ * points per pixel column per run.
  */
 export function isCurveFrame(v: unknown): v is CurveFrame {
   if (typeof v !== 'object' || v === null) return false;
   const f = v as Record<string, unknown>;
-  if (!isString(f.metric) || !Array.isArray(f.xs) || !Array.isArray(f.ys) || !Array.isArray(f.runIds) || !Array.isArray(f.points)) return false;
+  if (!isString(f.metric) || !(f.xs instanceof Float64Array) || !Array.isArray(f.ys) || !Array.isArray(f.runIds) || !Array.isArray(f.points)) return false;
   if (!(f.extent === null || isRange(f.extent)) || !(f.range === null || isRange(f.range)) || !isCount(f.columns)) return false;
   if (typeof f.reduced !== 'boolean' || typeof f.snapped !== 'boolean') return false;
-  const xs = f.xs as unknown[];
+  const xs = f.xs;
   const n = xs.length;
-  for (let i = 0; i < n; i++) if (!Number.isFinite(xs[i]) || (i > 0 && !((xs[i] as number) > (xs[i - 1] as number)))) return false;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(xs[i]) || (i > 0 && !(xs[i] > xs[i - 1]))) return false;
   if (f.runIds.length !== f.ys.length || f.points.length !== f.ys.length || !f.runIds.every(isString) || !f.points.every(isCount)) return false;
   for (const y of f.ys as unknown[]) {
-    if (!Array.isArray(y) || y.length !== n) return false;
-    for (const p of y) if (p !== null && !Number.isFinite(p)) return false;
+    if (!(y instanceof Float64Array) || y.length !== n) return false;
+    for (let i = 0; i < n; i++) if (y[i] === Infinity || y[i] === -Infinity) return false;
   }
   return true;
 }

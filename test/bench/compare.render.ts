@@ -10,8 +10,10 @@
  * (b) the same comparison again on the same page (a live update);
  * (c) curves, end to end, for 1 run × 1,000,000 points, 1 run × 100,000, 1,000 runs × 1,000 and 100 runs × 10,000:
  *     host  = read the points from a real store (`curvesOf`) + reduce them for the plot the webview asked for
- *             (`curveFrame`) + serialise the message (JSON, as VS Code's postMessage does);
- *     page  = parse the message in the page + render until painted;
+ *             (`curveFrame`) + serialise the message as VS Code's postMessage does (JSON, typed arrays' buffers
+ *             beside it);
+ *     page  = rebuild the message in the page, post it (the structured clone a webview's message goes through) and
+ *             render until painted;
  *     total = host + page, against the target; and the ratio of total to raw uPlot drawing every point of the same
  *     curves in the same browser (a plain page with uPlot alone, same plot size, data built before the clock starts).
  *
@@ -40,11 +42,23 @@ const CURVE_SCENARIOS: Array<{ name: string; runs: number; points: number; targe
 ];
 
 
+/** A message as VS Code's postMessage carries it (engines ≥ 1.57): JSON text, with typed arrays' buffers beside it. */
+interface Wire {
+  json: string;
+  buffers: Float64Array[];
+}
+
+function toWire(msg: HostMessage): Wire {
+  const buffers: Float64Array[] = [];
+  const json = JSON.stringify(msg, (_k, v: unknown) => (v instanceof Float64Array ? { $buffer: buffers.push(v) - 1 } : v));
+  return { json, buffers };
+}
+
 /**
- * Posts `msg` in the page (parsing it there first when it is JSON text, as the webview receives it) and resolves with
- * the ms until the app reports the render of `what` painted.
+ * Posts `msg` in the page (rebuilding it there first from its wire form, as the webview receives it) and resolves
+ * with the ms until the app reports the render of `what` painted.
  */
-async function timeInPage(p: Panel, msg: HostMessage | string, what: 'comparison' | 'curves'): Promise<number> {
+async function timeInPage(p: Panel, msg: HostMessage | Wire, what: 'comparison' | 'curves'): Promise<number> {
   return p.page.evaluate(([m, w]) => new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${w as string} render within 30 s`)), 30_000);
     const on = (e: Event): void => {
@@ -56,7 +70,11 @@ async function timeInPage(p: Panel, msg: HostMessage | string, what: 'comparison
     };
     document.addEventListener('edd-compare-rendered', on);
     const t0 = performance.now();
-    window.postMessage(typeof m === 'string' ? JSON.parse(m) as unknown : m, '*');
+    const wire = m as { json?: unknown; buffers?: Float64Array[] };
+    const data = typeof wire.json === 'string'
+      ? JSON.parse(wire.json, (_k, v: unknown) => (typeof v === 'object' && v !== null && '$buffer' in v ? wire.buffers![(v as { $buffer: number }).$buffer] : v)) as unknown
+      : m;
+    window.postMessage(data, '*');
   }), [msg, what] as const);
 }
 
@@ -170,13 +188,13 @@ async function curveScenario(h: Harness, sc: (typeof CURVE_SCENARIOS)[number]): 
         const t1 = performance.now();
         const frame = curveFrame(metric, curves, columnsFor(req.width, req.pixelRatio), req.range);
         const t2 = performance.now();
-        const text = JSON.stringify({ type: 'curves', seq: req.seq, frame } satisfies HostMessage);
+        const wire = toWire({ type: 'curves', seq: req.seq, frame });
         const t3 = performance.now();
         read.push(t1 - t0);
         reduce.push(t2 - t1);
         serialise.push(t3 - t2);
-        bytes = text.length;
-        page.push(await timeInPage(p, text, 'curves'));
+        bytes = wire.json.length + wire.buffers.reduce((n, b) => n + b.byteLength, 0);
+        page.push(await timeInPage(p, wire, 'curves'));
       } finally {
         await p.close();
       }

@@ -34,7 +34,9 @@ function noisy(n: number, seed: number, spikeAt = -1): { steps: number[]; values
   return { steps, values };
 }
 
-const isAscending = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || x > xs[i - 1]);
+const isAscending = (xs: ArrayLike<number>): boolean => Array.from(xs).every((x, i) => i === 0 || x > xs[i - 1]);
+/** A frame's y array as the chart draws it: null where the run has no point. */
+const drawn = (y: Float64Array): Array<number | null> => Array.from(y, v => (Number.isNaN(v) ? null : v));
 
 describe('compare: curves reduced on the host to what the plot draws', () => {
   it('keeps the min and the max of every pixel column (a one-step spike stays), at their own steps', () => {
@@ -146,9 +148,9 @@ describe('compare: curve frames for the panel', () => {
     runs.push(curve('empty', [], []));
     const f = curveFrame('loss', runs, 500);
     assert.deepStrictEqual(f.runIds, [...runs.map(r => r.runId)]);
-    assert.deepStrictEqual(f.xs, [0, 1]);
-    assert.deepStrictEqual(f.ys[299], [299, 300]);
-    assert.deepStrictEqual(f.ys[300], [null, null], 'a run without points is listed with no values');
+    assert.deepStrictEqual(Array.from(f.xs), [0, 1]);
+    assert.deepStrictEqual(drawn(f.ys[299]), [299, 300]);
+    assert.deepStrictEqual(drawn(f.ys[300]), [null, null], 'a run without points is listed with no values');
     assert.deepStrictEqual(f.points.slice(299), [3, 0]);
     assert.strictEqual(f.reduced, false);
     assert.deepStrictEqual(f.extent, [0, 1], 'the extent of the finite points');
@@ -156,8 +158,8 @@ describe('compare: curve frames for the panel', () => {
 
   it('aligns runs with different steps on the union of their steps', () => {
     const f = curveFrame('loss', [curve('a', [0, 2, 4], [1, 2, 3]), curve('b', [1, 2, 5], [7, 8, 9])], 500);
-    assert.deepStrictEqual(f.xs, [0, 1, 2, 4, 5]);
-    assert.deepStrictEqual(f.ys, [[1, null, 2, 3, null], [null, 7, 8, null, 9]]);
+    assert.deepStrictEqual(Array.from(f.xs), [0, 1, 2, 4, 5]);
+    assert.deepStrictEqual(f.ys.map(drawn), [[1, null, 2, 3, null], [null, 7, 8, null, 9]]);
     assert.deepStrictEqual([f.extent, f.range], [[0, 5], [0, 5]]);
   });
 
@@ -175,7 +177,7 @@ describe('compare: curve frames for the panel', () => {
     assert.ok(detail.ys[0].includes(values[150_000]), 'the spike is in the detail');
     const close = curveFrame('loss', [curve('a', steps, values)], 400, [steps[1_000], steps[1_100]]);
     assert.strictEqual(close.reduced, false, 'zoomed in enough: every point');
-    assert.deepStrictEqual(close.xs, steps.slice(1_000, 1_101));
+    assert.deepStrictEqual(Array.from(close.xs), steps.slice(1_000, 1_101));
   });
 
   it('places many reduced runs on slots of their pixel column: values exact, x within its column, bounded size', () => {
@@ -192,10 +194,10 @@ describe('compare: curve frames for the panel', () => {
     const w = (hi - lo) / cols;
     runs.forEach((r, k) => {
       const reduced = reduceSeries(r.steps, r.values, cols, [lo, hi]);
-      const drawn: Array<[number, number]> = [];
-      f.ys[k].forEach((v, i) => { if (v !== null) drawn.push([f.xs[i], v]); });
-      assert.deepStrictEqual(drawn.map(d => d[1]), reduced.values, `run ${k}: the reduced values in order`);
-      drawn.forEach(([x], i) => {
+      const points: Array<[number, number]> = [];
+      f.ys[k].forEach((v, i) => { if (!Number.isNaN(v)) points.push([f.xs[i], v]); });
+      assert.deepStrictEqual(points.map(d => d[1]), reduced.values, `run ${k}: the reduced values in order`);
+      points.forEach(([x], i) => {
         const col = (s: number): number => Math.min(cols - 1, Math.floor((s - lo) / w));
         assert.strictEqual(col(x), col(reduced.steps[i]), `run ${k}: point ${i} in its column`);
       });
@@ -204,7 +206,7 @@ describe('compare: curve frames for the panel', () => {
 
   it('no point at all: an empty frame', () => {
     const f = curveFrame('loss', [curve('a', [1, 2], [NaN, NaN])], 100);
-    assert.deepStrictEqual([f.xs, f.ys, f.extent, f.range], [[], [[]], null, null]);
+    assert.deepStrictEqual([f.xs.length, f.ys.map(y => y.length), f.extent, f.range], [0, [0], null, null]);
   });
 
   it('reads a 20,000-step metric from a real store and sends at most two points per column', async () => {
@@ -219,11 +221,12 @@ describe('compare: curve frames for the panel', () => {
       const curves = curvesOf(store, [a.id, b.id], 'loss');
       const f = curveFrame('loss', curves, columnsFor(500, 1));
       assert.deepStrictEqual(f.points, [20_000, 2]);
-      const drawnA = f.ys[0].filter(v => v !== null).length;
+      const drawnA = f.ys[0].filter(v => !Number.isNaN(v)).length;
       assert.ok(drawnA <= 2 * 500 + 2, `${drawnA} points of run a`);
       assert.ok(f.ys[0].includes(values[12_345]), 'the spike');
-      assert.deepStrictEqual(f.ys[1].filter(v => v !== null), [2, 1], 'the short run: every point');
-      assert.ok(JSON.stringify({ type: 'curves', seq: 1, frame: f }).length < 100_000, 'the message is small');
+      assert.deepStrictEqual(Array.from(f.ys[1].filter(v => !Number.isNaN(v))), [2, 1], 'the short run: every point');
+      const bytes = f.xs.byteLength + f.ys.reduce((n, y) => n + y.byteLength, 0);
+      assert.ok(bytes < 40_000, `the message is small: ${bytes} bytes of points`);
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -247,9 +250,11 @@ describe('compare: curve messages are checked on arrival', () => {
   it('webview side: a frame needs one y array per run as long as x, numbers or null, x ascending', () => {
     const frame = curveFrame('loss', [{ runId: 'a', metric: 'loss', steps: [0, 1, 2], values: [3, 2, 1] }, { runId: 'b', metric: 'loss', steps: [1], values: [5] }], 100);
     assert.ok(isHostMessage({ type: 'curves', seq: 1, frame }));
+    const f64 = (...v: number[]): Float64Array => Float64Array.from(v);
+    assert.ok(isHostMessage({ type: 'curves', seq: 1, frame: { ...frame, ys: [f64(3, 2, 1), f64(NaN, 5, NaN)] } }), 'NaN is no point');
     for (const patch of [
-      { ys: [[3, 2, 1]] }, { ys: [[3, 2], [null, 5, null]] }, { ys: [[3, '2', 1], [null, 5, null]] }, { ys: [[3, NaN, 1], [null, 5, null]] },
-      { xs: [0, 2, 1] }, { runIds: ['a', 2] }, { points: [3] }, { range: [2, 0] }, { metric: null }, { reduced: 'no' },
+      { ys: [f64(3, 2, 1)] }, { ys: [f64(3, 2), f64(NaN, 5, NaN)] }, { ys: [[3, 2, 1], f64(NaN, 5, NaN)] }, { ys: [f64(3, Infinity, 1), f64(NaN, 5, NaN)] },
+      { xs: f64(0, 2, 1) }, { xs: [0, 1, 2] }, { xs: f64(0, NaN, 2) }, { runIds: ['a', 2] }, { points: [3] }, { range: [2, 0] }, { metric: null }, { reduced: 'no' },
     ]) assert.strictEqual(isHostMessage({ type: 'curves', seq: 1, frame: { ...frame, ...patch } }), false, JSON.stringify(patch));
     assert.strictEqual(isHostMessage({ type: 'curves', frame }), false, 'no seq');
     assert.strictEqual(isHostMessage({ type: 'curves', seq: 1, metric: 'loss', curves: [] }), false, 'the old whole-curves shape');

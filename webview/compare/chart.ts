@@ -189,13 +189,22 @@ export class Chart {
   }
 
   private dataOf(frame: CurveFrame): uPlot.AlignedData {
-    const ys = this.drawn.map(s => frame.ys[s.index]);
-    // What is drawn, for tests and for anyone reading the DOM: the points, and the x range of the data.
+    // uPlot takes null (not NaN) for a run without a point at an x.
     let points = 0;
-    for (const y of ys) for (const v of y) if (v !== null) points++;
+    const ys = this.drawn.map(s => {
+      const src = frame.ys[s.index];
+      const y = new Array<number | null>(src.length);
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i];
+        if (Number.isNaN(v)) y[i] = null;
+        else { y[i] = v; points++; }
+      }
+      return y;
+    });
+    // What is drawn, for tests and for anyone reading the DOM: the points, and the x range of the data.
     this.el.dataset.drawn = String(points);
     this.el.dataset.xs = frame.xs.length ? `${frame.xs[0]},${frame.xs[frame.xs.length - 1]}` : '';
-    return [frame.xs, ...ys] as uPlot.AlignedData;
+    return [Array.from(frame.xs), ...ys] as uPlot.AlignedData;
   }
 
   /**

@@ -18,6 +18,8 @@ import type { Curve } from './model';
 /** The most pixel columns a frame is reduced to (a 4K screen at 2× is 7,680 device pixels wide). */
 export const MAX_COLUMNS = 8192;
 
+const EMPTY = new Float64Array(0);
+
 /** Pixel columns of a plot `width` CSS pixels wide on a screen of `pixelRatio` device pixels per CSS pixel. */
 export function columnsFor(width: number, pixelRatio = 1): number {
   const ratio = Number.isFinite(pixelRatio) && pixelRatio > 0 ? pixelRatio : 1;
@@ -41,11 +43,13 @@ export interface ReducedSeries {
  */
 export class ColumnReducer {
   private readonly width: number;
-  private readonly minV: Float64Array;
-  private readonly maxV: Float64Array;
-  private readonly minX: Float64Array;
-  private readonly maxX: Float64Array;
-  private readonly seen: Uint8Array;
+  // The columns are allocated only once the series has more points than two per column: a thousand short runs
+  // then cost no more than their points.
+  private minV = EMPTY;
+  private maxV = EMPTY;
+  private minX = EMPTY;
+  private maxX = EMPTY;
+  private seen = new Uint8Array(0);
   /** Every point in range, kept until there are more than two per column (then only the columns are kept). */
   private raw: { steps: number[]; values: number[] } | null = { steps: [], values: [] };
   private firstX = Infinity;
@@ -57,6 +61,31 @@ export class ColumnReducer {
   constructor(private readonly lo: number, private readonly hi: number, private readonly columns: number) {
     this.columns = Math.max(1, Math.floor(columns));
     this.width = hi > lo ? (hi - lo) / this.columns : 1;
+  }
+
+  add(steps: ArrayLike<number>, values: ArrayLike<number>): void {
+    const n = Math.min(steps.length, values.length);
+    const { lo, hi } = this;
+    let i = 0;
+    const raw = this.raw;
+    if (raw) {
+      const limit = 2 * this.columns;
+      for (; i < n && raw.steps.length <= limit; i++) {
+        const x = steps[i];
+        const v = values[i];
+        if (!(x >= lo && x <= hi) || !Number.isFinite(v)) continue;
+        raw.steps.push(x);
+        raw.values.push(v);
+      }
+      if (raw.steps.length <= limit) return;
+      this.raw = null;
+      this.allocate();
+      this.addToColumns(raw.steps, raw.values, 0, raw.steps.length);
+    }
+    this.addToColumns(steps, values, i, n);
+  }
+
+  private allocate(): void {
     this.minV = new Float64Array(this.columns);
     this.maxV = new Float64Array(this.columns);
     this.minX = new Float64Array(this.columns);
@@ -64,21 +93,21 @@ export class ColumnReducer {
     this.seen = new Uint8Array(this.columns);
   }
 
-  add(steps: ArrayLike<number>, values: ArrayLike<number>): void {
-    const n = Math.min(steps.length, values.length);
-    const { lo, hi, width, columns, minV, maxV, minX, maxX, seen } = this;
-    const last = columns - 1;
-    for (let i = 0; i < n; i++) {
+  private addToColumns(steps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void {
+    const { lo, hi, width, minV, maxV, minX, maxX, seen } = this;
+    const last = this.columns - 1;
+    let { count, firstX, firstV, lastX, lastV } = this;
+    for (let i = from; i < to; i++) {
       const x = steps[i];
       const v = values[i];
-      if (!(x >= lo && x <= hi) || !Number.isFinite(v)) continue;
-      this.count++;
+      if (!(x >= lo && x <= hi) || !(v - v === 0)) continue; // v - v is NaN for NaN and ±Infinity
+      count++;
       // Ties on x: the later point wins, as in the store (a step logged again replaces the first value).
-      if (x < this.firstX || x === this.firstX) { this.firstX = x; this.firstV = v; }
-      if (x > this.lastX || x === this.lastX) { this.lastX = x; this.lastV = v; }
+      if (x <= firstX) { firstX = x; firstV = v; }
+      if (x >= lastX) { lastX = x; lastV = v; }
       let b = Math.floor((x - lo) / width);
       if (b > last) b = last;
-      if (!seen[b]) {
+      if (seen[b] === 0) {
         seen[b] = 1;
         minV[b] = maxV[b] = v;
         minX[b] = maxX[b] = x;
@@ -86,12 +115,12 @@ export class ColumnReducer {
         if (v < minV[b] || (v === minV[b] && x < minX[b])) { minV[b] = v; minX[b] = x; }
         if (v > maxV[b] || (v === maxV[b] && x > maxX[b])) { maxV[b] = v; maxX[b] = x; }
       }
-      if (this.raw) {
-        this.raw.steps.push(x);
-        this.raw.values.push(v);
-        if (this.raw.steps.length > 2 * columns) this.raw = null;
-      }
     }
+    this.count = count;
+    this.firstX = firstX;
+    this.firstV = firstV;
+    this.lastX = lastX;
+    this.lastV = lastV;
   }
 
   /** Whether the series had more points in range than the plot can show (then `result` is reduced). */
@@ -100,7 +129,7 @@ export class ColumnReducer {
   }
 
   result(): ReducedSeries {
-    if (this.raw) return { ...sortedByStep(this.raw.steps, this.raw.values), input: this.count };
+    if (this.raw) return { ...sortedByStep(this.raw.steps, this.raw.values), input: this.raw.steps.length };
     const steps: number[] = [];
     const values: number[] = [];
     const push = (x: number, v: number): void => {
@@ -177,10 +206,13 @@ export interface CurveFrame {
   runIds: string[];
   /** Points each run logged (all steps, finite or not): the panel says how many there are. */
   points: number[];
-  /** Shared x (steps, ascending). */
-  xs: number[];
-  /** One array per run, as long as `xs`; null where the run has no point at that x. */
-  ys: Array<Array<number | null>>;
+  /**
+   * Shared x (steps, ascending). Typed arrays: VS Code's postMessage transfers their buffers (engines ≥ 1.57) and
+   * the webview's structured clone copies them at once, where a million boxed numbers took seconds to clone.
+   */
+  xs: Float64Array;
+  /** One array per run, as long as `xs`; NaN where the run has no point at that x. */
+  ys: Float64Array[];
   /**
    * Whether points were reduced. Then, if the runs' reduced steps differ too much to share one x array, the points
    * are placed on slots within their pixel column (x exact to one column; values exact).
@@ -199,7 +231,7 @@ export function curveFrame(metric: string, curves: readonly Curve[], columns: nu
   const extent = curveExtent(curves);
   const base = { metric, extent, columns: cols, runIds: curves.map(c => c.runId), points: curves.map(c => Math.min(c.steps.length, c.values.length)) };
   const span = range ?? extent;
-  if (!span) return { ...base, range: null, xs: [], ys: curves.map(() => []), reduced: false, snapped: false };
+  if (!span) return { ...base, range: null, xs: new Float64Array(0), ys: curves.map(() => new Float64Array(0)), reduced: false, snapped: false };
   let reduced = false;
   const series = curves.map(c => {
     const r = new ColumnReducer(span[0], span[1], cols);
@@ -213,12 +245,15 @@ export function curveFrame(metric: string, curves: readonly Curve[], columns: nu
 }
 
 /** Aligns on the union of the steps when it has at most `limit` entries; null otherwise. */
-function alignExact(series: ReducedSeries[], limit: number): { xs: number[]; ys: Array<Array<number | null>> } | null {
+function alignExact(series: ReducedSeries[], limit: number): { xs: Float64Array; ys: Float64Array[] } | null {
   const first = series.find(s => s.steps.length > 0);
   let xs: number[];
   if (!first) xs = [];
-  else if (series.every(s => s.steps.length === 0 || sameSteps(s.steps, first.steps))) xs = first.steps.slice();
-  else {
+  else if (series.every(s => s.steps.length === 0 || sameSteps(s.steps, first.steps))) {
+    if (first.steps.length > limit) return null;
+    const shared = Float64Array.from(first.steps);
+    return { xs: shared, ys: series.map(s => (s.steps.length === 0 ? new Float64Array(shared.length).fill(NaN) : Float64Array.from(s.values))) };
+  } else {
     let total = 0;
     for (const s of series) total += s.steps.length;
     const all = new Float64Array(total);
@@ -234,7 +269,7 @@ function alignExact(series: ReducedSeries[], limit: number): { xs: number[]; ys:
   }
   if (xs.length > limit) return null;
   const ys = series.map(s => {
-    const y = new Array<number | null>(xs.length).fill(null);
+    const y = new Float64Array(xs.length).fill(NaN);
     // Both are ascending: merge instead of a lookup table.
     let j = 0;
     for (let i = 0; i < s.steps.length; i++) {
@@ -243,14 +278,14 @@ function alignExact(series: ReducedSeries[], limit: number): { xs: number[]; ys:
     }
     return y;
   });
-  return { xs, ys };
+  return { xs: Float64Array.from(xs), ys };
 }
 
 /**
  * Each column gets as many x slots as the run with the most points in it (two, three at the ends), spread over the
  * column; each run's points fill its column's slots in order.
  */
-function alignSlots(series: ReducedSeries[], range: [number, number], cols: number): { xs: number[]; ys: Array<Array<number | null>> } {
+function alignSlots(series: ReducedSeries[], range: [number, number], cols: number): { xs: Float64Array; ys: Float64Array[] } {
   const [lo, hi] = range;
   const width = hi > lo ? (hi - lo) / cols : 1;
   const column = (x: number): number => Math.min(cols - 1, Math.floor((x - lo) / width));
@@ -273,7 +308,7 @@ function alignSlots(series: ReducedSeries[], range: [number, number], cols: numb
   }
   offset[cols] = xs.length;
   const ys = series.map(s => {
-    const y = new Array<number | null>(xs.length).fill(null);
+    const y = new Float64Array(xs.length).fill(NaN);
     let i = 0;
     while (i < s.steps.length) {
       const b = column(s.steps[i]);
@@ -282,7 +317,7 @@ function alignSlots(series: ReducedSeries[], range: [number, number], cols: numb
     }
     return y;
   });
-  return { xs, ys };
+  return { xs: Float64Array.from(xs), ys };
 }
 
 function sameSteps(a: readonly number[], b: readonly number[]): boolean {
