@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { curvesOf } from '../../src/core/compare/build';
+import { buildComparison, curvesOf } from '../../src/core/compare/build';
 import { ColumnReducer, columnsFor, curveFrame, MAX_COLUMNS, reduceSeries } from '../../src/core/compare/downsample';
 import type { Curve } from '../../src/core/compare/model';
 import { isHostMessage, isWebviewMessage } from '../../src/protocol/compare';
@@ -258,5 +258,33 @@ describe('compare: curve messages are checked on arrival', () => {
     ]) assert.strictEqual(isHostMessage({ type: 'curves', seq: 1, frame: { ...frame, ...patch } }), false, JSON.stringify(patch));
     assert.strictEqual(isHostMessage({ type: 'curves', frame }), false, 'no seq');
     assert.strictEqual(isHostMessage({ type: 'curves', seq: 1, metric: 'loss', curves: [] }), false, 'the old whole-curves shape');
+  });
+});
+
+describe('compare: building a comparison of runs with long metric histories', function () {
+  this.timeout(120000);
+
+  it('gives best, last and final of a 200,000-step metric (read in one pass; no spread of every value)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-long-'));
+    const store = await RunStore.open(path.join(dir, '.edd/edd.sqlite'));
+    try {
+      const a = store.createRun({ experimentId: 'exp_a', status: 'finished' });
+      const b = store.createRun({ experimentId: 'exp_b', status: 'finished' });
+      const n = 200_000;
+      store.addMetrics(Array.from({ length: n }, (_, i) => ({ runId: a.id, key: 'loss', step: i, value: i === 1_234 ? 0.001 : 1 / (i + 1) + 0.01, time: 1_000 + i })));
+      // Logged last (by time) at an earlier step: `last` is by time, `final` by step.
+      store.addMetrics([{ runId: a.id, key: 'loss', step: 10, value: NaN, time: 10_000_000 }, { runId: a.id, key: 'accuracy', step: 1, value: 0.5, time: 1 }]);
+      store.addMetrics([{ runId: b.id, key: 'loss', step: 1, value: 0.7, time: 5 }, { runId: b.id, key: 'loss', step: 2, value: 0.6, time: 6 }]);
+      const c = await buildComparison(store, [a.id, b.id], { workspaceRoot: dir, measureLatency: false });
+      const loss = c.metrics.find(m => m.key === 'loss')!;
+      assert.deepStrictEqual(loss.best, [0.001, 0.6]);
+      assert.ok(Number.isNaN(loss.last[0]!) && loss.last[1] === 0.6, JSON.stringify(loss.last));
+      assert.strictEqual(loss.final[0], 1 / n + 0.01);
+      assert.deepStrictEqual(c.curveMetrics, ['loss'], 'accuracy has one step: no curve');
+      assert.deepStrictEqual(c.metrics.find(m => m.key === 'accuracy')!.best, [0.5, null]);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
