@@ -141,15 +141,26 @@ export class ColumnReducer {
     const column = (x: number): number => Math.min(this.columns - 1, Math.floor((x - this.lo) / this.width));
     const firstCol = column(this.firstX);
     const lastCol = column(this.lastX);
+    // Up to four points per column (first of the range, min, max, last of the range), put in step order without an
+    // array per column: thousands of columns × hundreds of runs.
+    const px = new Float64Array(4);
+    const pv = new Float64Array(4);
+    let k = 0;
+    const add = (x: number, v: number): void => {
+      for (let j = 0; j < k; j++) if (px[j] === x) return;
+      let j = k++;
+      while (j > 0 && px[j - 1] > x) { px[j] = px[j - 1]; pv[j] = pv[j - 1]; j--; }
+      px[j] = x;
+      pv[j] = v;
+    };
     for (let b = 0; b < this.columns; b++) {
       if (!this.seen[b]) continue;
-      // The column's points in step order: the first point of the range, the min and max, the last point.
-      const pts: Array<[number, number]> = [[this.minX[b], this.minV[b]]];
-      if (this.maxX[b] !== this.minX[b]) pts.push([this.maxX[b], this.maxV[b]]);
-      if (b === firstCol && !pts.some(p => p[0] === this.firstX)) pts.push([this.firstX, this.firstV]);
-      if (b === lastCol && !pts.some(p => p[0] === this.lastX)) pts.push([this.lastX, this.lastV]);
-      pts.sort((p, q) => p[0] - q[0]);
-      for (const [x, v] of pts) push(x, v);
+      k = 0;
+      add(this.minX[b], this.minV[b]);
+      add(this.maxX[b], this.maxV[b]);
+      if (b === firstCol) add(this.firstX, this.firstV);
+      if (b === lastCol) add(this.lastX, this.lastV);
+      for (let j = 0; j < k; j++) push(px[j], pv[j]);
     }
     return { steps, values, input: this.count };
   }
@@ -254,17 +265,22 @@ function alignExact(series: ReducedSeries[], limit: number): { xs: Float64Array;
     const shared = Float64Array.from(first.steps);
     return { xs: shared, ys: series.map(s => (s.steps.length === 0 ? new Float64Array(shared.length).fill(NaN) : Float64Array.from(s.values))) };
   } else {
-    let total = 0;
-    for (const s of series) total += s.steps.length;
-    const all = new Float64Array(total);
-    let k = 0;
-    for (const s of series) for (const x of s.steps) all[k++] = x;
-    all.sort();
+    // A merge of the runs' ascending steps that stops as soon as the union is too large to draw exactly.
     xs = [];
-    for (let i = 0; i < all.length; i++) {
-      if (i > 0 && all[i] === all[i - 1]) continue;
-      xs.push(all[i]);
+    const pos = new Int32Array(series.length);
+    for (;;) {
+      let min = Infinity;
+      for (let r = 0; r < series.length; r++) {
+        const st = series[r].steps;
+        if (pos[r] < st.length && st[pos[r]] < min) min = st[pos[r]];
+      }
+      if (min === Infinity) break;
+      xs.push(min);
       if (xs.length > limit) return null;
+      for (let r = 0; r < series.length; r++) {
+        const st = series[r].steps;
+        if (pos[r] < st.length && st[pos[r]] === min) pos[r]++;
+      }
     }
   }
   if (xs.length > limit) return null;
