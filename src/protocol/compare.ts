@@ -2,10 +2,24 @@
  * Messages of the comparison panel. The host is src/extension/compare/panel.ts; the webview is webview/compare/.
  * Both import this module. Every message is checked with the guards below when it arrives.
  */
-import type { Comparison, Curve } from '../core/compare/model';
+import type { CurveFrame } from '../core/compare/downsample';
+import type { Comparison } from '../core/compare/model';
 import { isMessage, type ReadyMessage } from './messages';
 
-export type { Comparison, Curve };
+export type { Comparison, CurveFrame };
+
+/** What the webview asks curves for: the plot's size, so the host sends no more points than it can draw. */
+export interface CurveRequest {
+  metric: string;
+  /** Increases with every request; the reply carries it back, and a reply older than the last request is dropped. */
+  seq: number;
+  /** Width of the plot area in CSS pixels. */
+  width: number;
+  /** Device pixels per CSS pixel (`window.devicePixelRatio`): the host reduces to device pixel columns. */
+  pixelRatio: number;
+  /** The zoomed x range (steps) to send the detail of; absent: all of it. */
+  range?: [number, number];
+}
 
 /** State the webview keeps across reloads (vscode `setState`) and that the serializer restores. */
 export interface CompareViewState {
@@ -22,8 +36,11 @@ export interface CompareViewState {
 export type HostMessage =
   /** The whole comparison (after `ready`, and whenever it changes — e.g. a selected run logs new metrics). */
   | { type: 'comparison'; comparison: Comparison; state: CompareViewState }
-  /** Curves of one metric for every compared run (reply to `requestCurves`). */
-  | { type: 'curves'; metric: string; curves: Curve[] }
+  /**
+   * Curves of one metric for every compared run over the asked range, reduced to what the plot can draw (reply to
+   * `requestCurves`, with its `seq`).
+   */
+  | { type: 'curves'; seq: number; frame: CurveFrame }
   /** Something went wrong on the host side; shown in the panel as text. */
   | { type: 'error'; message: string };
 
@@ -31,7 +48,7 @@ export type HostMessage =
 export type WebviewMessage =
   | ReadyMessage
   | { type: 'setBaseline'; runId: string }
-  | { type: 'requestCurves'; metric: string }
+  | ({ type: 'requestCurves' } & CurveRequest)
   | { type: 'stateChanged'; state: CompareViewState }
   /** Save an export: the webview builds the text (CSV or Markdown), the host asks where to save it. */
   | { type: 'export'; format: 'csv' | 'markdown'; content: string }
@@ -39,6 +56,41 @@ export type WebviewMessage =
   | { type: 'openRun'; runId: string };
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRange = (v: unknown): v is [number, number] =>
+  Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && Number.isFinite(v[1]) && (v[0] as number) <= (v[1] as number);
+
+/** Checks a `requestCurves` (beyond its type): a plot between 1 and 100,000 CSS pixels wide, a sane pixel ratio. */
+export function isCurveRequest(v: unknown): v is CurveRequest {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return isString(m.metric) && isCount(m.seq)
+    && typeof m.width === 'number' && Number.isFinite(m.width) && m.width >= 1 && m.width <= 100_000
+    && typeof m.pixelRatio === 'number' && Number.isFinite(m.pixelRatio) && m.pixelRatio > 0 && m.pixelRatio <= 16
+    && (m.range === undefined || isRange(m.range));
+}
+
+/**
+ * Checks a curve frame's structure: one y array per run, each as long as x, all Float64Arrays (NaN: no point), x
+ * ascending and finite, no ±Infinity. The values are checked too (the webview draws them): a frame is at most a few
+ * points per pixel column per run.
+ */
+export function isCurveFrame(v: unknown): v is CurveFrame {
+  if (typeof v !== 'object' || v === null) return false;
+  const f = v as Record<string, unknown>;
+  if (!isString(f.metric) || !(f.xs instanceof Float64Array) || !Array.isArray(f.ys) || !Array.isArray(f.runIds) || !Array.isArray(f.points)) return false;
+  if (!(f.extent === null || isRange(f.extent)) || !(f.range === null || isRange(f.range)) || !isCount(f.columns)) return false;
+  if (typeof f.reduced !== 'boolean' || typeof f.snapped !== 'boolean') return false;
+  const xs = f.xs;
+  const n = xs.length;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(xs[i]) || (i > 0 && !(xs[i] > xs[i - 1]))) return false;
+  if (f.runIds.length !== f.ys.length || f.points.length !== f.ys.length || !f.runIds.every(isString) || !f.points.every(isCount)) return false;
+  for (const y of f.ys as unknown[]) {
+    if (!(y instanceof Float64Array) || y.length !== n) return false;
+    for (let i = 0; i < n; i++) if (y[i] === Infinity || y[i] === -Infinity) return false;
+  }
+  return true;
+}
 
 export function isCompareViewState(v: unknown): v is CompareViewState {
   if (typeof v !== 'object' || v === null) return false;
@@ -56,7 +108,7 @@ export function isWebviewMessage(v: unknown): v is WebviewMessage {
   switch (m.type) {
     case 'ready': return true;
     case 'setBaseline': return isString(m.runId);
-    case 'requestCurves': return isString(m.metric);
+    case 'requestCurves': return isCurveRequest(m);
     case 'stateChanged': return isCompareViewState(m.state);
     case 'export': return (m.format === 'csv' || m.format === 'markdown') && isString(m.content) && m.content.length < 50_000_000;
     case 'setHypothesis': return isString(m.experimentId) && ['supported', 'refuted', 'inconclusive', 'open'].includes(m.status as string) && isString(m.decidedBy);
@@ -65,13 +117,16 @@ export function isWebviewMessage(v: unknown): v is WebviewMessage {
   }
 }
 
-/** Guard for messages arriving in the webview (shallow: the host is trusted, but a bad message must not crash the page). */
+/**
+ * Guard for messages arriving in the webview (the comparison is checked shallowly: the host is trusted, but a bad
+ * message must not crash the page; a curve frame is checked whole, as it goes straight to the chart).
+ */
 export function isHostMessage(v: unknown): v is HostMessage {
   if (!isMessage(v)) return false;
   const m = v as unknown as Record<string, unknown>;
   switch (m.type) {
     case 'comparison': return typeof m.comparison === 'object' && m.comparison !== null && Array.isArray((m.comparison as Comparison).runs) && isCompareViewState(m.state);
-    case 'curves': return isString(m.metric) && Array.isArray(m.curves);
+    case 'curves': return isCount(m.seq) && isCurveFrame(m.frame);
     case 'error': return isString(m.message);
     default: return false;
   }

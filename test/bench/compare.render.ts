@@ -1,5 +1,6 @@
 /**
- * Benchmark: the comparison panel's webview in headless Chromium (the real bundle, under the strict CSP).
+ * Benchmark: the comparison panel, host side (Node) and webview (the real bundle in headless Chromium, under the
+ * strict CSP).
  *
  *   npm run bench:compare
  *
@@ -7,24 +8,57 @@
  *     every run): from posting the `comparison` message in the page to the first paint after the render (the app's
  *     `edd-compare-rendered` event, dispatched after a frame) — a fresh page per sample;
  * (b) the same comparison again on the same page (a live update);
- * (c) one curve of 100,000 points: from posting `curves` to the chart drawn and painted;
- * (d) 100 curves of 10,000 points (1,000,000 points; every run drawn) — reported, no target.
+ * (c) curves, end to end, for 1 run × 1,000,000 points, 1 run × 100,000, 1,000 runs × 1,000 and 100 runs × 10,000:
+ *     host  = read the points from a real store (`curvesOf`) + reduce them for the plot the webview asked for
+ *             (`curveFrame`) + serialise the message as VS Code's postMessage does (JSON, typed arrays' buffers
+ *             beside it);
+ *     page  = rebuild the message in the page, post it (the structured clone a webview's message goes through) and
+ *             render until painted;
+ *     total = host + page, against the target; and the ratio of total to raw uPlot drawing every point of the same
+ *     curves in the same browser (a plain page with uPlot alone, same plot size, data built before the clock starts).
  *
- * Prints the medians against the targets with PASS/MISS; never fails on a miss (exit code 0). Exits non-zero only
- * when something is broken (the page does not render).
+ * Prints medians of several runs against the targets with PASS/MISS; never fails on a miss (exit code 0). Exits
+ * non-zero only when something is broken (the page does not render).
  */
-import type { HostMessage } from '../../src/protocol/compare';
-import { comparisonMessage, curve, curvesMessage, largeComparison } from '../webview/fixtures';
-import { openPanel, startHarness, type Harness, type Panel } from '../webview/harness';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { curvesOf } from '../../src/core/compare/build';
+import { columnsFor, curveFrame } from '../../src/core/compare/downsample';
+import type { Curve } from '../../src/core/compare/model';
+import type { CurveRequest, HostMessage } from '../../src/protocol/compare';
+import { RunStore } from '../../src/core/store';
+import { comparisonMessage, curve, largeComparison } from '../webview/fixtures';
+import { openPanel, ROOT, startHarness, type Harness, type Panel } from '../webview/harness';
 import { stats, type Stats } from './stats';
 
 const REPS = 7;
 const TARGET_RENDER_MS = 500;
-const TARGET_CURVE_MS = 100;
+const CURVE_SCENARIOS: Array<{ name: string; runs: number; points: number; target?: number; reps: number }> = [
+  { name: '1 run × 1,000,000 points', runs: 1, points: 1_000_000, target: 300, reps: 5 },
+  { name: '1 run × 100,000 points', runs: 1, points: 100_000, target: 100, reps: 7 },
+  { name: '1,000 runs × 1,000 points', runs: 1_000, points: 1_000, target: 1_000, reps: 5 },
+  { name: '100 runs × 10,000 points', runs: 100, points: 10_000, reps: 3 },
+];
 
 
-/** Posts `msg` in the page and resolves with the ms until the app reports the render of `what` painted. */
-async function timeInPage(p: Panel, msg: HostMessage, what: 'comparison' | 'curves'): Promise<number> {
+/** A message as VS Code's postMessage carries it (engines ≥ 1.57): JSON text, with typed arrays' buffers beside it. */
+interface Wire {
+  json: string;
+  buffers: Float64Array[];
+}
+
+function toWire(msg: HostMessage): Wire {
+  const buffers: Float64Array[] = [];
+  const json = JSON.stringify(msg, (_k, v: unknown) => (v instanceof Float64Array ? { $buffer: buffers.push(v) - 1 } : v));
+  return { json, buffers };
+}
+
+/**
+ * Posts `msg` in the page (rebuilding it there first from its wire form, as the webview receives it) and resolves
+ * with the ms until the app reports the render of `what` painted.
+ */
+async function timeInPage(p: Panel, msg: HostMessage | Wire, what: 'comparison' | 'curves'): Promise<number> {
   return p.page.evaluate(([m, w]) => new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${w as string} render within 30 s`)), 30_000);
     const on = (e: Event): void => {
@@ -36,7 +70,11 @@ async function timeInPage(p: Panel, msg: HostMessage, what: 'comparison' | 'curv
     };
     document.addEventListener('edd-compare-rendered', on);
     const t0 = performance.now();
-    window.postMessage(m, '*');
+    const wire = m as { json?: unknown; buffers?: Float64Array[] };
+    const data = typeof wire.json === 'string'
+      ? JSON.parse(wire.json, (_k, v: unknown) => (typeof v === 'object' && v !== null && '$buffer' in v ? wire.buffers![(v as { $buffer: number }).$buffer] : v)) as unknown
+      : m;
+    window.postMessage(data, '*');
   }), [msg, what] as const);
 }
 
@@ -52,10 +90,10 @@ async function sample(h: Harness, fn: (p: Panel) => Promise<number>): Promise<nu
 async function main(): Promise<void> {
   const h = await startHarness();
   const rows: Array<{ name: string; s: Stats; target?: number }> = [];
+  const curveRows: CurveRow[] = [];
   try {
     const c = largeComparison(100, 30, 40);
     const msg = comparisonMessage(c);
-    const metric = c.curveMetrics[0];
     const cells = c.runs.length * (c.metrics.length + c.params.length);
     console.log(`comparison: ${c.runs.length} runs × ${c.metrics.length} metrics, ${c.params.length} params (${cells.toLocaleString()} cells), ${c.significance.length} tests, ${c.costs.length} cost rows; ${REPS} samples each\n`);
 
@@ -71,25 +109,7 @@ async function main(): Promise<void> {
     rows.push({ name: 'first render, 100 runs × 30 metrics', s: stats(first), target: TARGET_RENDER_MS });
     rows.push({ name: 're-render on a live update (same page)', s: stats(update) });
 
-    const one = curvesMessage(metric, [curve(c.runs[0].runId, metric, 100_000, 1)]);
-    const curveTimes: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      curveTimes.push(await sample(h, async p => {
-        await p.sendAndWait(msg);
-        return timeInPage(p, one, 'curves');
-      }));
-    }
-    rows.push({ name: 'curve of 100,000 points drawn', s: stats(curveTimes), target: TARGET_CURVE_MS });
-
-    const many = curvesMessage(metric, c.runs.map((r, i) => curve(r.runId, metric, 10_000, i + 1)));
-    const manyTimes: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      manyTimes.push(await sample(h, async p => {
-        await p.sendAndWait(msg);
-        return timeInPage(p, many, 'curves');
-      }));
-    }
-    rows.push({ name: '100 curves × 10,000 points drawn', s: stats(manyTimes) });
+    for (const sc of CURVE_SCENARIOS) curveRows.push(await curveScenario(h, sc));
   } finally {
     await h.close();
   }
@@ -102,6 +122,130 @@ async function main(): Promise<void> {
   for (const [k, r] of table.entries()) {
     console.log(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
     if (k === 0) console.log(widths.map(w => '-'.repeat(w)).join('  '));
+  }
+  console.log('\ncurves, end to end (medians; host = store read + reduce + serialise; page = parse + render until painted)\n');
+  // The store read is the store's (sql.js today; per-run metric files next): shown apart so both are visible.
+  const ctable = [['curves', 'store read', 'reduce', 'serialise', 'message', 'page', 'total', 'target', 'result', 'raw uPlot', 'total / raw', 'without read', 'result', '/ raw'], ...curveRows.map(r => {
+    const rest = r.total - r.read;
+    return [
+      r.name, fmt(r.read), fmt(r.reduce), fmt(r.serialise), `${(r.bytes / 1024).toFixed(0)} KB`, fmt(r.page), fmt(r.total),
+      r.target ? `≤ ${r.target} ms` : '—', r.target ? (r.total <= r.target ? 'PASS' : 'MISS') : '—', fmt(r.raw), `${(r.total / r.raw).toFixed(2)}×`,
+      fmt(rest), r.target ? (rest <= r.target ? 'PASS' : 'MISS') : '—', `${(rest / r.raw).toFixed(2)}×`,
+    ];
+  })];
+  const cw = ctable[0].map((_, i) => Math.max(...ctable.map(r => r[i].length)));
+  for (const [k, r] of ctable.entries()) {
+    console.log(r.map((x, i) => (i === 0 ? x.padEnd(cw[i]) : x.padStart(cw[i]))).join('  '));
+    if (k === 0) console.log(cw.map(w => '-'.repeat(w)).join('  '));
+  }
+  console.log('\n(points drawn per run: at most about two per pixel column of the plot; the raw uPlot draws every point.)');
+}
+
+interface CurveRow {
+  name: string;
+  target?: number;
+  read: number;
+  reduce: number;
+  serialise: number;
+  bytes: number;
+  page: number;
+  total: number;
+  raw: number;
+}
+
+const VIEWPORT = { width: 1400, height: 900 };
+const median = (xs: number[]): number => stats(xs).median;
+
+/**
+ * One curve scenario: a real store holding `runs` runs × `points` points of one metric; per sample a fresh panel
+ * asks for the curves with its plot's width, the host side is timed in Node and the page side in the page.
+ */
+async function curveScenario(h: Harness, sc: (typeof CURVE_SCENARIOS)[number]): Promise<CurveRow> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-curves-'));
+  const store = await RunStore.open(path.join(dir, '.edd', 'edd.sqlite'), { autoSave: false });
+  try {
+    const base = largeComparison(sc.runs, 3, 3, 11);
+    const metric = base.curveMetrics[0];
+    const ids: string[] = [];
+    for (let i = 0; i < sc.runs; i++) {
+      const run = store.createRun({ experimentId: `exp-${i % 10}`, status: 'finished' });
+      ids.push(run.id);
+      const cv: Curve = curve(run.id, metric, sc.points, i + 1);
+      store.addMetrics(cv.steps.map((step, k) => ({ runId: run.id, key: metric, step, value: cv.values[k] })));
+    }
+    const c = { ...base, runs: base.runs.map((r, i) => ({ ...r, runId: ids[i] })) };
+    const msg = comparisonMessage(c);
+    const read: number[] = [];
+    const reduce: number[] = [];
+    const serialise: number[] = [];
+    const page: number[] = [];
+    let bytes = 0;
+    let plotWidth = 0;
+    for (let i = 0; i < sc.reps; i++) {
+      const p = await openPanel(h, { viewport: VIEWPORT });
+      try {
+        await p.sendAndWait(msg);
+        await p.page.waitForFunction(() => window.__edd.posted.some(m => m.type === 'requestCurves'));
+        const req = (await p.posted()).find((m): m is Extract<typeof m, { type: 'requestCurves' }> => m.type === 'requestCurves')! as CurveRequest;
+        plotWidth = req.width;
+        const t0 = performance.now();
+        const curves = curvesOf(store, ids, metric);
+        const t1 = performance.now();
+        const frame = curveFrame(metric, curves, columnsFor(req.width, req.pixelRatio), req.range);
+        const t2 = performance.now();
+        const wire = toWire({ type: 'curves', seq: req.seq, frame });
+        const t3 = performance.now();
+        read.push(t1 - t0);
+        reduce.push(t2 - t1);
+        serialise.push(t3 - t2);
+        bytes = wire.json.length + wire.buffers.reduce((n, b) => n + b.byteLength, 0);
+        page.push(await timeInPage(p, wire, 'curves'));
+      } finally {
+        await p.close();
+      }
+    }
+    const raw = await rawUplot(h, sc.runs, sc.points, plotWidth, sc.reps);
+    const r = { read: median(read), reduce: median(reduce), serialise: median(serialise), page: median(page) };
+    return { name: sc.name, target: sc.target, ...r, bytes, total: r.read + r.reduce + r.serialise + r.page, raw };
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The peer: uPlot alone on a plain page, drawing every point of `runs` curves of `points` steps (the same shape as
+ * the fixture's curves) in a plot as wide as the panel's; from `new uPlot` to the first paint after it (median).
+ */
+async function rawUplot(h: Harness, runs: number, points: number, plotWidth: number, reps: number): Promise<number> {
+  const context = await h.browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await page.setContent('<!DOCTYPE html><html><body><div id="plot"></div></body></html>');
+    await page.addStyleTag({ path: path.join(ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.min.css') });
+    await page.addScriptTag({ path: path.join(ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js') });
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      times.push(await page.evaluate(([n, k, w]) => {
+        const xs = Array.from({ length: n }, (_, j) => j);
+        const ys = Array.from({ length: k }, (_, s) => xs.map(j => Math.exp(-j / (n / 4)) + 0.05 * Math.abs(Math.sin(j * 12.9898 + s))));
+        const el = document.getElementById('plot')!;
+        el.replaceChildren();
+        type U = new (o: unknown, d: unknown, e: HTMLElement) => unknown;
+        const UPlot = (window as unknown as { uPlot: U }).uPlot;
+        return new Promise<number>(resolve => {
+          const t0 = performance.now();
+          new UPlot({
+            width: w + 100, height: 320, scales: { x: { time: false } }, legend: { show: false },
+            series: [{}, ...ys.map(() => ({ stroke: '#3794ff', width: 1, spanGaps: true, points: { show: false } }))],
+          }, [xs, ...ys], el);
+          requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
+        });
+      }, [points, runs, plotWidth] as const));
+    }
+    return median(times);
+  } finally {
+    await context.close();
   }
 }
 

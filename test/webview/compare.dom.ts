@@ -7,11 +7,11 @@
  * Exits non-zero when a test fails; prints the number of tests.
  */
 import * as assert from 'assert';
-import type { CompareViewState, WebviewMessage } from '../../src/protocol/compare';
-import { align } from '../../webview/compare/downsample';
+import type { Curve } from '../../src/core/compare/model';
+import type { CompareViewState, CurveRequest, WebviewMessage } from '../../src/protocol/compare';
 import { csvField, mdCell } from '../../webview/compare/export';
 import { num, signed } from '../../webview/compare/format';
-import { comparisonMessage, curve, curvesMessage, largeComparison, rng, smallComparison, XSS } from './fixtures';
+import { comparisonMessage, curve, curvesMessage, largeComparison, smallComparison, XSS } from './fixtures';
 import { gateTests } from './gate.dom';
 import { openPanel, startHarness, type Harness, type Panel } from './harness';
 
@@ -83,67 +83,29 @@ async function seriesPixels(p: Panel, rgb: [number, number, number]): Promise<nu
   }, rgb);
 }
 
+/**
+ * Plays the host for the page's last `requestCurves` (`count`-th of them): replies with `curves` reduced by the core as
+ * the panel does, and waits until the chart has drawn it. Returns the request.
+ */
+async function answerCurves(p: Panel, curves: Curve[], count?: number): Promise<CurveRequest> {
+  const reqs = await pollPosted(p, 'requestCurves', count ?? 1);
+  const req = count === undefined ? reqs[reqs.length - 1] : reqs[count - 1];
+  const msg = curvesMessage(req, curves);
+  if (req.range) {
+    await p.send(msg);
+    await p.page.waitForFunction(r => document.querySelector<HTMLElement>('#sec-curves .chart')?.dataset.detail === r, `${req.range[0]},${req.range[1]}`);
+  } else {
+    await p.sendAndWait(msg, 'curves');
+  }
+  return req;
+}
+
 async function chooseOption(p: Panel, selectId: string, label: string): Promise<void> {
   await p.page.locator(`#${selectId}`).click();
   await p.page.locator(`#${selectId} li[role="option"]`, { hasText: label }).first().click();
 }
 
 // Pure modules of the webview, compiled for Node (no page needed) ----------------------------------------------
-
-test('downsample: each pixel column keeps the min and the max of its points, in order', async () => {
-  const r = rng(3);
-  const steps: number[] = [];
-  const values: number[] = [];
-  let x = 0;
-  for (let i = 0; i < 100_000; i++) {
-    x += 1 + Math.floor(r() * 3);
-    steps.push(x);
-    values.push(Math.sin(i / 500) + r() * 0.2 + (i === 77_777 ? 50 : 0));
-  }
-  const cols = 640;
-  const a = align([{ steps, values }], cols);
-  assert.strictEqual(a.reduced, true);
-  assert.strictEqual(a.inputPoints, 100_000);
-  assert.ok(a.outputPoints <= 2 * cols, `${a.outputPoints} points drawn`);
-  const [xs, ys] = a.data;
-  assert.strictEqual(xs.length, 2 * cols);
-  const lo = steps[0];
-  const w = (steps[steps.length - 1] - lo) / cols;
-  const buckets = Array.from({ length: cols }, () => ({ min: Infinity, max: -Infinity, minI: -1, maxI: -1 }));
-  steps.forEach((s, i) => {
-    const b = Math.min(cols - 1, Math.floor((s - lo) / w));
-    const k = buckets[b];
-    if (values[i] < k.min) {
-      k.min = values[i];
-      k.minI = i;
-    }
-    if (values[i] > k.max) {
-      k.max = values[i];
-      k.maxI = i;
-    }
-  });
-  buckets.forEach((k, b) => {
-    if (k.minI < 0) return;
-    const got = [ys[2 * b], ys[2 * b + 1]].filter((v): v is number => v !== null);
-    const want = k.minI === k.maxI ? [k.min] : k.minI < k.maxI ? [k.min, k.max] : [k.max, k.min];
-    assert.deepStrictEqual(got, want, `column ${b}`);
-  });
-  assert.ok(ys.includes(Math.max(...values)), 'the spike is drawn');
-});
-
-test('downsample: every series is kept; small series are aligned exactly on the union of steps', async () => {
-  const many = Array.from({ length: 300 }, (_, i) => ({ steps: [0, 1, 2], values: [i, i + 1, NaN] }));
-  const a = align(many, 500);
-  assert.strictEqual(a.data.length, 301, 'x plus 300 series');
-  assert.strictEqual(a.reduced, false);
-  assert.deepStrictEqual(a.data[0], [0, 1, 2]);
-  assert.deepStrictEqual(a.data[300], [299, 300, null], 'NaN is a gap');
-  const b = align([{ steps: [0, 2, 4], values: [1, 2, 3] }, { steps: [1, 2, 5], values: [7, 8, 9] }], 500);
-  assert.deepStrictEqual(b.data, [[0, 1, 2, 4, 5], [1, null, 2, 3, null], [null, 7, 8, null, 9]]);
-  const zoom = align([{ steps: [0, 1, 2, 3, 4], values: [5, 6, 7, 8, 9] }], 500, [1, 3]);
-  assert.deepStrictEqual(zoom.data, [[1, 2, 3], [6, 7, 8]]);
-  assert.deepStrictEqual(align([], 100).data, [[]]);
-});
 
 test('export helpers: CSV quoting and formula guard; Markdown cell escaping; number formatting', async () => {
   assert.strictEqual(csvField('a,b'), '"a,b"');
@@ -319,8 +281,10 @@ test('curves: requestCurves after the comparison; a canvas and a legend after cu
   const c = smallComparison();
   await p.sendAndWait(comparisonMessage(c));
   const [req] = await pollPosted(p, 'requestCurves');
-  assert.deepStrictEqual(req, { type: 'requestCurves', metric: 'loss' });
-  await p.sendAndWait(curvesMessage('loss', c.runs.slice(0, 2).map((r, i) => curve(r.runId, 'loss', 50, i + 1))));
+  assert.strictEqual(req.metric, 'loss');
+  assert.strictEqual(req.range, undefined, 'the whole range first');
+  assert.ok(req.width > 600 && req.width < 1280 && req.pixelRatio === 1, JSON.stringify(req));
+  await answerCurves(p, c.runs.slice(0, 2).map((r, i) => curve(r.runId, 'loss', 50, i + 1)));
   assert.strictEqual(await p.page.locator('#sec-curves canvas').count(), 1);
   const legend = await p.page.locator('#sec-curves .legend-item').allTextContents();
   assert.deepStrictEqual(legend, ['baseline · seed 1baseline', 'higher-lr · seed 1', `${XSS}no points`]);
@@ -331,10 +295,15 @@ test('curves: requestCurves after the comparison; a canvas and a legend after cu
   assert.strictEqual(await p.page.locator('#sec-curves .legend-item').nth(1).getAttribute('aria-pressed'), 'false');
 }));
 
-test('curves: a drag zooms (the series re-reduced for the range), Reset zoom and double-click restore', async h => withPanel(h, async p => {
+test('curves: the host sends no more than the plot draws; a drag zoom asks for the detail of its range and draws it; Reset zoom and double-click restore', async h => withPanel(h, async p => {
   const c = smallComparison();
+  const long = curve(c.runs[0].runId, 'loss', 100_000, 1);
   await p.sendAndWait(comparisonMessage(c));
-  await p.sendAndWait(curvesMessage('loss', [curve(c.runs[0].runId, 'loss', 100_000, 1)]));
+  const first = await answerCurves(p, [long]);
+  const drawn = (): Promise<number> => p.page.evaluate(() => Number(document.querySelector<HTMLElement>('#sec-curves .chart')?.dataset.drawn));
+  const firstDrawn = await drawn();
+  assert.ok(firstDrawn > 100 && firstDrawn <= 2 * first.width + 2, `${firstDrawn} points drawn for a plot ${first.width} px wide`);
+  assert.match(await p.page.locator('.curve-status').textContent() ?? '', /100,000 points/, 'the status counts every logged point');
   await p.page.locator('#sec-curves .u-over').scrollIntoViewIfNeeded();
   let over = (await p.page.locator('#sec-curves .u-over').boundingBox())!;
   const full = await seriesPixels(p, [55, 148, 255]);
@@ -348,10 +317,20 @@ test('curves: a drag zooms (the series re-reduced for the range), Reset zoom and
   await reset.waitFor({ state: 'visible' });
   const [lo, hi] = (await zoom())!.split(',').map(Number);
   assert.ok(lo > 35_000 && hi < 50_000 && hi > lo, `zoomed to steps ${lo}–${hi}`);
+  // The host answers the typed request with the detail of exactly that range.
+  const detail = await answerCurves(p, [long], 2);
+  assert.deepStrictEqual(detail.range, [lo, hi]);
+  const inRange = long.steps.filter(x => x >= lo && x <= hi).length;
+  const zoomedDrawn = await drawn();
+  assert.ok(zoomedDrawn > 100 && zoomedDrawn <= Math.min(inRange, 2 * detail.width + 2), `${zoomedDrawn} points drawn of the ${inRange} in the range`);
+  const xs = await p.page.evaluate(() => (document.querySelector<HTMLElement>('#sec-curves .chart')!.dataset.xs ?? '').split(',').map(Number));
+  assert.ok(xs[0] >= lo && xs[1] <= hi, `the detail covers the zoomed range: ${xs.join('–')}`);
   assert.ok(await seriesPixels(p, [55, 148, 255]) > 300, 'the zoomed range is drawn');
   await reset.click();
   await reset.waitFor({ state: 'hidden' });
   assert.strictEqual(await zoom(), '');
+  assert.strictEqual(await drawn(), firstDrawn, 'the full-range frame is drawn again, without asking the host');
+  assert.strictEqual((await pollPosted(p, 'requestCurves')).length, 2);
   assert.ok(Math.abs(await seriesPixels(p, [55, 148, 255]) - full) < full * 0.2, 'back to the full range');
   // Double-click on the plot also resets.
   over = (await p.page.locator('#sec-curves .u-over').boundingBox())!;
@@ -365,25 +344,55 @@ test('curves: a drag zooms (the series re-reduced for the range), Reset zoom and
   assert.strictEqual(await zoom(), '');
 }));
 
+test('curves: a late detail (for a range no longer shown) is dropped; a live update keeps the zoom and asks for its detail again', async h => withPanel(h, async p => {
+  const c = smallComparison();
+  const long = curve(c.runs[0].runId, 'loss', 10_000, 1);
+  await p.sendAndWait(comparisonMessage(c));
+  await answerCurves(p, [long]);
+  await p.page.locator('#sec-curves .u-over').scrollIntoViewIfNeeded();
+  const over = (await p.page.locator('#sec-curves .u-over').boundingBox())!;
+  const drag = async (from: number, to: number): Promise<void> => {
+    await p.page.mouse.move(over.x + over.width * from, over.y + over.height / 2);
+    await p.page.mouse.down();
+    await p.page.mouse.move(over.x + over.width * to, over.y + over.height / 2, { steps: 5 });
+    await p.page.mouse.up();
+  };
+  await drag(0.1, 0.5);
+  const [stale] = (await pollPosted(p, 'requestCurves', 2)).slice(1);
+  await drag(0.2, 0.4); // zooms further before the first detail came back
+  const reqs = await pollPosted(p, 'requestCurves', 3);
+  await p.send(curvesMessage(stale, [long]));
+  await answerCurves(p, [long], 3);
+  assert.deepStrictEqual(await p.page.locator('#sec-curves .chart').getAttribute('data-detail'), reqs[2].range!.join(','), 'the stale reply was not drawn');
+  // A live update: the comparison again, the whole range again, then the zoom's detail.
+  await p.sendAndWait(comparisonMessage({ ...c, builtAt: c.builtAt + 1 }));
+  await answerCurves(p, [long], 4);
+  const again = await answerCurves(p, [long], 5);
+  assert.deepStrictEqual(again.range, reqs[2].range, 'the zoom is kept');
+}));
+
 test('curves: choosing another metric requests it; a late reply for the old metric is ignored', async h => withPanel(h, async p => {
   const c = smallComparison();
   await p.sendAndWait(comparisonMessage(c));
   await pollPosted(p, 'requestCurves');
   await chooseOption(p, 'curve-metric', 'accuracy');
   const reqs = await pollPosted(p, 'requestCurves', 2);
-  assert.deepStrictEqual(reqs[1], { type: 'requestCurves', metric: 'accuracy' });
+  assert.strictEqual(reqs[1].metric, 'accuracy');
+  assert.ok(reqs[1].seq > reqs[0].seq);
   assert.strictEqual(((await p.recorded()).state as CompareViewState).curveMetric, 'accuracy');
-  await p.send(curvesMessage('loss', [curve(c.runs[0].runId, 'loss', 10)]));
-  await p.sendAndWait(curvesMessage('accuracy', [curve(c.runs[0].runId, 'accuracy', 10)]));
+  await p.send(curvesMessage(reqs[0], [curve(c.runs[0].runId, 'loss', 10)]));
+  await answerCurves(p, [curve(c.runs[0].runId, 'accuracy', 10)], 2);
   assert.match(await p.page.locator('.curve-status').textContent() ?? '', /^accuracy: 1 runs, 10 points$/);
 }));
 
 test('curves: every run is drawn (no cap), long series are reduced for drawing', async h => withPanel(h, async p => {
   const c = largeComparison(150, 5, 5);
   await p.sendAndWait(comparisonMessage(c));
-  await p.sendAndWait(curvesMessage(c.curveMetrics[0], c.runs.map((r, i) => curve(r.runId, c.curveMetrics[0], 2_000, i + 1))));
+  const req = await answerCurves(p, c.runs.map((r, i) => curve(r.runId, c.curveMetrics[0], 2_000, i + 1)));
   assert.strictEqual(await p.page.locator('#sec-curves .legend-item').count(), 150);
   assert.match(await p.page.locator('.curve-status').textContent() ?? '', /150 runs, 300,000 points/);
+  const drawn = await p.page.evaluate(() => Number(document.querySelector<HTMLElement>('#sec-curves .chart')?.dataset.drawn));
+  assert.ok(drawn <= 150 * (2 * req.width + 2), `${drawn} points drawn`);
 }));
 
 test('export: CSV and Markdown of the params and metrics tables as shown', async h => withPanel(h, async p => {
@@ -417,7 +426,7 @@ test('export: CSV and Markdown of the params and metrics tables as shown', async
 test('user strings are text: an HTML run label creates no element anywhere (document or shadow roots)', async h => withPanel(h, async p => {
   const c = smallComparison();
   await p.sendAndWait(comparisonMessage(c));
-  await p.sendAndWait(curvesMessage('loss', c.runs.map((r, i) => curve(r.runId, 'loss', 30, i + 1))));
+  await answerCurves(p, c.runs.map((r, i) => curve(r.runId, 'loss', 30, i + 1)));
   await p.page.locator('#baseline-select').click(); // renders the options list in the select's shadow root
   await p.page.locator('#baseline-select li[role="option"]').first().waitFor();
   assert.strictEqual(await deepCount(p, 'img'), 0, 'no <img> element');
@@ -541,6 +550,7 @@ test('invalid messages are ignored; an error message is shown as text', async h 
   await p.send({ type: 'comparison', comparison: { runs: 'x' }, state: {} });
   await p.send('not a message');
   await p.send({ type: 'curves', metric: 3 });
+  await p.send({ type: 'curves', seq: 1, frame: { metric: 'loss', extent: null, range: null, columns: 10, runIds: ['a'], points: [1], xs: [1, 2], ys: [[1]], reduced: false, snapped: false } });
   await p.send({ type: 'nope' });
   await p.sendAndWait(comparisonMessage(smallComparison()));
   assert.strictEqual(await p.page.locator('h1').textContent(), 'Comparing 3 runs');
@@ -567,7 +577,7 @@ for (const theme of ['light', 'dark', 'high-contrast'] as const) {
   test(`theme ${theme}: colours come from the VS Code variables`, async h => withPanel(h, async p => {
     const c = smallComparison();
     await p.sendAndWait(comparisonMessage(c));
-    await p.sendAndWait(curvesMessage('loss', c.runs.map((r, i) => curve(r.runId, 'loss', 30, i + 1))));
+    await answerCurves(p, c.runs.map((r, i) => curve(r.runId, 'loss', 30, i + 1)));
     const got = await p.page.evaluate(() => {
       const css = getComputedStyle(document.body);
       const swatch = getComputedStyle(document.querySelector('.legend-item .swatch')!).borderTopColor;
@@ -592,7 +602,7 @@ for (const theme of ['light', 'dark', 'high-contrast'] as const) {
 test('theme switch redraws the chart with the new colours', async h => withPanel(h, async p => {
   const c = smallComparison();
   await p.sendAndWait(comparisonMessage(c));
-  await p.sendAndWait(curvesMessage('loss', c.runs.map((r, i) => curve(r.runId, 'loss', 30, i + 1))));
+  await answerCurves(p, c.runs.map((r, i) => curve(r.runId, 'loss', 30, i + 1)));
   const before = await p.page.evaluate(() => getComputedStyle(document.querySelector('.legend-item .swatch')!).borderTopColor);
   await p.page.evaluate(() => {
     document.documentElement.style.setProperty('--vscode-charts-blue', 'rgb(1, 2, 3)');

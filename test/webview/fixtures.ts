@@ -2,8 +2,9 @@
  * Comparisons for the webview DOM tests and the render benchmark, typed against the core's model so they cannot
  * drift from what the host sends.
  */
+import { columnsFor, curveFrame } from '../../src/core/compare/downsample';
 import type { ComparedRun, Comparison, Curve, MetricRow, ParamRow } from '../../src/core/compare/model';
-import type { CompareViewState, HostMessage } from '../../src/protocol/compare';
+import type { CompareViewState, CurveRequest, HostMessage } from '../../src/protocol/compare';
 
 export const XSS = '<img src=x onerror=alert(1)>';
 
@@ -135,6 +136,7 @@ export function curve(runId: string, metric: string, points: number, seed = 1, s
   return { runId, metric, steps, values };
 }
 
-export function curvesMessage(metric: string, curves: Curve[]): HostMessage {
-  return { type: 'curves', metric, curves };
+/** The host's reply to `request` (src/extension/compare/panel.ts does the same): `curves` reduced for the plot. */
+export function curvesMessage(request: CurveRequest, curves: Curve[]): HostMessage {
+  return { type: 'curves', seq: request.seq, frame: curveFrame(request.metric, curves, columnsFor(request.width, request.pixelRatio), request.range) };
 }

@@ -6,8 +6,8 @@
  * in a `comparison` message once the webview has any (restored with `getState`, or set by the user), so a live
  * update never resets a toggle; the runs and the baseline always come from the comparison.
  */
-import type { Comparison, Curve } from '../../src/core/compare/model';
-import type { CompareViewState, HostMessage, WebviewMessage } from '../../src/protocol/compare';
+import type { Comparison } from '../../src/core/compare/model';
+import type { CompareViewState, CurveFrame, HostMessage, WebviewMessage } from '../../src/protocol/compare';
 import { isCompareViewState } from '../../src/protocol/compare';
 import type { Host } from '../host';
 import { Chart, type ChartSeries } from './chart';
@@ -102,7 +102,11 @@ export class CompareApp {
   private state: LocalState;
   /** Whether `state` holds choices of the webview (restored or made here) that outrank a message's state. */
   private ownState: boolean;
-  private curves: { metric: string; curves: Curve[] } | undefined;
+  /** The metric whose full-range frame is drawn. */
+  private curves: { metric: string } | undefined;
+  /** The last `requestCurves` sent: an older reply is dropped (a late one for another metric, range or width). */
+  private lastRequest: { seq: number; metric: string; ranged: boolean; width: number } | undefined;
+  private requestSeq = 0;
   private seq = 0;
   private curveSeq = 0;
   private pendingCurveMark = false;
@@ -175,6 +179,9 @@ export class CompareApp {
     this.sections.curves.tools.append(curveLabel, this.curveMetric.el, this.curveStatus);
     this.chart = new Chart();
     this.chart.onDrawn = () => this.onChartDrawn();
+    this.chart.onRequest = (range, width) => {
+      if (this.state.curveMetric) this.requestCurves(this.state.curveMetric, range, width);
+    };
     this.sections.curves.body.append(this.chart.el);
 
     const header = h('header', { class: 'toolbar' },
@@ -189,7 +196,7 @@ export class CompareApp {
   handle(msg: HostMessage): void {
     switch (msg.type) {
       case 'comparison': return this.onComparison(msg.comparison, msg.state);
-      case 'curves': return this.onCurves(msg.metric, msg.curves);
+      case 'curves': return this.onCurves(msg.seq, msg.frame);
       case 'error': return this.showError(msg.message);
     }
   }
@@ -379,29 +386,38 @@ export class CompareApp {
     this.requestCurves(metric);
   }
 
-  private requestCurves(metric: string): void {
-    if (!this.curves || this.curves.metric !== metric) this.curveStatus.textContent = t('Loading the curves of {0}…', metric);
-    this.post({ type: 'requestCurves', metric });
+  /** Asks for the curves of `metric` over `range` (default: all of it) at the plot's width. */
+  private requestCurves(metric: string, range: [number, number] | null = null, width = this.chart.plotWidth()): void {
+    if (!range && (!this.curves || this.curves.metric !== metric)) this.curveStatus.textContent = t('Loading the curves of {0}…', metric);
+    const seq = ++this.requestSeq;
+    this.lastRequest = { seq, metric, ranged: range !== null, width };
+    this.post({ type: 'requestCurves', metric, seq, width, pixelRatio: window.devicePixelRatio || 1, ...(range ? { range } : {}) });
   }
 
-  private onCurves(metric: string, curves: Curve[]): void {
+  private onCurves(seq: number, frame: CurveFrame): void {
     const c = this.comparison;
-    if (!c || metric !== this.state.curveMetric) return; // a late reply for a metric no longer shown
-    const valid = curves.filter(x => typeof x === 'object' && x !== null && typeof x.runId === 'string' && Array.isArray(x.steps) && Array.isArray(x.values));
-    this.curves = { metric, curves: valid };
-    const byRun = new Map(valid.map(x => [x.runId, x]));
+    const asked = this.lastRequest;
+    // A late reply: for a metric no longer shown, or overtaken by a newer request (another zoom, a resize).
+    if (!c || !asked || seq !== asked.seq || frame.metric !== asked.metric || frame.metric !== this.state.curveMetric) return;
+    if (asked.ranged) {
+      this.chart.detail(frame, asked.width);
+      return;
+    }
+    this.curves = { metric: frame.metric };
+    const index = new Map(frame.runIds.map((id, i) => [id, i]));
+    const logged = (i: number | undefined): boolean => i !== undefined && frame.points[i] > 0;
     const series: ChartSeries[] = c.runs.map((r, i) => {
-      const cv = byRun.get(r.runId);
-      byRun.delete(r.runId);
-      return { label: this.labels[i], runId: r.runId, isBaseline: i === c.baselineIndex, curve: cv ? { steps: cv.steps, values: cv.values } : null };
+      const k = index.get(r.runId);
+      index.delete(r.runId);
+      return { label: this.labels[i], runId: r.runId, isBaseline: i === c.baselineIndex, index: logged(k) ? k! : -1 };
     });
-    for (const cv of byRun.values()) series.push({ label: cv.runId, runId: cv.runId, isBaseline: false, curve: { steps: cv.steps, values: cv.values } });
-    const points = valid.reduce((n, x) => n + Math.min(x.steps.length, x.values.length), 0);
-    const withPoints = series.filter(x => x.curve && x.curve.steps.length > 0).length;
-    this.curveStatus.textContent = t('{0}: {1} runs, {2} points', metric, withPoints, points.toLocaleString());
+    for (const [runId, k] of index) series.push({ label: runId, runId, isBaseline: false, index: logged(k) ? k : -1 });
+    const points = frame.points.reduce((n, x) => n + x, 0);
+    const withPoints = series.filter(x => x.index >= 0).length;
+    this.curveStatus.textContent = t('{0}: {1} runs, {2} points', frame.metric, withPoints, points.toLocaleString());
     this.curveSeq++;
     this.pendingCurveMark = true;
-    this.chart.show(metric, series);
+    this.chart.show(frame.metric, series, frame, asked.width);
   }
 
   private onChartDrawn(): void {

@@ -3,12 +3,13 @@
  *
  * Series colours come from the theme (`--vscode-charts-*`), read when the chart is built and again when VS Code
  * switches theme; beyond six runs the colours repeat with a different dash pattern, which the legend swatch shows.
- * Drawing uses the reduced data of downsample.ts, recomputed for the plot's width and for the zoomed range, so a
- * zoom shows the detail of the full series.
+ * The chart draws what the host sends: curve frames already reduced (in src/core/compare/downsample.ts) to about
+ * two points per pixel column of this plot. It asks for a frame with the plot's width, and on a zoom asks for the
+ * detail of the zoomed range (showing the coarse frame stretched until the detail arrives).
  */
 import uPlot from 'uplot';
+import type { CurveFrame } from '../../src/protocol/compare';
 import { h, setChildren } from './dom';
-import { align, extent, type Series } from './downsample';
 import { num } from './format';
 import { t } from './l10n';
 
@@ -23,13 +24,15 @@ const PALETTE: Array<[string, string]> = [
 const DASHES: number[][] = [[], [6, 3], [2, 3], [10, 3, 2, 3]];
 const DASH_STYLES = ['solid', 'dashed', 'dotted', 'double'];
 const HEIGHT = 320;
+/** uPlot's plot area is the chart's width less the y axis (size 60), its label (30) and the right padding. */
+const CHROME_PX = 100;
 
 export interface ChartSeries {
   label: string;
   runId: string;
   isBaseline: boolean;
-  /** Null when the run logged no point of the metric (listed in the legend, not drawn). */
-  curve: Series | null;
+  /** Index of the run's y array in the frames; -1 when the run logged no point of the metric (listed, not drawn). */
+  index: number;
 }
 
 export interface ChartStyle {
@@ -43,6 +46,12 @@ export function seriesStyle(i: number, css: CSSStyleDeclaration): ChartStyle {
   const [name, fallback] = PALETTE[i % PALETTE.length];
   const k = Math.floor(i / PALETTE.length) % DASHES.length;
   return { stroke: css.getPropertyValue(name).trim() || fallback, dash: DASHES[k], dashStyle: DASH_STYLES[k] };
+}
+
+const near = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+function nearRange(a: [number, number], b: [number, number]): boolean {
+  return near(a[0], b[0]) && near(a[1], b[1]);
 }
 
 function themeColor(css: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -60,8 +69,12 @@ export class Chart {
   private drawn: ChartSeries[] = [];
   private hidden = new Set<string>();
   private metric = '';
-  private fullRange: [number, number] | null = null;
+  private full: CurveFrame | undefined;
   private range: [number, number] | null = null;
+  /** Plot width (CSS px) the shown frames were asked for. */
+  private askedWidth = 0;
+  /** The chart's width less its plot area's, as measured on the last plot drawn. */
+  private chromePx = CHROME_PX;
   private settingData = false;
   private focused = -1;
   private width = 0;
@@ -69,6 +82,8 @@ export class Chart {
   private readonly themeObserver: MutationObserver | undefined;
   /** Called after each draw of the canvas. */
   onDrawn: (() => void) | undefined;
+  /** Asks the host for a frame of `range` (null: all of it) for a plot `width` CSS pixels wide. */
+  onRequest: ((range: [number, number] | null, width: number) => void) | undefined;
 
   constructor() {
     this.el = h('div', { class: 'chart' });
@@ -85,7 +100,7 @@ export class Chart {
         if (this.plot && w > 0 && Math.abs(w - this.width) >= 1) {
           this.width = w;
           this.plot.setSize({ width: w, height: HEIGHT });
-          this.rebucket(this.range, false);
+          this.refetchIfResized();
         }
       });
       this.resizeObserver.observe(this.plotEl);
@@ -100,20 +115,58 @@ export class Chart {
     }
   }
 
-  /** Shows `series` of `metric` (all of them: the number of runs is not capped). */
-  show(metric: string, series: ChartSeries[]): void {
-    // A live update of the same metric keeps the hidden series and the zoom.
+  /** The plot area's width in CSS pixels, to ask the host for frames (an estimate until the plot is drawn). */
+  plotWidth(): number {
+    const bbox = this.plot?.bbox;
+    if (bbox && bbox.width > 0) return Math.round(bbox.width / (window.devicePixelRatio || 1));
+    return Math.max(50, (this.plotEl.clientWidth || 600) - this.chromePx);
+  }
+
+  /**
+   * Shows `series` of `metric` (all of them: the number of runs is not capped) from `frame`, a frame of the whole
+   * x range asked for a plot `width` CSS pixels wide.
+   */
+  show(metric: string, series: ChartSeries[], frame: CurveFrame, width: number): void {
+    // A live update of the same metric keeps the hidden series and the zoom (whose detail is asked for again).
     const zoom = metric === this.metric ? this.range : null;
     if (metric !== this.metric) this.hidden.clear();
     this.metric = metric;
     this.series = series;
+    this.full = frame;
+    this.askedWidth = width;
     this.build();
     const plot = this.plot;
     if (zoom && plot) {
       requestAnimationFrame(() => {
-        if (this.plot === plot) this.rebucket(zoom, true);
+        if (this.plot !== plot) return;
+        this.zoomTo(zoom);
+        this.onRequest?.(zoom, this.plotWidth());
+      });
+    } else if (plot) {
+      // The frame was asked for an estimate of the plot's width; once drawn, the real width is known.
+      requestAnimationFrame(() => {
+        if (this.plot === plot) this.refetchIfResized();
       });
     }
+  }
+
+  /** Draws the detail of a zoomed range (a reply to `onRequest` with a range); dropped unless that range is shown. */
+  detail(frame: CurveFrame, width: number): void {
+    const u = this.plot;
+    const range = this.range;
+    if (!u || !range || !frame.range || frame.metric !== this.metric || !nearRange(frame.range, range)) return;
+    this.askedWidth = width;
+    this.settingData = true;
+    try {
+      u.batch(() => {
+        u.setData(this.dataOf(frame), false);
+        u.setScale('x', { min: range[0], max: range[1] });
+      });
+    } finally {
+      this.settingData = false;
+    }
+    // Which detail is drawn, for tests (the axes are on the canvas).
+    this.el.dataset.detail = `${frame.range[0]},${frame.range[1]}`;
   }
 
   clear(): void {
@@ -121,6 +174,8 @@ export class Chart {
     this.plot = undefined;
     this.series = [];
     this.drawn = [];
+    this.full = undefined;
+    this.range = null;
     this.plotEl.replaceChildren();
     this.legendEl.replaceChildren();
     this.readoutEl.textContent = '';
@@ -133,24 +188,51 @@ export class Chart {
     this.themeObserver?.disconnect();
   }
 
-  /** The plot area's width in CSS pixels (= the number of pixel columns to reduce to). */
-  private plotColumns(): number {
-    const bbox = this.plot?.bbox;
-    if (bbox && bbox.width > 0) return Math.ceil(bbox.width / (window.devicePixelRatio || 1));
-    return Math.max(100, this.width - 80);
+  private dataOf(frame: CurveFrame): uPlot.AlignedData {
+    // uPlot takes null (not NaN) for a run without a point at an x.
+    let points = 0;
+    const ys = this.drawn.map(s => {
+      const src = frame.ys[s.index];
+      const y = new Array<number | null>(src.length);
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i];
+        if (Number.isNaN(v)) y[i] = null;
+        else { y[i] = v; points++; }
+      }
+      return y;
+    });
+    // What is drawn, for tests and for anyone reading the DOM: the points, and the x range of the data.
+    this.el.dataset.drawn = String(points);
+    this.el.dataset.xs = frame.xs.length ? `${frame.xs[0]},${frame.xs[frame.xs.length - 1]}` : '';
+    return [Array.from(frame.xs), ...ys] as uPlot.AlignedData;
+  }
+
+  /**
+   * Asks for the shown range again when the plot is now wider or narrower than asked for by more than a few pixels
+   * (2% more or fewer columns than pixels draw the same).
+   */
+  private refetchIfResized(): void {
+    if (!this.plot) return;
+    const w = this.plotWidth();
+    if (this.plotEl.clientWidth > w) this.chromePx = this.plotEl.clientWidth - w;
+    if (Math.abs(w - this.askedWidth) > Math.max(8, 0.02 * w)) {
+      this.askedWidth = w;
+      this.onRequest?.(this.range, w);
+    }
   }
 
   private build(): void {
     this.plot?.destroy();
     this.plot = undefined;
     this.focused = -1;
-    this.drawn = this.series.filter(s => s.curve && s.curve.steps.length > 0);
-    this.fullRange = extent(this.drawn.map(s => s.curve!));
+    const frame = this.full;
+    this.drawn = frame ? this.series.filter(s => s.index >= 0 && s.index < frame.ys.length) : [];
     this.range = null;
     this.resetButton.hidden = true;
     this.el.dataset.zoom = '';
+    this.el.dataset.detail = '';
     this.renderLegend();
-    if (this.drawn.length === 0 || !this.fullRange) {
+    if (!frame || this.drawn.length === 0 || frame.xs.length === 0) {
       setChildren(this.plotEl, h('p', { class: 'empty' }, t('No points of {0} were logged by the compared runs.', this.metric)));
       this.plotEl.setAttribute('aria-label', t('No curve of {0}', this.metric));
       this.onDrawn?.();
@@ -166,8 +248,6 @@ export class Chart {
     const font = `11px ${family}`;
     const many = this.drawn.length > 20;
     const index = new Map(this.series.map((s, i) => [s, i]));
-    const estimate = Math.max(100, this.width - 90); // the y axis and its label take ~90 px
-    const aligned = align(this.drawn.map(s => s.curve!), estimate);
     const opts: uPlot.Options = {
       width: this.width,
       height: HEIGHT,
@@ -207,8 +287,8 @@ export class Chart {
       ],
       hooks: {
         draw: [() => this.onDrawn?.()],
-        // A drag zoom sets the x scale; the reduced data is then recomputed for the zoomed range (after uPlot's
-        // own update has finished: changing the data inside its hook would corrupt its state).
+        // A drag zoom sets the x scale; the detail of the zoomed range is then asked for (after uPlot's own update
+        // has finished: changing the data inside its hook would corrupt its state).
         setScale: [(_u, key) => {
           if (key === 'x' && !this.settingData) requestAnimationFrame(() => this.onXScale());
         }],
@@ -218,12 +298,7 @@ export class Chart {
         setCursor: [u => this.updateReadout(u)],
       },
     };
-    const plot = new uPlot(opts, aligned.data as uPlot.AlignedData, this.plotEl);
-    this.plot = plot;
-    // The reduction used an estimate of the plot's width; once drawn, the real width is known.
-    requestAnimationFrame(() => {
-      if (this.plot === plot && aligned.reduced && Math.abs(this.plotColumns() - estimate) > 4) this.rebucket(this.range, false);
-    });
+    this.plot = new uPlot(opts, this.dataOf(frame), this.plotEl);
   }
 
   private onXScale(): void {
@@ -232,39 +307,43 @@ export class Chart {
     const { min, max } = u.scales.x;
     if (min === undefined || max === undefined || min === null || max === null || !(max > min)) return;
     const xs = u.data[0];
-    const near = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
     if (this.range === null && xs.length > 0 && near(min, xs[0]) && near(max, xs[xs.length - 1])) return; // not zoomed
-    if (this.range !== null && near(min, this.range[0]) && near(max, this.range[1])) return; // already reduced for it
-    this.rebucket([min, max], true);
+    if (this.range !== null && near(min, this.range[0]) && near(max, this.range[1])) return; // already asked for it
+    const range: [number, number] = [min, max];
+    this.zoomTo(range);
+    this.onRequest?.(range, this.plotWidth());
   }
 
-  /** Re-reduces the series for the zoomed `range` (null: all of it) at the plot's current width. */
-  private rebucket(range: [number, number] | null, zoomed: boolean): void {
+  /** Shows `range` (with the data at hand until its detail arrives). */
+  private zoomTo(range: [number, number]): void {
     const u = this.plot;
-    if (!u || !this.fullRange) return;
-    const aligned = align(this.drawn.map(s => s.curve!), this.plotColumns(), range ?? this.fullRange);
-    if (zoomed) {
-      this.range = range;
-      this.resetButton.hidden = range === null;
-      // The x range shown, for tests and for anyone reading the DOM (the axes are drawn on the canvas).
-      this.el.dataset.zoom = range === null ? '' : `${range[0]},${range[1]}`;
-    }
+    if (!u) return;
+    this.range = range;
+    this.resetButton.hidden = false;
+    // The x range shown, for tests and for anyone reading the DOM (the axes are drawn on the canvas).
+    this.el.dataset.zoom = `${range[0]},${range[1]}`;
     this.settingData = true;
     try {
-      if (range === null) u.setData(aligned.data as uPlot.AlignedData, true);
-      else {
-        u.batch(() => {
-          u.setData(aligned.data as uPlot.AlignedData, false);
-          u.setScale('x', { min: range[0], max: range[1] });
-        });
-      }
+      u.setScale('x', { min: range[0], max: range[1] });
     } finally {
       this.settingData = false;
     }
   }
 
+  /** Back to the whole range: the full frame is still here, nothing to ask for. */
   private resetZoom(): void {
-    if (this.range !== null) this.rebucket(null, true);
+    const u = this.plot;
+    if (this.range === null || !u || !this.full) return;
+    this.range = null;
+    this.resetButton.hidden = true;
+    this.el.dataset.zoom = '';
+    this.el.dataset.detail = '';
+    this.settingData = true;
+    try {
+      u.setData(this.dataOf(this.full), true);
+    } finally {
+      this.settingData = false;
+    }
   }
 
   private updateReadout(u: uPlot): void {

@@ -114,7 +114,10 @@ export interface CostRow {
   latency_error?: string;
 }
 
-/** One series of a metric by step for one run. Points are never capped in count; the panel downsamples to draw. */
+/**
+ * One series of a metric by step for one run, every point (never capped). The panel gets it reduced to what it can
+ * draw (`curveFrame` in downsample.ts).
+ */
 export interface Curve {
   runId: string;
   metric: string;

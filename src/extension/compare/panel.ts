@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { buildComparison, curvesOf } from '../../core/compare/build';
+import { columnsFor, curveFrame } from '../../core/compare/downsample';
 import type { Latency } from '../../core/compare/latency';
-import type { Comparison } from '../../core/compare/model';
+import type { Comparison, Curve } from '../../core/compare/model';
 import type { HypothesisStatus } from '../../core/store';
 import { isCompareViewState, isWebviewMessage, type CompareViewState, type HostMessage } from '../../protocol/compare';
 import { Disposable } from '../dispose';
@@ -28,6 +29,8 @@ export class ComparePanel extends Disposable {
   private comparison: Comparison | undefined;
   private rebuildTimer: NodeJS.Timeout | undefined;
   private readonly latencyCache = new Map<string, Latency | Error>();
+  /** Every point of the shown metric, read once per comparison: a zoom or a resize reduces it again. */
+  private curveCache: { metric: string; curves: Curve[] } | undefined;
   readonly trace: PanelTrace = { received: [], sent: [] };
   private readonly changed = this.track(new vscode.EventEmitter<HostMessage['type']>());
   /** Fires after the host posted a message (tests wait on it). */
@@ -113,9 +116,9 @@ export class ComparePanel extends Disposable {
         await this.rebuild();
         return;
       case 'requestCurves': {
-        const store = await this.stores.get(this.folder);
-        const ids = this.comparison?.runs.map(r => r.runId) ?? [];
-        this.post({ type: 'curves', metric: raw.metric, curves: curvesOf(store, ids, raw.metric) });
+        // The webview gets what its plot can draw (about two points per pixel column per run), never every point.
+        const curves = await this.curves(raw.metric);
+        this.post({ type: 'curves', seq: raw.seq, frame: curveFrame(raw.metric, curves, columnsFor(raw.width, raw.pixelRatio), raw.range) });
         return;
       }
       case 'stateChanged':
@@ -146,8 +149,17 @@ export class ComparePanel extends Disposable {
     }
   }
 
+  private async curves(metric: string): Promise<Curve[]> {
+    if (this.curveCache?.metric === metric) return this.curveCache.curves;
+    const store = await this.stores.get(this.folder);
+    const curves = curvesOf(store, this.comparison?.runs.map(r => r.runId) ?? [], metric);
+    this.curveCache = { metric, curves };
+    return curves;
+  }
+
   /** Build the comparison again (baseline change, a compared run changed) and send it. */
   async rebuild(): Promise<Comparison | undefined> {
+    this.curveCache = undefined;
     try {
       const store = await this.stores.get(this.folder);
       this.comparison = await buildComparison(store, this.state.runIds, {
