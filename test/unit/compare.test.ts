@@ -180,6 +180,11 @@ describe('compare: predictions files', () => {
     assert.throws(() => readPredictions('p.csv', 'y_true,y_pred\na,a\nb\n'), (e: Error) => e instanceof PredictionsError && /p\.csv:3: 1 fields, but the header has 2/.test(e.message));
     assert.throws(() => readPredictions('p.csv', 'label,pred\na,a\n'), /needs `y_true` and `y_pred`/);
     assert.throws(() => readPredictions('p.csv', 'y_true,y_pred,score_a\na,a,high\n'), /p\.csv:2: `score_a` is "high", not a number/);
+    // a maintained parser: a quoted field keeps its comma, quote and CRLF; CRLF line ends; blank lines skipped
+    const q = readPredictions('q.csv', 'y_true,y_pred,note\r\na,a,"x, ""y""\r\nz"\r\n\r\nb,b,plain\r\n');
+    assert.deepStrictEqual(q.extra.note, ['x, "y"\r\nz', 'plain']);
+    assert.deepStrictEqual(q.yTrue, ['a', 'b']);
+    assert.throws(() => readPredictions('q.csv', 'y_true,y_pred\na,a\n"b,b\n'), (e: Error) => e instanceof PredictionsError && /q\.csv:\d+: not valid CSV/.test(e.message));
   });
 });
 

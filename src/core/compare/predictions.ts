@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { parse } from 'csv-parse/sync';
 import { t } from '../l10n';
 
 /** Per-example predictions of one run: what the significance tests on correctness need. */
@@ -22,35 +23,20 @@ export class PredictionsError extends Error {
   }
 }
 
-/** Split one CSV record (RFC 4180 quotes; no embedded newlines, which predictions files do not need). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"' && cur === '') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
 /** Read a predictions CSV with at least `y_true` and `y_pred` columns. Bad rows are errors with their line number. */
 export function readPredictions(file: string, text = fs.readFileSync(file, 'utf8')): Predictions {
-  const lines = text.split(/\r?\n/);
-  while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new PredictionsError(file, undefined, t('the file is empty; expected a header with y_true and y_pred.'));
-  const header = splitCsvLine(lines[0]).map(h => h.trim());
+  // csv-parse (the maintained parser the gate's data reader uses too): quoted fields may hold commas, quotes and line
+  // breaks; `info.lines` is the line a record ends on, which is the line of a one-line record.
+  let records: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: false }) as unknown as typeof records;
+  } catch (e) {
+    const line = (e as { lines?: number }).lines;
+    throw new PredictionsError(file, typeof line === 'number' ? line : undefined, t('not valid CSV: {0}', (e as Error).message));
+  }
+  records = records.filter(r => !(r.record.length === 1 && r.record[0].trim() === ''));
+  if (records.length === 0) throw new PredictionsError(file, undefined, t('the file is empty; expected a header with y_true and y_pred.'));
+  const header = records[0].record.map(h => h.trim());
   const col = (name: string) => header.indexOf(name);
   if (col('y_true') < 0 || col('y_pred') < 0) {
     throw new PredictionsError(file, 1, t('the header needs `y_true` and `y_pred` columns (it has: {0}).', header.join(', ')));
@@ -61,18 +47,17 @@ export function readPredictions(file: string, text = fs.readFileSync(file, 'utf8
   for (const [h] of scoreCols) p.scores[h.slice('score_'.length)] = [];
   for (const [h] of extraCols) p.extra[h] = [];
   const idCol = col('row_id');
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
-    const cells = splitCsvLine(lines[i]);
+  for (let i = 1; i < records.length; i++) {
+    const { record: cells, info } = records[i];
     if (cells.length !== header.length) {
-      throw new PredictionsError(file, i + 1, t('{0} fields, but the header has {1}.', cells.length, header.length));
+      throw new PredictionsError(file, info.lines, t('{0} fields, but the header has {1}.', cells.length, header.length));
     }
     p.ids.push(idCol >= 0 ? cells[idCol] : String(i));
     p.yTrue.push(cells[col('y_true')]);
     p.yPred.push(cells[col('y_pred')]);
     for (const [h, c] of scoreCols) {
       const v = Number(cells[c]);
-      if (cells[c].trim() === '' || !Number.isFinite(v)) throw new PredictionsError(file, i + 1, t('`{0}` is "{1}", not a number.', h, cells[c]));
+      if (cells[c].trim() === '' || !Number.isFinite(v)) throw new PredictionsError(file, info.lines, t('`{0}` is "{1}", not a number.', h, cells[c]));
       p.scores[h.slice('score_'.length)].push(v);
     }
     for (const [h, c] of extraCols) p.extra[h].push(cells[c]);
