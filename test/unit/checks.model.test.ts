@@ -11,7 +11,7 @@ import { onnx } from 'onnx-proto';
 import { loadModel, ModelError, readOnnxMetadata, releaseModels, resolveClasses, RUN_BATCH } from '../../src/core/checks/model';
 import { metricCheck } from '../../src/core/checks/metric';
 import { regressionCheck } from '../../src/core/checks/regression';
-import { outputCheck } from '../../src/core/checks/output';
+import { evaluateOutput, outputCheck } from '../../src/core/checks/output';
 import { perturbationCheck } from '../../src/core/checks/perturbation';
 import { latencyCheck, sizeCheck } from '../../src/core/checks/cost';
 import type { CheckResult, Dataset, GateContext, ModelOutputs } from '../../src/core/checks/types';
@@ -541,6 +541,15 @@ describe('checks: output validation', function () {
     assert.ok(ev.first_rows[0].values.every(Number.isNaN));
     assert.match(r.message, /9 NaN and 0 infinite values/);
     assert.strictEqual((await outputCheck(ctx, { finite: false }, '1-output')).status, 'pass');
+  });
+
+  it('float32 rounding at a bound is not out of range (skl2onnx forests give 1.0000001); a real excess is, with its digits', () => {
+    const opts = { range: [0, 1] as [number, number], sumToOne: true, tolerance: 1e-4, finite: true };
+    const rounding = evaluateOutput({ data: Float32Array.from([1.0000001, 0, 0, 0.5, 0.5, 0]), dims: [2, 3] }, opts, 'model');
+    assert.strictEqual(rounding.status, 'pass', rounding.message);
+    const excess = evaluateOutput({ data: Float32Array.from([1.001, 0, 0, 0.5, 0.5, 0]), dims: [2, 3] }, { ...opts, sumToOne: false }, 'model');
+    assert.strictEqual(excess.status, 'fail');
+    assert.match(excess.message, /1 values outside \[0, 1\] \(min 0, max 1\.00100004673/);
   });
 
   it('fails raw logits: values outside [0, 1] and rows not summing to 1', async () => {

@@ -73,6 +73,14 @@ export async function outputCheck(ctx: GateContext, spec: OutputSpec, id: string
   });
 }
 
+/**
+ * Model outputs are float32: a probability summed from float32 parts lands on 1.0000001 (one float32 step above 1)
+ * when every tree agrees. Two float32 steps at a bound are rounding, not a value out of range.
+ */
+export function float32Slack(bound: number): number {
+  return Math.max(Math.abs(bound), 2 ** -126) * 2 ** -22;
+}
+
 /** The verdict on a raw output (exported for tests and for callers holding an output already). */
 export function evaluateOutput(
   out: RawOutput,
@@ -98,7 +106,7 @@ export function evaluateOutput(
         if (v < minV) minV = v;
         if (v > maxV) maxV = v;
       }
-      if (opts.range && (v < opts.range[0] || v > opts.range[1])) rowOut++;
+      if (opts.range && (v < opts.range[0] - float32Slack(opts.range[0]) || v > opts.range[1] + float32Slack(opts.range[1]))) rowOut++;
     }
     nan += rowNan; inf += rowInf; outOfRange += rowOut;
     if (opts.finite && rowNan > 0) problems.push(t('{0} NaN', rowNan));
@@ -136,7 +144,8 @@ export function evaluateOutput(
   const failures: string[] = [];
   if (!shapeOk) failures.push(t('the output has shape [{0}], not [{1}]', dims.join(', '), opts.shape!.map(d => (d === null ? 'N' : String(d))).join(', ')));
   if (opts.finite && nan + inf > 0) failures.push(t('{0} NaN and {1} infinite values', nan, inf));
-  if (opts.range && outOfRange > 0) failures.push(t('{0} values outside [{1}, {2}] (min {3}, max {4})', outOfRange, fmt(opts.range[0]), fmt(opts.range[1]), fmt(minV), fmt(maxV)));
+  // min and max with all their digits: rounded, 1.001 would read as "max 1" beside "outside [0, 1]"
+  if (opts.range && outOfRange > 0) failures.push(t('{0} values outside [{1}, {2}] (min {3}, max {4})', outOfRange, fmt(opts.range[0]), fmt(opts.range[1]), String(minV), String(maxV)));
   if (opts.sumToOne && notSumming > 0) failures.push(t('{0} rows do not sum to 1 (largest deviation {1})', notSumming, fmt(maxDev)));
   const evidence = { source, offending_rows: badRows.size, first_rows: offending };
   if (failures.length === 0) {
