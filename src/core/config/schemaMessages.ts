@@ -64,6 +64,7 @@ export function yamlErrorReason(code: string, english: string): string {
     case 'TAB_AS_INDENT': return t('tabs cannot indent YAML: use spaces');
     case 'TAG_RESOLVE_FAILED': return t('a tag cannot be resolved');
     case 'UNEXPECTED_TOKEN': return t('unexpected text here');
+    case 'KEY_OVER_1024_CHARS': return t('a key without quotes or `?` must end (with `:`) within 1024 characters of its start');
     case 'BAD_COLLECTION_TYPE': return t('a collection has the wrong type for its tag');
     default: return t('the YAML cannot be read here');
   }
