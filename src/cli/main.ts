@@ -2,6 +2,7 @@ import { inert, inertLines } from '../core/inert';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
+import { codegenCommand } from './codegen';
 import { compareCommand } from './compare';
 import { gateCommand } from './gate';
 import { aliasCommand, auditCommand, modelsCommand, promoteCommand, registerCommand, rollbackCommand, shadowCommand } from './registry';
@@ -45,6 +46,8 @@ function help(): string {
     t('      Check the audit log\'s hash chain and that every stage and alias agrees with it; exit 1 naming the first bad entry.'),
     '  edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]',
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
+    '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
+    t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd --help | --version',
   ].join('\n');
 }
@@ -78,6 +81,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await auditCommand(rest, io);
       case 'shadow':
         return await shadowCommand(rest, io);
+      case 'codegen':
+        return await codegenCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

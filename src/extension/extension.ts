@@ -6,6 +6,7 @@ import { ConfigsTree } from './configsTree';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
 import { LanguageFeatures } from './languageFeatures';
+import { TypedConfigCodegen } from './codegen';
 import { PythonHelper } from './pythonHelper';
 import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
@@ -31,6 +32,7 @@ export class Extension extends Disposable {
   readonly models: ModelsTree;
   readonly registry: RegistryCommands;
   readonly python: PythonHelper;
+  readonly codegen: TypedConfigCodegen;
 
   constructor(extensionUri: vscode.Uri) {
     super();
@@ -44,6 +46,7 @@ export class Extension extends Disposable {
     this.models = this.track(new ModelsTree(this.stores));
     this.registry = this.track(new RegistryCommands(this.stores, this.models));
     this.python = this.track(new PythonHelper(extensionUri));
+    this.codegen = this.track(new TypedConfigCodegen());
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>

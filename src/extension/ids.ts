@@ -27,6 +27,7 @@ export const Commands = {
   checkVersion: 'edd.checkVersion',
   showVersionGateReport: 'edd.showVersionGateReport',
   installPythonHelper: 'edd.installPythonHelper',
+  generateTypedConfig: 'edd.generateTypedConfig',
 } as const;
 
 export const Views = {

@@ -31,7 +31,7 @@ describe('validateExperiment: reading the YAML', () => {
       assert.deepStrictEqual(codes(problems), ['yaml-syntax']);
       const [p] = problems;
       assert.strictEqual(p.severity, 'error');
-      assert.match(p.message, /^YAML syntax error: Nested mappings are not allowed/);
+      assert.match(p.message, /^YAML syntax error: a mapping cannot be nested on the same line as its key/);
       assert.strictEqual(site(text, p), 'm');
       const [placed] = placeProblems(text, problems);
       assert.deepStrictEqual([placed.line, placed.column], [6, 17]);
@@ -42,7 +42,7 @@ describe('validateExperiment: reading the YAML', () => {
       const text = 'experiment:\n  id: "exp_20250101_001"\n  parameters:\n\tmodel_type: mlp\n';
       const { problems } = validateExperiment(text);
       assert.deepStrictEqual(codes(problems), ['yaml-syntax']);
-      assert.match(problems[0].message, /Tabs are not allowed/);
+      assert.match(problems[0].message, /tabs cannot indent YAML/);
       assert.strictEqual(site(text, problems[0]), '\t');
     });
 
@@ -50,7 +50,7 @@ describe('validateExperiment: reading the YAML', () => {
       const text = 'experiment:\n  id: "exp_20250101_001\n  name: x\n';
       const { problems } = validateExperiment(text);
       assert.deepStrictEqual(codes(problems), ['yaml-syntax']);
-      assert.match(problems[0].message, /Missing closing "quote/);
+      assert.match(problems[0].message, /a closing character is missing/);
       assert.ok(problems[0].offset <= text.length && problems[0].length >= 1);
     });
   });

@@ -3,6 +3,7 @@ import { isMap, isScalar, Scalar, type Document, type Node } from 'yaml';
 import experimentSchema from '../../../schemas/experiment.schema.json';
 import { t } from '../l10n';
 import { ProblemCode, type Fix, type Problem } from './problem';
+import { schemaMessage, schemaReason } from './schemaMessages';
 import { closest } from './suggest';
 import { lastPair, locate, span, type Located } from './yamlAst';
 
@@ -125,7 +126,7 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
     const r = span(keyNode) ?? valueSpan(where, text);
     return {
       ...at(r), severity: 'error', code: ProblemCode.invalidValue,
-      message: t('Key `{0}` in `{1}` is not allowed: {2}.', propertyName, path, custom ?? err.message ?? ''),
+      message: t('Key `{0}` in `{1}` is not allowed: {2}.', propertyName, path, schemaReason(err, custom)),
     };
   }
 
@@ -171,7 +172,7 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       const r = valueSpan(where, text);
       const expectedText = joinOr(expected.map(typeName));
       const message = custom
-        ? t('`{0}` has the wrong type: {1}.', path, custom)
+        ? t('`{0}` has the wrong type: {1}.', path, schemaMessage(custom))
         : t('`{0}` must be {1}, but it is {2}.', path, expectedText, actualType(node, err.data));
       return { ...at(r), severity: 'error', code: ProblemCode.wrongType, message, fixes: typeFixes(text, node, expected, err.data) };
     }
@@ -195,7 +196,7 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
         ? t('`{0}` must not be empty.', path)
         : err.keyword === 'minItems'
           ? t('`{0}` must have at least {1} item(s).', path, String((err.params as { limit: number }).limit))
-          : t('`{0}` is not valid ({1}): {2}.', path, shown, custom ?? err.message ?? '');
+          : t('`{0}` is not valid ({1}): {2}.', path, shown, schemaReason(err, custom));
       return { ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue, message };
     }
     case 'minimum':
@@ -209,7 +210,7 @@ function toProblem(doc: Document.Parsed, text: string, err: ErrorObject): Proble
       };
     }
     default:
-      return { ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue, message: `${path}: ${custom ?? err.message ?? err.keyword}` };
+      return { ...at(valueSpan(where, text)), severity: 'error', code: ProblemCode.invalidValue, message: t('`{0}` is not valid: {1}.', path, schemaReason(err, custom)) };
   }
 }
 

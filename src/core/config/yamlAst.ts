@@ -2,6 +2,7 @@ import { Composer, Document, isAlias, isMap, isPair, isScalar, isSeq, Parser, vi
 import { t } from '../l10n';
 import { LineIndex } from './lines';
 import { ProblemCode, type Problem } from './problem';
+import { yamlErrorReason } from './schemaMessages';
 
 /**
  * The one YAML reader of EDD: experiment configs, promotion policies and data schemas all go through {@link readYaml},
@@ -101,7 +102,7 @@ export function readYaml(text: string, options: ReadOptions = {}): YamlRead {
       length: Math.max(1, end - start),
       severity: 'error',
       code: ProblemCode.yamlSyntax,
-      message: t('YAML syntax error: {0}', firstLine(e.message)),
+      message: t('YAML syntax error: {0}', yamlErrorReason(e.code, firstLine(e.message))),
     });
   }
   problems.push(...controlCharacters(text));
