@@ -6,7 +6,8 @@ import { StoreDb } from './db';
 import { StoreCorruptError, StoreError, StoreVersionError } from './errors';
 import { headerProblem, keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
-import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { MetricHistories, runsFolderOf } from './history';
+import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, LEGACY_POINTS, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { aliasOp, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, registerOp, rollbackOp, rollbackTarget, versionByIdFull } from './registryOps';
 import type { AuditEntry, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, StoredGateReport } from './registryTypes';
 import { migrate, requiredTables, SCHEMA_VERSION, userVersion } from './schema';
@@ -184,6 +185,7 @@ export class RunStore {
   private readonly saveListeners = new Set<(saved: StoreSaved) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
   private readonly lockPath: string;
+  private readonly history: MetricHistories;
 
   private constructor(
     /** Absolute path of the store file. */
@@ -202,6 +204,7 @@ export class RunStore {
     this.saveId = meta.saveId;
     this.gen = meta.generation;
     this.lockPath = `${file}.lock`;
+    this.history = new MetricHistories(runsFolderOf(file));
   }
 
   /** How many saves (by any process) the loaded copy has seen. */
@@ -256,11 +259,14 @@ export class RunStore {
    * replaces it. @throws StoreNotFoundError if a point names an unknown run; TypeError for a malformed point
    */
   addMetrics(points: readonly MetricPoint[]): void {
-    const op = metricsOp(points, Date.now());
-    if (op.kind !== 'metrics' || op.points.runIds.length === 0) return;
+    this.assertWritable();
+    const { op, points: cols } = metricsOp(points, Date.now());
+    if (cols.runIds.length === 0) return;
     const runIds: string[] = [];
-    for (const id of op.points.runIds) if (id !== runIds[runIds.length - 1]) runIds.push(id);
-    this.apply(op, [...new Set(runIds)], false);
+    for (const id of cols.runIds) if (id !== runIds[runIds.length - 1]) runIds.push(id);
+    // The index gets the final values; the points go to the runs' history files, inside the same transaction so
+    // that a failed append (disk full) leaves no final value without its point.
+    this.apply(op, [...new Set(runIds)], false, false, () => this.history.append(cols.runIds, cols.keys, cols.steps, cols.values, cols.times));
   }
 
   /** Records (or replaces) an artifact of a run. @throws StoreNotFoundError for an unknown run */
@@ -357,9 +363,12 @@ export class RunStore {
     return findVersion(this.db, r.model, 'production')!;
   }
 
-  private apply(op: Op, runIds: string[], experiments: boolean, registry = false): void {
+  private apply(op: Op, runIds: string[], experiments: boolean, registry = false, alsoDo?: () => void): void {
     this.assertWritable();
-    this.db.transaction(() => applyOp(this.db, op, true));
+    this.db.transaction(() => {
+      applyOp(this.db, op, true);
+      alsoDo?.();
+    });
     this.journal.push(op);
     this.queueLocalChange(runIds, experiments, registry);
     if (this.options.autoSave) this.scheduleSave();
@@ -441,20 +450,26 @@ export class RunStore {
     return out;
   }
 
-  /** A run's metric points, by key then step; only `key`'s if given. */
+  /**
+   * A run's metric points, by key then step; only `key`'s if given. Read from the run's history file on each call
+   * (plus, until the first save moves them out, the points of a store migrated from version 4).
+   */
   getMetrics(runId: string, key?: string): StoredMetricPoint[] {
     this.assertOpen();
     const seq = this.db.runSeq(runId);
     if (seq === undefined) return [];
-    const out: StoredMetricPoint[] = [];
-    for (const name of key === undefined ? this.metricKeys(runId) : [key]) {
-      const keyId = this.db.existingKeyId(name);
-      if (keyId === undefined) continue;
-      for (const [step, value, time] of this.db.all('SELECT step, value, time FROM metric_points WHERE run_seq = ? AND key_id = ? ORDER BY step', [seq, keyId])) {
-        out.push({ key: name, step: step as number, value: metricValue(value), time: time as number | null });
+    const points: StoredMetricPoint[] = [];
+    if (this.db.hasTable(LEGACY_POINTS)) {
+      const keyFilter = key === undefined ? '' : ' AND k.name = ?';
+      for (const [name, step, value, time] of this.db.all(`SELECT k.name, p.step, p.value, p.time FROM ${LEGACY_POINTS} p JOIN metric_keys k ON k.id = p.key_id WHERE p.run_seq = ?${keyFilter}`, key === undefined ? [seq] : [seq, key])) {
+        points.push({ key: name as string, step: step as number, value: metricValue(value), time: time as number | null });
       }
     }
-    return out;
+    for (const p of this.history.read(runId, key)) points.push(p);
+    // a later point with the same key and step replaced the earlier one
+    const latest = new Map<string, StoredMetricPoint>();
+    for (const p of points) latest.set(`${p.step}\0${p.key}`, p);
+    return [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.step - b.step));
   }
 
   /** The metric keys a run has points for, sorted. */
@@ -531,7 +546,10 @@ export class RunStore {
         if (disk) merged = await this.adopt(disk);
         else this.signature = undefined; // deleted since we read it: ours becomes the file
       }
+      // The points appended since the last save become durable before the index that summarises them.
+      await this.history.sync();
       // Synchronous from here to the export: no mutation can slip in between.
+      if (this.db.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.db, this.history);
       const generation = this.gen + 1;
       const saveId = randomUUID();
       this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
@@ -549,7 +567,10 @@ export class RunStore {
         throw e;
       }
       // Mutations made while the file was being written stay in the journal for the next save.
+      const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
       this.journal.splice(0, exported);
+      // A deleted run's history goes once its deletion is on disk (not if the id was recorded again since).
+      for (const id of deleted) if (this.db.runSeq(id) === undefined) await this.history.remove(id);
       this.gen = generation;
       this.saveId = saveId;
       const saved: StoreSaved = { generation, bytes: bytes.byteLength, merged };
@@ -699,6 +720,22 @@ function callSafely<T>(listener: (arg: T) => void, arg: T): void {
   } catch {
     // ignored on purpose
   }
+}
+
+/**
+ * Moves the metric points of a store migrated from version 4 out of the index into the runs' history files (written
+ * before what each file already holds, so points appended since the migration still win), then drops them from the
+ * index. Synchronous, so that no append of this process interleaves with the rewrite of a file. A crash after some
+ * files were written leaves the points in the file on disk too; the next save writes them again (same values).
+ */
+function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
+  const seqs = db.all(`SELECT DISTINCT p.run_seq, r.id FROM ${LEGACY_POINTS} p JOIN runs r ON r.seq = p.run_seq`);
+  for (const [seq, id] of seqs) {
+    const points = db.all(`SELECT k.name, p.step, p.value, p.time FROM ${LEGACY_POINTS} p JOIN metric_keys k ON k.id = p.key_id WHERE p.run_seq = ? ORDER BY p.key_id, p.step`, [seq])
+      .map(([key, step, value, time]) => ({ key: key as string, step: step as number, value: metricValue(value), time: time as number | null }));
+    history.prependSync(id as string, MetricHistories.lines(points));
+  }
+  db.raw.exec(`DROP TABLE ${LEGACY_POINTS}`);
 }
 
 function readMeta(db: StoreDb): { generation: number; saveId: string | null } {
