@@ -67,6 +67,30 @@ describe('run store: metric histories', () => {
     await store.close();
   });
 
+  it('keys with quotes, backslashes, commas and non-ASCII text read back as written', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    const keys = ['a",b', 'back\\slash\\', '정확도', 'x\\",y'];
+    store.addMetrics(keys.map((key, i) => ({ runId: 'r1', key, step: i, value: i + 0.5, time: 7 })));
+    assert.deepStrictEqual(store.getMetrics('r1').map(p => [p.key, p.step, p.value]), keys.map((key, i) => [key, i, i + 0.5] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    for (const key of keys) assert.strictEqual(store.getMetrics('r1', key).length, 1, key);
+    await store.close();
+  });
+
+  it('reads a history larger than its 4 MB read chunk, with lines and multi-byte keys across chunk boundaries', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    const n = 240_000;
+    store.addMetrics(Array.from({ length: n }, (_, i) => ({ runId: 'r1', key: i % 2 ? '검증/손실' : 'train/loss', step: i >> 1, value: i / 7, time: 1_700_000_000_000 + i })));
+    assert.ok(fs.statSync(historyOf('r1')).size > 2 * 4 * 1024 * 1024);
+    const points = store.getMetrics('r1');
+    assert.strictEqual(points.length, n);
+    const korean = store.getMetrics('r1', '검증/손실');
+    assert.strictEqual(korean.length, n / 2);
+    assert.ok(korean.every((p, i) => p.step === i && p.value === (2 * i + 1) / 7 && p.time === 1_700_000_000_000 + 2 * i + 1));
+    await store.close();
+  });
+
   it('a run id that is not a plain name cannot reach outside the runs folder', async () => {
     const store = await RunStore.open(folder.file, { autoSave: false });
     const id = '../../escape';
@@ -109,6 +133,26 @@ describe('run store: metric histories', () => {
     assert.ok(fs.existsSync(log));
   });
 
+  it('config snapshots and environments are kept in the run\'s run.json, not in the index', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e', configSnapshot: 'a: 1\n', environment: { node: 'v20' } });
+    assert.throws(() => store.createRun({ id: 'r1', experimentId: 'e', configSnapshot: 'other' }), /already exists/);
+    assert.deepStrictEqual([store.getRun('r1')!.configSnapshot, store.getRun('r1')!.environment], ['a: 1\n', { node: 'v20' }], 'read before the save');
+    await store.save();
+    const runJson = path.join(path.dirname(historyOf('r1')), 'run.json');
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(runJson, 'utf8')), { configSnapshot: 'a: 1\n', environment: { node: 'v20' } });
+    store.updateRun('r1', { environment: null, status: 'finished' });
+    assert.strictEqual(store.getRun('r1')!.environment, null);
+    await store.close();
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(runJson, 'utf8')), { configSnapshot: 'a: 1\n', environment: null });
+    const SQL = await initSqlJs();
+    const db = new SQL.Database(fs.readFileSync(folder.file));
+    assert.deepStrictEqual(db.exec('SELECT config_snapshot, environment, status FROM runs')[0].values, [[null, null, 'finished']]);
+    const reopened = await RunStore.open(folder.file, { readOnly: true });
+    assert.deepStrictEqual([reopened.getRun('r1')!.configSnapshot, reopened.getRun('r1')!.environment], ['a: 1\n', null]);
+    await reopened.close();
+  });
+
   describe('a version 4 store', () => {
     it('opens with every record, moves its points to per-run files on the first save, and keeps the registry', async () => {
       fs.mkdirSync(path.dirname(folder.file), { recursive: true });
@@ -143,10 +187,14 @@ describe('run store: metric histories', () => {
       assert.strictEqual(db.exec('PRAGMA user_version')[0].values[0][0], SCHEMA_VERSION);
       assert.deepStrictEqual(db.exec("SELECT name FROM sqlite_master WHERE name LIKE 'metric_points%'"), []);
       assert.deepStrictEqual(fs.readdirSync(path.join(path.dirname(folder.file), 'runs')).sort(), ['run-one', 'run-two']);
+      assert.deepStrictEqual(db.exec('SELECT COUNT(*) FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL')[0].values, [[0]]);
+      assert.deepStrictEqual(fs.readdirSync(path.join(path.dirname(folder.file), 'runs', 'run-one')).sort(), ['metrics.jsonl', 'run.json']);
       const reopened = await RunStore.open(folder.file, { readOnly: true });
       assert.strictEqual(reopened.hasUnsavedChanges, false);
       assert.deepStrictEqual(reopened.getMetrics('run-one', 'loss')[49].value, 0.001);
       assert.strictEqual(reopened.getMetrics('run-one').length, 102);
+      assert.strictEqual(reopened.getRun('run-one')!.configSnapshot, 'experiment:\n  id: exp_a\n');
+      assert.deepStrictEqual(reopened.getRun('run-one')!.environment, { node: 'v20', packages: { numpy: '2.1' } });
       assert.deepStrictEqual(reopened.auditLog('penguins').map(e => e.action), ['register', 'promote', 'alias']);
       await reopened.close();
     });

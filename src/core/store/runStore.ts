@@ -7,6 +7,7 @@ import { StoreCorruptError, StoreError, StoreVersionError } from './errors';
 import { headerProblem, keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
 import { MetricHistories, runsFolderOf } from './history';
+import { RunFiles, type RunFileFields } from './runFiles';
 import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, LEGACY_POINTS, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { aliasOp, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, registerOp, rollbackOp, rollbackTarget, versionByIdFull } from './registryOps';
 import type { AuditEntry, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, StoredGateReport } from './registryTypes';
@@ -186,6 +187,7 @@ export class RunStore {
   private readonly errorListeners = new Set<(error: Error) => void>();
   private readonly lockPath: string;
   private readonly history: MetricHistories;
+  private readonly runFiles: RunFiles;
 
   private constructor(
     /** Absolute path of the store file. */
@@ -205,6 +207,7 @@ export class RunStore {
     this.gen = meta.generation;
     this.lockPath = `${file}.lock`;
     this.history = new MetricHistories(runsFolderOf(file));
+    this.runFiles = new RunFiles(runsFolderOf(file));
   }
 
   /** How many saves (by any process) the loaded copy has seen. */
@@ -214,7 +217,7 @@ export class RunStore {
 
   /** True if there are changes a save has not written yet. */
   get hasUnsavedChanges(): boolean {
-    return this.dirty || this.journal.length > 0;
+    return this.dirty || this.journal.length > 0 || this.runFiles.hasPending;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -244,13 +247,34 @@ export class RunStore {
   createRun(run: NewRun): RunRecord {
     if (typeof run !== 'object' || run === null) throw new TypeError('createRun takes a run object');
     const { op, record } = createRunOp(run, randomUUID(), Date.now());
-    this.apply(op, [record.id], true);
+    if (op.kind !== 'createRun') throw new Error('unreachable');
+    // the two large fields go to the run's file, not the index
+    const fields: RunFileFields = {};
+    for (const [column, field] of LARGE_COLUMNS) {
+      const i = (RUN_COLUMNS as readonly string[]).indexOf(column);
+      if (op.row[i] !== null) fields[field] = op.row[i] as string;
+      op.row[i] = null;
+    }
+    this.apply(op, [record.id], true, false, () => {
+      if (Object.keys(fields).length) this.runFiles.set(record.id, fields);
+    });
     return record;
   }
 
   /** Writes the fields present in `patch` and returns the updated run. @throws StoreNotFoundError for an unknown run */
   updateRun(id: string, patch: RunPatch): RunRecord {
-    this.apply(updateRunOp(id, patch), [id], false);
+    const op = updateRunOp(id, patch);
+    if (op.kind !== 'updateRun') throw new Error('unreachable');
+    const fields: RunFileFields = {};
+    for (const set of op.sets) {
+      const large = LARGE_COLUMNS.find(([column]) => column === set[0]);
+      if (!large) continue;
+      fields[large[1]] = set[1] as string | null;
+      set[1] = null; // clears the column of a run recorded before version 5; the value goes to the run's file
+    }
+    this.apply(op, [id], false, false, () => {
+      if (Object.keys(fields).length) this.runFiles.set(id, fields);
+    });
     return this.getRun(id)!;
   }
 
@@ -395,10 +419,17 @@ export class RunStore {
     return rows.map(row => ({ ...decodeExperiment(row), runCount: row[9] as number, lastRunAt: row[10] as number | null }));
   }
 
+  /** A run with all its fields (the config snapshot and environment are read from the run's file). */
   getRun(id: string): RunRecord | undefined {
     this.assertOpen();
     const row = this.db.one(`SELECT ${RECORD_COLUMNS.join(', ')} FROM runs WHERE id = ?`, [id]);
-    return row && decodeRow<RunRecord>(RECORD_COLUMNS, row);
+    if (!row) return undefined;
+    const run = decodeRow<RunRecord>(RECORD_COLUMNS, row);
+    // the index's columns hold a value only for a run recorded before version 5 and not yet moved to its file
+    const files = this.runFiles.read(id);
+    if (files.configSnapshot !== undefined && run.configSnapshot === null) run.configSnapshot = files.configSnapshot;
+    if (files.environment !== undefined && run.environment === null) run.environment = files.environment === null ? null : (JSON.parse(files.environment) as JsonObject);
+    return run;
   }
 
   /** Runs, newest first, with the final value of each metric (the value at its highest step). */
@@ -466,10 +497,7 @@ export class RunStore {
       }
     }
     for (const p of this.history.read(runId, key)) points.push(p);
-    // a later point with the same key and step replaced the earlier one
-    const latest = new Map<string, StoredMetricPoint>();
-    for (const p of points) latest.set(`${p.step}\0${p.key}`, p);
-    return [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.step - b.step));
+    return latestByKeyAndStep(points);
   }
 
   /** The metric keys a run has points for, sorted. */
@@ -549,7 +577,9 @@ export class RunStore {
       // The points appended since the last save become durable before the index that summarises them.
       await this.history.sync();
       // Synchronous from here to the export: no mutation can slip in between.
+      this.runFiles.flush();
       if (this.db.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.db, this.history);
+      moveLegacyRunFiles(this.db, this.runFiles);
       const generation = this.gen + 1;
       const saveId = randomUUID();
       this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
@@ -570,7 +600,11 @@ export class RunStore {
       const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
       this.journal.splice(0, exported);
       // A deleted run's history goes once its deletion is on disk (not if the id was recorded again since).
-      for (const id of deleted) if (this.db.runSeq(id) === undefined) await this.history.remove(id);
+      for (const id of deleted) {
+        if (this.db.runSeq(id) !== undefined) continue;
+        await this.history.remove(id);
+        await this.runFiles.remove(id);
+      }
       this.gen = generation;
       this.saveId = saveId;
       const saved: StoreSaved = { generation, bytes: bytes.byteLength, merged };
@@ -736,6 +770,52 @@ function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
     history.prependSync(id as string, MetricHistories.lines(points));
   }
   db.raw.exec(`DROP TABLE ${LEGACY_POINTS}`);
+}
+
+/**
+ * Points by key, then step; of several with the same key and step the last one written wins. Histories are mostly
+ * written in step order, so each key's points are usually sorted already and nothing is copied.
+ */
+function latestByKeyAndStep(points: StoredMetricPoint[]): StoredMetricPoint[] {
+  const byKey = new Map<string, StoredMetricPoint[]>();
+  for (const p of points) {
+    let list = byKey.get(p.key);
+    if (!list) byKey.set(p.key, (list = []));
+    list.push(p);
+  }
+  const out: StoredMetricPoint[] = [];
+  for (const key of [...byKey.keys()].sort()) {
+    let list = byKey.get(key)!;
+    let ordered = true;
+    for (let i = 1; i < list.length && ordered; i++) ordered = list[i].step > list[i - 1].step;
+    if (!ordered) {
+      list = list.sort((a, b) => a.step - b.step); // stable: equal steps stay in the order written
+      list = list.filter((p, i) => i === list.length - 1 || list[i + 1].step !== p.step);
+    }
+    for (const p of list) out.push(p);
+  }
+  return out;
+}
+
+/** The run columns whose values live in the run's file (`run.json`) from version 5 on. */
+const LARGE_COLUMNS: readonly [column: string, field: keyof RunFileFields][] = [['config_snapshot', 'configSnapshot'], ['environment', 'environment']];
+
+/**
+ * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once:
+ * the `meta` row `run_files` says it is done (a version 5 process never writes those columns, and an older EDD cannot
+ * write a version 5 file, so none come back).
+ */
+function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
+  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return;
+  const rows = db.all('SELECT id, config_snapshot, environment FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
+  for (const [id, snapshot, environment] of rows) {
+    const fields: RunFileFields = {};
+    if (snapshot !== null) fields.configSnapshot = snapshot as string;
+    if (environment !== null) fields.environment = environment as string;
+    files.write(id as string, fields);
+  }
+  if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
+  db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
 }
 
 function readMeta(db: StoreDb): { generation: number; saveId: string | null } {
