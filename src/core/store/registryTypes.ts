@@ -103,3 +103,51 @@ export interface GateReportQuery {
   version?: number;
   limit?: number;
 }
+
+/** What `registerModelVersion` takes: the model file as copied into the registry, and where it came from. */
+export interface NewModelVersion {
+  model: string;
+  runId?: string | null;
+  /** Where the file was registered from (workspace-relative). */
+  sourcePath?: string | null;
+  /** The registry's copy of the file. */
+  file: string;
+  sha256: string;
+  size: number;
+  metrics?: Record<string, number>;
+  actor: string;
+  reason?: string | null;
+}
+
+/** What `setModelStage` takes: a version (by id) and the stage it moves to, with why and who. */
+export interface StageChange {
+  versionId: string;
+  to: Stage;
+  actor: string;
+  reason?: string | null;
+  /** True when a refused promotion went through by override (recorded in the audit log). */
+  forced?: boolean;
+  /** Recorded with the audit entry (the gate's verdicts, the refusals overridden). */
+  details?: Record<string, unknown>;
+}
+
+/** What `setModelAlias` takes. */
+export interface AliasChange {
+  versionId: string;
+  alias: string;
+  actor: string;
+  reason?: string | null;
+}
+
+/** What `rollbackModel` takes. */
+export interface RollbackRequest {
+  model: string;
+  actor: string;
+  reason?: string | null;
+}
+
+/** What a rollback of a model would do: the current production version and the one it restores. */
+export interface RollbackPlan {
+  current: number;
+  target: number;
+}
