@@ -150,6 +150,7 @@ async function oursIngest(dir: string, runIds: string[], batches: MetricPoint[][
   check(store.getMetrics(runIds[0], 'loss').length === POINTS / runIds.length / 2, 'ours: points missing after ingest');
   await store.close();
   fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.runs`, { recursive: true, force: true });
   return { insertMs: t1 - t0, totalMs: t2 - t0, bytes };
 }
 
@@ -374,7 +375,7 @@ async function main(): Promise<void> {
     const batches = ingestBatches(runIds);
     console.log(`\n(a) ingest: ${kfmt(POINTS)} points, ${batches.length} batches of ${BATCH} (${INGEST_RUNS} runs × 2 keys), median of ${INGEST_REPS}`);
     console.log('    better-sqlite3: file, journal_mode=WAL, synchronous=NORMAL, one transaction per batch, "total" includes close (WAL checkpoint)');
-    console.log('    ours: addMetrics per batch in memory, "total" includes save() (export + temp file + fsync + rename)');
+    console.log('    ours: addMetrics per batch (final values in the index, points appended to per-run files), "total" includes save() (fsync of the files, index export + temp file + fsync + rename)');
     const ours: { insertMs: number; totalMs: number; bytes: number }[] = [];
     const better: { insertMs: number; totalMs: number }[] = [];
     for (let rep = 0; rep < INGEST_REPS; rep++) {
