@@ -6,8 +6,11 @@
  *
  * (a) ingest of 1,000,000 metric points in batches of 1,000 (one transaction per batch, prepared statements, the
  *     final-value upsert per run and key);
- * (b) a store of 10,000 runs / 1,000,000 points: open, and the runs tree's first level (listExperiments + listRuns of
- *     the first experiment with final metrics).
+ * (b) stores of 10k, 50k and 100k runs × 100 points: the cost of recording one more run (against one better-sqlite3
+ *     transaction on a file holding the same data), open + the runs tree's first level, peak memory of a process;
+ * (c) a 5 GB metric history (scaled down if the disk has less than three times that free): it records and opens.
+ *
+ * EDD_BENCH_SIZES=10000,50000 and EDD_BENCH_BIG_BYTES=1e9 shrink the run for a quick look.
  *
  * Prints; never asserts on timings (exit code 0 on a missed target). Exits non-zero only if something is broken.
  */
@@ -39,15 +42,15 @@ const POINTS = 1_000_000;
 const BATCH = 1_000;
 const INGEST_RUNS = 100;
 const INGEST_REPS = 3;
-const TREE_RUNS = 10_000;
-const TREE_EXPERIMENTS = 20;
+const SIZES = (process.env.EDD_BENCH_SIZES ?? '10000,50000,100000').split(',').map(Number);
 const POINTS_PER_RUN = 100;
 const OPEN_REPS = 7;
 
 const TARGET_RATE = 200_000;
 const TARGET_RATIO = 3;
 const TARGET_OPEN_MS = 300;
-const TARGET_TREE_MS = 100;
+const TARGET_PEAK_MB = 250;
+const BIG_HISTORY_BYTES = Number(process.env.EDD_BENCH_BIG_BYTES ?? 5e9);
 
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -88,9 +91,12 @@ const FINAL_UPSERT =
   'ON CONFLICT (run_seq, key_id) DO UPDATE SET step = excluded.step, value = excluded.value, time = excluded.time ' +
   'WHERE excluded.step >= metric_final.step';
 
-function createSchema(db: BDatabase): void {
+/** The store's schema; `points`: keep a metric_points table (better-sqlite3's layout: the points in the one file). */
+function createSchema(db: BDatabase, points: boolean): void {
   for (const m of MIGRATIONS) db.exec(m.sql);
   db.pragma(`user_version = ${MIGRATIONS[MIGRATIONS.length - 1].version}`);
+  // schema 5 parks version 4's points in metric_points_v4 until the store moves them to the runs' files
+  db.exec(points ? 'ALTER TABLE metric_points_v4 RENAME TO metric_points' : 'DROP TABLE metric_points_v4');
 }
 
 /** better-sqlite3 doing what `addMetrics` does: resolve ids, insert the points, upsert the last point per run and key. */
@@ -99,7 +105,7 @@ function betterIngest(dir: string, runIds: string[], batches: MetricPoint[][]): 
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  createSchema(db);
+  createSchema(db, true);
   const insertRun = db.prepare("INSERT INTO runs (id, experiment_id, params, status, created_at) VALUES (?, 'ingest', '{}', 'running', ?)");
   const seqs = new Map<string, number>();
   runIds.forEach((id, i) => {
@@ -144,6 +150,7 @@ async function oursIngest(dir: string, runIds: string[], batches: MetricPoint[][
   check(store.getMetrics(runIds[0], 'loss').length === POINTS / runIds.length / 2, 'ours: points missing after ingest');
   await store.close();
   fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.runs`, { recursive: true, force: true });
   return { insertMs: t1 - t0, totalMs: t2 - t0, bytes };
 }
 
@@ -158,35 +165,57 @@ const CONFIG_SNAPSHOT = [
 ].join('\n');
 const ENVIRONMENT = { python: '3.12.4', platform: 'linux-x86_64', packages: { torch: '2.5.1', numpy: '2.1.3', 'scikit-learn': '1.5.2', pandas: '2.2.3' }, cuda: null };
 
-async function buildTreeStore(file: string): Promise<{ firstExperiment: string; buildMs: number; saveMs: number; bytes: number }> {
-  const store = await RunStore.open(file, { autoSave: false });
-  const t0 = performance.now();
-  const start = Date.now() - TREE_RUNS * 60_000;
-  for (let e = 0; e < TREE_EXPERIMENTS; e++) store.upsertExperiment({ id: `exp_${e}`, name: `Sweep ${String(e).padStart(2, '0')}`, hypothesis: 'A wider hidden layer improves F1', configPath: `experiments/exp_${e}.yaml` });
-  for (let r = 0; r < TREE_RUNS; r++) {
-    const e = r % TREE_EXPERIMENTS;
-    const created = start + r * 60_000;
-    const run = store.createRun({
-      experimentId: `exp_${e}`,
-      configPath: `experiments/exp_${e}.yaml`,
-      configSnapshot: CONFIG_SNAPSHOT.replaceAll('{E}', String(e)).replace('{S}', String(r)),
-      params: { learning_rate: 0.001 * (1 + (r % 7)), batch_size: 64, hidden_sizes: [256, 128], dropout: 0.2, seed: r },
-      status: r % 50 === 0 ? 'failed' : 'finished',
-      createdAt: created, startedAt: created + 100, endedAt: created + 50_000, durationMs: 49_900, exitCode: r % 50 === 0 ? 1 : 0,
-      gitCommit: '3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39', gitDirty: r % 3 === 0, environment: ENVIRONMENT, seed: r,
-      datasetFingerprint: 'sha256:9b1c0e6f', peakMemoryBytes: 2_147_483_648 + r, logPath: `.edd/runs/${r}/log.txt`,
-    });
-    const points: MetricPoint[] = [];
-    for (let i = 0; i < POINTS_PER_RUN; i++) points.push({ runId: run.id, key: i % 2 ? 'val/loss' : 'val/f1', step: i >> 1, value: Math.random(), time: created + i * 1000 });
-    store.addMetrics(points);
+const EXPERIMENTS = 20;
+const runId = (r: number) => `00000000-0000-4000-8000-${String(r).padStart(12, '0')}`;
+const snapshotOf = (r: number) => CONFIG_SNAPSHOT.replaceAll('{E}', String(r % EXPERIMENTS)).replace('{S}', String(r));
+const paramsOf = (r: number) => ({ learning_rate: 0.001 * (1 + (r % 7)), batch_size: 64, hidden_sizes: [256, 128], dropout: 0.2, seed: r });
+
+/**
+ * The per-run files of `runs` runs (100 points and a run.json each), written directly (not through the store: that
+ * would fsync 100k files). Shared by the stores of every size through a symlinked `runs` folder.
+ */
+function writeRunFiles(folder: string, from: number, to: number): void {
+  for (let r = from; r < to; r++) {
+    const dir = path.join(folder, runId(r));
+    fs.mkdirSync(dir, { recursive: true });
+    let lines = '';
+    const created = 1_700_000_000_000 + r * 60_000;
+    for (let i = 0; i < POINTS_PER_RUN; i++) lines += `[${i % 2 ? '"val/loss"' : '"val/f1"'},${i >> 1},${Math.random()},${created + i * 1000}]\n`;
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines);
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ configSnapshot: snapshotOf(r), environment: ENVIRONMENT }));
   }
-  const t1 = performance.now();
-  let bytes = 0;
-  store.onDidSave(s => (bytes = s.bytes));
-  await store.save();
-  const t2 = performance.now();
-  await store.close();
-  return { firstExperiment: 'exp_0', buildMs: t1 - t0, saveMs: t2 - t1, bytes };
+}
+
+/** A schema-5 index of `runs` runs written with better-sqlite3 (the same rows the store writes), in rollback-journal mode as sql.js reads it. */
+function writeIndex(file: string, runs: number, withEverything: boolean): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new BetterSqlite3(file);
+  db.pragma('journal_mode = DELETE');
+  db.pragma('synchronous = OFF');
+  // better-sqlite3's natural layout: everything in the one file, points included
+  createSchema(db, withEverything);
+  if (!withEverything) db.exec("INSERT INTO meta (key, value) VALUES ('generation', '1'), ('save_id', 'bench'), ('run_files', 'moved')");
+  const insertExperiment = db.prepare('INSERT INTO experiments (id, name, hypothesis, config_path, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertRun = db.prepare(`INSERT INTO runs (id, experiment_id, config_path, config_snapshot, params, status, created_at, started_at, ended_at, duration_ms, exit_code,
+    git_commit, git_dirty, environment, seed, dataset_fingerprint, peak_memory_bytes, log_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertFinal = db.prepare('INSERT INTO metric_final (run_seq, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)');
+  const insertPoint = withEverything ? db.prepare('INSERT INTO metric_points (run_seq, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)') : undefined;
+  db.transaction(() => {
+    for (let e = 0; e < EXPERIMENTS; e++) insertExperiment.run(`exp_${e}`, `Sweep ${String(e).padStart(2, '0')}`, 'A wider hidden layer improves F1', `experiments/exp_${e}.yaml`, 1, 1);
+    db.exec("INSERT INTO metric_keys (id, name) VALUES (1, 'val/f1'), (2, 'val/loss')");
+    const env = JSON.stringify(ENVIRONMENT);
+    for (let r = 0; r < runs; r++) {
+      const created = 1_700_000_000_000 + r * 60_000;
+      const e = r % EXPERIMENTS;
+      insertRun.run(runId(r), `exp_${e}`, `experiments/exp_${e}.yaml`, withEverything ? snapshotOf(r) : null, JSON.stringify(paramsOf(r)), r % 50 === 0 ? 'failed' : 'finished',
+        created, created + 100, created + 50_000, 49_900, r % 50 === 0 ? 1 : 0, '3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39', r % 3 === 0 ? 1 : 0,
+        withEverything ? env : null, r, 'sha256:9b1c0e6f', 2_147_483_648 + r, `.edd/runs/${r}/log.txt`);
+      insertFinal.run(r + 1, 1, 49, Math.random(), created + 98_000);
+      insertFinal.run(r + 1, 2, 49, Math.random(), created + 99_000);
+      if (insertPoint) for (let i = 0; i < POINTS_PER_RUN; i++) insertPoint.run(r + 1, 1 + (i % 2), i >> 1, Math.random(), created + i * 1000);
+    }
+  })();
+  db.close();
 }
 
 // The same queries as listExperiments / listRuns, for better-sqlite3.
@@ -199,46 +228,142 @@ const SQL_RUNS = `SELECT seq, id, experiment_id, config_path, params, status, cr
 const SQL_FINALS = `WITH page AS (SELECT seq ${RUN_PAGE}) SELECT f.run_seq, k.name, f.value FROM page
   JOIN metric_final f ON f.run_seq = page.seq JOIN metric_keys k ON k.id = f.key_id ORDER BY k.name`;
 
-function betterTree(file: string, experimentId: string): { openMs: number; treeMs: number; runs: number } {
+/** The runs tree's first level as the Experiments view asks for it: all experiments, and the first page (101 runs) of one. */
+const TREE_PAGE = 101;
+
+function betterTree(file: string, page: number): { openMs: number; treeMs: number } {
   const t0 = performance.now();
   const db = new BetterSqlite3(file, { readonly: true });
   const t1 = performance.now();
   const experiments = db.prepare(SQL_EXPERIMENTS).raw().all();
-  const runs = db.prepare(SQL_RUNS).raw().all(experimentId).map(r => ({ seq: r[0], id: r[1], params: JSON.parse(String(r[4])), finalMetrics: {} as Record<string, number> }));
+  const runs = db.prepare(SQL_RUNS.replace('LIMIT -1', `LIMIT ${TREE_PAGE}`)).raw().all('exp_0').map(r => ({ seq: r[0], id: r[1], params: JSON.parse(String(r[4])), finalMetrics: {} as Record<string, number> }));
   const bySeq = new Map(runs.map(r => [r.seq, r]));
-  for (const [seq, key, value] of db.prepare(SQL_FINALS).raw().all(experimentId)) bySeq.get(seq)!.finalMetrics[String(key)] = Number(value);
+  for (const [seq, key, value] of db.prepare(SQL_FINALS.replace('LIMIT -1', `LIMIT ${TREE_PAGE}`)).raw().all('exp_0')) bySeq.get(seq)!.finalMetrics[String(key)] = Number(value);
   const t2 = performance.now();
-  check(experiments.length === TREE_EXPERIMENTS && runs.length === TREE_RUNS / TREE_EXPERIMENTS, 'better-sqlite3: wrong tree');
+  check(experiments.length === EXPERIMENTS && runs.length === page, 'better-sqlite3: wrong tree');
   db.close();
-  return { openMs: t1 - t0, treeMs: t2 - t1, runs: runs.length };
+  return { openMs: t1 - t0, treeMs: t2 - t1 };
 }
 
-async function oursTree(file: string, experimentId: string, verify: 'quick' | 'header'): Promise<{ openMs: number; treeMs: number }> {
+async function oursTree(file: string, page: number): Promise<{ openMs: number; treeMs: number }> {
   const t0 = performance.now();
-  const store = await RunStore.open(file, { verify });
+  const store = await RunStore.open(file);
   const t1 = performance.now();
   const experiments = store.listExperiments();
-  const runs = store.listRuns({ experimentId });
+  const runs = store.listRuns({ experimentId: 'exp_0', limit: TREE_PAGE });
   const t2 = performance.now();
-  check(experiments.length === TREE_EXPERIMENTS && runs.length === TREE_RUNS / TREE_EXPERIMENTS && Object.keys(runs[0].finalMetrics).length === 2, 'ours: wrong tree');
+  check(experiments.length === EXPERIMENTS && runs.length === page && Object.keys(runs[0].finalMetrics).length === 2, 'ours: wrong tree');
   await store.close();
   return { openMs: t1 - t0, treeMs: t2 - t1 };
 }
 
-/** Open + first level in a new node process: includes loading sql.js and compiling its wasm. */
-function coldProcess(file: string, experimentId: string): { openMs: number; treeMs: number } {
+/**
+ * In a new node process (so sql.js is loaded and compiled too, and the peak memory is the store's): open, first tree
+ * level, a whole experiment's runs, one curve, one more run recorded and saved. Prints timings and the peak RSS.
+ */
+function coldProcess(file: string): { openMs: number; treeMs: number; peakMb: number } {
   const script = `
     const { performance } = require('perf_hooks');
     const t0 = performance.now();
     const { RunStore } = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/store'))});
-    RunStore.open(${JSON.stringify(file)}).then(async store => {
+    RunStore.open(${JSON.stringify(file)}, { autoSave: false }).then(async store => {
       const t1 = performance.now();
-      store.listExperiments(); store.listRuns({ experimentId: ${JSON.stringify(experimentId)} });
+      store.listExperiments(); const page = store.listRuns({ experimentId: 'exp_0', limit: ${TREE_PAGE} });
       const t2 = performance.now();
+      store.listRuns({ experimentId: 'exp_0' }); store.getMetrics(page[0].id); store.getRun(page[0].id);
+      const run = store.createRun({ experimentId: 'exp_0', configSnapshot: 'x: 1', environment: { node: process.version } });
+      store.addMetrics([{ runId: run.id, key: 'val/f1', step: 0, value: 0.5 }]);
       await store.close();
-      console.log(JSON.stringify({ openMs: t1 - t0, treeMs: t2 - t1 }));
+      console.log(JSON.stringify({ openMs: t1 - t0, treeMs: t2 - t1, peakMb: process.resourceUsage().maxRSS / 1024 }));
     });`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { openMs: number; treeMs: number };
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { openMs: number; treeMs: number; peakMb: number };
+}
+
+const RECORD_REPS = 5;
+
+/** The cost of recording one more run (created with its snapshot and environment, 100 points, finished), saved. */
+async function oursRecord(file: string, reps: number): Promise<number[]> {
+  const store = await RunStore.open(file, { autoSave: false, verify: 'header' });
+  const out: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const t0 = performance.now();
+    const run = store.createRun({ experimentId: 'exp_1', configPath: 'experiments/exp_1.yaml', configSnapshot: snapshotOf(rep), params: paramsOf(rep), status: 'running', environment: ENVIRONMENT, seed: rep });
+    const points: MetricPoint[] = [];
+    for (let i = 0; i < POINTS_PER_RUN; i++) points.push({ runId: run.id, key: i % 2 ? 'val/loss' : 'val/f1', step: i >> 1, value: Math.random() });
+    store.addMetrics(points);
+    store.updateRun(run.id, { status: 'finished', exitCode: 0, endedAt: Date.now() });
+    await store.save();
+    out.push(performance.now() - t0);
+  }
+  await store.close();
+  return out;
+}
+
+/** The same with better-sqlite3 on a file holding everything (points included): one transaction, default (durable) settings. */
+function betterRecord(file: string, reps: number): number[] {
+  const db = new BetterSqlite3(file);
+  const insertRun = db.prepare(`INSERT INTO runs (id, experiment_id, config_path, config_snapshot, params, status, created_at, environment, seed)
+    VALUES (?, 'exp_1', 'experiments/exp_1.yaml', ?, ?, 'running', ?, ?, ?)`);
+  const seqOf = db.prepare('SELECT seq FROM runs WHERE id = ?');
+  const insertPoint = db.prepare('INSERT OR REPLACE INTO metric_points (run_seq, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)');
+  const upsert = db.prepare(FINAL_UPSERT);
+  const finish = db.prepare("UPDATE runs SET status = 'finished', exit_code = 0, ended_at = ? WHERE seq = ?");
+  const out: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const t0 = performance.now();
+    db.transaction(() => {
+      const id = `bench-${rep}-${Math.random()}`;
+      insertRun.run(id, snapshotOf(rep), JSON.stringify(paramsOf(rep)), Date.now(), JSON.stringify(ENVIRONMENT), rep);
+      const seq = (seqOf.raw().all(id)[0] as number[])[0];
+      const now = Date.now();
+      for (let i = 0; i < POINTS_PER_RUN; i++) insertPoint.run(seq, 1 + (i % 2), i >> 1, Math.random(), now);
+      upsert.run(seq, 1, 49, Math.random(), now);
+      upsert.run(seq, 2, 49, Math.random(), now);
+      finish.run(now, seq);
+    })();
+    out.push(performance.now() - t0);
+  }
+  db.close();
+  return out;
+}
+
+/** A metric history of about `bytes` (written directly, one file per run) with a small index, opened and written. */
+async function bigHistory(dir: string, bytes: number): Promise<string[]> {
+  const file = path.join(dir, 'big', '.edd', 'edd.sqlite');
+  const perRun = 50 * 1024 * 1024;
+  const runs = Math.max(1, Math.round(bytes / perRun));
+  writeIndex(file, runs, false);
+  let block = '';
+  for (let i = 0; block.length < perRun; i++) block += `["val/loss",${i},${Math.random()},${1_700_000_000_000 + i}]\n`;
+  const t0 = performance.now();
+  for (let r = 0; r < runs; r++) {
+    const run = path.join(path.dirname(file), 'runs', runId(r));
+    fs.mkdirSync(run, { recursive: true });
+    fs.writeFileSync(path.join(run, 'metrics.jsonl'), block);
+  }
+  const written = runs * Buffer.byteLength(block);
+  const t1 = performance.now();
+  const store = await RunStore.open(file, { autoSave: false });
+  const t2 = performance.now();
+  const tree = store.listRuns({ experimentId: 'exp_0', limit: TREE_PAGE });
+  const curveStart = performance.now();
+  const curve = store.getMetrics(tree[0].id, 'val/loss');
+  const curveMs = performance.now() - curveStart;
+  const run = store.createRun({ experimentId: 'exp_0', status: 'running' });
+  store.addMetrics(Array.from({ length: POINTS_PER_RUN }, (_, i) => ({ runId: run.id, key: 'val/loss', step: i, value: 1 / (i + 1) })));
+  store.updateRun(run.id, { status: 'finished' });
+  const t3 = performance.now();
+  await store.close();
+  const t4 = performance.now();
+  const reopened = await RunStore.open(file, { readOnly: true });
+  check(reopened.getRun(run.id)?.status === 'finished' && reopened.getMetrics(run.id).length === POINTS_PER_RUN, 'big history: the new run is not there after reopening');
+  await reopened.close();
+  const index = fs.statSync(file).size;
+  fs.rmSync(path.join(dir, 'big'), { recursive: true, force: true });
+  return [
+    `history of ${(written / 1e9).toFixed(2)} GB in ${runs} runs' files (written in ${(t1 - t0) / 1000 < 1 ? ms(t1 - t0) + ' ms' : ((t1 - t0) / 1000).toFixed(1) + ' s'}), index ${mb(index)}`,
+    `open ${ms(t2 - t1)} ms; one run's curve (${curve.length} points, ${mb(perRun)}) read in ${ms(curveMs)} ms; one more run recorded and saved in ${ms(t4 - t3 + (t3 - t2 - curveMs))} ms; reopened: the new run is there`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -250,7 +375,7 @@ async function main(): Promise<void> {
     const batches = ingestBatches(runIds);
     console.log(`\n(a) ingest: ${kfmt(POINTS)} points, ${batches.length} batches of ${BATCH} (${INGEST_RUNS} runs × 2 keys), median of ${INGEST_REPS}`);
     console.log('    better-sqlite3: file, journal_mode=WAL, synchronous=NORMAL, one transaction per batch, "total" includes close (WAL checkpoint)');
-    console.log('    ours: addMetrics per batch in memory, "total" includes save() (export + temp file + fsync + rename)');
+    console.log('    ours: addMetrics per batch (final values in the index, points appended to per-run files), "total" includes save() (fsync of the files, index export + temp file + fsync + rename)');
     const ours: { insertMs: number; totalMs: number; bytes: number }[] = [];
     const better: { insertMs: number; totalMs: number }[] = [];
     for (let rep = 0; rep < INGEST_REPS; rep++) {
@@ -273,58 +398,62 @@ async function main(): Promise<void> {
     ));
     console.log(`saved file after ingest: ${mb(ours[0].bytes)}`);
 
-    // (b) open + first tree level --------------------------------------------------------------------------------
-    const treeFile = path.join(dir, 'tree', '.edd', 'edd.sqlite');
-    console.log(`\n(b) a store of ${kfmt(TREE_RUNS)} runs (${TREE_EXPERIMENTS} experiments, each run with a config snapshot, params and environment) / ${kfmt(TREE_RUNS * POINTS_PER_RUN)} points`);
-    const built = await buildTreeStore(treeFile);
-    console.log(`    built in ${ms(built.buildMs)} ms, saved in ${ms(built.saveMs)} ms, file ${mb(built.bytes)}`);
-    const betterFile = path.join(dir, 'better-tree.sqlite');
-    fs.copyFileSync(treeFile, betterFile); // the same file, read by native SQLite
-    const oursQuick: { openMs: number; treeMs: number }[] = [];
-    const oursHeader: { openMs: number; treeMs: number }[] = [];
-    const betterRuns: { openMs: number; treeMs: number }[] = [];
-    for (let rep = 0; rep < OPEN_REPS; rep++) {
-      oursQuick.push(await oursTree(treeFile, built.firstExperiment, 'quick'));
-      oursHeader.push(await oursTree(treeFile, built.firstExperiment, 'header'));
-      betterRuns.push(betterTree(betterFile, built.firstExperiment));
+    // (b) stores of 10k, 50k, 100k runs -------------------------------------------------------------------------
+    const shared = path.join(dir, 'runs-shared');
+    console.log(`\n(b) stores of ${SIZES.map(kfmt).join(', ')} runs × ${POINTS_PER_RUN} points (${EXPERIMENTS} experiments; each run with a config snapshot, params and environment)`);
+    console.log('    ours: the schema-5 index + per-run files; better-sqlite3: one file with everything (points, snapshots) — the same data');
+    console.log(`    record one more run = createRun + ${POINTS_PER_RUN} points + finish + save (better-sqlite3: one transaction, default journal and sync), median of ${RECORD_REPS}`);
+    console.log(`    first tree level = listExperiments() + listRuns({ experimentId, limit: ${TREE_PAGE} }) (what the Experiments view asks for), median of ${OPEN_REPS}`);
+    console.log('    peak memory: a new process that opens, lists the tree and a whole experiment, reads a curve and records a run\n');
+    let filesDone = 0;
+    const rows: string[][] = [];
+    const results: { runs: number; ratio: number; openTree: number; peakMb: number }[] = [];
+    for (const runs of SIZES) {
+      const t0 = performance.now();
+      writeRunFiles(shared, filesDone, runs);
+      filesDone = runs;
+      const file = path.join(dir, `s${runs}`, '.edd', 'edd.sqlite');
+      writeIndex(file, runs, false);
+      fs.symlinkSync(shared, path.join(path.dirname(file), 'runs'));
+      const betterFile = path.join(dir, `better-${runs}.sqlite`);
+      writeIndex(betterFile, runs, true);
+      const buildS = (performance.now() - t0) / 1000;
+      const oursTrees: { openMs: number; treeMs: number }[] = [];
+      const betterTrees: { openMs: number; treeMs: number }[] = [];
+      for (let rep = 0; rep < OPEN_REPS; rep++) {
+        const page = Math.min(TREE_PAGE, runs / EXPERIMENTS);
+        oursTrees.push(await oursTree(file, page));
+        betterTrees.push(betterTree(betterFile, page));
+      }
+      const cold = coldProcess(file);
+      const oursRec = stats(await oursRecord(file, RECORD_REPS)).median;
+      const betterRec = stats(betterRecord(betterFile, RECORD_REPS)).median;
+      const openTree = stats(oursTrees.map(x => x.openMs + x.treeMs)).median;
+      const betterOpenTree = stats(betterTrees.map(x => x.openMs + x.treeMs)).median;
+      const index = fs.statSync(file).size;
+      rows.push([kfmt(runs), mb(index), mb(fs.statSync(betterFile).size), ms(oursRec), ms(betterRec), `${(oursRec / betterRec).toFixed(1)}×`,
+        ms(openTree), ms(cold.openMs + cold.treeMs), ms(betterOpenTree), `${cold.peakMb.toFixed(0)} MB`, `${buildS.toFixed(0)} s`]);
+      results.push({ runs, ratio: oursRec / betterRec, openTree, peakMb: cold.peakMb });
+      fs.rmSync(betterFile, { force: true });
+      fs.rmSync(path.join(dir, `s${runs}`), { recursive: true, force: true });
     }
-    const cold = [0, 1, 2].map(() => coldProcess(treeFile, built.firstExperiment));
-    const row = (name: string, r: { openMs: number; treeMs: number }[]) => {
-      const o = stats(r.map(x => x.openMs));
-      const t = stats(r.map(x => x.treeMs));
-      return [name, ms(o.median), `${ms(o.min)}–${ms(o.max)}`, ms(t.median), `${ms(t.min)}–${ms(t.max)}`];
-    };
-    console.log(`    median of ${OPEN_REPS} (cold process: of 3); first level = listExperiments() + listRuns({ experimentId }) → ${TREE_EXPERIMENTS} experiments + ${TREE_RUNS / TREE_EXPERIMENTS} runs with final metrics\n`);
     console.log(table(
-      ['open + first tree level', 'open ms', 'range', 'first level ms', 'range'],
-      [
-        row('ours, verify: quick (default)', oursQuick),
-        row('ours, verify: header', oursHeader),
-        row('ours, new process (loads sql.js)', cold),
-        row('better-sqlite3', betterRuns),
-      ],
-      [false, true, true, true, true],
+      ['runs', 'index', 'better file', 'record ms', 'better ms', 'ratio', 'open+tree ms', 'new process', 'better ms', 'peak RSS', 'built in'],
+      rows,
+      [true, true, true, true, true, true, true, true, true, true, true],
     ));
+    fs.rmSync(shared, { recursive: true, force: true });
 
-    // extras the extension will care about
-    const store = await RunStore.open(treeFile, { verify: 'header' });
-    const t0 = performance.now();
-    const all = store.listRuns();
-    const t1 = performance.now();
-    const oneRun = store.getMetrics(all[0].id);
-    const t2 = performance.now();
-    store.createRun({ experimentId: 'exp_0' });
-    const t3 = performance.now();
-    await store.save();
-    const t4 = performance.now();
-    await store.close();
-    console.log(`\nalso: listRuns() of all ${all.length} runs ${ms(t1 - t0)} ms; getMetrics of one run (${oneRun.length} points) ${ms(t2 - t1)} ms; save after one change ${ms(t4 - t3)} ms`);
+    // (c) a history far past 2 GiB ---------------------------------------------------------------------------------
+    const free = fs.statfsSync(dir);
+    const freeBytes = free.bavail * free.bsize;
+    const bigBytes = Math.min(BIG_HISTORY_BYTES, Math.floor(freeBytes / 3));
+    console.log(`\n(c) a ${(bigBytes / 1e9).toFixed(1)} GB metric history (free on ${dir}: ${(freeBytes / 1e9).toFixed(0)} GB${bigBytes < BIG_HISTORY_BYTES ? '; scaled down to a third of it' : ''})`);
+    for (const line of await bigHistory(dir, bigBytes)) console.log(`    ${line}`);
 
     // targets ----------------------------------------------------------------------------------------------------
     const oursRate = rate(POINTS, oTot);
     const ratio = bTot / oTot;
-    const openMed = stats(oursQuick.map(x => x.openMs)).median;
-    const treeMed = stats(oursQuick.map(x => x.treeMs)).median;
     const verdict = (ok: boolean, miss: string) => (ok ? 'PASS' : `MISS (${miss})`);
     console.log('\ntargets');
     console.log(table(
@@ -332,8 +461,11 @@ async function main(): Promise<void> {
       [
         [`ingest ≥ ${kfmt(TARGET_RATE)} points/s (incl. save)`, `${kfmt(oursRate)}/s`, verdict(oursRate >= TARGET_RATE, `${(oursRate / TARGET_RATE).toFixed(2)}× the target`)],
         [`ingest within ${TARGET_RATIO}× of better-sqlite3 (totals)`, ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`, verdict(1 / ratio <= TARGET_RATIO, `${(1 / ratio).toFixed(2)}× slower`)],
-        [`open ≤ ${TARGET_OPEN_MS} ms (${kfmt(TREE_RUNS)} runs / ${kfmt(TREE_RUNS * POINTS_PER_RUN)} points)`, `${ms(openMed)} ms`, verdict(openMed <= TARGET_OPEN_MS, `+${ms(openMed - TARGET_OPEN_MS)} ms`)],
-        [`first tree level ≤ ${TARGET_TREE_MS} ms`, `${ms(treeMed)} ms`, verdict(treeMed <= TARGET_TREE_MS, `+${ms(treeMed - TARGET_TREE_MS)} ms`)],
+        ...results.flatMap(r => [
+          [`${kfmt(r.runs)} runs: one more run ≤ ${TARGET_RATIO}× better-sqlite3`, `${r.ratio.toFixed(1)}×`, verdict(r.ratio <= TARGET_RATIO, `${(r.ratio / TARGET_RATIO).toFixed(1)}× the target`)],
+          [`${kfmt(r.runs)} runs: open + first tree level ≤ ${TARGET_OPEN_MS} ms`, `${ms(r.openTree)} ms`, verdict(r.openTree <= TARGET_OPEN_MS, `+${ms(r.openTree - TARGET_OPEN_MS)} ms`)],
+          [`${kfmt(r.runs)} runs: peak memory ≤ ${TARGET_PEAK_MB} MB`, `${r.peakMb.toFixed(0)} MB`, verdict(r.peakMb <= TARGET_PEAK_MB, `+${(r.peakMb - TARGET_PEAK_MB).toFixed(0)} MB`)],
+        ]),
       ],
       [false, true, false],
     ));

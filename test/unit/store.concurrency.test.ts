@@ -3,10 +3,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunStore, StoreLockError, type StoreChange, type StoreSaved } from '../../src/core/store';
+import { FileLock } from '../../src/core/store/lock';
 import { deadPid, spawnWriter, tempFolder, waitFor, type Writer } from '../store/helpers';
 
+/** The files next to the store, without `runs/` (the runs' metric histories, checked on their own). */
 function siblings(file: string): string[] {
-  return fs.readdirSync(path.dirname(file)).sort();
+  return fs.readdirSync(path.dirname(file)).filter(n => n !== 'runs').sort();
 }
 
 async function runIds(file: string, experimentId?: string): Promise<Set<string>> {
@@ -198,6 +200,10 @@ describe('run store: several writers', function () {
       assert.deepStrictEqual(siblings(folder.file), ['edd.sqlite']);
       const present = await runIds(folder.file, 'kill');
       for (const id of [...reported, ...last.saved]) assert.ok(present.has(id));
+      // a reported run is a saved one: its points were flushed with it, whatever torn line the kill left after them
+      const final = await openStore({ readOnly: true });
+      for (const id of reported) assert.strictEqual(final.getMetrics(id).length, 4000, `points of ${id}`);
+      await final.close();
     });
   });
 
@@ -238,6 +244,23 @@ describe('run store: several writers', function () {
       fs.writeFileSync(lockFile(), JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: Date.now() - 60_000, token: 'old' }));
       await saveOneRun({ staleLockMs: 30_000, lockTimeoutMs: 5000 });
       assert.ok(!fs.existsSync(lockFile()));
+    });
+
+    it('a lock held longer than staleLockMs refreshes itself, so a long save is never broken as stale', async () => {
+      fs.mkdirSync(path.dirname(lockFile()), { recursive: true });
+      const staleMs = 300;
+      const lock = await FileLock.acquire(lockFile(), folder.file, { timeoutMs: 1000, staleMs });
+      const taken = (JSON.parse(fs.readFileSync(lockFile(), 'utf8')) as { time: number }).time;
+      // held for more than three times staleMs: without the refresh its time would be that old
+      await waitFor(() => Date.now() - taken > 3 * staleMs, 'the lock to be held past staleMs', 5000);
+      const now = (JSON.parse(fs.readFileSync(lockFile(), 'utf8')) as { time: number }).time;
+      assert.ok(Date.now() - now < staleMs, `refreshed ${Date.now() - now} ms ago`);
+      // another writer (same pid here, so only the age could make the lock look abandoned) waits and gives up
+      await assert.rejects(FileLock.acquire(lockFile(), folder.file, { timeoutMs: 4 * staleMs, staleMs }), StoreLockError);
+      await lock.release();
+      assert.ok(!fs.existsSync(lockFile()));
+      const next = await FileLock.acquire(lockFile(), folder.file, { timeoutMs: 1000, staleMs });
+      await next.release();
     });
 
     it('an unreadable lock (its writer died before writing it) is broken once it is a second old', async () => {

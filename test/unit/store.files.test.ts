@@ -21,8 +21,9 @@ async function savedStore(file: string, runs = 20): Promise<string[]> {
   return ids;
 }
 
+/** The files next to the store, without `runs/` (the runs' metric histories, checked on their own). */
 function siblings(file: string): string[] {
-  return fs.readdirSync(path.dirname(file)).sort();
+  return fs.readdirSync(path.dirname(file)).filter(n => n !== 'runs').sort();
 }
 
 describe('run store: files', () => {
@@ -337,14 +338,17 @@ describe('run store: files', () => {
       assert.ok(fs.readFileSync(folder.file).equals(original), 'opening alone does not write');
 
       // new data works on the migrated schema, and the file is written at the current version
-      store.addMetrics([{ runId: r1, key: 'loss', step: 3, value: 0.25 }]);
+      const p3Time = Date.now();
+      store.addMetrics([{ runId: r1, key: 'loss', step: 3, value: 0.25, time: p3Time }]);
       await store.close();
       const db = new SQL.Database(fs.readFileSync(folder.file));
       assert.strictEqual(db.exec('PRAGMA user_version')[0].values[0][0], SCHEMA_VERSION);
-      // the v1 shape is still readable as a view
-      assert.deepStrictEqual(db.exec(`SELECT key, step, value FROM metrics WHERE run_id = '${r1}' AND key = 'loss' ORDER BY step DESC LIMIT 1`)[0].values, [['loss', 3, 0.25]]);
-      assert.deepStrictEqual(db.exec("SELECT COUNT(*) FROM metrics WHERE run_id LIKE 'deadbeef%'")[0].values, [[0]], 'orphan points are dropped');
+      // the points left the index for the runs' history files; the orphan ones (no run) were dropped
+      assert.deepStrictEqual(db.exec("SELECT name FROM sqlite_master WHERE name LIKE 'metric_points%'"), []);
+      assert.deepStrictEqual(fs.readdirSync(path.join(path.dirname(folder.file), 'runs')).sort(), [r1, r2]);
       const reopened = await RunStore.open(folder.file, { readOnly: true });
+      assert.deepStrictEqual(reopened.getMetrics(r1, 'loss').map(p => [p.step, p.value, p.time]), [[0, 1, 201], [1, 0.6, 202], [2, 0.3, 204], [3, 0.25, p3Time]]);
+      assert.deepStrictEqual(reopened.getMetrics(r2).map(p => [p.key, p.step, p.value]), [['loss', 0, NaN]]);
       assert.strictEqual(reopened.hasUnsavedChanges, false);
       assert.deepStrictEqual(reopened.listRuns({ limit: 1, offset: 1 })[0].finalMetrics, { acc: 0.9, loss: 0.25 });
       assert.strictEqual(reopened.generation, 8);

@@ -56,6 +56,7 @@ export async function recoverInterruptedRuns(store: RunStore, options: { graceMs
   const out: RecoveredRun[] = [];
   for (const r of orphanedRuns(store)) {
     const stopped = await stopRunProcesses(r.id, { graceMs: options.graceMs ?? 2000 });
+    store.restoreFinalMetrics(r.id);
     const run = store.updateRun(r.id, {
       status: 'interrupted',
       endedAt: Date.now(),

@@ -87,6 +87,11 @@ export class StoreDb {
     return seq;
   }
 
+  /** Whether the database has a table of this name (not cached: migrations and the v4 export create and drop tables). */
+  hasTable(name: string): boolean {
+    return this.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]) !== undefined;
+  }
+
   forgetRun(id: string): void {
     this.runSeqs.delete(id);
   }

@@ -1,11 +1,15 @@
-// The run store: experiments, runs, metrics and artifacts in one SQLite file per workspace (sql.js, loaded on first
-// open). Importing this module does not load sql.js.
+// The run store: experiments, runs, metric summaries, artifacts and the registry in one SQLite index per workspace
+// (sql.js, loaded on first open); metric histories, config snapshots and environments in per-run files. Importing this
+// module does not load sql.js.
 export { RunStore } from './runStore';
 export type { RunStoreOptions } from './runStore';
 export { StoreError, StoreCorruptError, StoreVersionError, StoreLockError } from './errors';
 export { StoreNotFoundError } from './errors';
 export { STAGES } from './registryTypes';
-export type { Stage, ModelRecord, ModelVersionRecord, AuditAction, AuditEntry, AuditEntryRef, AuditProblem, AuditVerification, StoredGateReport, NewGateReport, GateReportQuery } from './registryTypes';
+export type {
+  Stage, ModelRecord, ModelVersionRecord, AuditAction, AuditEntry, AuditEntryRef, AuditProblem, AuditVerification, StoredGateReport, NewGateReport, GateReportQuery,
+  NewModelVersion, StageChange, AliasChange, RollbackRequest, RollbackPlan, RefusedPromotion,
+} from './registryTypes';
 export { NAME_PATTERN } from './registryOps';
 export { SCHEMA_VERSION, MIGRATIONS } from './schema';
 export type { Migration } from './schema';

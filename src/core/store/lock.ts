@@ -7,7 +7,9 @@ import { pidAlive } from './fileio';
 // An advisory lock between the processes that write one store (the extension, any number of CLIs): the file
 // `<store>.lock`, created with O_EXCL, holding who took it. It is held only for a save's read-merge-write (tens to
 // hundreds of milliseconds), never while the store is merely open. A holder that died (kill -9, crash, power loss)
-// leaves the file behind; it is broken when its process is gone or when it is older than `staleMs`.
+// leaves the file behind; it is broken when its process is gone or when it is older than `staleMs`. A live holder
+// rewrites its `time` every `staleMs / 3` while it holds the lock, so a save that takes long (a big first migration,
+// a slow disk) is never taken for an abandoned one, and another host cannot break it.
 
 /** The content of a lock file. */
 export interface LockInfo {
@@ -27,7 +29,28 @@ export interface LockOptions {
 const UNREADABLE_GRACE_MS = 1000;
 
 export class FileLock {
-  private constructor(readonly lockPath: string, private readonly content: string) {}
+  private refresher: NodeJS.Timeout | undefined;
+  /** The refresh in flight, awaited by `release` so it cannot write the file after the release removed it. */
+  private refreshing: Promise<void> = Promise.resolve();
+
+  private constructor(readonly lockPath: string, private content: string, private readonly info: LockInfo, staleMs: number) {
+    this.refresher = setInterval(() => {
+      this.refreshing = this.refreshing.then(() => this.refresh());
+    }, Math.max(10, Math.floor(staleMs / 3)));
+    this.refresher.unref();
+  }
+
+  /** Writes a new `time` into the lock file if it is still ours. */
+  private async refresh(): Promise<void> {
+    const content = JSON.stringify({ ...this.info, time: Date.now() } satisfies LockInfo);
+    try {
+      if ((await fs.promises.readFile(this.lockPath, 'utf8')) !== this.content) return; // broken and retaken: not ours to touch
+      await fs.promises.writeFile(this.lockPath, content);
+      this.content = content;
+    } catch {
+      // released or broken meanwhile
+    }
+  }
 
   /** Takes the lock, waiting (polling with backoff) up to `timeoutMs` for a live holder to release it. */
   static async acquire(lockPath: string, storeFile: string, options: LockOptions): Promise<FileLock> {
@@ -43,7 +66,7 @@ export class FileLock {
         } finally {
           await fh.close();
         }
-        return new FileLock(lockPath, content);
+        return new FileLock(lockPath, content, info, options.staleMs);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -62,6 +85,9 @@ export class FileLock {
 
   /** Releases the lock if it is still ours (a lock broken as stale and retaken by someone else is left alone). */
   async release(): Promise<void> {
+    clearInterval(this.refresher);
+    this.refresher = undefined;
+    await this.refreshing;
     try {
       if ((await fs.promises.readFile(this.lockPath, 'utf8')) === this.content) await fs.promises.unlink(this.lockPath);
     } catch {

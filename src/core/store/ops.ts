@@ -30,6 +30,9 @@ export type Op =
 
 export { StoreNotFoundError };
 
+/** Where a version 4 store's metric points wait, after the migration, to be moved into the runs' history files. */
+export const LEGACY_POINTS = 'metric_points_v4';
+
 // ---------------------------------------------------------------------------------------------------------------
 // Columns and encoding
 
@@ -177,10 +180,15 @@ export function updateRunOp(id: string, patch: RunPatch): Op {
   return { kind: 'updateRun', id, sets };
 }
 
-export function metricsOp(points: readonly MetricPoint[], now: number): Op {
+/**
+ * Validates metric points. Returns them in columns (what is appended to the runs' history files) and the op the index
+ * gets: only the last point per run and key (the highest step; a later point wins a tie), for `metric_final`.
+ */
+export function metricsOp(points: readonly MetricPoint[], now: number): { op: Op; points: MetricColumns } {
   if (!Array.isArray(points)) throw new TypeError('addMetrics takes an array of metric points');
   const n = points.length;
   const cols: MetricColumns = { runIds: new Array<string>(n), keys: new Array<string>(n), steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n) };
+  const finals = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const p = points[i];
     if (typeof p !== 'object' || p === null) throw new TypeError(`metric point ${i} is not an object`);
@@ -195,8 +203,22 @@ export function metricsOp(points: readonly MetricPoint[], now: number): Op {
     cols.steps[i] = step;
     cols.values[i] = value;
     cols.times[i] = time ?? now;
+    const k = `${runId}\0${key}`;
+    const prev = finals.get(k);
+    if (prev === undefined || step >= cols.steps[prev]) finals.set(k, i);
   }
-  return { kind: 'metrics', points: cols };
+  const m = finals.size;
+  const last: MetricColumns = { runIds: new Array<string>(m), keys: new Array<string>(m), steps: new Float64Array(m), values: new Float64Array(m), times: new Float64Array(m) };
+  let j = 0;
+  for (const i of finals.values()) {
+    last.runIds[j] = cols.runIds[i];
+    last.keys[j] = cols.keys[i];
+    last.steps[j] = cols.steps[i];
+    last.values[j] = cols.values[i];
+    last.times[j] = cols.times[i];
+    j++;
+  }
+  return { op: { kind: 'metrics', points: last }, points: cols };
 }
 
 export function artifactOp(a: ArtifactRecord): Op {
@@ -213,16 +235,10 @@ export function artifactOp(a: ArtifactRecord): Op {
 // Applying ops. `strict`: the live call (throw on a missing run); otherwise a replay onto another process's copy,
 // where a run that process deleted is simply skipped.
 
-/** Rows per multi-row INSERT: binding 320 values and stepping once is ~2× faster in sql.js than 64 single-row steps. */
-const METRIC_ROWS_PER_INSERT = 64;
-const METRIC_INSERT_1 = 'INSERT OR REPLACE INTO metric_points (run_seq, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)';
-const METRIC_INSERT_N = 'INSERT OR REPLACE INTO metric_points (run_seq, key_id, step, value, time) VALUES ' + new Array(METRIC_ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?)').join(', ');
 const FINAL_UPSERT =
   'INSERT INTO metric_final (run_seq, key_id, step, value, time) VALUES (?, ?, ?, ?, ?) ' +
   'ON CONFLICT (run_seq, key_id) DO UPDATE SET step = excluded.step, value = excluded.value, time = excluded.time ' +
   'WHERE excluded.step >= metric_final.step';
-/** Key ids stay below this (a composite map key `seq * KEY_SPACE + keyId` is exact up to 2^32 runs). */
-const KEY_SPACE = 2 ** 21;
 
 export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
   switch (op.kind) {
@@ -265,7 +281,7 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
     case 'deleteRun': {
       const seq = db.runSeq(op.id);
       if (seq === undefined) return;
-      db.run('DELETE FROM metric_points WHERE run_seq = ?', [seq]);
+      if (db.hasTable(LEGACY_POINTS)) db.run(`DELETE FROM ${LEGACY_POINTS} WHERE run_seq = ?`, [seq]);
       db.run('DELETE FROM metric_final WHERE run_seq = ?', [seq]);
       db.run('DELETE FROM artifacts WHERE run_id = ?', [op.id]);
       db.run('DELETE FROM runs WHERE seq = ?', [seq]);
@@ -292,60 +308,19 @@ function applyExperiment(db: StoreDb, op: Extract<Op, { kind: 'experiment' }>): 
   db.run('UPDATE experiments SET name = ?, hypothesis = ?, config_path = ?, updated_at = ? WHERE id = ?', [name, hypothesis, configPath, op.now, op.id]);
 }
 
+/** Upserts the final value per run and key (the points themselves are in the runs' history files). */
 function applyMetrics(db: StoreDb, p: MetricColumns, strict: boolean): void {
   const n = p.runIds.length;
-  // Resolve ids first (and fail before inserting anything), remembering the last point per (run, key).
+  // Resolve ids first, so that an unknown run fails before anything is written.
   const seqs = new Float64Array(n);
-  const keyIds = new Float64Array(n);
-  const finals = new Map<number, number>();
-  let lastRun = '';
-  let lastSeq = -1;
-  let lastKey = '';
-  let lastKeyId = -1;
   for (let i = 0; i < n; i++) {
-    const runId = p.runIds[i];
-    if (runId !== lastRun) {
-      const seq = db.runSeq(runId);
-      if (seq === undefined && strict) throw new StoreNotFoundError(`metric point ${i} (${p.keys[i]}): no run with id ${runId}`);
-      lastRun = runId;
-      lastSeq = seq ?? -1;
-    }
-    seqs[i] = lastSeq;
-    if (lastSeq < 0) continue;
-    if (p.keys[i] !== lastKey) {
-      lastKey = p.keys[i];
-      lastKeyId = db.keyId(lastKey);
-      if (lastKeyId >= KEY_SPACE) throw new Error(`too many distinct metric keys (${lastKeyId})`);
-    }
-    keyIds[i] = lastKeyId;
-    const k = lastSeq * KEY_SPACE + lastKeyId;
-    const prev = finals.get(k);
-    if (prev === undefined || p.steps[i] >= p.steps[prev]) finals.set(k, i);
-  }
-
-  const row = new Array<SqlValue>(5);
-  const many = new Array<SqlValue>(5 * METRIC_ROWS_PER_INSERT);
-  const one = db.prepare(METRIC_INSERT_1);
-  const batch = db.prepare(METRIC_INSERT_N);
-  let filled = 0;
-  for (let i = 0; i < n; i++) {
-    if (seqs[i] < 0) continue;
-    const o = filled * 5;
-    many[o] = seqs[i];
-    many[o + 1] = keyIds[i];
-    many[o + 2] = p.steps[i];
-    // SQLite stores NaN as NULL; reads turn NULL back into NaN.
-    many[o + 3] = p.values[i];
-    many[o + 4] = p.times[i];
-    if (++filled === METRIC_ROWS_PER_INSERT) {
-      batch.run(many);
-      filled = 0;
-    }
-  }
-  for (let j = 0; j < filled; j++) {
-    for (let c = 0; c < 5; c++) row[c] = many[j * 5 + c];
-    one.run(row);
+    const seq = db.runSeq(p.runIds[i]);
+    if (seq === undefined && strict) throw new StoreNotFoundError(`metric point (${p.keys[i]}): no run with id ${p.runIds[i]}`);
+    seqs[i] = seq ?? -1;
   }
   const upsert = db.prepare(FINAL_UPSERT);
-  for (const i of finals.values()) upsert.run([seqs[i], keyIds[i], p.steps[i], p.values[i], p.times[i]]);
+  for (let i = 0; i < n; i++) {
+    // SQLite stores NaN as NULL; reads turn NULL back into NaN.
+    if (seqs[i] >= 0) upsert.run([seqs[i], db.keyId(p.keys[i]), p.steps[i], p.values[i], p.times[i]]);
+  }
 }

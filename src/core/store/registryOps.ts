@@ -2,7 +2,10 @@ import type { SqlValue } from 'sql.js';
 import type { StoreDb } from './db';
 import { appendAudit, AUDIT_COLUMNS } from './auditChain';
 import { StoreNotFoundError } from './errors';
-import { STAGES, type AuditAction, type AuditEntry, type GateReportQuery, type ModelRecord, type ModelVersionRecord, type NewGateReport, type Stage, type StoredGateReport } from './registryTypes';
+import {
+  STAGES, type AliasChange, type AuditAction, type AuditEntry, type GateReportQuery, type ModelRecord, type ModelVersionRecord, type NewGateReport,
+  type NewModelVersion, type RefusedPromotion, type RollbackPlan, type RollbackRequest, type Stage, type StageChange, type StoredGateReport,
+} from './registryTypes';
 
 // Registry and gate-report mutations, as journal ops (see ops.ts). Versions are referred to by their UUID, never by
 // number: when two processes register versions of the same model at once, the second save replays its registration
@@ -51,7 +54,7 @@ function optText(v: unknown, field: string): string | null {
 /** Model names and aliases: what a user types after `@` in `NAME@VERSION` must be unambiguous. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-export function gateReportOp(r: NewGateReport, id: string, now: number): RegistryOp {
+export function gateReportOp(r: NewGateReport, id: string, now: number): Extract<RegistryOp, { kind: 'gateReport' }> {
   if (typeof r !== 'object' || r === null) throw new TypeError('addGateReport takes a report object');
   if (typeof r.passed !== 'boolean') throw new TypeError('passed must be true or false');
   const version = r.version ?? null;
@@ -63,10 +66,12 @@ export function gateReportOp(r: NewGateReport, id: string, now: number): Registr
   };
 }
 
-export function registerOp(v: {
-  id: string; auditId: string; model: string; runId?: string | null; sourcePath?: string | null; file: string; sha256: string; size: number;
-  metrics?: Record<string, number>; actor: string; reason?: string | null;
-}, now: number): RegistryOp {
+/** The ids a registry op is recorded under (new UUIDs from the caller, so that a replay keeps them). */
+interface OpIds {
+  auditId: string;
+}
+
+export function registerOp(v: NewModelVersion & OpIds & { id: string }, now: number): Extract<RegistryOp, { kind: 'registerVersion' }> {
   if (!NAME_PATTERN.test(v.model)) throw new TypeError(`model name ${JSON.stringify(v.model)} must be letters, digits, '.', '_' or '-' (up to 100, starting with a letter or digit)`);
   if (!/^[0-9a-f]{64}$/.test(v.sha256)) throw new TypeError('sha256 must be 64 hex digits');
   if (!Number.isSafeInteger(v.size) || v.size < 0) throw new TypeError('size must be a non-negative integer');
@@ -79,9 +84,7 @@ export function registerOp(v: {
   };
 }
 
-export function promoteOp(p: {
-  auditId: string; versionId: string; to: Stage; actor: string; reason?: string | null; forced?: boolean; details?: Record<string, unknown>; expectProduction?: string | null;
-}, now: number): RegistryOp {
+export function promoteOp(p: StageChange & OpIds & { expectProduction?: string | null }, now: number): RegistryOp {
   if (!STAGES.includes(p.to) || p.to === 'none') throw new TypeError(`a version can be moved to staging, production or archived, not ${JSON.stringify(p.to)}`);
   const op: RegistryOp = {
     kind: 'promote', auditId: p.auditId, versionId: nonEmpty(p.versionId, 'versionId'), to: p.to, actor: nonEmpty(p.actor, 'actor'),
@@ -92,7 +95,7 @@ export function promoteOp(p: {
 }
 
 /** A promotion the rules refused: changes nothing, but the attempt (who, what, why refused) goes into the audit log. */
-export function promoteRefusedOp(p: { auditId: string; versionId: string; to: Stage; actor: string; reason?: string | null; details: Record<string, unknown> }, now: number): RegistryOp {
+export function promoteRefusedOp(p: RefusedPromotion & OpIds, now: number): RegistryOp {
   if (!STAGES.includes(p.to)) throw new TypeError(`unknown stage ${JSON.stringify(p.to)}`);
   return {
     kind: 'promoteRefused', auditId: p.auditId, versionId: nonEmpty(p.versionId, 'versionId'), to: p.to, actor: nonEmpty(p.actor, 'actor'),
@@ -100,14 +103,14 @@ export function promoteRefusedOp(p: { auditId: string; versionId: string; to: St
   };
 }
 
-export function aliasOp(a: { auditId: string; versionId: string; alias: string; actor: string; reason?: string | null; withPromotion?: string }, now: number): RegistryOp {
+export function aliasOp(a: AliasChange & OpIds, now: number): RegistryOp {
   if (!NAME_PATTERN.test(a.alias) || /^\d+$/.test(a.alias)) throw new TypeError(`alias ${JSON.stringify(a.alias)} must be a name (letters, digits, '.', '_' or '-', not only digits)`);
   const op: RegistryOp = { kind: 'alias', auditId: a.auditId, versionId: nonEmpty(a.versionId, 'versionId'), alias: a.alias, actor: nonEmpty(a.actor, 'actor'), reason: optText(a.reason, 'reason'), now };
   if (a.withPromotion !== undefined) op.withPromotion = nonEmpty(a.withPromotion, 'withPromotion');
   return op;
 }
 
-export function rollbackOp(r: { auditId: string; model: string; actor: string; reason?: string | null; expectCurrent?: string }, now: number): RegistryOp {
+export function rollbackOp(r: RollbackRequest & OpIds & { expectCurrent?: string }, now: number): RegistryOp {
   const op: RegistryOp = { kind: 'rollback', auditId: r.auditId, model: nonEmpty(r.model, 'model'), actor: nonEmpty(r.actor, 'actor'), reason: optText(r.reason, 'reason'), now };
   if (r.expectCurrent !== undefined) op.expectCurrent = nonEmpty(r.expectCurrent, 'expectCurrent');
   return op;
@@ -151,7 +154,7 @@ export function productionHistory(db: StoreDb, model: string): number[] {
 }
 
 /** The version a rollback of `model` would restore, or undefined (nothing in production, or no earlier production version). */
-export function rollbackTarget(db: StoreDb, model: string): { current: number; target: number } | undefined {
+export function rollbackTarget(db: StoreDb, model: string): RollbackPlan | undefined {
   const current = db.one("SELECT version FROM model_versions WHERE model = ? AND stage = 'production' ORDER BY version DESC LIMIT 1", [model]);
   if (!current) return undefined;
   const history = productionHistory(db, model);

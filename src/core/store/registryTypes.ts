@@ -151,3 +151,67 @@ export interface GateReportQuery {
   version?: number;
   limit?: number;
 }
+
+/** What `registerModelVersion` takes: the model file as copied into the registry, and where it came from. */
+export interface NewModelVersion {
+  model: string;
+  runId?: string | null;
+  /** Where the file was registered from (workspace-relative). */
+  sourcePath?: string | null;
+  /** The registry's copy of the file. */
+  file: string;
+  sha256: string;
+  size: number;
+  metrics?: Record<string, number>;
+  actor: string;
+  reason?: string | null;
+}
+
+/** What `setModelStage` takes: a version (by id) and the stage it moves to, with why and who. */
+export interface StageChange {
+  versionId: string;
+  to: Stage;
+  actor: string;
+  reason?: string | null;
+  /** True when a refused promotion went through by override (recorded in the audit log). */
+  forced?: boolean;
+  /** Recorded with the audit entry (the gate's verdicts, the refusals overridden). */
+  details?: Record<string, unknown>;
+  /** The id the audit entry gets (to find out after the save whether a concurrent promotion overtook this one). */
+  auditId?: string;
+}
+
+/** What `recordRefusedPromotion` takes: the promotion the rules refused, and why. */
+export interface RefusedPromotion {
+  versionId: string;
+  to: Stage;
+  actor: string;
+  reason?: string | null;
+  /** The refusals and the gate's verdicts. */
+  details: Record<string, unknown>;
+}
+
+/** What `setModelAlias` takes. */
+export interface AliasChange {
+  versionId: string;
+  alias: string;
+  actor: string;
+  reason?: string | null;
+  /** The audit id of the promotion this alias goes with: the alias does not move when that promotion is overtaken. */
+  withPromotion?: string;
+}
+
+/** What `rollbackModel` takes. */
+export interface RollbackRequest {
+  model: string;
+  actor: string;
+  reason?: string | null;
+  /** The id the audit entry gets (a rollback overtaken by another change to production leaves none). */
+  auditId?: string;
+}
+
+/** What a rollback of a model would do: the current production version and the one it restores. */
+export interface RollbackPlan {
+  current: number;
+  target: number;
+}

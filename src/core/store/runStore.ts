@@ -1,20 +1,26 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { SqlJsStatic } from 'sql.js';
 import { StoreDb } from './db';
-import { StoreCorruptError, StoreError, StoreVersionError } from './errors';
-import { headerProblem, keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
+import { StoreCorruptError } from './errors';
+import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
-import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
-import { verifyAuditLog } from './auditChain';
-import { aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp, rollbackOp, rollbackTarget, versionByIdFull } from './registryOps';
-import type { AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, StoredGateReport } from './registryTypes';
-import { migrate, requiredTables, SCHEMA_VERSION, userVersion } from './schema';
+import { MetricHistories, runsFolderOf } from './history';
+import { RunFiles, type RunFileFields } from './runFiles';
+import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, LEGACY_POINTS, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { RegistryStore } from './registryStore';
+import { finalMetrics, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys, metricValue } from './runQueries';
+import type {
+  AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
+  RollbackRequest, StageChange, StoredGateReport,
+} from './registryTypes';
+import { isCorruption, layoutOf, loadImage, readMeta, tryLoadImage } from './image';
+import { migrate, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqljs';
 import type {
   ArtifactRecord, ExperimentInput, ExperimentRecord, ExperimentSummary, JsonObject, ListRunsOptions, MetricPoint, NewRun,
-  RunPatch, RunRecord, RunStatus, RunSummary, StoreChange, StoreSaved, StoredMetricPoint, Unsubscribe,
+  RunPatch, RunRecord, RunSummary, StoreChange, StoreSaved, StoredMetricPoint, Unsubscribe,
   HypothesisStatus,
 } from './types';
 
@@ -57,68 +63,6 @@ const DEFAULTS: Omit<Options, 'wasmPath'> = {
   verify: 'quick',
   readOnly: false,
 };
-
-// Column lists and decoders for the two shapes of run rows we read.
-const RECORD_COLUMNS = RUN_COLUMNS as readonly string[];
-const SUMMARY_COLUMNS = ['seq', ...RUN_COLUMNS.filter(c => c !== 'config_snapshot' && c !== 'environment')];
-
-type Decoder = (v: SqlValue) => unknown;
-const asText: Decoder = v => (v === null ? null : String(v));
-const asNumber: Decoder = v => (v === null ? null : Number(v));
-const asBool: Decoder = v => (v === null ? null : v !== 0);
-const asJson: Decoder = v => (v === null ? null : (JSON.parse(String(v)) as JsonObject));
-const COLUMN_FIELDS: Record<string, [field: string, decode: Decoder]> = {
-  id: ['id', asText],
-  experiment_id: ['experimentId', asText],
-  config_path: ['configPath', asText],
-  config_snapshot: ['configSnapshot', asText],
-  params: ['params', v => (v === null ? {} : asJson(v))],
-  status: ['status', asText],
-  created_at: ['createdAt', asNumber],
-  started_at: ['startedAt', asNumber],
-  ended_at: ['endedAt', asNumber],
-  duration_ms: ['durationMs', asNumber],
-  exit_code: ['exitCode', asNumber],
-  git_commit: ['gitCommit', asText],
-  git_dirty: ['gitDirty', asBool],
-  environment: ['environment', asJson],
-  seed: ['seed', asNumber],
-  dataset_fingerprint: ['datasetFingerprint', asText],
-  peak_memory_bytes: ['peakMemoryBytes', asNumber],
-  log_path: ['logPath', asText],
-  error: ['error', asText],
-  owner_pid: ['ownerPid', asNumber],
-  owner_start: ['ownerStartTime', asNumber],
-  owner_host: ['ownerHost', asText],
-};
-
-function decodeRow<T>(columns: readonly string[], row: SqlValue[], from = 0): T {
-  const out: Record<string, unknown> = {};
-  for (let i = from; i < columns.length; i++) {
-    const [field, decode] = COLUMN_FIELDS[columns[i]];
-    out[field] = decode(row[i]);
-  }
-  return out as T;
-}
-
-const EXPERIMENT_COLUMNS = 'id, name, hypothesis, config_path, hypothesis_status, created_at, updated_at, hypothesis_decided_by, hypothesis_decided_at';
-
-function decodeExperiment(row: SqlValue[]): ExperimentRecord {
-  return {
-    id: row[0] as string,
-    name: row[1] as string,
-    hypothesis: row[2] as string | null,
-    configPath: row[3] as string | null,
-    hypothesisStatus: row[4] as HypothesisStatus | null,
-    createdAt: row[5] as number,
-    updatedAt: row[6] as number,
-    hypothesisDecidedBy: (row[7] ?? null) as string | null,
-    hypothesisDecidedAt: (row[8] ?? null) as number | null,
-  };
-}
-
-/** `NULL` in a value column is how SQLite stores NaN. */
-const metricValue = (v: SqlValue): number => (v === null ? NaN : (v as number));
 
 /**
  * The workspace's record of experiments, runs, metrics and artifacts: one SQLite file (default `.edd/edd.sqlite`)
@@ -188,6 +132,13 @@ export class RunStore {
   private readonly saveListeners = new Set<(saved: StoreSaved) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
   private readonly lockPath: string;
+  private readonly history: MetricHistories;
+  private readonly runFiles: RunFiles;
+  private readonly registry = new RegistryStore({
+    db: () => this.db,
+    apply: (op, runIds) => this.apply(op, runIds, false, true),
+    assertOpen: () => this.assertOpen(),
+  });
 
   private constructor(
     /** Absolute path of the store file. */
@@ -206,6 +157,8 @@ export class RunStore {
     this.saveId = meta.saveId;
     this.gen = meta.generation;
     this.lockPath = `${file}.lock`;
+    this.history = new MetricHistories(runsFolderOf(file));
+    this.runFiles = new RunFiles(runsFolderOf(file));
   }
 
   /** How many saves (by any process) the loaded copy has seen. */
@@ -215,7 +168,7 @@ export class RunStore {
 
   /** True if there are changes a save has not written yet. */
   get hasUnsavedChanges(): boolean {
-    return this.dirty || this.journal.length > 0;
+    return this.dirty || this.journal.length > 0 || this.runFiles.hasPending;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -245,13 +198,34 @@ export class RunStore {
   createRun(run: NewRun): RunRecord {
     if (typeof run !== 'object' || run === null) throw new TypeError('createRun takes a run object');
     const { op, record } = createRunOp(run, randomUUID(), Date.now());
-    this.apply(op, [record.id], true);
+    if (op.kind !== 'createRun') throw new Error('unreachable');
+    // the two large fields go to the run's file, not the index
+    const fields: RunFileFields = {};
+    for (const [column, field] of LARGE_COLUMNS) {
+      const i = (RUN_COLUMNS as readonly string[]).indexOf(column);
+      if (op.row[i] !== null) fields[field] = op.row[i] as string;
+      op.row[i] = null;
+    }
+    this.apply(op, [record.id], true, false, () => {
+      if (Object.keys(fields).length) this.runFiles.set(record.id, fields);
+    });
     return record;
   }
 
   /** Writes the fields present in `patch` and returns the updated run. @throws StoreNotFoundError for an unknown run */
   updateRun(id: string, patch: RunPatch): RunRecord {
-    this.apply(updateRunOp(id, patch), [id], false);
+    const op = updateRunOp(id, patch);
+    if (op.kind !== 'updateRun') throw new Error('unreachable');
+    const fields: RunFileFields = {};
+    for (const set of op.sets) {
+      const large = LARGE_COLUMNS.find(([column]) => column === set[0]);
+      if (!large) continue;
+      fields[large[1]] = set[1] as string | null;
+      set[1] = null; // clears the column of a run recorded before version 5; the value goes to the run's file
+    }
+    this.apply(op, [id], false, false, () => {
+      if (Object.keys(fields).length) this.runFiles.set(id, fields);
+    });
     return this.getRun(id)!;
   }
 
@@ -260,11 +234,31 @@ export class RunStore {
    * replaces it. @throws StoreNotFoundError if a point names an unknown run; TypeError for a malformed point
    */
   addMetrics(points: readonly MetricPoint[]): void {
-    const op = metricsOp(points, Date.now());
-    if (op.kind !== 'metrics' || op.points.runIds.length === 0) return;
+    this.assertWritable();
+    const { op, points: cols } = metricsOp(points, Date.now());
+    if (cols.runIds.length === 0) return;
     const runIds: string[] = [];
-    for (const id of op.points.runIds) if (id !== runIds[runIds.length - 1]) runIds.push(id);
-    this.apply(op, [...new Set(runIds)], false);
+    for (const id of cols.runIds) if (id !== runIds[runIds.length - 1]) runIds.push(id);
+    // The index gets the final values; the points go to the runs' history files, inside the same transaction so
+    // that a failed append (disk full) leaves no final value without its point.
+    this.apply(op, [...new Set(runIds)], false, false, () => this.history.append(cols.runIds, cols.keys, cols.steps, cols.values, cols.times));
+  }
+
+  /**
+   * Sets a run's final values from its history file. Points are appended to the file at once but reach the index's
+   * summary only with the next save: a process killed in between leaves points without final values, which the
+   * recovery of an interrupted run restores with this.
+   */
+  restoreFinalMetrics(runId: string): void {
+    this.assertWritable();
+    const last = new Map<string, StoredMetricPoint>();
+    for (const p of this.getMetrics(runId)) {
+      const seen = last.get(p.key);
+      if (!seen || p.step >= seen.step) last.set(p.key, p);
+    }
+    if (last.size === 0) return;
+    const { op } = metricsOp([...last.values()].map(p => ({ runId, key: p.key, step: p.step, value: p.value, time: p.time ?? undefined })), Date.now());
+    this.apply(op, [runId], false);
   }
 
   /** Records (or replaces) an artifact of a run. @throws StoreNotFoundError for an unknown run */
@@ -286,114 +280,87 @@ export class RunStore {
 
   /** Stores a gate report with what it was about (run, model version, the model file's sha256). */
   addGateReport(report: NewGateReport): StoredGateReport {
-    const op = gateReportOp(report, randomUUID(), Date.now());
-    this.apply(op, report.runId ? [report.runId] : [], false, true);
-    return getGateReport(this.db, op.kind === 'gateReport' ? (op.row[0] as string) : '')!;
+    return this.registry.addGateReport(report);
   }
 
   /** Gate reports, newest first, linked to any of the given run, file hash or model version. */
   listGateReports(query: GateReportQuery = {}): StoredGateReport[] {
-    this.assertOpen();
-    return listGateReports(this.db, query);
+    return this.registry.listGateReports(query);
   }
 
   getGateReport(id: string): StoredGateReport | undefined {
-    this.assertOpen();
-    return getGateReport(this.db, id);
+    return this.registry.getGateReport(id);
   }
 
   listModels(): ModelRecord[] {
-    this.assertOpen();
-    return listModels(this.db);
+    return this.registry.listModels();
   }
 
   /** A model's versions, newest first. */
   listModelVersions(model: string): ModelVersionRecord[] {
-    this.assertOpen();
-    return listVersions(this.db, model);
+    return this.registry.listModelVersions(model);
   }
 
   /** A version by number, alias, stage (`production`, `staging`), `latest`, or id. */
   findModelVersion(model: string, ref: string | number): ModelVersionRecord | undefined {
-    this.assertOpen();
-    return findVersion(this.db, model, ref);
+    return this.registry.findModelVersion(model, ref);
   }
 
   modelVersionById(id: string): ModelVersionRecord | undefined {
-    this.assertOpen();
-    return versionByIdFull(this.db, id);
+    return this.registry.modelVersionById(id);
   }
 
   /** The audit log, oldest first (one model's, or all). */
   auditLog(model?: string): AuditEntry[] {
-    this.assertOpen();
-    return auditLog(this.db, model);
+    return this.registry.auditLog(model);
   }
 
   /** What `rollbackModel` would do: the current production version and the one it restores; undefined if it cannot. */
-  rollbackPlan(model: string): { current: number; target: number } | undefined {
-    this.assertOpen();
-    return rollbackTarget(this.db, model);
+  rollbackPlan(model: string): RollbackPlan | undefined {
+    return this.registry.rollbackPlan(model);
   }
 
   /** Records a new version (stage `none`); its number is the model's highest + 1 in the file it is saved into. */
-  registerModelVersion(v: Omit<Parameters<typeof registerOp>[0], 'id' | 'auditId'>): ModelVersionRecord {
-    const op = registerOp({ ...v, id: randomUUID(), auditId: randomUUID() }, Date.now());
-    this.apply(op, [], false, true);
-    return versionByIdFull(this.db, (op as { id: string }).id)!;
+  registerModelVersion(version: NewModelVersion): ModelVersionRecord {
+    return this.registry.registerModelVersion(version);
   }
 
-  /**
-   * Moves a version to a stage (to production: the previous production version is archived), with the audit entries.
-   * A promotion to production that another process's save overtakes (it promoted another version first) is not
-   * applied when this one is saved: it is recorded as `promote-refused`. Pass `auditId` to find that entry afterwards.
-   */
-  setModelStage(p: Omit<Parameters<typeof promoteOp>[0], 'auditId' | 'expectProduction'> & { auditId?: string }): ModelVersionRecord {
-    const model = versionByIdFull(this.db, p.versionId)?.model;
-    const expectProduction = p.to === 'production' && model !== undefined ? (findVersion(this.db, model, 'production')?.id ?? null) : undefined;
-    this.apply(promoteOp({ ...p, auditId: p.auditId ?? randomUUID(), expectProduction }, Date.now()), [], false, true);
-    return versionByIdFull(this.db, p.versionId)!;
+  /** Moves a version to a stage (to production: the previous production version is archived), with the audit entries. */
+  setModelStage(change: StageChange): ModelVersionRecord {
+    return this.registry.setModelStage(change);
   }
 
   /** Records a promotion the rules refused (nothing else changes). */
-  recordRefusedPromotion(p: Omit<Parameters<typeof promoteRefusedOp>[0], 'auditId'>): void {
-    this.apply(promoteRefusedOp({ ...p, auditId: randomUUID() }, Date.now()), [], false, true);
+  recordRefusedPromotion(refused: RefusedPromotion): void {
+    this.registry.recordRefusedPromotion(refused);
   }
 
   /** One audit entry by id (e.g. to learn after a save whether a promotion was applied or overtaken). */
   auditEntry(id: string): AuditEntry | undefined {
-    this.assertOpen();
-    return auditEntryById(this.db, id);
+    return this.registry.auditEntry(id);
   }
 
-  /**
-   * Checks the audit log's hash chain and that every version's stage and every alias agree with the log (see
-   * src/core/store/auditChain.ts). Reports the first problem.
-   */
+  /** Checks the audit log's hash chain and that every version's stage and alias agree with the log. */
   verifyAuditLog(): AuditVerification {
-    this.assertOpen();
-    return verifyAuditLog(this.db);
+    return this.registry.verifyAuditLog();
   }
 
   /** Points an alias at a version (an alias names one version per model; it moves from the previous one). */
-  setModelAlias(a: Omit<Parameters<typeof aliasOp>[0], 'auditId'>): ModelVersionRecord {
-    this.apply(aliasOp({ ...a, auditId: randomUUID() }, Date.now()), [], false, true);
-    return versionByIdFull(this.db, a.versionId)!;
+  setModelAlias(change: AliasChange): ModelVersionRecord {
+    return this.registry.setModelAlias(change);
   }
 
-  /**
-   * Restores the previous production version (the current one is archived). A rollback whose save finds another
-   * process changed production first is not applied (no audit entry `auditId`). @throws StoreNotFoundError if there is none
-   */
-  rollbackModel(r: Omit<Parameters<typeof rollbackOp>[0], 'auditId' | 'expectCurrent'> & { auditId?: string }): ModelVersionRecord {
-    const current = findVersion(this.db, r.model, 'production');
-    this.apply(rollbackOp({ ...r, auditId: r.auditId ?? randomUUID(), expectCurrent: current?.id }, Date.now()), [], false, true);
-    return findVersion(this.db, r.model, 'production')!;
+  /** Restores the previous production version (the current one is archived). @throws StoreNotFoundError if there is none */
+  rollbackModel(request: RollbackRequest): ModelVersionRecord {
+    return this.registry.rollbackModel(request);
   }
 
-  private apply(op: Op, runIds: string[], experiments: boolean, registry = false): void {
+  private apply(op: Op, runIds: string[], experiments: boolean, registry = false, alsoDo?: () => void): void {
     this.assertWritable();
-    this.db.transaction(() => applyOp(this.db, op, true));
+    this.db.transaction(() => {
+      applyOp(this.db, op, true);
+      alsoDo?.();
+    });
     this.journal.push(op);
     this.queueLocalChange(runIds, experiments, registry);
     if (this.options.autoSave) this.scheduleSave();
@@ -404,112 +371,63 @@ export class RunStore {
 
   getExperiment(id: string): ExperimentRecord | undefined {
     this.assertOpen();
-    const row = this.db.one(`SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE id = ?`, [id]);
-    return row && decodeExperiment(row);
+    return getExperiment(this.db, id);
   }
 
   /** All experiments (by name), with their run count and newest run time: the first level of the runs tree. */
   listExperiments(): ExperimentSummary[] {
     this.assertOpen();
-    const rows = this.db.all(
-      `SELECT ${EXPERIMENT_COLUMNS},
-         (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id),
-         (SELECT MAX(r.created_at) FROM runs r WHERE r.experiment_id = e.id)
-       FROM experiments e ORDER BY e.name COLLATE NOCASE, e.id`,
-    );
-    return rows.map(row => ({ ...decodeExperiment(row), runCount: row[9] as number, lastRunAt: row[10] as number | null }));
+    return listExperiments(this.db);
   }
 
+  /** A run with all its fields (the config snapshot and environment are read from the run's file). */
   getRun(id: string): RunRecord | undefined {
     this.assertOpen();
-    const row = this.db.one(`SELECT ${RECORD_COLUMNS.join(', ')} FROM runs WHERE id = ?`, [id]);
-    return row && decodeRow<RunRecord>(RECORD_COLUMNS, row);
+    const run = getRunRow(this.db, id);
+    if (!run) return undefined;
+    // the index's columns hold a value only for a run recorded before version 5 and not yet moved to its file
+    const files = this.runFiles.read(id);
+    if (files.configSnapshot !== undefined && run.configSnapshot === null) run.configSnapshot = files.configSnapshot;
+    if (files.environment !== undefined && run.environment === null) run.environment = files.environment === null ? null : (JSON.parse(files.environment) as JsonObject);
+    return run;
   }
 
   /** Runs, newest first, with the final value of each metric (the value at its highest step). */
   listRuns(options: ListRunsOptions = {}): RunSummary[] {
     this.assertOpen();
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (options.experimentId !== undefined) {
-      where.push('experiment_id = ?');
-      params.push(options.experimentId);
-    }
-    if (options.status !== undefined) {
-      where.push('status = ?');
-      params.push(options.status satisfies RunStatus);
-    }
-    const limit = options.limit ?? -1;
-    const offset = options.offset ?? 0;
-    if (!Number.isSafeInteger(limit) || !Number.isSafeInteger(offset) || offset < 0) throw new TypeError('limit and offset must be non-negative integers');
-    const page = `SELECT %COLUMNS% FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`;
-    const pageParams = [...params, limit < 0 ? -1 : limit, offset];
-    const rows = this.db.all(page.replace('%COLUMNS%', SUMMARY_COLUMNS.join(', ')), pageParams);
-    const bySeq = new Map<number, RunSummary>();
-    const runs = rows.map(row => {
-      const run = decodeRow<RunSummary>(SUMMARY_COLUMNS, row, 1);
-      run.finalMetrics = {};
-      bySeq.set(row[0] as number, run);
-      return run;
-    });
-    if (runs.length === 0) return runs;
-    const finals = this.db.all(
-      `WITH page AS (${page.replace('%COLUMNS%', 'seq')})
-       SELECT f.run_seq, k.name, f.value FROM page JOIN metric_final f ON f.run_seq = page.seq JOIN metric_keys k ON k.id = f.key_id
-       ORDER BY k.name`,
-      pageParams,
-    );
-    for (const [seq, key, value] of finals) bySeq.get(seq as number)!.finalMetrics[key as string] = metricValue(value);
-    return runs;
+    return listRuns(this.db, options);
   }
 
   /** The final value of each of a run's metrics (as in `listRuns`), without listing the other runs; `{}` for an unknown run. */
   finalMetrics(runId: string): Record<string, number> {
     this.assertOpen();
-    const seq = this.db.runSeq(runId);
-    const out: Record<string, number> = {};
-    if (seq === undefined) return out;
-    for (const [key, value] of this.db.all('SELECT k.name, f.value FROM metric_final f JOIN metric_keys k ON k.id = f.key_id WHERE f.run_seq = ? ORDER BY k.name', [seq])) {
-      out[key as string] = metricValue(value);
-    }
-    return out;
+    return finalMetrics(this.db, runId);
   }
 
-  /** A run's metric points, by key then step; only `key`'s if given. */
+  /**
+   * A run's metric points, by key then step; only `key`'s if given. Read from the run's history file on each call
+   * (plus, until the first save moves them out, the points of a store migrated from version 4).
+   */
   getMetrics(runId: string, key?: string): StoredMetricPoint[] {
     this.assertOpen();
     const seq = this.db.runSeq(runId);
     if (seq === undefined) return [];
-    const out: StoredMetricPoint[] = [];
-    for (const name of key === undefined ? this.metricKeys(runId) : [key]) {
-      const keyId = this.db.existingKeyId(name);
-      if (keyId === undefined) continue;
-      for (const [step, value, time] of this.db.all('SELECT step, value, time FROM metric_points WHERE run_seq = ? AND key_id = ? ORDER BY step', [seq, keyId])) {
-        out.push({ key: name, step: step as number, value: metricValue(value), time: time as number | null });
-      }
-    }
-    return out;
+    const points = legacyPoints(this.db, seq, key);
+    for (const p of this.history.read(runId, key)) points.push(p);
+    return latestByKeyAndStep(points);
   }
-
   /** The metric keys a run has points for, sorted. */
   metricKeys(runId: string): string[] {
     this.assertOpen();
-    const seq = this.db.runSeq(runId);
-    if (seq === undefined) return [];
-    return this.db.all('SELECT key_id FROM metric_final WHERE run_seq = ?', [seq]).map(r => this.db.keyName(r[0] as number)).sort();
+    return metricKeys(this.db, runId);
   }
 
   /** A run's artifacts, by path. */
   getArtifacts(runId: string): ArtifactRecord[] {
     this.assertOpen();
-    return this.db.all('SELECT run_id, path, kind, sha256, size FROM artifacts WHERE run_id = ? ORDER BY path', [runId]).map(r => ({
-      runId: r[0] as string,
-      path: r[1] as string,
-      kind: r[2] as string | null,
-      sha256: r[3] as string | null,
-      size: r[4] as number | null,
-    }));
+    return getArtifacts(this.db, runId);
   }
+
 
   // -------------------------------------------------------------------------------------------------------------
   // Saving and loading
@@ -565,7 +483,12 @@ export class RunStore {
         if (disk) merged = await this.adopt(disk);
         else this.signature = undefined; // deleted since we read it: ours becomes the file
       }
+      // The points appended since the last save become durable before the index that summarises them.
+      await this.history.sync();
       // Synchronous from here to the export: no mutation can slip in between.
+      this.runFiles.flush();
+      if (this.db.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.db, this.history);
+      moveLegacyRunFiles(this.db, this.runFiles);
       const generation = this.gen + 1;
       const saveId = randomUUID();
       this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
@@ -583,7 +506,14 @@ export class RunStore {
         throw e;
       }
       // Mutations made while the file was being written stay in the journal for the next save.
+      const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
       this.journal.splice(0, exported);
+      // A deleted run's history goes once its deletion is on disk (not if the id was recorded again since).
+      for (const id of deleted) {
+        if (this.db.runSeq(id) !== undefined) continue;
+        await this.history.remove(id);
+        await this.runFiles.remove(id);
+      }
       this.gen = generation;
       this.saveId = saveId;
       const saved: StoreSaved = { generation, bytes: bytes.byteLength, merged };
@@ -735,76 +665,39 @@ function callSafely<T>(listener: (arg: T) => void, arg: T): void {
   }
 }
 
-function readMeta(db: StoreDb): { generation: number; saveId: string | null } {
-  const rows = new Map(db.all("SELECT key, value FROM meta WHERE key IN ('generation', 'save_id')").map(r => [r[0] as string, r[1] as string]));
-  return { generation: Number(rows.get('generation') ?? 0) || 0, saveId: rows.get('save_id') ?? null };
-}
-
-function layoutOf(db: StoreDb): Layout {
-  const pageSize = db.one('PRAGMA page_size')![0] as number;
-  const metaPage = db.one("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'meta'")![0] as number;
-  return { pageSize, metaPage };
-}
-
-function isCorruption(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) return true;
-  return /malformed|not a database|database corrupt/i.test(String((e as Error)?.message));
-}
-
-async function loadImage(SQL: SqlJsStatic, file: string, bytes: Uint8Array, verify: 'quick' | 'header'): Promise<{ db: StoreDb; migrated: boolean }> {
-  const loaded = tryLoadImage(SQL, file, bytes, verify);
-  if ('corrupt' in loaded) throw new StoreCorruptError(file, loaded.corrupt, await keepCorruptCopy(file, bytes));
-  return loaded;
-}
-
-/** Opens a file image and brings it to the current schema; `corrupt` with the reason if it is damaged. */
-function tryLoadImage(SQL: SqlJsStatic, file: string, bytes: Uint8Array, verify: 'quick' | 'header'): { db: StoreDb; migrated: boolean } | { corrupt: string } {
-  const problem = headerProblem(bytes);
-  if (problem) return { corrupt: problem };
-  let raw: Database | undefined;
-  let db: StoreDb | undefined;
-  const fail = (reason: string) => {
-    closeQuietly(db, raw);
-    return { corrupt: reason };
-  };
-  try {
-    raw = new SQL.Database(bytes);
-    db = new StoreDb(raw);
-    if (verify === 'quick') {
-      const messages = (raw.exec('PRAGMA quick_check')[0]?.values ?? []).map(v => String(v[0]));
-      if (messages.length !== 1 || messages[0] !== 'ok') return fail(`SQLite's integrity check failed: ${messages.slice(0, 3).join('; ')}`);
-    }
-    const version = userVersion(raw);
-    if (version > SCHEMA_VERSION) {
-      closeQuietly(db, raw);
-      throw new StoreVersionError(file, version, SCHEMA_VERSION);
-    }
-    const tables = new Set(db.all("SELECT name FROM sqlite_master WHERE type = 'table'").map(r => r[0] as string));
-    if (version === 0 && tables.size > 0) {
-      closeQuietly(db, raw);
-      throw new StoreError(
-        `${file} is an SQLite database but not an EDD run store (it has tables ${[...tables].slice(0, 5).join(', ')} and no EDD schema version). ` +
-          'Move it elsewhere or point EDD at another file; it was not modified.',
-        file,
-      );
-    }
-    const missing = version === 0 ? [] : requiredTables(version).filter(t => !tables.has(t));
-    if (missing.length) return fail(`tables missing for schema version ${version}: ${missing.join(', ')}`);
-    return { db, migrated: migrate(raw) > 0 };
-  } catch (e) {
-    if (e instanceof StoreError) throw e;
-    if (isCorruption(e)) return fail(`SQLite: ${(e as Error).message}`);
-    closeQuietly(db, raw);
-    throw e;
+/**
+ * Moves the metric points of a store migrated from version 4 out of the index into the runs' history files (written
+ * before what each file already holds, so points appended since the migration still win), then drops them from the
+ * index. Synchronous, so that no append of this process interleaves with the rewrite of a file. A crash after some
+ * files were written leaves the points in the file on disk too; the next save writes them again (same values).
+ */
+function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
+  const seqs = db.all(`SELECT DISTINCT p.run_seq, r.id FROM ${LEGACY_POINTS} p JOIN runs r ON r.seq = p.run_seq`);
+  for (const [seq, id] of seqs) {
+    const points = db.all(`SELECT k.name, p.step, p.value, p.time FROM ${LEGACY_POINTS} p JOIN metric_keys k ON k.id = p.key_id WHERE p.run_seq = ? ORDER BY p.key_id, p.step`, [seq])
+      .map(([key, step, value, time]) => ({ key: key as string, step: step as number, value: metricValue(value), time: time as number | null }));
+    history.prependSync(id as string, MetricHistories.lines(points));
   }
+  db.raw.exec(`DROP TABLE ${LEGACY_POINTS}`);
 }
 
-function closeQuietly(db: StoreDb | undefined, raw: Database | undefined): void {
-  try {
-    if (db) db.close();
-    else raw?.close();
-  } catch {
-    // the image was unusable anyway
+/** The run columns whose values live in the run's file (`run.json`) from version 5 on. */
+const LARGE_COLUMNS: readonly [column: string, field: keyof RunFileFields][] = [['config_snapshot', 'configSnapshot'], ['environment', 'environment']];
+
+/**
+ * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once:
+ * the `meta` row `run_files` says it is done (a version 5 process never writes those columns, and an older EDD cannot
+ * write a version 5 file, so none come back).
+ */
+function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
+  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return;
+  const rows = db.all('SELECT id, config_snapshot, environment FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
+  for (const [id, snapshot, environment] of rows) {
+    const fields: RunFileFields = {};
+    if (snapshot !== null) fields.configSnapshot = snapshot as string;
+    if (environment !== null) fields.environment = environment as string;
+    files.write(id as string, fields);
   }
+  if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
+  db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
 }

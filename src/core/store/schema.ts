@@ -219,6 +219,18 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit log entries must be chained (no hash)'); END;`,
     run: db => chainExistingEntries(db, Date.now()),
   },
+  {
+    // Metric histories leave the index for per-run append-only files (see history.ts): a save then costs what the
+    // index weighs, not what every point ever logged weighs. SQL cannot write those files, so the points wait in
+    // metric_points_v4 until the first save of an EDD that knows this version moves them out (runStore.ts,
+    // `moveLegacyHistories`) and drops the table. Config snapshots and environments follow the same path: the
+    // columns stay for the runs not yet moved, and are NULL for runs recorded from now on.
+    version: 7,
+    description: 'metric histories in per-run files; config snapshots and environments in per-run files',
+    sql: `
+      DROP VIEW IF EXISTS metrics;
+      ALTER TABLE metric_points RENAME TO metric_points_v4;`,
+  },
 ];
 
 /** The schema version this build writes. */
@@ -227,7 +239,9 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 /** The tables every store at a given version must have (a file missing them is not an EDD store). */
 export function requiredTables(version: number): string[] {
   const v2 = ['meta', 'experiments', 'runs', 'metric_keys', 'metric_points', 'metric_final', 'artifacts'];
-  if (version >= 4) return [...v2, 'gate_reports', 'models', 'model_versions', 'model_aliases', 'audit_log'];
+  const v4 = [...v2, 'gate_reports', 'models', 'model_versions', 'model_aliases', 'audit_log'];
+  if (version >= 7) return v4.filter(t => t !== 'metric_points');
+  if (version >= 4) return v4;
   return version >= 2 ? v2 : ['meta', 'experiments', 'runs', 'metrics', 'artifacts'];
 }
 

@@ -1,0 +1,100 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { runFolderName } from './history';
+import type { JsonObject } from './types';
+
+// A run's two large fields, its config snapshot and its environment (KBs each: the config text, the package list),
+// live in `<runs>/<run id>/run.json` instead of the SQLite index: they are read one run at a time (reproduce, the
+// tooltip, compare), never listed, and in the index they made every save rewrite KBs per run ever recorded. The file
+// is written at the save after the change (temp file, fsync, rename), before the index; until then this process reads
+// the pending values.
+
+const FILE_NAME = 'run.json';
+
+/** What `run.json` holds; a missing field means "not set here" (see the legacy columns in the index). */
+export interface RunFileFields {
+  configSnapshot?: string | null;
+  /** The environment as JSON text (as encoded for the index). */
+  environment?: string | null;
+}
+
+export class RunFiles {
+  private readonly pending = new Map<string, RunFileFields>();
+
+  constructor(readonly folder: string) {}
+
+  fileOf(runId: string): string {
+    return path.join(this.folder, runFolderName(runId), FILE_NAME);
+  }
+
+  get hasPending(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** Records new values, written by the next `flush`. */
+  set(runId: string, fields: RunFileFields): void {
+    this.pending.set(runId, { ...this.pending.get(runId), ...fields });
+  }
+
+  /** The fields set for a run: pending values over the file's. */
+  read(runId: string): RunFileFields {
+    return { ...readFields(this.fileOf(runId)), ...this.pending.get(runId) };
+  }
+
+  /** Writes the pending values (each file merged with what it holds) and forgets them. Synchronous, see `write`. */
+  flush(): void {
+    for (const [runId, fields] of [...this.pending]) {
+      this.write(runId, fields);
+      if (this.pending.get(runId) === fields) this.pending.delete(runId);
+    }
+  }
+
+  /**
+   * Merges `fields` into a run's file, atomically. Synchronous (a few per save), so that two writes of one run from
+   * this process never interleave between the read and the rename.
+   */
+  write(runId: string, fields: RunFileFields): void {
+    const file = this.fileOf(runId);
+    const merged = { ...readFields(file), ...fields };
+    const json: Record<string, unknown> = {};
+    if (merged.configSnapshot !== undefined) json.configSnapshot = merged.configSnapshot;
+    if (merged.environment !== undefined) json.environment = merged.environment === null ? null : (JSON.parse(merged.environment) as JsonObject);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temp = `${file}.tmp-${process.pid}`;
+    const fd = fs.openSync(temp, 'w');
+    try {
+      fs.writeSync(fd, JSON.stringify(json));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  }
+
+  async remove(runId: string): Promise<void> {
+    this.pending.delete(runId);
+    await fs.promises.rm(this.fileOf(runId), { force: true });
+  }
+}
+
+function readFields(file: string): RunFileFields {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+  let json: { configSnapshot?: unknown; environment?: unknown };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    // written by rename, so never torn by us; a file edited by hand into nonsense reads as "nothing recorded"
+    return {};
+  }
+  const out: RunFileFields = {};
+  if (typeof json.configSnapshot === 'string' || json.configSnapshot === null) out.configSnapshot = json.configSnapshot;
+  if (json.environment === null) out.environment = null;
+  else if (typeof json.environment === 'object' && !Array.isArray(json.environment)) out.environment = JSON.stringify(json.environment);
+  return out;
+}

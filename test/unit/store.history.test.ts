@@ -1,0 +1,202 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import initSqlJs from 'sql.js';
+import { RunStore, SCHEMA_VERSION } from '../../src/core/store';
+import { tempFolder } from '../store/helpers';
+
+// Metric histories in per-run append-only files (src/core/store/history.ts), and the move of a version 4 store's
+// points out of the index.
+
+/** A store written by EDD at schema version 4 (generated with that release's code; see test/store/v4-store.sqlite). */
+const V4_FILE = path.resolve(__dirname, '../../../test/store/v4-store.sqlite');
+
+describe('run store: metric histories', () => {
+  let folder: ReturnType<typeof tempFolder>;
+  beforeEach(() => (folder = tempFolder()));
+  afterEach(() => folder.cleanup());
+
+  const historyOf = (id: string) => path.join(path.dirname(folder.file), 'runs', id, 'metrics.jsonl');
+
+  it('appends each batch to the run\'s own file; the index holds only the final values', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    const run = store.createRun({ id: 'r1', experimentId: 'e' });
+    store.addMetrics(Array.from({ length: 5000 }, (_, i) => ({ runId: run.id, key: 'loss', step: i, value: 1 / (i + 1), time: 1000 + i })));
+    const first = fs.readFileSync(historyOf('r1'));
+    assert.strictEqual(first.toString().split('\n').length - 1, 5000);
+    store.addMetrics([{ runId: run.id, key: 'loss', step: 5000, value: NaN, time: 9 }, { runId: run.id, key: 'acc', step: 0, value: -Infinity, time: 9 }]);
+    const second = fs.readFileSync(historyOf('r1'));
+    assert.ok(second.subarray(0, first.length).equals(first), 'appended, not rewritten');
+    await store.close();
+
+    const SQL = await initSqlJs();
+    const db = new SQL.Database(fs.readFileSync(folder.file));
+    assert.deepStrictEqual(db.exec("SELECT name FROM sqlite_master WHERE name LIKE 'metric_points%'"), []);
+    assert.ok(fs.statSync(folder.file).size < 200_000, `the index is small (${fs.statSync(folder.file).size} bytes)`);
+
+    const reopened = await RunStore.open(folder.file, { readOnly: true });
+    const loss = reopened.getMetrics('r1', 'loss');
+    assert.strictEqual(loss.length, 5001);
+    assert.deepStrictEqual([loss[0].step, loss[0].value, loss[0].time], [0, 1, 1000]);
+    assert.ok(Number.isNaN(loss[5000].value));
+    assert.deepStrictEqual(reopened.getMetrics('r1', 'acc').map(p => p.value), [-Infinity]);
+    assert.deepStrictEqual(reopened.metricKeys('r1'), ['acc', 'loss']);
+    assert.ok(Number.isNaN(reopened.listRuns()[0].finalMetrics.loss));
+    await reopened.close();
+  });
+
+  it('a torn last line (a writer killed mid-append) is skipped, and the next append starts on a new line', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    store.addMetrics([{ runId: 'r1', key: 'loss', step: 0, value: 0.5, time: 1 }]);
+    await store.close();
+    fs.appendFileSync(historyOf('r1'), '["loss",1,0.4');
+    const next = await RunStore.open(folder.file, { autoSave: false });
+    assert.deepStrictEqual(next.getMetrics('r1').map(p => [p.step, p.value]), [[0, 0.5]]);
+    next.addMetrics([{ runId: 'r1', key: 'loss', step: 2, value: 0.3, time: 3 }]);
+    assert.deepStrictEqual(next.getMetrics('r1').map(p => [p.step, p.value]), [[0, 0.5], [2, 0.3]]);
+    await next.close();
+  });
+
+  it('a later point at the same step replaces the earlier one; points come back by key, then step', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    store.addMetrics([{ runId: 'r1', key: 'b', step: 2, value: 1 }, { runId: 'r1', key: 'a', step: 1, value: 1 }, { runId: 'r1', key: 'b', step: 1, value: 1 }]);
+    store.addMetrics([{ runId: 'r1', key: 'b', step: 2, value: 7 }]);
+    assert.deepStrictEqual(store.getMetrics('r1').map(p => [p.key, p.step, p.value]), [['a', 1, 1], ['b', 1, 1], ['b', 2, 7]]);
+    await store.close();
+  });
+
+  it('keys with quotes, backslashes, commas and non-ASCII text read back as written', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    const keys = ['a",b', 'back\\slash\\', '정확도', 'x\\",y'];
+    store.addMetrics(keys.map((key, i) => ({ runId: 'r1', key, step: i, value: i + 0.5, time: 7 })));
+    assert.deepStrictEqual(store.getMetrics('r1').map(p => [p.key, p.step, p.value]), keys.map((key, i) => [key, i, i + 0.5] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    for (const key of keys) assert.strictEqual(store.getMetrics('r1', key).length, 1, key);
+    await store.close();
+  });
+
+  it('reads a history larger than its 4 MB read chunk, with lines and multi-byte keys across chunk boundaries', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    const n = 240_000;
+    store.addMetrics(Array.from({ length: n }, (_, i) => ({ runId: 'r1', key: i % 2 ? '검증/손실' : 'train/loss', step: i >> 1, value: i / 7, time: 1_700_000_000_000 + i })));
+    assert.ok(fs.statSync(historyOf('r1')).size > 2 * 4 * 1024 * 1024);
+    const points = store.getMetrics('r1');
+    assert.strictEqual(points.length, n);
+    const korean = store.getMetrics('r1', '검증/손실');
+    assert.strictEqual(korean.length, n / 2);
+    assert.ok(korean.every((p, i) => p.step === i && p.value === (2 * i + 1) / 7 && p.time === 1_700_000_000_000 + 2 * i + 1));
+    await store.close();
+  });
+
+  it('a run id that is not a plain name cannot reach outside the runs folder', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    const id = '../../escape';
+    store.createRun({ id, experimentId: 'e' });
+    store.addMetrics([{ runId: id, key: 'loss', step: 0, value: 1 }]);
+    await store.close();
+    const names = fs.readdirSync(path.join(path.dirname(folder.file), 'runs'));
+    assert.strictEqual(names.length, 1);
+    assert.match(names[0], /^_[0-9a-f]{40}$/);
+    assert.ok(!fs.existsSync(path.join(folder.dir, 'escape')));
+    const reopened = await RunStore.open(folder.file, { readOnly: true });
+    assert.strictEqual(reopened.getMetrics(id).length, 1);
+    await reopened.close();
+  });
+
+  it('a store not named edd.sqlite keeps its histories in <file>.runs, apart from another store in the folder', async () => {
+    const a = await RunStore.open(path.join(folder.dir, 'a.sqlite'), { autoSave: false });
+    const b = await RunStore.open(path.join(folder.dir, 'b.sqlite'), { autoSave: false });
+    for (const [s, v] of [[a, 1], [b, 2]] as const) {
+      s.createRun({ id: 'same', experimentId: 'e' });
+      s.addMetrics([{ runId: 'same', key: 'loss', step: 0, value: v }]);
+    }
+    assert.deepStrictEqual([a.getMetrics('same')[0].value, b.getMetrics('same')[0].value], [1, 2]);
+    assert.ok(fs.existsSync(path.join(folder.dir, 'a.sqlite.runs', 'same', 'metrics.jsonl')));
+    await a.close();
+    await b.close();
+  });
+
+  it('deleting a run removes its history once the deletion is saved, and leaves the rest of its folder', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    store.addMetrics([{ runId: 'r1', key: 'loss', step: 0, value: 1 }]);
+    await store.save();
+    const log = path.join(path.dirname(historyOf('r1')), 'log.txt');
+    fs.writeFileSync(log, 'the run log');
+    store.deleteRun('r1');
+    assert.ok(fs.existsSync(historyOf('r1')), 'not before the save');
+    await store.close();
+    assert.ok(!fs.existsSync(historyOf('r1')));
+    assert.ok(fs.existsSync(log));
+  });
+
+  it('config snapshots and environments are kept in the run\'s run.json, not in the index', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e', configSnapshot: 'a: 1\n', environment: { node: 'v20' } });
+    assert.throws(() => store.createRun({ id: 'r1', experimentId: 'e', configSnapshot: 'other' }), /already exists/);
+    assert.deepStrictEqual([store.getRun('r1')!.configSnapshot, store.getRun('r1')!.environment], ['a: 1\n', { node: 'v20' }], 'read before the save');
+    await store.save();
+    const runJson = path.join(path.dirname(historyOf('r1')), 'run.json');
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(runJson, 'utf8')), { configSnapshot: 'a: 1\n', environment: { node: 'v20' } });
+    store.updateRun('r1', { environment: null, status: 'finished' });
+    assert.strictEqual(store.getRun('r1')!.environment, null);
+    await store.close();
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(runJson, 'utf8')), { configSnapshot: 'a: 1\n', environment: null });
+    const SQL = await initSqlJs();
+    const db = new SQL.Database(fs.readFileSync(folder.file));
+    assert.deepStrictEqual(db.exec('SELECT config_snapshot, environment, status FROM runs')[0].values, [[null, null, 'finished']]);
+    const reopened = await RunStore.open(folder.file, { readOnly: true });
+    assert.deepStrictEqual([reopened.getRun('r1')!.configSnapshot, reopened.getRun('r1')!.environment], ['a: 1\n', null]);
+    await reopened.close();
+  });
+
+  describe('a version 4 store', () => {
+    it('opens with every record, moves its points to per-run files on the first save, and keeps the registry', async () => {
+      fs.mkdirSync(path.dirname(folder.file), { recursive: true });
+      fs.copyFileSync(V4_FILE, folder.file);
+      const original = fs.readFileSync(folder.file);
+      const store = await RunStore.open(folder.file, { autoSave: false });
+      const check = (s: RunStore) => {
+        assert.deepStrictEqual(s.listRuns().map(r => [r.id, r.status]), [['run-three', 'queued'], ['run-two', 'failed'], ['run-one', 'finished']]);
+        const loss = s.getMetrics('run-one', 'loss');
+        assert.strictEqual(loss.length, 50);
+        assert.ok(Number.isNaN(loss[3].value), 'the later NaN replaced step 3');
+        assert.deepStrictEqual([loss[49].step, loss[49].value, loss[49].time], [49, 1 / 50, 1700000000049]);
+        assert.deepStrictEqual(s.getMetrics('run-one', 'weird').map(p => p.value), [Infinity, -Infinity]);
+        assert.strictEqual(s.getMetrics('run-one').length, 102);
+        assert.deepStrictEqual(s.getMetrics('run-two').map(p => [p.key, p.value]), [['loss', 2.5]]);
+        assert.deepStrictEqual(s.listRuns({ experimentId: 'exp_a', status: 'finished' })[0].finalMetrics, { accuracy: 49 / 50, loss: 1 / 50, weird: -Infinity });
+        assert.strictEqual(s.getRun('run-one')!.configSnapshot, 'experiment:\n  id: exp_a\n');
+        assert.deepStrictEqual(s.getRun('run-one')!.environment, { node: 'v20', packages: { numpy: '2.1' } });
+        assert.deepStrictEqual(s.getArtifacts('run-one').map(a => a.kind), ['model']);
+        assert.deepStrictEqual(s.findModelVersion('penguins', 'champion')?.stage, 'production');
+        assert.deepStrictEqual(s.auditLog('penguins').map(e => e.action), ['register', 'promote', 'alias']);
+        assert.strictEqual(s.listGateReports({ runId: 'run-one' }).length, 1);
+      };
+      check(store);
+      assert.ok(fs.readFileSync(folder.file).equals(original), 'opening alone does not write');
+      // a point recorded after the migration, before the first save, must win over the moved ones
+      store.addMetrics([{ runId: 'run-one', key: 'loss', step: 49, value: 0.001, time: 5 }]);
+      await store.close();
+
+      const SQL = await initSqlJs();
+      const db = new SQL.Database(fs.readFileSync(folder.file));
+      assert.strictEqual(db.exec('PRAGMA user_version')[0].values[0][0], SCHEMA_VERSION);
+      assert.deepStrictEqual(db.exec("SELECT name FROM sqlite_master WHERE name LIKE 'metric_points%'"), []);
+      assert.deepStrictEqual(fs.readdirSync(path.join(path.dirname(folder.file), 'runs')).sort(), ['run-one', 'run-two']);
+      assert.deepStrictEqual(db.exec('SELECT COUNT(*) FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL')[0].values, [[0]]);
+      assert.deepStrictEqual(fs.readdirSync(path.join(path.dirname(folder.file), 'runs', 'run-one')).sort(), ['metrics.jsonl', 'run.json']);
+      const reopened = await RunStore.open(folder.file, { readOnly: true });
+      assert.strictEqual(reopened.hasUnsavedChanges, false);
+      assert.deepStrictEqual(reopened.getMetrics('run-one', 'loss')[49].value, 0.001);
+      assert.strictEqual(reopened.getMetrics('run-one').length, 102);
+      assert.strictEqual(reopened.getRun('run-one')!.configSnapshot, 'experiment:\n  id: exp_a\n');
+      assert.deepStrictEqual(reopened.getRun('run-one')!.environment, { node: 'v20', packages: { numpy: '2.1' } });
+      assert.deepStrictEqual(reopened.auditLog('penguins').map(e => e.action), ['register', 'promote', 'alias']);
+      await reopened.close();
+    });
+  });
+});
