@@ -87,6 +87,8 @@ export interface GroupRates {
   positives: number;
   negatives: number;
   selected: number;
+  /** The group's total sample weight (only with `sample_weight`). */
+  weight?: number;
 }
 
 export interface FairnessMetrics {
@@ -95,50 +97,103 @@ export interface FairnessMetrics {
   equal_opportunity_difference: number;
   equal_opportunity_ratio: number | null;
   equalized_odds_difference: number;
+  equalized_odds_ratio: number | null;
   false_positive_rate_difference: number;
+  false_positive_rate_ratio: number | null;
+  method: DisparityMethod;
+  /** The rates over all labelled rows (the reference of `to_overall`); null without rows. */
+  overall: { selection_rate: number; true_positive_rate: number; false_positive_rate: number } | null;
   groups: GroupRates[];
 }
 
+/** How disparities are measured, as Fairlearn's `method`: between the extreme groups, or of each group to the overall rate. */
+export type DisparityMethod = 'between_groups' | 'to_overall';
+
+export interface FairnessOptions {
+  /** `between_groups` (default): max − min and min / max over the groups. `to_overall`: max |group − overall| and min over groups of min(group/overall, overall/group). */
+  method?: DisparityMethod;
+  /** A weight per row (Fairlearn's `sample_weight`): finite, ≥ 0. Every rate becomes a weighted share. */
+  weights?: ArrayLike<number>;
+}
+
 /**
- * Fairlearn's between-groups disparities for one sensitive attribute (`yTrue`/`yPred` in canonical label text,
- * `groups` one key per row; rows whose label is null are skipped).
+ * Fairlearn's disparities for one sensitive attribute (`yTrue`/`yPred` in canonical label text, `groups` one key
+ * per row; rows whose label is null are skipped), as `fairlearn.metrics.demographic_parity_difference(...,
+ * method=..., sample_weight=...)` and its siblings.
+ *
+ * With weights, a rate is Σ weight over the rows counted / Σ weight over the rows considered (Fairlearn passes
+ * `sample_weight` to `selection_rate` and to scikit-learn's confusion matrix). A group whose weights sum to 0 has no
+ * selection rate (Fairlearn raises "Weights sum to zero"): refused with a RangeError. `count`, `positives`,
+ * `negatives` and `selected` stay row counts; `weight` is the group's total weight.
+ *
+ * The equalized odds ratio is Fairlearn's `min(tpr ratio, fpr ratio)` with Python's `min` over the two: undefined
+ * when the TPR ratio is, the TPR ratio when only the FPR ratio is undefined (no group has a false positive).
  */
 export function fairnessMetrics(
   yTrue: ArrayLike<string | null>, yPred: ArrayLike<string | null>, groups: ArrayLike<string>, positive: string,
+  options: FairnessOptions = {},
 ): FairnessMetrics {
-  const acc = new Map<string, { n: number; sel: number; pos: number; tp: number; neg: number; fp: number }>();
+  const method = options.method ?? 'between_groups';
+  const weights = options.weights;
+  type Acc = { n: number; w: number; sel: number; pos: number; tp: number; neg: number; fp: number; nSel: number; nPos: number; nNeg: number };
+  const fresh = (): Acc => ({ n: 0, w: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0, nSel: 0, nPos: 0, nNeg: 0 });
+  const acc = new Map<string, Acc>();
+  const all = fresh();
   for (let i = 0; i < groups.length; i++) {
     const truth = yTrue[i];
     if (truth === null) continue;
     const g = groups[i];
     let a = acc.get(g);
-    if (!a) { a = { n: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0 }; acc.set(g, a); }
+    if (!a) { a = fresh(); acc.set(g, a); }
+    const w = weights ? weights[i] : 1;
+    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`sample weights must be finite and non-negative, got ${w} at row ${i + 1}`);
     const selected = yPred[i] === positive;
-    a.n++;
-    if (selected) a.sel++;
-    if (truth === positive) { a.pos++; if (selected) a.tp++; } else { a.neg++; if (selected) a.fp++; }
+    for (const x of [a, all]) {
+      x.n++; x.w += w;
+      if (selected) { x.sel += w; x.nSel++; }
+      if (truth === positive) { x.pos += w; x.nPos++; if (selected) x.tp += w; } else { x.neg += w; x.nNeg++; if (selected) x.fp += w; }
+    }
   }
+  for (const [g, a] of acc) if (!(a.w > 0)) throw new RangeError(`the sample weights of group "${g}" sum to zero: its rates are undefined`);
+  const rates = (a: Acc) => ({
+    selection_rate: a.sel / a.w,
+    true_positive_rate: a.pos > 0 ? a.tp / a.pos : 0,
+    false_positive_rate: a.neg > 0 ? a.fp / a.neg : 0,
+  });
   const rows: GroupRates[] = [...acc.entries()]
     .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
     .map(([group, a]) => ({
-      group, count: a.n, selection_rate: a.sel / a.n,
-      true_positive_rate: a.pos > 0 ? a.tp / a.pos : 0,
-      false_positive_rate: a.neg > 0 ? a.fp / a.neg : 0,
-      positives: a.pos, negatives: a.neg, selected: a.sel,
+      group, count: a.n, ...rates(a), positives: a.nPos, negatives: a.nNeg, selected: a.nSel, ...(weights ? { weight: a.w } : {}),
     }));
-  const range = (pick: (g: GroupRates) => number) => {
+  const overall = rows.length > 0 ? rates(all) : { selection_rate: NaN, true_positive_rate: NaN, false_positive_rate: NaN };
+  const disparity = (key: 'selection_rate' | 'true_positive_rate' | 'false_positive_rate') => {
+    if (method === 'to_overall') {
+      const o = overall[key];
+      let diff = 0;
+      let ratio = Infinity;
+      for (const g of rows) {
+        diff = Math.max(diff, Math.abs(g[key] - o));
+        const r = g[key] / o;
+        if (!Number.isNaN(r)) ratio = Math.min(ratio, r > 1 ? 1 / r : r);
+      }
+      return { diff, ratio: ratio === Infinity ? null : ratio };
+    }
     let lo = Infinity, hi = -Infinity;
-    for (const g of rows) { const v = pick(g); if (v < lo) lo = v; if (v > hi) hi = v; }
-    return { lo, hi, diff: hi - lo, ratio: hi > 0 ? lo / hi : null };
+    for (const g of rows) { const v = g[key]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    return { diff: hi - lo, ratio: hi > 0 ? lo / hi : null };
   };
-  const sel = range(g => g.selection_rate), tpr = range(g => g.true_positive_rate), fpr = range(g => g.false_positive_rate);
+  const sel = disparity('selection_rate'), tpr = disparity('true_positive_rate'), fpr = disparity('false_positive_rate');
   return {
+    method,
     demographic_parity_difference: sel.diff,
     demographic_parity_ratio: sel.ratio,
     equal_opportunity_difference: tpr.diff,
     equal_opportunity_ratio: tpr.ratio,
     equalized_odds_difference: Math.max(tpr.diff, fpr.diff),
+    equalized_odds_ratio: tpr.ratio === null ? null : fpr.ratio === null ? tpr.ratio : Math.min(tpr.ratio, fpr.ratio),
     false_positive_rate_difference: fpr.diff,
+    false_positive_rate_ratio: fpr.ratio,
+    overall: rows.length > 0 ? overall : null,
     groups: rows,
   };
 }
