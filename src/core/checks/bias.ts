@@ -10,6 +10,9 @@
  *     equal_opportunity_difference: { max: 0.1 }
  *     equal_opportunity_ratio: { min: 0.8 }
  *     equalized_odds_difference: { max: 0.1 }
+ *     equalized_odds_ratio: { min: 0.8 }
+ *     method: between_groups         # or to_overall (Fairlearn's `method`)
+ *     sample_weight: weight          # a numeric column of row weights (Fairlearn's `sample_weight`)
  *     positive_label: approved       # the class that counts as selected (see below)
  * ```
  *
@@ -19,7 +22,11 @@
  *   (`fairlearn.metrics.demographic_parity_difference`), `demographic_parity_ratio` = min / max;
  * - `equal_opportunity_difference` = max_g TPR − min_g TPR, `equal_opportunity_ratio` = min / max
  *   (`fairlearn.metrics.equal_opportunity_difference` / `_ratio`);
- * - `equalized_odds_difference` = max(TPR difference, FPR difference) (Fairlearn's default `agg='worst_case'`).
+ * - `equalized_odds_difference` = max(TPR difference, FPR difference) (Fairlearn's default `agg='worst_case'`),
+ *   `equalized_odds_ratio` = min(TPR ratio, FPR ratio) (see {@link fairnessMetrics} for an undefined FPR ratio).
+ * With `method: to_overall` each group is compared with the rate over all labelled rows instead: difference =
+ * max_g |rate_g − overall|, ratio = min_g min(rate_g/overall, overall/rate_g). With `sample_weight` every rate is a
+ * weighted share; a missing, infinite or negative weight on a labelled row is refused.
  * As in Fairlearn (which normalises scikit-learn's confusion matrix with zero rows set to 0), a group without
  * positive (negative) examples has TPR (FPR) 0; such groups are listed in the evidence. A ratio whose largest rate is
  * 0 is undefined (NaN in Fairlearn): reported as null, and the check warns.
@@ -43,7 +50,10 @@ export interface BiasSpec {
   equal_opportunity_difference?: { max: number };
   equal_opportunity_ratio?: { min: number };
   equalized_odds_difference?: { max: number };
+  equalized_odds_ratio?: { min: number };
   positive_label?: string | number | boolean;
+  method?: DisparityMethod;
+  sample_weight?: string;
 }
 
 const METRICS = {
@@ -52,6 +62,7 @@ const METRICS = {
   equal_opportunity_difference: 'max',
   equal_opportunity_ratio: 'min',
   equalized_odds_difference: 'max',
+  equalized_odds_ratio: 'min',
 } as const;
 type MetricName = keyof typeof METRICS;
 const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
@@ -63,7 +74,8 @@ const MISSING_GROUP = '(missing)';
 /** A label in canonical text: numbers as JavaScript prints them (so `1.0` and `1` agree), text unchanged. */
 export function canonicalLabel(v: string | number | boolean | null | undefined): string | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  // ±Infinity (a CSV `inf` read as a number) is a class of its own, `Infinity` / `-Infinity`, not a missing label.
+  if (typeof v === 'number') return Number.isNaN(v) ? null : String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   const trimmed = v.trim();
   if (trimmed === '') return null;
@@ -214,12 +226,22 @@ interface ParsedBias {
   sensitive: string[];
   thresholds: Partial<Record<MetricName, number>>;
   positive?: string;
+  method: DisparityMethod;
+  sampleWeight?: string;
 }
 
 function parseSpec(raw: unknown): ParsedBias {
   const K = 'bias';
   const spec = specObject(K, raw);
-  rejectUnknownOptions(K, spec, ['sensitive', 'positive_label', ...METRIC_NAMES]);
+  rejectUnknownOptions(K, spec, ['sensitive', 'positive_label', 'method', 'sample_weight', ...METRIC_NAMES]);
+  const method = spec.method ?? 'between_groups';
+  if (method !== 'between_groups' && method !== 'to_overall') {
+    throw new CheckInputError(t('bias: method must be between_groups (largest gap between two groups) or to_overall (largest gap between a group and all rows), got {0}', String(JSON.stringify(method))));
+  }
+  const w = spec.sample_weight;
+  if (w !== undefined && (typeof w !== 'string' || w === '')) {
+    throw new CheckInputError(t('bias: sample_weight must name a numeric column of the evaluation data, got {0}', String(JSON.stringify(w))));
+  }
   const s = spec.sensitive;
   const sensitive = typeof s === 'string' ? [s] : Array.isArray(s) && s.length > 0 && s.every(x => typeof x === 'string') ? [...new Set(s as string[])] : null;
   if (!sensitive) throw new CheckInputError(t('bias: sensitive must name a column or a list of columns (e.g. sensitive: sex), got {0}', String(JSON.stringify(s))));
@@ -239,7 +261,7 @@ function parseSpec(raw: unknown): ParsedBias {
   if (p !== undefined && p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
     throw new CheckInputError(t('bias: positive_label must be a class name, got {0}', String(JSON.stringify(p))));
   }
-  return { sensitive, thresholds, positive: p === undefined || p === null ? undefined : (canonicalLabel(p) ?? undefined) };
+  return { sensitive, thresholds, positive: p === undefined || p === null ? undefined : (canonicalLabel(p) ?? undefined), method, sampleWeight: w as string | undefined };
 }
 
 /** The metric's name in words, for titles and messages. */
@@ -250,6 +272,7 @@ function shortName(m: MetricName): string {
     case 'equal_opportunity_difference': return t('equal opportunity difference');
     case 'equal_opportunity_ratio': return t('equal opportunity ratio');
     case 'equalized_odds_difference': return t('equalized odds difference');
+    case 'equalized_odds_ratio': return t('equalized odds ratio');
   }
 }
 
@@ -264,7 +287,9 @@ function titleOf(p: ParsedBias | undefined): string {
   if (!p) return 'bias';
   const bounds = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined)
     .map(m => `${shortName(m)} ${METRICS[m] === 'max' ? '≤' : '≥'} ${p.thresholds[m]}`);
-  return t('bias ({0}): {1}', p.sensitive.join(', '), bounds.join(', '));
+  return p.method === 'to_overall'
+    ? t('bias ({0}, each group to the overall rate): {1}', p.sensitive.join(', '), bounds.join(', '))
+    : t('bias ({0}): {1}', p.sensitive.join(', '), bounds.join(', '));
 }
 
 /** The rate a metric compares between groups. */
@@ -306,6 +331,15 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       throw new CheckInputError(t('bias: {0} predictions for {1} evaluation rows; the predictions must be row for row', outputs.yPred.length, rows));
     }
     const labelCol = requireColumn('bias', ctx, ctx.label, 'label');
+    let weights: Float64Array | undefined;
+    if (p.sampleWeight !== undefined) {
+      const wc = ctx.eval.columns.get(p.sampleWeight);
+      if (!wc) {
+        throw new CheckInputError(t('bias: the sample_weight column "{0}" is not in the evaluation data ({1}); its columns are {2}. Fix `bias.sample_weight`.', p.sampleWeight, ctx.eval.file, nameList(ctx.eval.names)));
+      }
+      if (wc.kind !== 'number') throw new CheckInputError(t('bias: the sample_weight column "{0}" must be numeric', p.sampleWeight));
+      weights = wc.values;
+    }
     const sensitiveCols = p.sensitive.map(name => {
       if (name === ctx.label) throw new CheckInputError(t('bias: the sensitive attribute "{0}" is the label column', name));
       return { name, col: requireColumn('bias', ctx, name, 'sensitive') };
@@ -362,7 +396,13 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       if (distinct > MAX_GROUPS) {
         throw new CheckInputError(t('bias: the sensitive column "{0}" has {1} distinct values; bin it into groups (e.g. age bands) before assessing bias', name, distinct));
       }
-      const fm = fairnessMetrics(yTrue, yPred, groups, positive);
+      let fm: FairnessMetrics;
+      try {
+        fm = fairnessMetrics(yTrue, yPred, groups, positive, { method: p.method, weights });
+      } catch (e) {
+        // Bad weights: NaN (missing), ±Infinity or negative on a labelled row, or a group weighing nothing.
+        throw new CheckInputError(t('bias: sample_weight "{0}": {1}; weights must be finite numbers ≥ 0 on every labelled row, and each group needs some weight', p.sampleWeight ?? '', e instanceof Error ? e.message : String(e)));
+      }
       const { groups: groupRows, ...metrics } = fm;
       byAttribute[name] = { ...metrics, groups: groupRows.length };
       evidenceGroups[name] = groupRows.slice(0, 20);
@@ -379,7 +419,8 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
         const violated = METRICS[m] === 'max' ? value > bound : value < bound;
         if (violated) {
           // equalized odds: the rate (TPR or FPR) whose difference is the larger one
-          const byFpr = m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference;
+          const byFpr = (m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference)
+            || (m === 'equalized_odds_ratio' && fm.false_positive_rate_ratio !== null && fm.false_positive_rate_ratio < (fm.equal_opportunity_ratio ?? Infinity));
           const rate = (g: GroupRates) => (byFpr ? g.false_positive_rate : rateOf(m, g));
           const lowGroup = groupRows.reduce((a, b) => (rate(b) < rate(a) ? b : a));
           const highGroup = groupRows.reduce((a, b) => (rate(b) > rate(a) ? b : a));
@@ -389,7 +430,8 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       }
     }
 
-    const measured: Record<string, unknown> = { positive_label: positive, rows: rows - unlabeled };
+    const measured: Record<string, unknown> = { positive_label: positive, rows: rows - unlabeled, method: p.method };
+    if (p.sampleWeight !== undefined) measured.sample_weight = p.sampleWeight;
     if (unlabeled > 0) measured.rows_without_label = unlabeled;
     for (const m of METRIC_NAMES) measured[m] = worst[m]?.value ?? null;
     measured.sensitive_features = byAttribute;

@@ -236,19 +236,23 @@ export function matthewsCorrcoef<L extends Label>(yTrue: readonly L[], yPred: re
 /**
  * Cohen's kappa of two raters' labels, as `sklearn.metrics.cohen_kappa_score(y1, y2, weights=...)`:
  * κ = 1 − Σ w·O / Σ w·E, with O the confusion matrix, E the outer product of its marginals divided by n, and
- * w = 1 − I (unweighted), |i − j| (`linear`) or (i − j)² (`quadratic`) over the sorted labels. NaN when Σ w·E = 0
+ * w = 1 − I (unweighted), |i − j| (`linear`) or (i − j)² (`quadratic`) over the sorted labels (or `labels`, in that
+ * order, which matters for the weighted forms). NaN when Σ w·E = 0
  * (e.g. both raters use one single label), as scikit-learn's default `replace_undefined_by=np.nan`.
  */
-export function cohenKappa<L extends Label>(yA: readonly L[], yB: readonly L[], options: { weights?: 'linear' | 'quadratic' } = {}): number {
+export function cohenKappa<L extends Label>(
+  yA: readonly L[], yB: readonly L[], options: { weights?: 'linear' | 'quadratic'; labels?: readonly L[] } = {},
+): number {
   checkSameLength('the two label arrays', yA, yB);
   const weights = options.weights;
   if (weights !== undefined && weights !== 'linear' && weights !== 'quadratic') throw new RangeError(`unknown weights: ${String(weights)}`);
   if (yA.length === 0) return NaN;
-  const { matrix } = confusionMatrix(yA, yB);
+  const { matrix } = confusionMatrix(yA, yB, { labels: options.labels });
   const k = matrix.length;
   const rows = matrix.map(r => r.reduce((x, y) => x + y, 0));
   const cols = matrix[0].map((_, j) => matrix.reduce((acc, r) => acc + r[j], 0));
-  const n = yA.length;
+  const n = rows.reduce((x, y) => x + y, 0);
+  if (n === 0) return NaN;
   let observed = 0, expected = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {

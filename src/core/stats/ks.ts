@@ -116,7 +116,7 @@ export function ks2Samp(
 }
 
 /** Hodges' (1958) approximation of P(D⁺ ≥ d) for sample sizes m ≥ n, as scipy's asymptotic one-sided p-value. */
-function hodgesOneSided(d: number, m: number, n: number): number {
+export function hodgesOneSided(d: number, m: number, n: number): number {
   const z = Math.sqrt(m * n / (m + n)) * d;
   return Math.exp(-2 * z * z - 2 * z * (m + 2 * n) / Math.sqrt(m * n * (m + n)) / 3);
 }
