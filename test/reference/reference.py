@@ -14,6 +14,7 @@ from fairlearn import metrics as fm
 from scipy import stats
 from scipy.spatial import distance
 from sklearn import metrics as skm
+from sklearn.preprocessing import label_binarize
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
@@ -27,14 +28,20 @@ def num(x):
     return x
 
 
+def unjson(v):
+    if isinstance(v, list):
+        return [unjson(x) for x in v]
+    return float(v) if v in ("inf", "-inf") else v
+
+
 def ttest(inp, equal_var):
-    r = stats.ttest_ind(inp["a"], inp["b"], equal_var=equal_var)
+    r = stats.ttest_ind(inp["a"], inp["b"], equal_var=equal_var, alternative=inp.get("alternative", "two-sided"))
     return {"statistic": num(r.statistic), "pValue": num(r.pvalue), "df": num(r.df)}
 
 
 def ks(inp, method):
-    r = stats.ks_2samp(inp["a"], inp["b"], method=method)
-    return {"statistic": num(r.statistic), "pValue": num(r.pvalue)}
+    r = stats.ks_2samp(inp["a"], inp["b"], method=method, alternative=inp.get("alternative", "two-sided"))
+    return {"statistic": num(r.statistic), "pValue": num(r.pvalue), "location": num(r.statistic_location), "sign": num(r.statistic_sign)}
 
 
 def mcnemar_case(inp, exact, correction):
@@ -59,14 +66,32 @@ def prf(inp, average):
 def fair(inp):
     y_true = np.array([1 if y == inp["positive"] else 0 for y in inp["yTrue"]])
     y_pred = np.array([1 if y == inp["positive"] else 0 for y in inp["yPred"]])
-    g = np.array(inp["groups"])
-    return {
-        "demographic_parity_difference": num(fm.demographic_parity_difference(y_true, y_pred, sensitive_features=g)),
-        "demographic_parity_ratio": num(fm.demographic_parity_ratio(y_true, y_pred, sensitive_features=g)),
-        "equal_opportunity_difference": num(fm.equal_opportunity_difference(y_true, y_pred, sensitive_features=g)),
-        "equal_opportunity_ratio": num(fm.equal_opportunity_ratio(y_true, y_pred, sensitive_features=g)),
-        "equalized_odds_difference": num(fm.equalized_odds_difference(y_true, y_pred, sensitive_features=g)),
-    }
+    kw = {"sensitive_features": np.array(inp["groups"]), "method": inp.get("method", "between_groups")}
+    if "weights" in inp:
+        kw["sample_weight"] = np.array(inp["weights"], dtype=float)
+    names = ["demographic_parity_difference", "demographic_parity_ratio", "equal_opportunity_difference",
+             "equal_opportunity_ratio", "equalized_odds_difference", "equalized_odds_ratio"]
+    return {name: num(getattr(fm, name)(y_true, y_pred, **kw)) for name in names}
+
+
+def pr_curve(inp):
+    p, r, t = skm.precision_recall_curve(inp["yTrue"], inp["scores"], pos_label=1)
+    out = {"points": len(t)}
+    out.update({f"p{k}": num(v) for k, v in enumerate(p)})
+    out.update({f"r{k}": num(v) for k, v in enumerate(r)})
+    out.update({f"t{k}": num(v) for k, v in enumerate(t)})
+    return out
+
+
+def ap_ovr(inp):
+    y = label_binarize(inp["yTrue"], classes=inp["labels"])
+    return {"ap": num(skm.average_precision_score(y, np.array(inp["scores"]), average=inp["average"]))}
+
+
+def linf(inp):
+    p = np.array(inp["p"], dtype=float)
+    q = np.array(inp["q"], dtype=float)
+    return {"distance": num(distance.chebyshev(p / p.sum(), q / q.sum()))}
 
 
 METHODS = {
@@ -88,11 +113,31 @@ METHODS = {
     "roc_auc_binary": lambda i: {"auc": num(skm.roc_auc_score(i["yTrue"], i["scores"]))},
     "roc_auc_ovr": lambda i: {"auc": num(skm.roc_auc_score(i["yTrue"], i["scores"], multi_class="ovr", average="macro", labels=i["labels"]))},
     "fairness": fair,
+    "fairness_to_overall": fair,
+    "fairness_weighted": fair,
+    "welch_t_one_sided": lambda i: ttest(i, False),
+    "student_t_one_sided": lambda i: ttest(i, True),
+    "student_t_n1": lambda i: ttest(i, True),
+    "ks_exact_one_sided": lambda i: ks(i, "exact"),
+    "ks_asymp_one_sided": lambda i: ks(i, "asymp"),
+    "ks_infinite": lambda i: ks(i, "exact"),
+    "normal_interval": lambda i: confint(i, "normal"),
+    "agresti_coull": lambda i: confint(i, "agresti_coull"),
+    "jeffreys": lambda i: confint(i, "jeffreys"),
+    "fbeta": lambda i: {"fbeta": num(skm.fbeta_score(i["yTrue"], i["yPred"], beta=i["beta"], average=i["average"], zero_division=0,
+                                                     **({"pos_label": i["posLabel"]} if i["average"] == "binary" else {})))},
+    "matthews_corrcoef": lambda i: {"mcc": num(skm.matthews_corrcoef(i["yTrue"], i["yPred"]))},
+    "cohen_kappa": lambda i: {"kappa": num(skm.cohen_kappa_score(i["yTrue"], i["yPred"], weights=i.get("weights")))},
+    "average_precision": lambda i: {"ap": num(skm.average_precision_score(i["yTrue"], i["scores"], pos_label=1))},
+    "average_precision_ovr": ap_ovr,
+    "precision_recall_curve": pr_curve,
+    "linf": linf,
 }
 
 
 def main():
-    cases = json.load(open(sys.argv[1]))
+    # ±Infinity travel as the strings "inf" / "-inf" (JSON has no infinity).
+    cases = json.load(open(sys.argv[1]), object_hook=lambda d: {k: unjson(v) for k, v in d.items()})
     answers = []
     for case in cases:
         with warnings.catch_warnings():

@@ -17,8 +17,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { fairnessMetrics } from '../../src/core/checks/bias';
 import {
-  accuracy, clopperPearsonInterval, jensenShannonDistance, ks2Samp, mcnemarChiSquare, mcnemarExact, mulberry32, precisionRecallF1,
-  rocAuc, rocAucOvr, studentTTest, variance, wassersteinDistance, welchTTest, wilsonInterval, type Random,
+  accuracy, agrestiCoullInterval, averagePrecision, averagePrecisionOvr, clopperPearsonInterval, cohenKappa, jeffreysInterval, jensenShannonDistance,
+  ks2Samp, linfDistance, matthewsCorrcoef, mcnemarChiSquare, mcnemarExact, mulberry32, normalInterval, precisionRecallCurve, precisionRecallF1,
+  rocAuc, rocAucOvr, studentTTest, variance, wassersteinDistance, welchTTest, wilsonInterval, type Alternative, type Random,
 } from '../../src/core/stats';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -85,7 +86,8 @@ const predictFrom = (r: Random, truth: readonly (string | number)[], classes: re
 function compareT(i: Input, edd: Numbers, ref: Record<string, number>, m: Method): string | undefined {
   const a = i.a as number[];
   const b = i.b as number[];
-  const sd = (x: number[]) => Math.sqrt(variance(x));
+  // A single observation has no spread of its own (Student's t with n = 1): only the other sample's counts.
+  const sd = (x: number[]) => (x.length > 1 ? Math.sqrt(variance(x)) : Infinity);
   const maxAbs = Math.max(...a.map(Math.abs), ...b.map(Math.abs));
   const minSd = Math.min(sd(a), sd(b));
   if (!(minSd > 1e-13 * maxAbs)) {
@@ -94,7 +96,8 @@ function compareT(i: Input, edd: Numbers, ref: Record<string, number>, m: Method
     const huge = (x: number) => Math.abs(x) > 1e8;
     if (Math.sign(es) === Math.sign(rs) && huge(es) && huge(rs)) return undefined;
     // One sample constant, the other not: an ordinary (finite) t, compared below.
-    if (!huge(es) && !huge(rs) && minSd > 0) return compareWith(edd, ref, { ...m, rel: Math.max(m.rel, 1e-13 * maxAbs / Math.max(sd(a), sd(b))) });
+    const maxSd = Math.max(...[a, b].filter(x => x.length > 1).map(sd));
+    if (!huge(es) && !huge(rs) && minSd > 0) return compareWith(edd, ref, { ...m, rel: Math.max(m.rel, 1e-13 * maxAbs / maxSd) });
     if (!huge(es) && !huge(rs)) return compareWith(edd, ref, m);
     return `statistic: EDD ${es} vs reference ${rs} on a numerically constant sample`;
   }
@@ -102,12 +105,77 @@ function compareT(i: Input, edd: Numbers, ref: Record<string, number>, m: Method
 }
 
 const tt = (f: typeof welchTTest) => (i: Input): Numbers => {
-  const res = f(i.a as number[], i.b as number[]);
+  const res = f(i.a as number[], i.b as number[], { alternative: (i.alternative as Alternative | undefined) ?? 'two-sided' });
   return { statistic: res.statistic, pValue: res.pValue, df: res.df };
 };
 const ksm = (mode: 'exact' | 'asymp') => (i: Input): Numbers => {
-  const res = ks2Samp(i.a as number[], i.b as number[], { mode });
-  return { statistic: res.statistic, pValue: res.pValue };
+  const res = ks2Samp(i.a as number[], i.b as number[], { mode, alternative: (i.alternative as Alternative | undefined) ?? 'two-sided' });
+  return { statistic: res.statistic, pValue: res.pValue, location: res.location, sign: res.sign };
+};
+const oneSided = (r: Random): Alternative => pick(r, ['less', 'greater'] as const);
+/** Two samples where the second is sometimes shifted, so one-sided p-values span (0, 1). */
+const shiftedPair = (r: Random, lo: number, hi: number, sizeOf = size) => {
+  const a = sample(r, sizeOf(r, lo, hi));
+  const shift = r() < 0.5 ? 0 : normal(r) * (Math.max(...a.map(Math.abs)) || 1);
+  return { a, b: sample(r, sizeOf(r, lo, hi)).map(v => v + shift) };
+};
+/** Binary-class scores of `n` examples, some tied, some at the extremes 0 and 1. */
+const binaryScores = (r: Random, yTrue: readonly number[]) => {
+  const ties = r() < 0.4;
+  return yTrue.map(y => {
+    if (r() < 0.05) return pick(r, [0, 1]);
+    const s = 1 / (1 + Math.exp(-(normal(r) + (y ? r() * 2 : 0))));
+    return ties ? Math.round(s * 5) / 5 : s;
+  });
+};
+/** Up to 4 classes' probability rows (sum 1), some tied. */
+const probabilityRows = (r: Random, yTrue: readonly number[], classes: readonly number[]) => {
+  const ties = r() < 0.3;
+  return yTrue.map(y => {
+    const raw = classes.map(c => Math.exp(normal(r) + (c === y ? r() * 2 : 0)));
+    const rounded = ties ? raw.map(x => Math.max(1, Math.round(x * 2))) : raw;
+    const s = rounded.reduce((a, b) => a + b, 0);
+    return rounded.map(x => x / s);
+  });
+};
+const interval = (f: typeof wilsonInterval) => (i: Input): Numbers => {
+  const w = f(i.successes as number, i.n as number, { confidence: i.confidence as number });
+  return { low: w.low, high: w.high };
+};
+const fairnessGenerate = (weighted: boolean) => (r: Random): Input => {
+  const n = size(r, 2, 120); // Fairlearn refuses a single row ("Feature array has too many dimensions")
+  const groupNames = ['f', 'm', 'x', 'unknown', 'n/a'].slice(0, int(r, 1, 5));
+  const groups = labels(r, n, groupNames) as string[];
+  const yTrue = labels(r, n, ['yes', 'no']) as string[];
+  // Sometimes a group has no positive (or no negative) examples (Fairlearn: its TPR / FPR is 0).
+  if (r() < 0.3) groups.forEach((g, j) => { if (g === groupNames[0]) yTrue[j] = 'no'; });
+  if (r() < 0.15) groups.forEach((g, j) => { if (g === groupNames[groupNames.length - 1]) yTrue[j] = 'yes'; });
+  const yPred = r() < 0.1 ? yTrue.map(() => 'no') : r() < 0.05 ? yTrue.map(() => 'yes') : (predictFrom(r, yTrue, ['yes', 'no']) as string[]);
+  const input: Input = { yTrue, yPred, groups, positive: 'yes', method: pick(r, ['between_groups', 'to_overall']) };
+  if (weighted) {
+    const scale = 10 ** int(r, -3, 3);
+    // Zero weights on some rows, never on a whole group (Fairlearn refuses a group whose weights sum to 0; tested apart).
+    const w = groups.map(() => (r() < 0.15 ? 0 : (r() < 0.3 ? int(r, 1, 5) : r() + 0.01) * scale));
+    const firstOf = new Map<string, number>();
+    groups.forEach((g, j) => { if (!firstOf.has(g)) firstOf.set(g, j); });
+    for (const j of firstOf.values()) if (w[j] === 0) w[j] = scale;
+    input.weights = w;
+  }
+  return input;
+};
+const fairnessEdd = (i: Input): Numbers => {
+  const m = fairnessMetrics(i.yTrue as string[], i.yPred as string[], i.groups as string[], i.positive as string, {
+    method: (i.method as 'between_groups' | 'to_overall' | undefined) ?? 'between_groups', weights: i.weights as number[] | undefined,
+  });
+  const nan = (x: number | null) => (x === null ? NaN : x);
+  return {
+    demographic_parity_difference: m.demographic_parity_difference,
+    demographic_parity_ratio: nan(m.demographic_parity_ratio),
+    equal_opportunity_difference: m.equal_opportunity_difference,
+    equal_opportunity_ratio: nan(m.equal_opportunity_ratio),
+    equalized_odds_difference: m.equalized_odds_difference,
+    equalized_odds_ratio: nan(m.equalized_odds_ratio),
+  };
 };
 const mcInput = (r: Random): Input => {
   const big = r() < 0.2;
@@ -195,27 +263,109 @@ const METHODS: Record<string, Method> = {
     },
     abs: 1e-12, rel: 1e-10,
   },
-  fairness: {
+  fairness: { edd: fairnessEdd, generate: r => { const i = fairnessGenerate(false)(r); delete i.method; return i; }, abs: 1e-15, rel: 1e-12 },
+  fairness_to_overall: { edd: fairnessEdd, generate: r => ({ ...fairnessGenerate(false)(r), method: 'to_overall' }), abs: 1e-15, rel: 1e-12 },
+  fairness_weighted: { edd: fairnessEdd, generate: fairnessGenerate(true), abs: 1e-14, rel: 1e-11 },
+  welch_t_one_sided: { edd: tt(welchTTest), generate: r => ({ ...shiftedPair(r, 2, 40), alternative: oneSided(r) }), abs: 1e-12, rel: 1e-8, compare: compareT },
+  student_t_one_sided: { edd: tt(studentTTest), generate: r => ({ ...shiftedPair(r, 2, 40), alternative: oneSided(r) }), abs: 1e-12, rel: 1e-8, compare: compareT },
+  student_t_n1: {
+    edd: tt(studentTTest),
+    generate: r => {
+      const many = sample(r, size(r, 1, 30));
+      const one = sample(r, 1);
+      const [a, b] = r() < 0.5 ? [one, many] : [many, one];
+      return { a, b, alternative: pick(r, ['two-sided', 'two-sided', 'less', 'greater']) };
+    },
+    abs: 1e-12, rel: 1e-8, compare: compareT,
+  },
+  ks_exact_one_sided: { edd: ksm('exact'), generate: r => ({ ...shiftedPair(r, 1, 60, int), alternative: oneSided(r) }), abs: 1e-10, rel: 1e-7 },
+  ks_asymp_one_sided: { edd: ksm('asymp'), generate: r => ({ ...shiftedPair(r, 1, 100), alternative: oneSided(r) }), abs: 1e-12, rel: 1e-8 },
+  ks_infinite: {
+    edd: ksm('exact'),
+    generate: r => {
+      const withInf = (x: number[]) => x.map(v => (r() < 0.15 ? pick(r, [Infinity, -Infinity]) : v));
+      const { a, b } = shiftedPair(r, 1, 40, int);
+      return { a: withInf(a), b: withInf(b), alternative: pick(r, ['two-sided', 'less', 'greater']) };
+    },
+    abs: 1e-10, rel: 1e-7,
+  },
+  normal_interval: { edd: interval(normalInterval), generate: propInput, abs: 1e-12, rel: 1e-9 },
+  agresti_coull: { edd: interval(agrestiCoullInterval), generate: propInput, abs: 1e-12, rel: 1e-9 },
+  jeffreys: { edd: interval(jeffreysInterval), generate: propInput, abs: 1e-12, rel: 1e-8 },
+  fbeta: {
     edd: i => {
-      const m = fairnessMetrics(i.yTrue as string[], i.yPred as string[], i.groups as string[], i.positive as string);
-      const nan = (x: number | null) => (x === null ? NaN : x);
-      return {
-        demographic_parity_difference: m.demographic_parity_difference,
-        demographic_parity_ratio: nan(m.demographic_parity_ratio),
-        equal_opportunity_difference: m.equal_opportunity_difference,
-        equal_opportunity_ratio: nan(m.equal_opportunity_ratio),
-        equalized_odds_difference: m.equalized_odds_difference,
-      };
+      const res = precisionRecallF1(i.yTrue as (string | number)[], i.yPred as (string | number)[], {
+        average: i.average as 'binary' | 'macro' | 'micro' | 'weighted', posLabel: i.posLabel as string | number | undefined, zeroDivision: 0, beta: i.beta as number,
+      });
+      return { fbeta: res.fBeta };
     },
     generate: r => {
-      const n = size(r, 2, 120);
-      const groupNames = ['f', 'm', 'x', 'unknown', 'n/a'].slice(0, int(r, 1, 5));
-      const groups = labels(r, n, groupNames) as string[];
-      const yTrue = labels(r, n, ['yes', 'no']) as string[];
-      // Sometimes a group has no positive examples (Fairlearn: its TPR is 0).
-      if (r() < 0.3) groups.forEach((g, j) => { if (g === groupNames[0]) yTrue[j] = 'no'; });
-      const yPred = r() < 0.1 ? yTrue.map(() => 'no') : (predictFrom(r, yTrue, ['yes', 'no']) as string[]);
-      return { yTrue, yPred, groups, positive: 'yes' };
+      const beta = pick(r, [0, 0.5, 1, 2, 3.7, 1e-3, 100]);
+      if (r() < 0.4) { const yTrue = labels(r, size(r, 1, 80), [0, 1]); return { yTrue, yPred: r() < 0.1 ? yTrue.map(() => 0) : predictFrom(r, yTrue, [0, 1]), posLabel: 1, average: 'binary', beta }; }
+      return { ...multiclass(r), average: pick(r, ['macro', 'micro', 'weighted']), beta };
+    },
+    abs: 1e-15, rel: 1e-12,
+  },
+  matthews_corrcoef: {
+    edd: i => ({ mcc: matthewsCorrcoef(i.yTrue as (string | number)[], i.yPred as (string | number)[]) }),
+    generate: r => {
+      const i = multiclass(r);
+      if (r() < 0.1) i.yPred = (i.yTrue as unknown[]).map(() => (i.yTrue as unknown[])[0]); // one predicted class: MCC 0
+      return i;
+    },
+    abs: 1e-14, rel: 1e-12,
+  },
+  cohen_kappa: {
+    edd: i => ({ kappa: cohenKappa(i.yTrue as (string | number)[], i.yPred as (string | number)[], { weights: i.weights as 'linear' | 'quadratic' | undefined }) }),
+    generate: r => {
+      const i = multiclass(r);
+      if (r() < 0.1) { i.yPred = (i.yTrue as unknown[]).map(() => (i.yTrue as unknown[])[0]); i.yTrue = i.yPred; } // one label: undefined
+      const w = pick(r, [undefined, 'linear', 'quadratic']);
+      return w ? { ...i, weights: w } : i;
+    },
+    abs: 1e-14, rel: 1e-12,
+  },
+  average_precision: {
+    edd: i => ({ ap: averagePrecision(i.yTrue as number[], i.scores as number[], 1) }),
+    generate: r => {
+      const yTrue = labels(r, size(r, 1, 80), [0, 1]) as number[];
+      if (r() < 0.05) yTrue.fill(0); // no positive: AP 0
+      return { yTrue, scores: binaryScores(r, yTrue) };
+    },
+    abs: 1e-14, rel: 1e-12,
+  },
+  average_precision_ovr: {
+    edd: i => ({ ap: averagePrecisionOvr(i.yTrue as number[], i.scores as number[][], i.labels as number[], i.average as 'macro' | 'weighted' | 'micro').value }),
+    generate: r => {
+      const k = int(r, 3, 5);
+      const classes = Array.from({ length: k }, (_, j) => j);
+      const yTrue = labels(r, size(r, 1, 80), classes) as number[];
+      return { yTrue, scores: probabilityRows(r, yTrue, classes), labels: classes, average: pick(r, ['macro', 'weighted', 'micro']) };
+    },
+    abs: 1e-14, rel: 1e-12,
+  },
+  precision_recall_curve: {
+    edd: i => {
+      const c = precisionRecallCurve(i.yTrue as number[], i.scores as number[], 1);
+      const out: Numbers = { points: c.thresholds.length };
+      c.precision.forEach((v, k) => { out[`p${k}`] = v; });
+      c.recall.forEach((v, k) => { out[`r${k}`] = v; });
+      c.thresholds.forEach((v, k) => { out[`t${k}`] = v; });
+      return out;
+    },
+    generate: r => {
+      const yTrue = labels(r, size(r, 1, 60), [0, 1]) as number[];
+      if (r() < 0.05) yTrue.fill(0);
+      return { yTrue, scores: binaryScores(r, yTrue) };
+    },
+    abs: 1e-15, rel: 1e-12,
+  },
+  linf: {
+    edd: i => ({ distance: linfDistance(i.p as number[], i.q as number[]) }),
+    generate: r => {
+      const k = int(r, 1, 20);
+      const vec = () => { const x: number[] = Array.from({ length: k }, () => (r() < 0.25 ? 0 : r() < 0.5 ? int(r, 1, 50) : r() * 10 ** int(r, -3, 6))); if (!x.some(v => v > 0)) x[0] = 1; return x; };
+      return { p: vec(), q: vec() };
     },
     abs: 1e-15, rel: 1e-12,
   },
@@ -276,7 +426,7 @@ function main(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-reference-'));
   const inFile = path.join(dir, 'cases.json');
   const outFile = path.join(dir, 'answers.json');
-  fs.writeFileSync(inFile, JSON.stringify(cases.map(c => ({ method: c.method, input: c.input }))));
+  fs.writeFileSync(inFile, JSON.stringify(cases.map(c => ({ method: c.method, input: c.input })), (_k, v: unknown) => (typeof v === 'number' ? toJson(v) : v)));
   const t1 = Date.now();
   const py = spawnSync(PYTHON, [path.join(ROOT, 'test', 'reference', 'reference.py'), inFile, outFile], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
   const tRef = Date.now() - t1;
@@ -297,7 +447,7 @@ function main(): void {
     const m = METHODS[c.method];
     const report = (why: string) => {
       s.bad++;
-      if (failures.length < 20) failures.push(`${c.method} seed ${c.seed}: ${why}\n    input: ${JSON.stringify(c.input).slice(0, 2000)}`);
+      if (failures.length < 20) failures.push(`${c.method} seed ${c.seed}: ${why}\n    input: ${JSON.stringify(c.input, (_k, v: unknown) => (typeof v === 'number' ? toJson(v) : v)).slice(0, 2000)}`);
     };
     if ('error' in ref || 'error' in c.edd) {
       if ('error' in ref && 'error' in c.edd) { s.refused++; return; }

@@ -119,6 +119,52 @@ describe('checks: bias against Fairlearn user-guide values', () => {
   });
 });
 
+describe('checks: bias method to_overall, equalized_odds_ratio and sample_weight (Fairlearn 0.15)', () => {
+  it('equalized_odds_ratio = min(TPR ratio 0.666667, FPR ratio 0.000000) of the user-guide MetricFrame = 0', async () => {
+    const r = await biasCheck(ctxOf({ label: Y_TRUE, sf: SF }, Y_PRED), { sensitive: 'sf', equalized_odds_ratio: { min: 0.8 } }, '1-bias');
+    assert.strictEqual(r.status, 'fail');
+    assert.strictEqual((r.measured as Measured).equalized_odds_ratio, 0);
+    // the FPR ratio decides: the message names the false positive rate, b (0) against a (1)
+    assert.match(r.message, /equalized odds ratio .* false positive rate 0 for group "b" .* vs 1 for "a"/);
+  });
+
+  it('to_overall compares each group with all rows (hand-computed on the user-guide data)', async () => {
+    // overall selection 10/18, TPR 6/12, FPR 2/6; groups a/b/c: selection 3/4, 1/2, 1/2; TPR 1/2, 3/5, 2/5; FPR 1, 0, 2/3.
+    const spec = { sensitive: 'sf', method: 'to_overall', demographic_parity_difference: { max: 0.2 }, demographic_parity_ratio: { min: 0.7 }, equal_opportunity_difference: { max: 0.1 }, equalized_odds_difference: { max: 1 } };
+    const r = await biasCheck(ctxOf({ label: Y_TRUE, sf: SF }, Y_PRED), spec, '1-bias');
+    const m = r.measured as Measured;
+    assert.ok(Math.abs((m.demographic_parity_difference as number) - 7 / 36) < 1e-12); // |3/4 − 10/18|
+    assert.ok(Math.abs((m.demographic_parity_ratio as number) - 20 / 27) < 1e-12); // (10/18)/(3/4)
+    assert.ok(Math.abs((m.equal_opportunity_difference as number) - 0.1) < 1e-12);
+    assert.ok(Math.abs((m.equalized_odds_difference as number) - 2 / 3) < 1e-12); // |1 − 1/3|
+    assert.strictEqual(m.method, 'to_overall');
+    assert.strictEqual(r.status, 'pass', r.message);
+    assert.match(r.title, /each group to the overall rate/);
+  });
+
+  it('sample_weight: weighted rates; equal weights change nothing; bad weights are errors naming the column', async () => {
+    const base = { label: [1, 1, 0, 0, 1, 0], sf: ['a', 'a', 'a', 'b', 'b', 'b'] };
+    const pred = [1, 0, 1, 1, 0, 0];
+    const spec = { sensitive: 'sf', sample_weight: 'w', demographic_parity_difference: { max: 1 } };
+    // a: selected rows weigh 3 and 1 of 3 + 1 + 1 → 4/5; b: 1 of 1 + 1 + 1 → 1/3; difference 7/15.
+    const r = await biasCheck(ctxOf({ ...base, w: [3, 1, 1, 1, 1, 1] }, pred), spec, '1-bias');
+    assert.ok(Math.abs(((r.measured as Measured).demographic_parity_difference as number) - 7 / 15) < 1e-12, r.message);
+    assert.strictEqual((r.measured as Measured).sample_weight, 'w');
+    const plain = await biasCheck(ctxOf(base, pred), { sensitive: 'sf', demographic_parity_difference: { max: 1 } }, '1-bias');
+    const same = await biasCheck(ctxOf({ ...base, w: [2, 2, 2, 2, 2, 2] }, pred), spec, '1-bias');
+    assert.strictEqual((same.measured as Measured).demographic_parity_difference, (plain.measured as Measured).demographic_parity_difference);
+    for (const [w, why] of [[[1, 1, -1, 1, 1, 1], /non-negative/], [[1, 1, NaN, 1, 1, 1], /NaN/], [[1, 1, Infinity, 1, 1, 1], /Infinity/], [[0, 0, 0, 1, 1, 1], /sum to zero/]] as const) {
+      const bad = await biasCheck(ctxOf({ ...base, w: w as unknown as number[] }, pred), spec, '1-bias');
+      assert.strictEqual(bad.status, 'error', JSON.stringify(w));
+      assert.match(bad.message, /sample_weight "w"/);
+      assert.match(bad.message, why);
+    }
+    assert.match((await biasCheck(ctxOf(base, pred), spec, '1-bias')).message, /sample_weight column "w" is not in the evaluation data/);
+    assert.match((await biasCheck(ctxOf({ ...base, w: ['x', 'y', 'z', 'x', 'y', 'z'] }, pred), spec, '1-bias')).message, /must be numeric/);
+    assert.match((await biasCheck(ctxOf(base, pred), { ...spec, sample_weight: undefined, method: 'overall' }, '1-bias')).message, /between_groups .* to_overall/);
+  });
+});
+
 describe('checks: bias on multiclass labels (hand-checked)', () => {
   //            0      1      2      3      4       5       6      7      8       9
   const yTrue = ['cat', 'cat', 'dog', 'dog', 'bird', 'bird', 'dog', 'cat', 'bird', 'dog'];
@@ -226,6 +272,9 @@ describe('checks: bias edge cases and errors', () => {
     assert.strictEqual(canonicalLabel('007'), '7');
     assert.strictEqual(canonicalLabel('yes'), 'yes');
     assert.strictEqual(canonicalLabel(NaN), null);
+    // `inf` read as a number is a class of its own, not a missing label
+    assert.strictEqual(canonicalLabel(Infinity), 'Infinity');
+    assert.strictEqual(canonicalLabel(-Infinity), '-Infinity');
     assert.deepStrictEqual(sortLabels(['10', '2', '-1']), ['-1', '2', '10']);
     assert.deepStrictEqual(sortLabels(['b', 'B', 'a']), ['B', 'a', 'b']);
   });

@@ -176,7 +176,71 @@ describe('checks: drift check', () => {
     close(c.psi as number, expected, 1e-12);
     const ksOnly = await driftCheck(ctxOf(reference, evalDs), { ks: { alpha: 0.05 } }, '8-drift');
     assert.strictEqual(ksOnly.status, 'warn');
-    assert.match(ksOnly.message, /categorical columns need psi or jensen_shannon/);
+    assert.match(ksOnly.message, /categorical columns need psi, jensen_shannon or linf/);
+  });
+
+  it('linf on categorical columns: the largest change of a category\'s share (scipy chebyshev of the frequencies)', async () => {
+    const reference = dataset('ref.csv', { c: [...Array(50).fill('a'), ...Array(50).fill('b')], x: linspace(0, 1, 100) });
+    const evalDs = dataset('eval.csv', { c: [...Array(70).fill('a'), ...Array(20).fill('b'), ...Array(10).fill('c')], x: linspace(0, 1, 100) });
+    // shares 0.5/0.5/0 → 0.7/0.2/0.1: the largest change is b's 0.3
+    const r = await driftCheck(ctxOf(reference, evalDs), { columns: ['c'], linf: { max: 0.25 } }, '8-drift');
+    assert.strictEqual(r.status, 'fail');
+    const c = (r.measured.columns as Record<string, Col>).c;
+    close(c.linf as number, 0.3, 1e-12);
+    assert.deepStrictEqual(c.failed, ['linf']);
+    assert.match(r.message, /L∞ 0\.3 > 0\.25/);
+    assert.strictEqual((await driftCheck(ctxOf(reference, evalDs), { columns: ['c'], linf: { max: 0.35 } }, '8-drift')).status, 'pass');
+    // linf only: a numeric column has no applicable test → warn, saying what numeric columns need
+    const numeric = await driftCheck(ctxOf(reference, evalDs), { linf: { max: 0.5 } }, '8-drift');
+    assert.strictEqual(numeric.status, 'warn');
+    assert.match(numeric.message, /numeric columns need ks, psi, wasserstein or jensen_shannon/);
+    for (const bad of [{ linf: {} }, { linf: { max: 2 } }, { linf: { max: 0.1, bins: 3 } }]) {
+      assert.strictEqual((await driftCheck(ctxOf(reference, evalDs), bad, '8-drift')).status, 'error', JSON.stringify(bad));
+    }
+  });
+
+  it('ks.alternative: greater flags only an upward shift of the evaluation values (scipy ks_2samp(reference, eval, alternative))', async () => {
+    const reference = dataset('ref.csv', { x: sample(300, 0, 1) });
+    const up = dataset('eval.csv', { x: sample(300, 0.5, 2) });
+    const spec = (alternative: string) => ({ ks: { alpha: 0.01, alternative } });
+    const g = await driftCheck(ctxOf(reference, up), spec('greater'), '8-drift');
+    assert.strictEqual(g.status, 'fail', g.message);
+    const col = (g.measured.columns as Record<string, Col>).x;
+    assert.strictEqual(col.ks_alternative, 'greater');
+    assert.strictEqual(col.ks_statistic, col.ks_d_plus);
+    assert.ok((col.ks_d_plus as number) > (col.ks_d_minus as number));
+    const direct = ks2Samp(Array.from(sample(300, 0, 1)), Array.from(sample(300, 0.5, 2)), { alternative: 'greater' });
+    close(col.ks_p_value as number, direct.pValue, 1e-12);
+    assert.match(g.title, /KS \(greater\) p ≥ 0\.01/);
+    assert.strictEqual((await driftCheck(ctxOf(reference, up), spec('less'), '8-drift')).status, 'pass');
+    const bad = await driftCheck(ctxOf(reference, up), spec('larger'), '8-drift');
+    assert.strictEqual(bad.status, 'error');
+    assert.match(bad.message, /ks.alternative must be two-sided, less .* or greater/);
+  });
+
+  it('±Infinity in a numeric column are values: KS ranks them, PSI bins them at the ends, Wasserstein is ∞ when their shares differ', async () => {
+    const base = Array.from(linspace(0, 1, 100));
+    const reference = dataset('ref.csv', { x: base });
+    const shifted = [...base.slice(0, 45), ...base.slice(55), ...rep(Infinity, 10)];
+    const withInf = dataset('eval.csv', { x: shifted });
+    const r = await driftCheck(ctxOf(reference, withInf), { ks: { alpha: 0.05 }, psi: { max: 0.1 }, wasserstein: { max: 1 } }, '8-drift');
+    assert.strictEqual(r.status, 'fail', r.message);
+    const col = (r.measured.columns as Record<string, Col>).x;
+    assert.strictEqual(col.infinite_eval, 10);
+    assert.strictEqual(col.infinite_reference, 0);
+    // deciles 5 and 6 lose half their share (0.05·ln 2 each); the last, open-ended bin holds the +∞ too and doubles (0.1·ln 2)
+    close(col.psi as number, 0.2 * Math.log(2), 1e-9);
+    assert.strictEqual(col.wasserstein, Infinity);
+    assert.ok((col.failed as string[]).includes('wasserstein'));
+    // KS is rank-based: +∞ is simply the largest value, exactly as scipy.stats.ks_2samp
+    close(col.ks_statistic as number, ks2Samp(base, shifted).statistic);
+    // the same share of +∞ on both sides: they match each other, and W is the area over the finite range
+    assert.strictEqual(wassersteinSorted(sorted([0, 1, Infinity]), sorted([0, 2, Infinity])), 1 / 3);
+    assert.strictEqual(wassersteinSorted(sorted([-Infinity, 1]), sorted([-Infinity, 1])), 0);
+    assert.strictEqual(wassersteinSorted(sorted([-Infinity, 1]), sorted([0, 1])), Infinity);
+    // no NaN anywhere in a drift report of infinite values
+    assert.ok(!JSON.stringify(numericDrift(sorted([1, 2, Infinity, -Infinity]), sorted([1, 3, 4]))).includes('NaN'));
+    for (const v of Object.values(numericDrift(sorted([1, 2, Infinity, -Infinity]), sorted([1, 3, 4])))) assert.ok(!Number.isNaN(v), JSON.stringify(v));
   });
 
   it('a column that turned from numbers into text drifts; missing values are reported, not compared', async () => {

@@ -390,7 +390,7 @@ describe('checks: metric (scikit-learn definitions)', () => {
     const noOutputs = await metricCheck(labelsContext([0, 1]), { name: 'accuracy', min: 0.5 }, '1-metric');
     assert.strictEqual(noOutputs.status, 'error');
     assert.match(noOutputs.message, /needs the candidate's predictions/);
-    assert.match((await metricCheck(ctx, { name: 'auc' as 'f1', min: 0.5 }, 'x')).message, /must be one of accuracy, precision, recall, f1, roc_auc, got "auc"/);
+    assert.match((await metricCheck(ctx, { name: 'auc' as 'f1', min: 0.5 }, 'x')).message, /must be one of accuracy, precision, recall, f1, roc_auc, f_beta, matthews_corrcoef, cohen_kappa, average_precision, got "auc"/);
     assert.match((await metricCheck(ctx, { name: 'f1' }, 'x')).message, /needs `min` or `max`/);
     assert.match((await metricCheck(ctx, { name: 'f1', min: 'high' as unknown as number }, 'x')).message, /`metric.min` must be a number, got "high"/);
     assert.strictEqual((await metricCheck(ctx, null as never, 'x')).status, 'error');
@@ -398,6 +398,56 @@ describe('checks: metric (scikit-learn definitions)', () => {
     assert.match(short.message, /has 2 predictions but the evaluation data has 6 rows/);
     const noLabel = await metricCheck({ ...ctx, label: 'species' }, { name: 'f1', min: 0 }, 'x');
     assert.match(noLabel.message, /no label column `species`/);
+  });
+
+  it('f_beta, matthews_corrcoef, cohen_kappa (scikit-learn docstrings: 0.238… / 0.33… / −0.33… / 0.6875)', async () => {
+    const fb = await metricCheck(ctx, { name: 'f_beta', beta: 0.5, average: 'micro', min: 0.3 }, '1-metric');
+    assert.strictEqual(fb.status, 'pass', fb.message);
+    close(fb.measured.f_beta, 1 / 3, 1e-12);
+    const fbm = await metricCheck(ctx, { name: 'f_beta', beta: 0.5, min: 0.3 }, '1-metric'); // macro by default
+    assert.strictEqual(fbm.status, 'fail');
+    assert.ok((fbm.measured.f_beta as number) >= 0.238 && (fbm.measured.f_beta as number) < 0.239);
+    assert.strictEqual((fbm.evidence as { beta: number }).beta, 0.5);
+    const mcc = await metricCheck(labelsContext([1, 1, 1, -1], outputsOf([1, -1, 1, 1], ['-1', '1'])), { name: 'matthews_corrcoef', min: 0 }, '1-metric');
+    assert.strictEqual(mcc.status, 'fail');
+    close(mcc.measured.matthews_corrcoef, -1 / 3, 1e-12);
+    const y1 = ['negative', 'positive', 'negative', 'neutral', 'positive'];
+    const y2 = ['negative', 'positive', 'negative', 'neutral', 'negative'];
+    const kappa = await metricCheck(labelsContext(y1, outputsOf(y2, ['negative', 'neutral', 'positive'])), { name: 'cohen_kappa', min: 0.6 }, '1-metric');
+    assert.strictEqual(kappa.status, 'pass');
+    assert.strictEqual(kappa.measured.cohen_kappa, 0.6875);
+    // weighted kappa orders numeric classes numerically (2 < 10), not as text
+    const ord = labelsContext([2, 10, 10, 2, 5], outputsOf([2, 10, 5, 5, 5], ['2', '5', '10']));
+    const q = await metricCheck(ord, { name: 'cohen_kappa', weights: 'quadratic', min: 0 }, '1-metric');
+    assert.strictEqual(q.status, 'pass', q.message);
+    assert.ok((q.measured.cohen_kappa as number) > ((await metricCheck(ord, { name: 'cohen_kappa', min: 0 }, '1-metric')).measured.cohen_kappa as number));
+  });
+
+  it('average_precision: binary (average_precision_score docstring → 0.83…) and one-vs-rest (0.77…)', async () => {
+    const s = [0.1, 0.4, 0.35, 0.8];
+    const bin = labelsContext([0, 0, 1, 1], outputsOf([0, 0, 0, 1], ['0', '1'], s.map(v => [1 - v, v])));
+    const r = await metricCheck(bin, { name: 'average_precision', min: 0.8 }, '1-metric');
+    assert.strictEqual(r.status, 'pass', r.message);
+    assert.ok((r.measured.average_precision as number) >= 0.83 && (r.measured.average_precision as number) < 0.84);
+    const scores = [[0.7, 0.2, 0.1], [0.4, 0.3, 0.3], [0.1, 0.8, 0.1], [0.2, 0.3, 0.5], [0.4, 0.4, 0.2], [0.1, 0.2, 0.7]];
+    const multi = labelsContext([0, 0, 1, 1, 2, 2], outputsOf([0, 0, 1, 2, 0, 2], ['0', '1', '2'], scores));
+    const m = await metricCheck(multi, { name: 'average_precision', min: 0.8 }, '1-metric');
+    assert.strictEqual(m.status, 'fail');
+    assert.ok((m.measured.average_precision as number) >= 0.77 && (m.measured.average_precision as number) < 0.78);
+    assert.strictEqual((await metricCheck(multi, { name: 'average_precision', average: 'binary', min: 0.8 }, '1-metric')).status, 'error');
+  });
+
+  it('new options are checked: f_beta needs beta, beta / weights only where they apply, unknown options refused, undefined kappa is an error', async () => {
+    assert.match((await metricCheck(ctx, { name: 'f_beta', min: 0.5 }, 'x')).message, /needs `beta`/);
+    assert.match((await metricCheck(ctx, { name: 'f_beta', beta: -1, min: 0.5 }, 'x')).message, /needs `beta`/);
+    assert.match((await metricCheck(ctx, { name: 'f1', beta: 2, min: 0.5 }, 'x')).message, /applies to `f_beta` only/);
+    assert.match((await metricCheck(ctx, { name: 'cohen_kappa', weights: 'cubic' as 'linear', min: 0.5 }, 'x')).message, /`linear` or `quadratic`/);
+    const unknown = await metricCheck(ctx, { name: 'f1', min: 0.5, alpha: 0.1 } as never, 'x');
+    assert.strictEqual(unknown.status, 'error');
+    assert.match(unknown.message, /alpha/);
+    const one = await metricCheck(labelsContext(['a', 'a'], outputsOf(['a', 'a'], ['a', 'b'])), { name: 'cohen_kappa', min: 0.5 }, 'x');
+    assert.strictEqual(one.status, 'error');
+    assert.match(one.message, /undefined/);
   });
 
   it('rows without a label are left out and counted', async () => {

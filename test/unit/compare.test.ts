@@ -6,6 +6,7 @@ import * as path from 'path';
 import { buildComparison, goalOf, suggestVerdict } from '../../src/core/compare/build';
 import { comparisonJson, comparisonMarkdown } from '../../src/core/compare/render';
 import { readPredictions, PredictionsError } from '../../src/core/compare/predictions';
+import { significanceOnPredictions } from '../../src/core/compare/significance';
 import { welchTTest } from '../../src/core/stats/ttest';
 import { RunStore } from '../../src/core/store';
 
@@ -113,6 +114,11 @@ describe('compare: the comparison model from a real store', function () {
     assert.deepStrictEqual(m.discordant, [0, 20]);
     assert.ok(Math.abs(m.p_value! - 2 * 0.5 ** 20) < 1e-15);
     assert.strictEqual(m.outcome, 'better');
+    // the exact p-value decides; the corrected chi-square is beside it: (|0 − 20| − 1)²/20 = 18.05
+    assert.strictEqual(m.decided_by, 'exact');
+    assert.strictEqual(m.p_value_exact, m.p_value);
+    assert.ok(Math.abs(m.chi2_statistic! - 18.05) < 1e-12);
+    assert.ok(m.p_value_chi2! > 0 && m.p_value_chi2! < 1e-4);
     const boot = c.significance.find(s => s.test === 'paired_bootstrap')!;
     assert.ok(Math.abs(boot.difference! - 0.2) < 1e-12);
     assert.ok(boot.ci_low! > 0 && boot.ci_high! <= 0.4);
@@ -124,6 +130,23 @@ describe('compare: the comparison model from a real store', function () {
     const ev = c.evaluation!.find(e => e.runId === ids.exp_b_0)!;
     assert.strictEqual(ev.accuracy, 0.9);
     assert.ok(ev.roc_auc! > 0.5);
+  });
+
+  it('McNemar decides on the exact p-value at every size, with the chi-square beside it (statsmodels: b = 15, c = 29)', () => {
+    // statsmodels mcnemar([[0, 15], [29, 0]]): exact=True p = 0.048766765904474596; exact=False (corrected)
+    // statistic 3.840909090909091, p = 0.050016395485646. 44 discordant examples: the old rule (chi-square from 25 on)
+    // said "no significant difference"; the exact test, valid at every size, says B is better at alpha 0.05.
+    const yTrue = Array.from({ length: 60 }, () => 'y');
+    const predA = yTrue.map((_, i) => (i < 15 ? 'y' : i < 44 ? 'n' : 'y'));
+    const predB = yTrue.map((_, i) => (i < 15 ? 'n' : 'y'));
+    const [m] = significanceOnPredictions('A', 'B', { yTrue, predA, predB }, 0.05, 1, 200);
+    assert.deepStrictEqual(m.discordant, [15, 29]);
+    assert.strictEqual(m.test, 'mcnemar_exact');
+    assert.strictEqual(m.decided_by, 'exact');
+    assert.ok(Math.abs(m.p_value! - 0.048766765904474596) < 1e-12);
+    assert.ok(Math.abs(m.chi2_statistic! - 3.840909090909091) < 1e-12);
+    assert.ok(Math.abs(m.p_value_chi2! - 0.050016395485646) < 1e-12);
+    assert.strictEqual(m.outcome, 'better');
   });
 
   it('measures model size and inference latency by running the ONNX artifact', async () => {
@@ -161,7 +184,7 @@ describe('compare: the comparison model from a real store', function () {
     const welch = json.significance.find(s => s.test === 'welch_t')!;
     for (const k of ['welch_t', 'df', 'p_value', 'ci_low', 'ci_high']) assert.ok(k in welch, `welch has ${k}`);
     const mc = json.significance.find(s => String(s.test).startsWith('mcnemar'))!;
-    for (const k of ['mcnemar_statistic', 'mcnemar_p_value']) assert.ok(k in mc, `mcnemar has ${k}`);
+    for (const k of ['mcnemar_statistic', 'mcnemar_p_value', 'mcnemar_exact_p_value', 'mcnemar_chi2_statistic', 'mcnemar_chi2_p_value', 'decided_by']) assert.ok(k in mc, `mcnemar has ${k}`);
     for (const k of ['wilson_low', 'wilson_high']) assert.ok(k in json.intervals[0]);
     for (const k of ['duration_s', 'peak_memory_mb', 'model_size_bytes', 'latency_p50_ms', 'latency_p95_ms']) assert.ok(k in json.costs[0], `costs have ${k}`);
     const md = comparisonMarkdown(c);

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import {
-  accuracy, confusionMatrix, f1, precision, precisionRecallF1, recall, rocAuc, rocAucOvr, rocAucOvrPerClass, uniqueLabels,
+  accuracy, averagePrecision, averagePrecisionOvr, cohenKappa, confusionMatrix, f1, fBeta, matthewsCorrcoef, precision, precisionRecallCurve,
+  precisionRecallF1, recall, rocAuc, rocAucOvr, rocAucOvrPerClass, uniqueLabels,
 } from '../../src/core/stats';
 
 /**
@@ -239,5 +240,62 @@ describe('stats: ROC AUC (scikit-learn docs and test_ranking.py)', () => {
     assert.throws(() => rocAucOvr([0, 1, 2, 2], [[1, 1, 1], [0.3, 0.4, 0.3], [0.35, 0.5, 0.15], [0, 0.2, 0.8]]), /sum to 1/);
     // with labels given, a class that never occurs has no AUC
     assert.throws(() => rocAucOvr([0, 2, 0, 2], scores, { labels: [0, 1, 2] }), /does not occur/);
+  });
+});
+
+describe('stats: F-beta, MCC, Cohen\'s kappa, average precision, PR curve (scikit-learn 1.9 docstrings)', () => {
+  it('fbeta_score docstring: y_true [0,1,2,0,1,2], y_pred [0,2,1,0,0,1], beta 0.5', () => {
+    const yTrue = [0, 1, 2, 0, 1, 2];
+    const yPred = [0, 2, 1, 0, 0, 1];
+    ellipsis(fBeta(yTrue, yPred, 0.5, { average: 'macro' }), '0.238', 'macro');
+    ellipsis(fBeta(yTrue, yPred, 0.5, { average: 'micro' }), '0.33', 'micro');
+    ellipsis(fBeta(yTrue, yPred, 0.5, { average: 'weighted' }), '0.238', 'weighted');
+    const per = precisionRecallF1(yTrue, yPred, { average: 'macro', beta: 0.5 }).perLabel.map(l => l.fBeta);
+    ellipsis(per[0], '0.71', 'class 0');
+    assert.deepStrictEqual(per.slice(1), [0, 0]);
+  });
+
+  it('F-beta: β = 1 is F1, β = 0 is precision, large β tends to recall; β < 0 is refused (scikit-learn raises)', () => {
+    const yTrue = [1, 1, 0, 1, 0, 0, 1];
+    const yPred = [1, 0, 0, 1, 1, 0, 1];
+    const r = precisionRecallF1(yTrue, yPred, { average: 'binary' });
+    assert.strictEqual(fBeta(yTrue, yPred, 1, { average: 'binary' }), r.f1);
+    assert.strictEqual(fBeta(yTrue, yPred, 0, { average: 'binary' }), r.precision);
+    assert.ok(Math.abs(fBeta(yTrue, yPred, 1e4, { average: 'binary' }) - r.recall) < 1e-6);
+    assert.throws(() => fBeta(yTrue, yPred, -1), /beta/);
+  });
+
+  it('matthews_corrcoef docstring: [+1,+1,+1,−1] vs [+1,−1,+1,+1] → −0.33…; undefined (one class) → 0 as scikit-learn', () => {
+    ellipsis(-matthewsCorrcoef([1, 1, 1, -1], [1, -1, 1, 1]), '0.33');
+    assert.ok(matthewsCorrcoef([1, 1, 1, -1], [1, -1, 1, 1]) < 0);
+    assert.strictEqual(matthewsCorrcoef([1, 1, 1], [1, 1, 1]), 0);
+    assert.strictEqual(matthewsCorrcoef(['a', 'b', 'c'], ['a', 'b', 'c']), 1);
+  });
+
+  it('cohen_kappa_score docstring: 0.6875; one label on both sides → NaN (replace_undefined_by=nan)', () => {
+    const y1 = ['negative', 'positive', 'negative', 'neutral', 'positive'];
+    const y2 = ['negative', 'positive', 'negative', 'neutral', 'negative'];
+    assert.strictEqual(cohenKappa(y1, y2), 0.6875);
+    assert.ok(Number.isNaN(cohenKappa([1, 1, 1], [1, 1, 1])));
+    // Weighted kappa of ordinal ratings: a near miss costs less than a far one.
+    const a = [0, 1, 2, 2, 1, 0], near = [0, 1, 1, 2, 1, 0], far = [0, 1, 0, 2, 1, 0];
+    assert.ok(cohenKappa(a, near, { weights: 'quadratic' }) > cohenKappa(a, far, { weights: 'quadratic' }));
+    assert.throws(() => cohenKappa(a, near, { weights: 'cubic' as never }), /weights/);
+  });
+
+  it('average_precision_score docstring: binary 0.83…, multiclass (one-vs-rest, macro) 0.77…', () => {
+    ellipsis(averagePrecision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), '0.83');
+    const scores = [[0.7, 0.2, 0.1], [0.4, 0.3, 0.3], [0.1, 0.8, 0.1], [0.2, 0.3, 0.5], [0.4, 0.4, 0.2], [0.1, 0.2, 0.7]];
+    ellipsis(averagePrecisionOvr([0, 0, 1, 1, 2, 2], scores, [0, 1, 2], 'macro').value, '0.77');
+    // No positive example: 0, as scikit-learn (which warns).
+    assert.strictEqual(averagePrecision([0, 0, 0], [0.1, 0.2, 0.3]), 0);
+    assert.throws(() => averagePrecision([0, 1], [0.5, Infinity]), /finite/);
+  });
+
+  it('precision_recall_curve docstring: precision [0.5, 0.667, 0.5, 1, 1], recall [1, 1, 0.5, 0.5, 0], thresholds [0.1, 0.35, 0.4, 0.8]', () => {
+    const c = precisionRecallCurve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]);
+    assert.deepStrictEqual(c.thresholds, [0.1, 0.35, 0.4, 0.8]);
+    assert.deepStrictEqual(c.recall, [1, 1, 0.5, 0.5, 0]);
+    assert.deepStrictEqual(c.precision.map(v => Math.round(v * 1e8) / 1e8), [0.5, 0.66666667, 0.5, 1, 1]);
   });
 });

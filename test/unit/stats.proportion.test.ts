@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { clopperPearsonInterval, wilsonInterval } from '../../src/core/stats';
+import { agrestiCoullInterval, clopperPearsonInterval, jeffreysInterval, normalInterval, proportionInterval, wilsonInterval } from '../../src/core/stats';
 import { published } from './published';
 
 /**
@@ -78,5 +78,35 @@ describe('stats: proportion interval properties', () => {
     assert.throws(() => clopperPearsonInterval(-1, 4), RangeError);
     assert.throws(() => clopperPearsonInterval(1.5, 4), RangeError);
     assert.throws(() => wilsonInterval(1, 4, { confidence: 1.2 }), RangeError);
+  });
+});
+
+describe('stats: normal, Agresti–Coull and Jeffreys intervals (statsmodels test_proportion.py::test_proportion_confint, R 4.3.3 DescTools BinomCI)', () => {
+  // count 100, nobs 200, two-sided
+  const cases: Array<[typeof normalInterval, number, string, string]> = [
+    [normalInterval, 0.95, '0.4307048', '0.5692952'],
+    [normalInterval, 0.99, '0.4089307', '0.5910693'],
+    [normalInterval, 0.90, '0.4418456', '0.5581544'],
+    [agrestiCoullInterval, 0.95, '0.4313609', '0.5686391'],
+    [jeffreysInterval, 0.95, '0.4311217', '0.5688783'],
+  ];
+  for (const [f, confidence, low, high] of cases) {
+    it(`${f.name} at ${confidence}: [${low}, ${high}]`, () => {
+      const r = f(100, 200, { confidence });
+      published(r.low, low, 'low');
+      published(r.high, high, 'high');
+    });
+  }
+
+  it('edges: normal is clipped to [0, 1] and has zero width at 0 and n; Jeffreys is not forced to 0 or 1 (as statsmodels)', () => {
+    assert.deepStrictEqual([normalInterval(0, 10).low, normalInterval(0, 10).high], [0, 0]);
+    const ac = agrestiCoullInterval(0, 10);
+    assert.strictEqual(ac.low, 0);
+    assert.ok(ac.high > 0 && ac.high < 1);
+    const j = jeffreysInterval(0, 10);
+    assert.ok(j.low > 0 && j.low < 1e-4, String(j.low));
+    assert.strictEqual(proportionInterval('jeffreys', 3, 10).high, jeffreysInterval(3, 10).high);
+    assert.throws(() => proportionInterval('exact' as never, 1, 2), /unknown/);
+    assert.throws(() => normalInterval(3, 2), /successes/);
   });
 });

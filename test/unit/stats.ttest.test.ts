@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { studentTTest, welchTTest } from '../../src/core/stats';
-import { linspace, published } from './published';
+import { ks2Samp, studentTTest, welchTTest } from '../../src/core/stats';
+import { linspace, published, rep } from './published';
 
 
 // Inputs of scipy's Test_ttest_CI: `rng = np.random.default_rng(3810954496107292580); x = rng.random(11);
@@ -162,14 +162,28 @@ describe('stats: t-test edge cases (as scipy) and properties', () => {
     }
   });
 
-  it('fewer than 2 observations on a side: NaN with a reason', () => {
-    for (const f of [welchTTest, studentTTest]) {
-      for (const [a, b, who] of [[[1], [1, 2, 3], 'sample a'], [[1, 2], [], 'sample b'], [[], [5], 'both']] as const) {
-        const r = f(a, b);
-        assert.ok(Number.isNaN(r.statistic) && Number.isNaN(r.pValue) && Number.isNaN(r.ci.low));
-        assert.ok(r.reason?.includes(who), r.reason ?? '');
-      }
+  it('fewer than 2 observations on a side: Welch is NaN with a reason; Student only when a sample is empty or both have one', () => {
+    for (const [a, b, who] of [[[1], [1, 2, 3], 'sample a'], [[1, 2], [], 'sample b'], [[], [5], 'both']] as const) {
+      const r = welchTTest(a, b);
+      assert.ok(Number.isNaN(r.statistic) && Number.isNaN(r.pValue) && Number.isNaN(r.ci.low));
+      assert.ok(r.reason?.includes(who), r.reason ?? '');
     }
+    for (const [a, b, why] of [[[1, 2], [], 'empty'], [[], [5], 'empty'], [[1], [2], 'one observation in each']] as const) {
+      const r = studentTTest(a, b);
+      assert.ok(Number.isNaN(r.statistic) && Number.isNaN(r.pValue), JSON.stringify(r));
+      assert.ok(r.reason?.includes(why), r.reason ?? '');
+    }
+  });
+
+  it('Student with one observation in a sample pools the other sample\'s variance (scipy ≥ 1.11, _equal_var_ttest_denom)', () => {
+    // a = [5], b = [1, 2, 3]: sp² = var(b) = 1 (df 2), se = √(1·(1 + 1/3)), t = (5 − 2)/se = 3/√(4/3) = 2.598076211353316.
+    const r = studentTTest([5], [1, 2, 3]);
+    assert.strictEqual(r.df, 2);
+    published(r.statistic, '2.598076211353316');
+    assert.ok(Number.isNaN(r.varianceA));
+    assert.strictEqual(r.reason, null);
+    // The same t whichever side holds the single value (with the sign flipped).
+    published(studentTTest([1, 2, 3], [5]).statistic, '-2.598076211353316');
   });
 
   it('non-finite input: NaN with a reason (scipy propagates nan)', () => {
@@ -216,5 +230,71 @@ describe('stats: t-test edge cases (as scipy) and properties', () => {
   it('rejects a confidence outside (0, 1)', () => {
     assert.throws(() => welchTTest([1, 2], [3, 4], { confidence: 1 }), RangeError);
     assert.throws(() => studentTTest([1, 2], [3, 4], { confidence: 0 }), RangeError);
+  });
+});
+
+describe('stats: one-sided t-tests (scipy `alternative`)', () => {
+  const a = [2.1, 3.4, 1.9, 4.2, 3.3, 2.8];
+  const b = [3.9, 4.4, 5.1, 3.7, 4.8];
+  for (const f of [welchTTest, studentTTest]) {
+    it(`${f.name}: p(less) + p(greater) = 1, the two-sided p is twice the smaller, the interval is one-sided`, () => {
+      const two = f(a, b), less = f(a, b, { alternative: 'less' }), greater = f(a, b, { alternative: 'greater' });
+      assert.ok(Math.abs(less.pValue + greater.pValue - 1) < 1e-12);
+      assert.ok(Math.abs(two.pValue - 2 * Math.min(less.pValue, greater.pValue)) < 1e-12);
+      assert.ok(less.pValue < 0.01 && less.statistic === two.statistic);
+      assert.strictEqual(less.ci.low, -Infinity);
+      assert.strictEqual(greater.ci.high, Infinity);
+      // the one-sided bound at 95% is the two-sided bound at 90%
+      assert.ok(Math.abs(less.ci.high - f(a, b, { confidence: 0.9 }).ci.high) < 1e-12);
+      assert.throws(() => f(a, b, { alternative: 'larger' as never }), /alternative/);
+    });
+  }
+
+  it('constant samples with different means: p = 0 on the side of the difference, 1 on the other', () => {
+    assert.strictEqual(welchTTest([2, 2], [1, 1], { alternative: 'greater' }).pValue, 0);
+    assert.strictEqual(welchTTest([2, 2], [1, 1], { alternative: 'less' }).pValue, 1);
+  });
+
+  it('infinite values: NaN with a reason, never a number (scipy propagates nan/inf)', () => {
+    const r = welchTTest([1, Infinity, 3], [1, 2, 3], { alternative: 'less' });
+    assert.ok(Number.isNaN(r.pValue));
+    assert.ok(r.reason?.includes('non-finite'), r.reason ?? '');
+  });
+});
+
+describe('stats: one-sided two-sample KS against scipy TestKSTwoSamples', () => {
+  const check = (x: number[], y: number[], alternative: 'less' | 'greater', d: number, p: number) => {
+    const r = ks2Samp(x, y, { alternative });
+    assert.ok(Math.abs(r.statistic - d) < 1e-12, `D ${r.statistic} ≠ ${d}`);
+    assert.ok(Math.abs(r.pValue - p) < 5e-7, `p ${r.pValue} ≠ ${p}`); // assert_array_almost_equal: 6 decimals
+  };
+  it('testSmall, testTwoVsThree, testTwoVsFour', () => {
+    check([0], [1], 'greater', 1, 0.5);
+    check([0], [1], 'less', 0, 1);
+    check([1], [0], 'less', 1, 0.5);
+    check([1.01, 2.01], [1, 2, 3], 'greater', 1 / 3, 0.7);
+    check([1.01, 2.01], [1, 2, 3], 'less', 1 / 3, 0.7);
+    check([0.99, 1.99], [1, 2, 3], 'greater', 2 / 3, 0.3);
+    check([1.01, 2.01], [1, 2, 3, 4], 'greater', 2 / 4, 8 / 15);
+    check([1.01, 2.01], [1, 2, 3, 4], 'less', 1 / 4, 12 / 15);
+    check([0.99, 1.99], [1, 2, 3, 4], 'greater', 3 / 4, 3 / 15);
+  });
+  it('test100_110 and testRepeatedValues', () => {
+    const x100 = linspace(1, 100, 100);
+    const x110 = linspace(1, 100, 110);
+    check(x100, x110.map(v => v + 20 + 0.1), 'greater', 232 / 1100, 0.007869594319053203);
+    check(x100, x110.map(v => v + 20 - 0.1), 'greater', 229 / 1100, 0.008901905958245056);
+    const x2356 = [...rep(2, 3), ...rep(3, 4), ...rep(5, 10), ...rep(6, 4)];
+    const x3467 = [...rep(3, 10), ...rep(4, 2), ...rep(6, 10), ...rep(7, 4)];
+    check(x2356, x3467, 'greater', 190 / 21 / 26, 0.0459633806858544);
+    check(x2356, x3467, 'less', 70 / 21 / 26, 0.6121593130022775);
+  });
+  it('reports D⁺ and D⁻ whatever the alternative; ±Infinity are the extreme values (as scipy), NaN is refused', () => {
+    const r = ks2Samp([1, 2, 3, Infinity], [-Infinity, -Infinity, 4, 5]);
+    assert.strictEqual(r.dPlus, 0.25);
+    assert.strictEqual(r.dMinus, 0.5);
+    assert.strictEqual(r.statistic, 0.5);
+    assert.strictEqual(r.sign, -1);
+    assert.throws(() => ks2Samp([1, NaN], [2, 3]), /NaN/);
   });
 });

@@ -10,6 +10,9 @@
  *     equal_opportunity_difference: { max: 0.1 }
  *     equal_opportunity_ratio: { min: 0.8 }
  *     equalized_odds_difference: { max: 0.1 }
+ *     equalized_odds_ratio: { min: 0.8 }
+ *     method: between_groups         # or to_overall (Fairlearn's `method`)
+ *     sample_weight: weight          # a numeric column of row weights (Fairlearn's `sample_weight`)
  *     positive_label: approved       # the class that counts as selected (see below)
  * ```
  *
@@ -19,7 +22,11 @@
  *   (`fairlearn.metrics.demographic_parity_difference`), `demographic_parity_ratio` = min / max;
  * - `equal_opportunity_difference` = max_g TPR − min_g TPR, `equal_opportunity_ratio` = min / max
  *   (`fairlearn.metrics.equal_opportunity_difference` / `_ratio`);
- * - `equalized_odds_difference` = max(TPR difference, FPR difference) (Fairlearn's default `agg='worst_case'`).
+ * - `equalized_odds_difference` = max(TPR difference, FPR difference) (Fairlearn's default `agg='worst_case'`),
+ *   `equalized_odds_ratio` = min(TPR ratio, FPR ratio) (see {@link fairnessMetrics} for an undefined FPR ratio).
+ * With `method: to_overall` each group is compared with the rate over all labelled rows instead: difference =
+ * max_g |rate_g − overall|, ratio = min_g min(rate_g/overall, overall/rate_g). With `sample_weight` every rate is a
+ * weighted share; a missing, infinite or negative weight on a labelled row is refused.
  * As in Fairlearn (which normalises scikit-learn's confusion matrix with zero rows set to 0), a group without
  * positive (negative) examples has TPR (FPR) 0; such groups are listed in the evidence. A ratio whose largest rate is
  * 0 is undefined (NaN in Fairlearn): reported as null, and the check warns.
@@ -43,7 +50,10 @@ export interface BiasSpec {
   equal_opportunity_difference?: { max: number };
   equal_opportunity_ratio?: { min: number };
   equalized_odds_difference?: { max: number };
+  equalized_odds_ratio?: { min: number };
   positive_label?: string | number | boolean;
+  method?: DisparityMethod;
+  sample_weight?: string;
 }
 
 const METRICS = {
@@ -52,6 +62,7 @@ const METRICS = {
   equal_opportunity_difference: 'max',
   equal_opportunity_ratio: 'min',
   equalized_odds_difference: 'max',
+  equalized_odds_ratio: 'min',
 } as const;
 type MetricName = keyof typeof METRICS;
 const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
@@ -63,7 +74,8 @@ const MISSING_GROUP = '(missing)';
 /** A label in canonical text: numbers as JavaScript prints them (so `1.0` and `1` agree), text unchanged. */
 export function canonicalLabel(v: string | number | boolean | null | undefined): string | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  // ±Infinity (a CSV `inf` read as a number) is a class of its own, `Infinity` / `-Infinity`, not a missing label.
+  if (typeof v === 'number') return Number.isNaN(v) ? null : String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   const trimmed = v.trim();
   if (trimmed === '') return null;
@@ -87,6 +99,8 @@ export interface GroupRates {
   positives: number;
   negatives: number;
   selected: number;
+  /** The group's total sample weight (only with `sample_weight`). */
+  weight?: number;
 }
 
 export interface FairnessMetrics {
@@ -95,50 +109,103 @@ export interface FairnessMetrics {
   equal_opportunity_difference: number;
   equal_opportunity_ratio: number | null;
   equalized_odds_difference: number;
+  equalized_odds_ratio: number | null;
   false_positive_rate_difference: number;
+  false_positive_rate_ratio: number | null;
+  method: DisparityMethod;
+  /** The rates over all labelled rows (the reference of `to_overall`); null without rows. */
+  overall: { selection_rate: number; true_positive_rate: number; false_positive_rate: number } | null;
   groups: GroupRates[];
 }
 
+/** How disparities are measured, as Fairlearn's `method`: between the extreme groups, or of each group to the overall rate. */
+export type DisparityMethod = 'between_groups' | 'to_overall';
+
+export interface FairnessOptions {
+  /** `between_groups` (default): max − min and min / max over the groups. `to_overall`: max |group − overall| and min over groups of min(group/overall, overall/group). */
+  method?: DisparityMethod;
+  /** A weight per row (Fairlearn's `sample_weight`): finite, ≥ 0. Every rate becomes a weighted share. */
+  weights?: ArrayLike<number>;
+}
+
 /**
- * Fairlearn's between-groups disparities for one sensitive attribute (`yTrue`/`yPred` in canonical label text,
- * `groups` one key per row; rows whose label is null are skipped).
+ * Fairlearn's disparities for one sensitive attribute (`yTrue`/`yPred` in canonical label text, `groups` one key
+ * per row; rows whose label is null are skipped), as `fairlearn.metrics.demographic_parity_difference(...,
+ * method=..., sample_weight=...)` and its siblings.
+ *
+ * With weights, a rate is Σ weight over the rows counted / Σ weight over the rows considered (Fairlearn passes
+ * `sample_weight` to `selection_rate` and to scikit-learn's confusion matrix). A group whose weights sum to 0 has no
+ * selection rate (Fairlearn raises "Weights sum to zero"): refused with a RangeError. `count`, `positives`,
+ * `negatives` and `selected` stay row counts; `weight` is the group's total weight.
+ *
+ * The equalized odds ratio is Fairlearn's `min(tpr ratio, fpr ratio)` with Python's `min` over the two: undefined
+ * when the TPR ratio is, the TPR ratio when only the FPR ratio is undefined (no group has a false positive).
  */
 export function fairnessMetrics(
   yTrue: ArrayLike<string | null>, yPred: ArrayLike<string | null>, groups: ArrayLike<string>, positive: string,
+  options: FairnessOptions = {},
 ): FairnessMetrics {
-  const acc = new Map<string, { n: number; sel: number; pos: number; tp: number; neg: number; fp: number }>();
+  const method = options.method ?? 'between_groups';
+  const weights = options.weights;
+  type Acc = { n: number; w: number; sel: number; pos: number; tp: number; neg: number; fp: number; nSel: number; nPos: number; nNeg: number };
+  const fresh = (): Acc => ({ n: 0, w: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0, nSel: 0, nPos: 0, nNeg: 0 });
+  const acc = new Map<string, Acc>();
+  const all = fresh();
   for (let i = 0; i < groups.length; i++) {
     const truth = yTrue[i];
     if (truth === null) continue;
     const g = groups[i];
     let a = acc.get(g);
-    if (!a) { a = { n: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0 }; acc.set(g, a); }
+    if (!a) { a = fresh(); acc.set(g, a); }
+    const w = weights ? weights[i] : 1;
+    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`sample weights must be finite and non-negative, got ${w} at row ${i + 1}`);
     const selected = yPred[i] === positive;
-    a.n++;
-    if (selected) a.sel++;
-    if (truth === positive) { a.pos++; if (selected) a.tp++; } else { a.neg++; if (selected) a.fp++; }
+    for (const x of [a, all]) {
+      x.n++; x.w += w;
+      if (selected) { x.sel += w; x.nSel++; }
+      if (truth === positive) { x.pos += w; x.nPos++; if (selected) x.tp += w; } else { x.neg += w; x.nNeg++; if (selected) x.fp += w; }
+    }
   }
+  for (const [g, a] of acc) if (!(a.w > 0)) throw new RangeError(`the sample weights of group "${g}" sum to zero: its rates are undefined`);
+  const rates = (a: Acc) => ({
+    selection_rate: a.sel / a.w,
+    true_positive_rate: a.pos > 0 ? a.tp / a.pos : 0,
+    false_positive_rate: a.neg > 0 ? a.fp / a.neg : 0,
+  });
   const rows: GroupRates[] = [...acc.entries()]
     .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
     .map(([group, a]) => ({
-      group, count: a.n, selection_rate: a.sel / a.n,
-      true_positive_rate: a.pos > 0 ? a.tp / a.pos : 0,
-      false_positive_rate: a.neg > 0 ? a.fp / a.neg : 0,
-      positives: a.pos, negatives: a.neg, selected: a.sel,
+      group, count: a.n, ...rates(a), positives: a.nPos, negatives: a.nNeg, selected: a.nSel, ...(weights ? { weight: a.w } : {}),
     }));
-  const range = (pick: (g: GroupRates) => number) => {
+  const overall = rows.length > 0 ? rates(all) : { selection_rate: NaN, true_positive_rate: NaN, false_positive_rate: NaN };
+  const disparity = (key: 'selection_rate' | 'true_positive_rate' | 'false_positive_rate') => {
+    if (method === 'to_overall') {
+      const o = overall[key];
+      let diff = 0;
+      let ratio = Infinity;
+      for (const g of rows) {
+        diff = Math.max(diff, Math.abs(g[key] - o));
+        const r = g[key] / o;
+        if (!Number.isNaN(r)) ratio = Math.min(ratio, r > 1 ? 1 / r : r);
+      }
+      return { diff, ratio: ratio === Infinity ? null : ratio };
+    }
     let lo = Infinity, hi = -Infinity;
-    for (const g of rows) { const v = pick(g); if (v < lo) lo = v; if (v > hi) hi = v; }
-    return { lo, hi, diff: hi - lo, ratio: hi > 0 ? lo / hi : null };
+    for (const g of rows) { const v = g[key]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    return { diff: hi - lo, ratio: hi > 0 ? lo / hi : null };
   };
-  const sel = range(g => g.selection_rate), tpr = range(g => g.true_positive_rate), fpr = range(g => g.false_positive_rate);
+  const sel = disparity('selection_rate'), tpr = disparity('true_positive_rate'), fpr = disparity('false_positive_rate');
   return {
+    method,
     demographic_parity_difference: sel.diff,
     demographic_parity_ratio: sel.ratio,
     equal_opportunity_difference: tpr.diff,
     equal_opportunity_ratio: tpr.ratio,
     equalized_odds_difference: Math.max(tpr.diff, fpr.diff),
+    equalized_odds_ratio: tpr.ratio === null ? null : fpr.ratio === null ? tpr.ratio : Math.min(tpr.ratio, fpr.ratio),
     false_positive_rate_difference: fpr.diff,
+    false_positive_rate_ratio: fpr.ratio,
+    overall: rows.length > 0 ? overall : null,
     groups: rows,
   };
 }
@@ -159,12 +226,22 @@ interface ParsedBias {
   sensitive: string[];
   thresholds: Partial<Record<MetricName, number>>;
   positive?: string;
+  method: DisparityMethod;
+  sampleWeight?: string;
 }
 
 function parseSpec(raw: unknown): ParsedBias {
   const K = 'bias';
   const spec = specObject(K, raw);
-  rejectUnknownOptions(K, spec, ['sensitive', 'positive_label', ...METRIC_NAMES]);
+  rejectUnknownOptions(K, spec, ['sensitive', 'positive_label', 'method', 'sample_weight', ...METRIC_NAMES]);
+  const method = spec.method ?? 'between_groups';
+  if (method !== 'between_groups' && method !== 'to_overall') {
+    throw new CheckInputError(t('bias: method must be between_groups (largest gap between two groups) or to_overall (largest gap between a group and all rows), got {0}', String(JSON.stringify(method))));
+  }
+  const w = spec.sample_weight;
+  if (w !== undefined && (typeof w !== 'string' || w === '')) {
+    throw new CheckInputError(t('bias: sample_weight must name a numeric column of the evaluation data, got {0}', String(JSON.stringify(w))));
+  }
   const s = spec.sensitive;
   const sensitive = typeof s === 'string' ? [s] : Array.isArray(s) && s.length > 0 && s.every(x => typeof x === 'string') ? [...new Set(s as string[])] : null;
   if (!sensitive) throw new CheckInputError(t('bias: sensitive must name a column or a list of columns (e.g. sensitive: sex), got {0}', String(JSON.stringify(s))));
@@ -184,7 +261,7 @@ function parseSpec(raw: unknown): ParsedBias {
   if (p !== undefined && p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
     throw new CheckInputError(t('bias: positive_label must be a class name, got {0}', String(JSON.stringify(p))));
   }
-  return { sensitive, thresholds, positive: p === undefined || p === null ? undefined : (canonicalLabel(p) ?? undefined) };
+  return { sensitive, thresholds, positive: p === undefined || p === null ? undefined : (canonicalLabel(p) ?? undefined), method, sampleWeight: w as string | undefined };
 }
 
 /** The metric's name in words, for titles and messages. */
@@ -195,6 +272,7 @@ function shortName(m: MetricName): string {
     case 'equal_opportunity_difference': return t('equal opportunity difference');
     case 'equal_opportunity_ratio': return t('equal opportunity ratio');
     case 'equalized_odds_difference': return t('equalized odds difference');
+    case 'equalized_odds_ratio': return t('equalized odds ratio');
   }
 }
 
@@ -209,7 +287,9 @@ function titleOf(p: ParsedBias | undefined): string {
   if (!p) return 'bias';
   const bounds = METRIC_NAMES.filter(m => p.thresholds[m] !== undefined)
     .map(m => `${shortName(m)} ${METRICS[m] === 'max' ? '≤' : '≥'} ${p.thresholds[m]}`);
-  return t('bias ({0}): {1}', p.sensitive.join(', '), bounds.join(', '));
+  return p.method === 'to_overall'
+    ? t('bias ({0}, each group to the overall rate): {1}', p.sensitive.join(', '), bounds.join(', '))
+    : t('bias ({0}): {1}', p.sensitive.join(', '), bounds.join(', '));
 }
 
 /** The rate a metric compares between groups. */
@@ -251,6 +331,15 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       throw new CheckInputError(t('bias: {0} predictions for {1} evaluation rows; the predictions must be row for row', outputs.yPred.length, rows));
     }
     const labelCol = requireColumn('bias', ctx, labelOf(ctx), 'label');
+    let weights: Float64Array | undefined;
+    if (p.sampleWeight !== undefined) {
+      const wc = ctx.eval.columns.get(p.sampleWeight);
+      if (!wc) {
+        throw new CheckInputError(t('bias: the sample_weight column "{0}" is not in the evaluation data ({1}); its columns are {2}. Fix `bias.sample_weight`.', p.sampleWeight, ctx.eval.file, nameList(ctx.eval.names)));
+      }
+      if (wc.kind !== 'number') throw new CheckInputError(t('bias: the sample_weight column "{0}" must be numeric', p.sampleWeight));
+      weights = wc.values;
+    }
     const sensitiveCols = p.sensitive.map(name => {
       if (name === ctx.label) throw new CheckInputError(t('bias: the sensitive attribute "{0}" is the label column', name));
       return { name, col: requireColumn('bias', ctx, name, 'sensitive') };
@@ -307,7 +396,13 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       if (distinct > MAX_GROUPS) {
         throw new CheckInputError(t('bias: the sensitive column "{0}" has {1} distinct values; bin it into groups (e.g. age bands) before assessing bias', name, distinct));
       }
-      const fm = fairnessMetrics(yTrue, yPred, groups, positive);
+      let fm: FairnessMetrics;
+      try {
+        fm = fairnessMetrics(yTrue, yPred, groups, positive, { method: p.method, weights });
+      } catch (e) {
+        // Bad weights: NaN (missing), ±Infinity or negative on a labelled row, or a group weighing nothing.
+        throw new CheckInputError(t('bias: sample_weight "{0}": {1}; weights must be finite numbers ≥ 0 on every labelled row, and each group needs some weight', p.sampleWeight ?? '', e instanceof Error ? e.message : String(e)));
+      }
       const { groups: groupRows, ...metrics } = fm;
       byAttribute[name] = { ...metrics, groups: groupRows.length };
       evidenceGroups[name] = groupRows.slice(0, 20);
@@ -324,7 +419,8 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
         const violated = METRICS[m] === 'max' ? value > bound : value < bound;
         if (violated) {
           // equalized odds: the rate (TPR or FPR) whose difference is the larger one
-          const byFpr = m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference;
+          const byFpr = (m === 'equalized_odds_difference' && fm.false_positive_rate_difference > fm.equal_opportunity_difference)
+            || (m === 'equalized_odds_ratio' && fm.false_positive_rate_ratio !== null && fm.false_positive_rate_ratio < (fm.equal_opportunity_ratio ?? Infinity));
           const rate = (g: GroupRates) => (byFpr ? g.false_positive_rate : rateOf(m, g));
           const lowGroup = groupRows.reduce((a, b) => (rate(b) < rate(a) ? b : a));
           const highGroup = groupRows.reduce((a, b) => (rate(b) > rate(a) ? b : a));
@@ -334,7 +430,8 @@ export async function biasCheck(ctx: GateContext, spec: BiasSpec | Record<string
       }
     }
 
-    const measured: Record<string, unknown> = { positive_label: positive, rows: rows - unlabeled };
+    const measured: Record<string, unknown> = { positive_label: positive, rows: rows - unlabeled, method: p.method };
+    if (p.sampleWeight !== undefined) measured.sample_weight = p.sampleWeight;
     if (unlabeled > 0) measured.rows_without_label = unlabeled;
     for (const m of METRIC_NAMES) measured[m] = worst[m]?.value ?? null;
     measured.sensitive_features = byAttribute;

@@ -9,7 +9,11 @@
  *     psi: { max: 0.2, bins: 10 }  # Population Stability Index, drift when PSI > max
  *     wasserstein: { max: 0.5 }    # Wasserstein-1 distance in the column's units (normalized: true → ÷ reference std)
  *     jensen_shannon: { max: 0.1, bins: 10 }  # Jensen–Shannon distance, base 2 (0 … 1)
+ *     linf: { max: 0.1 }           # categorical columns: the largest change of a category's share (0 … 1)
  * ```
+ * `ks` also takes `alternative: less | greater` (scipy's): `greater` flags only a shift of the evaluation values
+ * upward (D⁺ = max(F_reference − F_eval)), `less` only downward (D⁻); the column then reports `ks_alternative`,
+ * `ks_d_plus` and `ks_d_minus`.
  *
  * Per column:
  * - numeric in both data sets (missing values left out; their shares are reported):
@@ -24,11 +28,15 @@
  *     the reference's standard deviation (ddof 0), so one threshold fits columns of different scales.
  *   - `jensen_shannon`: `scipy.spatial.distance.jensenshannon(p, q, base=2)` of the two histograms over the same
  *     bins (reference quantiles, as for PSI, with `jensen_shannon.bins`, default 10).
- *   Infinite values (`inf` in a CSV) are left out of these measures, as missing values are; their counts are
- *   reported (`infinite_reference`, `infinite_eval`), and infinite values in the eval data where the reference has
- *   none are drift (`infinite`): a pipeline that starts producing them has changed.
- * - string (categorical) in both: `jensen_shannon` (base 2) and `psi` over the category frequencies (missing is a
+ * - string (categorical) in both: `jensen_shannon` (base 2), `psi` and `linf` (max |share_ref − share_eval|,
+ *   `scipy.spatial.distance.chebyshev` of the normalised frequencies) over the category frequencies (missing is a
  *   category of its own; ε = 1e-4 as above). KS and Wasserstein do not apply.
+ * - ±Infinity in a numeric column (`inf` in a CSV) are values, counted as `infinite_reference` / `infinite_eval`: KS
+ *   ranks them as the extremes (as scipy); PSI and Jensen–Shannon bins take their edges from the finite reference
+ *   values and put ±∞ in the open-ended first and last bins; Wasserstein is ∞ (reported as null, and drift above any
+ *   max) when the shares of −∞ or +∞ differ, else it is computed over the finite range; the normalisation uses the
+ *   standard deviation of the finite reference values. Infinite values in the eval data where the reference has
+ *   none are drift by themselves (`infinite`): a pipeline that starts producing them has changed.
  * - numeric in one data set and text in the other: the column's type changed, which counts as drift.
  *
  * Status: `fail` when any column drifts beyond a threshold; `warn` when a selected column had no applicable test;
@@ -39,7 +47,8 @@
  * samples, so 100,000 rows × 20 columns take a few hundred milliseconds.
  */
 import { t } from '../l10n';
-import { jensenShannonDistance, kolmogorovSf, ks2Samp, quantileSorted } from '../stats';
+import { hodgesOneSided } from '../stats/ks';
+import { jensenShannonDistance, kolmogorovSf, ks2Samp, linfDistance, quantileSorted, type Alternative } from '../stats';
 import { finitePart, runCheck, selectColumns, sortedValues } from './dataset';
 import { fmt, nameList } from './format';
 import { CheckInputError, optionalBoolean, optionalInteger, optionalNumber, optionalObject, rejectUnknownOptions, specObject } from './harness';
@@ -64,39 +73,57 @@ function roundHalfEven(x: number): number {
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-export interface KsSortedResult { statistic: number; pValue: number; method: 'exact' | 'asymp' }
+export interface KsSortedResult {
+  /** D for two-sided, D⁺ for `greater`, D⁻ for `less`. */
+  statistic: number; pValue: number; method: 'exact' | 'asymp';
+  /** D⁺ = max(F_reference − F_eval) (the eval values lie higher), D⁻ = max(F_eval − F_reference). */
+  dPlus: number; dMinus: number;
+}
 
-/** Two-sided two-sample KS on sorted samples (see the module comment for the p-value). */
-export function ksSorted(a: Float64Array, b: Float64Array): KsSortedResult {
+/** Two-sample KS on sorted samples (see the module comment for the p-value); ±Infinity are values, as in scipy. */
+export function ksSorted(a: Float64Array, b: Float64Array, alternative: Alternative = 'two-sided'): KsSortedResult {
   const nA = a.length, nB = b.length;
-  let i = 0, j = 0, best = 0;
+  let i = 0, j = 0, plus = 0, minus = 0;
   while (i < nA || j < nB) {
     const v = j >= nB || (i < nA && a[i] <= b[j]) ? a[i] : b[j];
     while (i < nA && a[i] === v) i++;
     while (j < nB && b[j] === v) j++;
-    const diff = Math.abs(nB * i - nA * j);
-    if (diff > best) best = diff;
+    const diff = nB * i - nA * j;
+    if (diff > plus) plus = diff;
+    if (-diff > minus) minus = -diff;
   }
+  const best = alternative === 'greater' ? plus : alternative === 'less' ? minus : Math.max(plus, minus);
   const statistic = best / (nA * nB);
+  const dPlus = plus / (nA * nB), dMinus = minus / (nA * nB);
   const big = Math.max(nA, nB), small = Math.min(nA, nB);
-  const cost = nA * Math.min(nB + 1, 2 * statistic * nB + 2);
+  // The one-sided recursion walks the whole lower part of the lattice, not a band around the diagonal.
+  const cost = alternative === 'two-sided' ? nA * Math.min(nB + 1, 2 * statistic * nB + 2) : nA * (nB + 1);
   if (big <= 10000 && cost <= KS_EXACT_BUDGET) {
     // ks2Samp (src/core/stats) computes the exact p-value; the samples are small here.
-    const r = ks2Samp(a as unknown as number[], b as unknown as number[], { mode: 'exact' });
-    return { statistic, pValue: r.pValue, method: 'exact' };
+    const r = ks2Samp(a as unknown as number[], b as unknown as number[], { mode: 'exact', alternative });
+    return { statistic, pValue: r.pValue, method: 'exact', dPlus, dMinus };
   }
-  const p = kolmogorovSf(statistic, roundHalfEven(big * small / (big + small)));
-  return { statistic, pValue: Math.min(1, Math.max(0, p)), method: 'asymp' };
+  const p = alternative === 'two-sided' ? kolmogorovSf(statistic, roundHalfEven(big * small / (big + small))) : hodgesOneSided(statistic, big, small);
+  return { statistic, pValue: Math.min(1, Math.max(0, p)), method: 'asymp', dPlus, dMinus };
 }
 
-/** `scipy.stats.wasserstein_distance(u, v)` for sorted, unweighted samples (one merge pass). */
+/**
+ * `scipy.stats.wasserstein_distance(u, v)` for sorted, unweighted samples (one merge pass). With ±Infinity: ∞ when the
+ * shares of −∞ (or of +∞) differ between the samples (that mass would have to move infinitely far); otherwise the
+ * infinite values match each other and the distance is the area between the CDFs over the finite range.
+ */
 export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
   const n = u.length, m = v.length;
+  const share = (x: Float64Array, inf: number) => { let k = 0; for (let q = 0; q < x.length; q++) if (x[q] === inf) k++; return k / x.length; };
+  if (!Number.isFinite(u[0]) || !Number.isFinite(v[0]) || !Number.isFinite(u[n - 1]) || !Number.isFinite(v[m - 1])) {
+    if (share(u, -Infinity) !== share(v, -Infinity) || share(u, Infinity) !== share(v, Infinity)) return Infinity;
+  }
   let i = 0, j = 0, dist = 0;
   let prev = Math.min(u[0], v[0]);
   while (i < n || j < m) {
     const x = j >= m || (i < n && u[i] <= v[j]) ? u[i] : v[j];
-    if (x > prev) dist += Math.abs(i / n - j / m) * (x - prev);
+    // A step to or from ±∞ has U = V there (equal infinite shares): it adds nothing (and ∞ · 0 would be NaN).
+    if (x > prev && Number.isFinite(x - prev)) dist += Math.abs(i / n - j / m) * (x - prev);
     while (i < n && u[i] === x) i++;
     while (j < m && v[j] === x) j++;
     prev = x;
@@ -104,8 +131,12 @@ export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
   return dist;
 }
 
-/** Interior bin edges: the sorted reference's quantiles at k/bins (numpy `linear`), duplicates removed. */
-export function quantileEdges(refSorted: Float64Array, bins: number): number[] {
+/**
+ * Interior bin edges: the sorted reference's quantiles at k/bins (numpy `linear`), duplicates removed. The quantiles
+ * are of the finite values; ±Infinity fall in the open-ended first and last bins.
+ */
+export function quantileEdges(refSortedAll: Float64Array, bins: number): number[] {
+  const refSorted = finitePart(refSortedAll);
   const edges: number[] = [];
   for (let k = 1; k < bins; k++) {
     const q = quantileSorted(refSorted, k / bins);
@@ -144,6 +175,8 @@ export interface NumericDrift {
   ks_statistic: number;
   ks_p_value: number;
   ks_method: 'exact' | 'asymp';
+  ks_d_plus: number;
+  ks_d_minus: number;
   psi: number;
   psi_bins: number;
   wasserstein: number;
@@ -153,21 +186,23 @@ export interface NumericDrift {
 }
 
 /** Every numeric measure for two sorted samples. */
-export function numericDrift(ref: Float64Array, cur: Float64Array, options: { psiBins?: number; jsBins?: number } = {}): NumericDrift {
-  const ks = ksSorted(ref, cur);
+export function numericDrift(ref: Float64Array, cur: Float64Array, options: { psiBins?: number; jsBins?: number; alternative?: Alternative } = {}): NumericDrift {
+  const ks = ksSorted(ref, cur, options.alternative);
   const psiEdges = quantileEdges(ref, options.psiBins ?? 10);
   const psi = psiFromCounts(binCountsSorted(ref, psiEdges), binCountsSorted(cur, psiEdges));
   const jsEdges = (options.jsBins ?? 10) === (options.psiBins ?? 10) ? psiEdges : quantileEdges(ref, options.jsBins ?? 10);
   const js = jensenShannonDistance(binCountsSorted(ref, jsEdges), binCountsSorted(cur, jsEdges), { base: 2 });
   const w = wassersteinSorted(ref, cur);
+  // The scale of the reference: the standard deviation of its finite values.
+  const fin = finitePart(ref);
   let mean = 0;
-  for (let k = 0; k < ref.length; k++) mean += ref[k];
-  mean /= ref.length;
+  for (let k = 0; k < fin.length; k++) mean += fin[k];
+  mean /= fin.length;
   let ss = 0;
-  for (let k = 0; k < ref.length; k++) { const d = ref[k] - mean; ss += d * d; }
-  const sd = Math.sqrt(ss / ref.length);
+  for (let k = 0; k < fin.length; k++) { const d = fin[k] - mean; ss += d * d; }
+  const sd = fin.length > 0 ? Math.sqrt(ss / fin.length) : 0;
   return {
-    ks_statistic: ks.statistic, ks_p_value: ks.pValue, ks_method: ks.method,
+    ks_statistic: ks.statistic, ks_p_value: ks.pValue, ks_method: ks.method, ks_d_plus: ks.dPlus, ks_d_minus: ks.dMinus,
     psi, psi_bins: psiEdges.length + 1,
     wasserstein: w, wasserstein_normalized: sd > 0 ? w / sd : (w === 0 ? 0 : Infinity),
     jensen_shannon: js, jensen_shannon_bins: jsEdges.length + 1,
@@ -177,6 +212,8 @@ export function numericDrift(ref: Float64Array, cur: Float64Array, options: { ps
 export interface CategoricalDrift {
   psi: number;
   jensen_shannon: number;
+  /** The largest change in a category's share (L-infinity distance of the frequency vectors). */
+  linf: number;
   categories: number;
   /** Categories seen in the eval data but never in the reference (at most 10). */
   new_categories: string[];
@@ -191,7 +228,7 @@ function categoryCounts(values: ArrayLike<string | null>): Map<string | null, nu
   return m;
 }
 
-/** JS distance (base 2) and PSI on category frequencies; missing (null) is a category. */
+/** JS distance (base 2), PSI and L-infinity distance on category frequencies; missing (null) is a category. */
 export function categoricalDrift(ref: ArrayLike<string | null>, cur: ArrayLike<string | null>): CategoricalDrift {
   const rc = categoryCounts(ref), cc = categoryCounts(cur);
   const keys = [...new Set([...rc.keys(), ...cc.keys()])];
@@ -200,6 +237,7 @@ export function categoricalDrift(ref: ArrayLike<string | null>, cur: ArrayLike<s
   return {
     psi: psiFromCounts(r, c),
     jensen_shannon: jensenShannonDistance(r, c, { base: 2 }),
+    linf: linfDistance(r, c),
     categories: keys.length,
     new_categories: fresh.slice(0, 10),
   };
@@ -214,17 +252,28 @@ interface Thresholds {
   jsMax?: number;
   jsBins: number;
   wassersteinReport: boolean;
+  linfMax?: number;
+  alternative: Alternative;
 }
 
 function parseSpec(raw: unknown): { spec: Record<string, unknown>; t: Thresholds } {
   const K = 'drift';
   const spec = specObject(K, raw);
-  rejectUnknownOptions(K, spec, ['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon']);
+  rejectUnknownOptions(K, spec, ['columns', 'ks', 'psi', 'wasserstein', 'jensen_shannon', 'linf']);
   const ks = optionalObject(spec, 'ks', K, '{ alpha: 0.05 }');
   const psi = optionalObject(spec, 'psi', K, '{ max: 0.2 }');
   const w = optionalObject(spec, 'wasserstein', K, '{ max: 0.5 }');
   const js = optionalObject(spec, 'jensen_shannon', K, '{ max: 0.1 }');
-  if (!ks && !psi && !w && !js) throw new CheckInputError(t('drift: set at least one of ks: {alpha}, psi: {max}, wasserstein: {max}, jensen_shannon: {max}'));
+  const linf = optionalObject(spec, 'linf', K, '{ max: 0.1 }');
+  if (!ks && !psi && !w && !js && !linf) throw new CheckInputError(t('drift: set at least one of ks: {alpha}, psi: {max}, wasserstein: {max}, jensen_shannon: {max}, linf: {max}'));
+  if (ks) rejectUnknownOptions('drift.ks', ks, ['alpha', 'alternative']);
+  if (linf) rejectUnknownOptions('drift.linf', linf, ['max']);
+  const alternative = ks?.alternative ?? 'two-sided';
+  if (alternative !== 'two-sided' && alternative !== 'less' && alternative !== 'greater') {
+    throw new CheckInputError(t('drift: ks.alternative must be two-sided, less (the evaluation values shifted lower) or greater (shifted higher), got {0}', String(JSON.stringify(alternative))));
+  }
+  const linfMax = optionalNumber(linf, 'max', 'drift.linf');
+  if (linf && (linfMax === undefined || !(linfMax >= 0 && linfMax <= 1))) throw new CheckInputError(t('drift: linf needs max between 0 and 1 (e.g. linf: {max: 0.1}, the largest change of a category\'s share)'));
   const alpha = optionalNumber(ks, 'alpha', 'drift.ks');
   if (ks && alpha === undefined) throw new CheckInputError(t('drift: ks needs alpha (e.g. ks: {alpha: 0.05})'));
   if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new CheckInputError(t('drift: ks.alpha must be between 0 and 1, got {0}', alpha));
@@ -240,6 +289,7 @@ function parseSpec(raw: unknown): { spec: Record<string, unknown>; t: Thresholds
       alpha, psiMax, psiBins: bins(psi, 'drift.psi'), jsMax, jsBins: bins(js, 'drift.jensen_shannon'),
       wassersteinMax: optionalNumber(w, 'max', 'drift.wasserstein'), wassersteinNormalized: normalized === true,
       wassersteinReport: w !== undefined,
+      linfMax, alternative: alternative as Alternative,
     },
   };
 }
@@ -253,6 +303,13 @@ function ratioSeverity(value: number, max: number): number {
 
 function ksSeverity(p: number, alpha: number): number {
   return Math.log10(Math.max(p, 1e-300)) / Math.log10(alpha);
+}
+
+function countInfinite(sorted: Float64Array): number {
+  let n = 0;
+  for (let k = 0; k < sorted.length && sorted[k] === -Infinity; k++) n++;
+  for (let k = sorted.length - 1; k >= 0 && sorted[k] === Infinity; k--) n++;
+  return n;
 }
 
 function countMissing(col: Column): number {
@@ -272,9 +329,10 @@ function compareColumn(name: string, refCol: Column, curCol: Column, th: Thresho
   const categorical = (refCol.kind === 'string' || refEmpty) && (curCol.kind === 'string' || curEmpty) && !numeric;
 
   if (numeric) {
-    const refAll = sortedValues(refCol.values), curAll = sortedValues(curCol.values);
-    const ref = finitePart(refAll), cur = finitePart(curAll);
-    const refInfinite = refAll.length - ref.length, curInfinite = curAll.length - cur.length;
+    // ±inf are values here (the statistics rank them as the extremes, see above); a column that starts producing
+    // them where the reference has none has changed, whatever the statistics say.
+    const ref = sortedValues(refCol.values), cur = sortedValues(curCol.values);
+    const refInfinite = countInfinite(ref), curInfinite = countInfinite(cur);
     const base = {
       kind: 'numeric', n_reference: ref.length, n_eval: cur.length,
       missing_rate_reference: refRows ? refMissing / refRows : 0, missing_rate_eval: curRows ? curMissing / curRows : 0,
@@ -285,10 +343,13 @@ function compareColumn(name: string, refCol: Column, curCol: Column, th: Thresho
     if (ref.length === 0 || cur.length === 0) {
       return { ...base, drifted: true, failed: [...failed, 'missing'], severity: Infinity, tested: true, note: ref.length === 0 ? t('no values in the reference data') : t('no values in the eval data') };
     }
-    const d = numericDrift(ref, cur, { psiBins: th.psiBins, jsBins: th.jsBins });
+    const d = numericDrift(ref, cur, { psiBins: th.psiBins, jsBins: th.jsBins, alternative: th.alternative });
     const out: Record<string, unknown> = { ...base };
+    const numericTest = th.alpha !== undefined || th.psiMax !== undefined || th.wassersteinReport || th.jsMax !== undefined;
+    if (!numericTest) return { ...out, drifted: false, failed, severity, tested: false, note: t('numeric column: linf applies to categorical columns; set ks, psi, wasserstein or jensen_shannon to test it') };
     if (th.alpha !== undefined) {
       Object.assign(out, { ks_statistic: d.ks_statistic, ks_p_value: d.ks_p_value, ks_method: d.ks_method });
+      if (th.alternative !== 'two-sided') Object.assign(out, { ks_alternative: th.alternative, ks_d_plus: d.ks_d_plus, ks_d_minus: d.ks_d_minus });
       if (d.ks_p_value < th.alpha) flag('ks', ksSeverity(d.ks_p_value, th.alpha));
     }
     if (th.psiMax !== undefined) {
@@ -323,7 +384,12 @@ function compareColumn(name: string, refCol: Column, curCol: Column, th: Thresho
       out.jensen_shannon = d.jensen_shannon;
       if (d.jensen_shannon > th.jsMax) flag('jensen_shannon', ratioSeverity(d.jensen_shannon, th.jsMax));
     }
-    if (!tested) out.note = t('categorical column: KS and Wasserstein do not apply; set psi or jensen_shannon to test it');
+    if (th.linfMax !== undefined) {
+      tested = true;
+      out.linf = d.linf;
+      if (d.linf > th.linfMax) flag('linf', ratioSeverity(d.linf, th.linfMax));
+    }
+    if (!tested) out.note = t('categorical column: KS and Wasserstein do not apply; set psi, jensen_shannon or linf to test it');
     return { ...out, drifted: failed.length > 0, failed, severity, tested };
   }
 
@@ -348,6 +414,7 @@ function describeFailure(name: string, r: ColumnReport, th: Thresholds): string 
     else if (f === 'wasserstein') parts.push(th.wassersteinNormalized ? t('Wasserstein (normalized) {0} > {1}', fmt(r.wasserstein_normalized as number), String(th.wassersteinMax)) : `Wasserstein ${fmt(r.wasserstein as number)} > ${th.wassersteinMax}`);
     else if (f === 'jensen_shannon') parts.push(`Jensen–Shannon ${fmt(r.jensen_shannon as number)} > ${th.jsMax}`);
     else if (f === 'infinite') parts.push(t('{0} infinite value(s) in the eval data, none in the reference', r.infinite_eval as number));
+    else if (f === 'linf') parts.push(`L∞ ${fmt(r.linf as number)} > ${th.linfMax}`);
     else parts.push(String(r.note));
   }
   return `${name} (${parts.join(', ')})`;
@@ -356,10 +423,11 @@ function describeFailure(name: string, r: ColumnReport, th: Thresholds): string 
 /** The thresholds as `KS p ≥ 0.05, PSI ≤ 0.2, …` (empty when none are set). */
 function thresholdList(th: Thresholds): string {
   const parts: string[] = [];
-  if (th.alpha !== undefined) parts.push(`KS p ≥ ${th.alpha}`);
+  if (th.alpha !== undefined) parts.push(th.alternative === 'two-sided' ? `KS p ≥ ${th.alpha}` : `KS (${th.alternative}) p ≥ ${th.alpha}`);
   if (th.psiMax !== undefined) parts.push(`PSI ≤ ${th.psiMax}`);
   if (th.wassersteinMax !== undefined) parts.push(th.wassersteinNormalized ? t('Wasserstein (normalized) ≤ {0}', th.wassersteinMax) : `Wasserstein ≤ ${th.wassersteinMax}`);
   if (th.jsMax !== undefined) parts.push(`Jensen–Shannon ≤ ${th.jsMax}`);
+  if (th.linfMax !== undefined) parts.push(`L∞ ≤ ${th.linfMax}`);
   return parts.join(', ');
 }
 
@@ -417,7 +485,9 @@ export async function driftCheck(ctx: GateContext, spec: DriftSpec | Record<stri
     if (untested.length > 0) {
       return {
         status: 'warn', measured, evidence: untested.map(n => ({ column: n, note: perColumn[n].note })),
-        message: t('No drift in the {0} tested columns, but {1} had no applicable test ({2}): categorical columns need psi or jensen_shannon.', columns.length - untested.length, untested.length, nameList(untested, 5)),
+        message: th.linfMax !== undefined && th.alpha === undefined && th.psiMax === undefined && !th.wassersteinReport && th.jsMax === undefined
+          ? t('No drift in the {0} tested columns, but {1} had no applicable test ({2}): linf applies to categorical columns; numeric columns need ks, psi, wasserstein or jensen_shannon.', columns.length - untested.length, untested.length, nameList(untested, 5))
+          : t('No drift in the {0} tested columns, but {1} had no applicable test ({2}): categorical columns need psi, jensen_shannon or linf.', columns.length - untested.length, untested.length, nameList(untested, 5)),
       };
     }
     return {

@@ -71,6 +71,13 @@ export interface SignificanceResult {
   alpha: number;
   /** McNemar: examples only A got right, and only B got right. */
   discordant?: [number, number];
+  /** McNemar: the exact binomial p-value (statsmodels `mcnemar(exact=True)`), valid at every size; it decides the verdict. */
+  p_value_exact?: number | null;
+  /** McNemar: the chi-square statistic with continuity correction and its p-value (`exact=False`), shown beside; null without discordant pairs. */
+  chi2_statistic?: number | null;
+  p_value_chi2?: number | null;
+  /** McNemar: which p-value decided the verdict (`exact`). */
+  decided_by?: 'exact' | 'chi2';
   /** Bootstrap: number of resamples. */
   resamples?: number;
 }

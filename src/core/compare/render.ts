@@ -36,7 +36,11 @@ function significanceJson(s: SignificanceResult): Record<string, unknown> {
     return { ...common, welch_t: s.statistic, df: s.df ?? null, p_value: s.p_value, mean_difference: s.difference ?? null, ci_low: s.ci_low ?? null, ci_high: s.ci_high ?? null, confidence: s.confidence ?? null };
   }
   if (s.test.startsWith('mcnemar')) {
-    return { ...common, mcnemar_statistic: s.statistic, mcnemar_p_value: s.p_value, exact: s.test === 'mcnemar_exact', ...(s.discordant ? { b_only_correct: s.discordant[1], a_only_correct: s.discordant[0] } : {}) };
+    return {
+      ...common, mcnemar_statistic: s.statistic, mcnemar_p_value: s.p_value, exact: s.test === 'mcnemar_exact',
+      ...(s.discordant ? { b_only_correct: s.discordant[1], a_only_correct: s.discordant[0] } : {}),
+      ...(s.decided_by ? { mcnemar_exact_p_value: s.p_value_exact ?? null, mcnemar_chi2_statistic: s.chi2_statistic ?? null, mcnemar_chi2_p_value: s.p_value_chi2 ?? null, decided_by: s.decided_by } : {}),
+    };
   }
   return { ...common, statistic: s.statistic, p_value: s.p_value, difference: s.difference ?? null, ci_low: s.ci_low ?? null, ci_high: s.ci_high ?? null, confidence: s.confidence ?? null };
 }

@@ -49,24 +49,30 @@ export function significanceBetweenGroups(a: string, b: string, metric: string, 
 }
 
 /**
- * McNemar on per-example correctness (exact binomial when there are fewer than 25 discordant examples, else
- * chi-square with continuity correction, as statsmodels recommends) and a seeded paired bootstrap interval of the
- * accuracy difference B − A.
+ * McNemar on per-example correctness and a seeded paired bootstrap interval of the accuracy difference B − A.
+ *
+ * McNemar: the exact binomial p-value is always computed and decides the verdict — it is valid at every size and
+ * costs nothing here; the chi-square with continuity correction (what many tools print for large samples) is reported
+ * beside it (`chi2_statistic`, `p_value_chi2`), and `decided_by` says which one decided. Earlier versions switched to
+ * the chi-square from 25 discordant examples on; near alpha the two can disagree, and the exact one is right.
  */
 export function significanceOnPredictions(
   a: string, b: string, paired: { yTrue: string[]; predA: string[]; predB: string[] }, alpha: number, seed: number, resamples: number,
 ): SignificanceResult[] {
   const table = mcnemarFromPredictions(paired.yTrue, paired.predA, paired.predB);
   const discordant = table.b + table.c;
-  const m = discordant < 25 ? mcnemarExact(table.b, table.c) : mcnemarChiSquare(table.b, table.c, { correction: true });
+  const m = mcnemarExact(table.b, table.c);
+  const chi = mcnemarChiSquare(table.b, table.c, { correction: true });
   const accA = accuracyScore(paired.yTrue, paired.predA);
   const accB = accuracyScore(paired.yTrue, paired.predB);
   const diff = accB - accA;
   const out: SignificanceResult[] = [];
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
   const mc: SignificanceResult = {
-    test: m.method === 'exact' ? 'mcnemar_exact' : 'mcnemar_chi2', metric: 'accuracy', a, b, n: table.n,
-    statistic: m.statistic, p_value: Number.isFinite(m.pValue) ? m.pValue : null, difference: diff, alpha,
+    test: 'mcnemar_exact', metric: 'accuracy', a, b, n: table.n,
+    statistic: m.statistic, p_value: finite(m.pValue), difference: diff, alpha,
     discordant: [table.b, table.c], verdict: '', outcome: 'undecidable',
+    p_value_exact: finite(m.pValue), chi2_statistic: finite(chi.statistic), p_value_chi2: finite(chi.pValue), decided_by: 'exact',
   };
   if (discordant === 0) {
     out.push({ ...mc, p_value: 1, verdict: t('no significant difference: both runs are right and wrong on exactly the same examples'), outcome: 'none' });

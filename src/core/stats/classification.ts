@@ -87,6 +87,8 @@ export interface PrfOptions<L extends Label = Label> {
   posLabel?: L;
   /** Value used when a ratio is 0/0 (scikit-learn `zero_division`), default 0. */
   zeroDivision?: 0 | 1;
+  /** β of the F-beta score reported as `fBeta` (scikit-learn `fbeta_score(beta=...)`), default 1. */
+  beta?: number;
 }
 
 export interface LabelScores<L extends Label = Label> {
@@ -94,6 +96,8 @@ export interface LabelScores<L extends Label = Label> {
   precision: number;
   recall: number;
   f1: number;
+  /** F-beta with the options' β (= f1 when β = 1). */
+  fBeta: number;
   /** Number of true examples of the label. */
   support: number;
 }
@@ -103,6 +107,9 @@ export interface PrfResult<L extends Label = Label> {
   precision: number;
   recall: number;
   f1: number;
+  /** F-beta with the options' β (= f1 when β = 1). */
+  fBeta: number;
+  beta: number;
   /** Per label, in label order (scikit-learn `average=None`). For `binary`, only the positive label. */
   perLabel: Array<LabelScores<L>>;
 }
@@ -123,6 +130,12 @@ export function precisionRecallF1<L extends Label>(
   const average = options.average ?? 'binary';
   const zd = options.zeroDivision ?? 0;
   if (zd !== 0 && zd !== 1) throw new RangeError(`zeroDivision must be 0 or 1, got ${String(zd)}`);
+  const div = (num: number, den: number): number => (den === 0 ? zd : num / den);
+  const beta = options.beta ?? 1;
+  if (!(Number.isFinite(beta) && beta >= 0)) throw new RangeError(`beta must be a finite number ≥ 0, got ${beta}`);
+  const b2 = beta * beta;
+  // F-beta from the counts: (1 + β²)tp / ((1 + β²)tp + β²fn + fp), zeroDivision when tp = fp = fn = 0.
+  const fb = (tp: number, fp: number, fn: number): number => div((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp);
   const present = uniqueLabels(yTrue, yPred);
   let labels: L[];
   if (average === 'binary') {
@@ -140,7 +153,6 @@ export function precisionRecallF1<L extends Label>(
     throw new RangeError(`unknown average: ${String(average)}`);
   }
 
-  const div = (num: number, den: number): number => (den === 0 ? zd : num / den);
   const counts = labels.map(label => {
     let tp = 0, fp = 0, fn = 0;
     for (let i = 0; i < yTrue.length; i++) {
@@ -157,24 +169,25 @@ export function precisionRecallF1<L extends Label>(
     precision: div(tp, tp + fp),
     recall: div(tp, tp + fn),
     f1: div(2 * tp, 2 * tp + fp + fn),
+    fBeta: fb(tp, fp, fn),
     support: tp + fn,
   }));
 
   if (average === 'binary') {
     const s = perLabel[0];
-    return { average, precision: s.precision, recall: s.recall, f1: s.f1, perLabel };
+    return { average, precision: s.precision, recall: s.recall, f1: s.f1, fBeta: s.fBeta, beta, perLabel };
   }
   if (average === 'micro') {
     let tp = 0, fp = 0, fn = 0;
     for (const c of counts) { tp += c.tp; fp += c.fp; fn += c.fn; }
-    return { average, precision: div(tp, tp + fp), recall: div(tp, tp + fn), f1: div(2 * tp, 2 * tp + fp + fn), perLabel };
+    return { average, precision: div(tp, tp + fp), recall: div(tp, tp + fn), f1: div(2 * tp, 2 * tp + fp + fn), fBeta: fb(tp, fp, fn), beta, perLabel };
   }
-  if (perLabel.length === 0) return { average, precision: zd, recall: zd, f1: zd, perLabel };
+  if (perLabel.length === 0) return { average, precision: zd, recall: zd, f1: zd, fBeta: zd, beta, perLabel };
   const weights = perLabel.map(s => (average === 'weighted' ? s.support : 1));
   const total = weights.reduce((x, y) => x + y, 0);
-  const avg = (key: 'precision' | 'recall' | 'f1'): number =>
+  const avg = (key: 'precision' | 'recall' | 'f1' | 'fBeta'): number =>
     total === 0 ? zd : perLabel.reduce((acc, s, i) => acc + s[key] * weights[i], 0) / total;
-  return { average, precision: avg('precision'), recall: avg('recall'), f1: avg('f1'), perLabel };
+  return { average, precision: avg('precision'), recall: avg('recall'), f1: avg('f1'), fBeta: avg('fBeta'), beta, perLabel };
 }
 
 /** Precision, as `sklearn.metrics.precision_score` (see {@link precisionRecallF1} for the options). */
@@ -190,6 +203,179 @@ export function recall<L extends Label>(yTrue: readonly L[], yPred: readonly L[]
 /** F1, as `sklearn.metrics.f1_score` (see {@link precisionRecallF1} for the options). */
 export function f1<L extends Label>(yTrue: readonly L[], yPred: readonly L[], options: PrfOptions<L> = {}): number {
   return precisionRecallF1(yTrue, yPred, options).f1;
+}
+
+/** F-beta, as `sklearn.metrics.fbeta_score(y_true, y_pred, beta=beta)` (see {@link precisionRecallF1} for the options). */
+export function fBeta<L extends Label>(yTrue: readonly L[], yPred: readonly L[], beta: number, options: PrfOptions<L> = {}): number {
+  return precisionRecallF1(yTrue, yPred, { ...options, beta }).fBeta;
+}
+
+/**
+ * Matthews correlation coefficient, as `sklearn.metrics.matthews_corrcoef(y_true, y_pred)`, for two or more classes
+ * (Gorodkin's R_K): with C the confusion matrix, t_k its row sums, p_k its column sums, c its trace and s = n,
+ * MCC = (c·s − Σ p_k t_k) / √((s² − Σ p_k²)(s² − Σ t_k²)). 0 when the denominator is 0 (one class in yTrue or in
+ * yPred), as scikit-learn. NaN for empty input.
+ */
+export function matthewsCorrcoef<L extends Label>(yTrue: readonly L[], yPred: readonly L[]): number {
+  checkSameLength('yTrue and yPred', yTrue, yPred);
+  if (yTrue.length === 0) return NaN;
+  const { matrix } = confusionMatrix(yTrue, yPred);
+  const k = matrix.length;
+  const s = yTrue.length;
+  let c = 0, pt = 0, pp = 0, tt = 0;
+  for (let i = 0; i < k; i++) {
+    c += matrix[i][i];
+    let ti = 0, pi = 0;
+    for (let j = 0; j < k; j++) { ti += matrix[i][j]; pi += matrix[j][i]; }
+    pt += pi * ti; pp += pi * pi; tt += ti * ti;
+  }
+  const den = (s * s - pp) * (s * s - tt);
+  return den === 0 ? 0 : (c * s - pt) / Math.sqrt(den);
+}
+
+/**
+ * Cohen's kappa of two raters' labels, as `sklearn.metrics.cohen_kappa_score(y1, y2, weights=...)`:
+ * κ = 1 − Σ w·O / Σ w·E, with O the confusion matrix, E the outer product of its marginals divided by n, and
+ * w = 1 − I (unweighted), |i − j| (`linear`) or (i − j)² (`quadratic`) over the sorted labels (or `labels`, in that
+ * order, which matters for the weighted forms). NaN when Σ w·E = 0
+ * (e.g. both raters use one single label), as scikit-learn's default `replace_undefined_by=np.nan`.
+ */
+export function cohenKappa<L extends Label>(
+  yA: readonly L[], yB: readonly L[], options: { weights?: 'linear' | 'quadratic'; labels?: readonly L[] } = {},
+): number {
+  checkSameLength('the two label arrays', yA, yB);
+  const weights = options.weights;
+  if (weights !== undefined && weights !== 'linear' && weights !== 'quadratic') throw new RangeError(`unknown weights: ${String(weights)}`);
+  if (yA.length === 0) return NaN;
+  const { matrix } = confusionMatrix(yA, yB, { labels: options.labels });
+  const k = matrix.length;
+  const rows = matrix.map(r => r.reduce((x, y) => x + y, 0));
+  const cols = matrix[0].map((_, j) => matrix.reduce((acc, r) => acc + r[j], 0));
+  const n = rows.reduce((x, y) => x + y, 0);
+  if (n === 0) return NaN;
+  let observed = 0, expected = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      const w = weights === 'linear' ? Math.abs(i - j) : weights === 'quadratic' ? (i - j) * (i - j) : i === j ? 0 : 1;
+      observed += w * matrix[i][j];
+      expected += w * rows[i] * cols[j] / n;
+    }
+  }
+  return expected === 0 ? NaN : 1 - observed / expected;
+}
+
+export interface PrCurve {
+  /** precision[k] at threshold k, then a final 1 (scikit-learn's layout: one more point than thresholds). */
+  precision: number[];
+  /** recall[k] at threshold k, then a final 0. Decreasing. */
+  recall: number[];
+  /** The distinct scores, ascending; an example is predicted positive when its score ≥ the threshold. */
+  thresholds: number[];
+}
+
+/**
+ * Precision–recall curve of binary indicators, as `sklearn.metrics.precision_recall_curve(y_true, y_score,
+ * pos_label, drop_intermediate=False)`: one point per distinct score, ascending, plus the end point (recall 0,
+ * precision 1). With no positive in yTrue the recall is 1 everywhere (scikit-learn warns and does the same).
+ */
+export function precisionRecallCurve<L extends Label>(yTrue: readonly L[], scores: readonly number[], posLabel?: L): PrCurve {
+  checkSameLength('yTrue and scores', yTrue, scores);
+  checkScores(scores);
+  if (yTrue.length === 0) throw new RangeError('yTrue is empty');
+  const labels = uniqueLabels(yTrue);
+  if (labels.length > 2) throw new RangeError('yTrue has more than two classes: the precision–recall curve is binary');
+  const pos = binaryPositive(labels, posLabel);
+  return prCurve(yTrue.map(y => y === pos), scores);
+}
+
+/** The positive class of binary labels: `posLabel`, else 1 when the labels are {0, 1}, {−1, 1}, {0} or {1} (scikit-learn's rule). */
+function binaryPositive<L extends Label>(labels: readonly L[], posLabel: L | undefined): L {
+  if (posLabel !== undefined) return posLabel;
+  const ok = labels.every(l => l === 0 || l === 1 || l === -1);
+  if (!ok) throw new RangeError(`posLabel is not specified: either make yTrue take values in {0, 1} or {-1, 1}, or pass posLabel (labels ${JSON.stringify(labels)})`);
+  return 1 as L;
+}
+
+function prCurve(isPositive: readonly boolean[], scores: readonly number[]): PrCurve {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[j] - scores[i]);
+  let totalPos = 0;
+  for (const p of isPositive) if (p) totalPos++;
+  const precision: number[] = [];
+  const recall: number[] = [];
+  const thresholds: number[] = [];
+  let tp = 0, fp = 0;
+  for (let k = 0; k < n;) {
+    const s = scores[order[k]];
+    while (k < n && scores[order[k]] === s) { if (isPositive[order[k]]) tp++; else fp++; k++; }
+    precision.push(tp / (tp + fp));
+    recall.push(totalPos === 0 ? 1 : tp / totalPos);
+    thresholds.push(s);
+  }
+  precision.reverse(); recall.reverse(); thresholds.reverse();
+  precision.push(1); recall.push(0);
+  return { precision, recall, thresholds };
+}
+
+/** AP of a curve: Σ (R_k − R_{k+1})·P_k (a step function, no interpolation), as scikit-learn. */
+function apOfCurve(c: PrCurve): number {
+  let ap = 0;
+  for (let k = 0; k + 1 < c.recall.length; k++) ap += (c.recall[k] - c.recall[k + 1]) * c.precision[k];
+  return ap;
+}
+
+/**
+ * Average precision of binary labels, as `sklearn.metrics.average_precision_score(y_true, y_score, pos_label)`:
+ * AP = Σ_k (R_k − R_{k−1})·P_k over the thresholds of {@link precisionRecallCurve}. With no positive in yTrue the
+ * result is 0 (scikit-learn warns and returns 0). `posLabel` defaults to 1 (as scikit-learn; other binary labels
+ * need it).
+ */
+export function averagePrecision<L extends Label>(yTrue: readonly L[], scores: readonly number[], posLabel?: L): number {
+  const labels = uniqueLabels(yTrue);
+  if (labels.length > 2) throw new RangeError('yTrue has more than two classes: use averagePrecisionOvr for multiclass scores');
+  const pos = binaryPositive(labels, posLabel);
+  if (labels.length === 2 && !labels.includes(pos)) throw new RangeError(`posLabel=${JSON.stringify(pos)} is not a valid label: it should be one of ${JSON.stringify(labels)}`);
+  const c = precisionRecallCurve(yTrue, scores, pos);
+  return yTrue.some(y => y === pos) ? apOfCurve(c) : 0;
+}
+
+/**
+ * One-vs-rest average precision of a multiclass score matrix (`scores[i][k]` for class `labels[k]`), per class and
+ * averaged, as `average_precision_score(y_true, y_score, average='macro' | 'weighted' | 'micro')` with y_true
+ * label-binarized over `labels`. A class without examples has AP 0 (as scikit-learn); `weighted` weights by support.
+ * `micro` pools every (example, class) pair into one binary problem.
+ */
+export function averagePrecisionOvr<L extends Label>(
+  yTrue: readonly L[], scores: ReadonlyArray<readonly number[]>, labels: readonly L[], average: 'macro' | 'weighted' | 'micro' = 'macro',
+): { value: number; perClass: number[]; support: number[] } {
+  checkSameLength('yTrue and scores', yTrue, scores);
+  if (yTrue.length === 0) throw new RangeError('yTrue is empty');
+  const k = labels.length;
+  if (new Set(labels).size !== k) throw new RangeError("Parameter 'labels' must be unique");
+  for (const row of scores) {
+    if (row.length !== k) throw new RangeError(`every row of scores must have ${k} columns, one per label`);
+    checkScores(row);
+  }
+  const support = labels.map(l => yTrue.filter(y => y === l).length);
+  const perClass = labels.map((l, col) => {
+    const isPos = yTrue.map(y => y === l);
+    return support[col] === 0 ? 0 : apOfCurve(prCurve(isPos, scores.map(r => r[col])));
+  });
+  let value: number;
+  if (average === 'micro') {
+    const isPos: boolean[] = [];
+    const flat: number[] = [];
+    yTrue.forEach((y, i) => labels.forEach((l, col) => { isPos.push(y === l); flat.push(scores[i][col]); }));
+    value = isPos.includes(true) ? apOfCurve(prCurve(isPos, flat)) : 0;
+  } else if (average === 'weighted') {
+    const total = support.reduce((a, b) => a + b, 0);
+    value = total === 0 ? 0 : perClass.reduce((acc, v, j) => acc + v * support[j], 0) / total;
+  } else if (average === 'macro') {
+    value = perClass.reduce((a, b) => a + b, 0) / k;
+  } else {
+    throw new RangeError(`unknown average: ${String(average)}`);
+  }
+  return { value, perClass, support };
 }
 
 /**

@@ -70,3 +70,14 @@ export function checkConfidence(confidence: number): void {
     throw new RangeError(`confidence must be strictly between 0 and 1, got ${confidence}`);
   }
 }
+
+/** scipy's `alternative` of the two-sample tests. */
+export type Alternative = 'two-sided' | 'less' | 'greater';
+
+/** Throws a RangeError unless `alternative` is one of scipy's three. */
+export function checkAlternative(alternative: unknown): Alternative {
+  if (alternative !== 'two-sided' && alternative !== 'less' && alternative !== 'greater') {
+    throw new RangeError(`alternative must be 'two-sided', 'less' or 'greater', got ${String(alternative)}`);
+  }
+  return alternative;
+}

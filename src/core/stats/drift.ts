@@ -140,17 +140,8 @@ export function wassersteinDistance(
 export function jensenShannonDistance(p: readonly number[], q: readonly number[], options: { base?: number } = {}): number {
   if (p.length !== q.length) throw new RangeError(`p and q must have the same length (got ${p.length} and ${q.length})`);
   if (p.length === 0) throw new RangeError('jensenShannonDistance needs non-empty vectors');
-  const sum = (x: readonly number[], name: string): number => {
-    let s = 0;
-    for (const v of x) {
-      if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${name} must contain finite non-negative numbers, got ${v}`);
-      s += v;
-    }
-    if (!(s > 0)) throw new RangeError(`${name} must have a positive sum`);
-    return s;
-  };
-  const sp = sum(p, 'p');
-  const sq = sum(q, 'q');
+  const sp = positiveSum(p, 'p');
+  const sq = positiveSum(q, 'q');
   if (options.base !== undefined && !(options.base > 0 && options.base !== 1)) {
     throw new RangeError(`base must be positive and not 1, got ${options.base}`);
   }
@@ -165,4 +156,30 @@ export function jensenShannonDistance(p: readonly number[], q: readonly number[]
   }
   if (options.base !== undefined) js /= Math.log(options.base);
   return Math.sqrt(Math.max(0, js) / 2);
+}
+
+/**
+ * L-infinity (Chebyshev) distance between two frequency vectors after normalising each to sum 1:
+ * max_k |p_k − q_k|, as `scipy.spatial.distance.chebyshev(p / p.sum(), q / q.sum())`. For categorical drift it is
+ * the largest change in any category's share (0 … 1), which reads directly: 0.1 = some category gained or lost
+ * 10 percentage points.
+ */
+export function linfDistance(p: readonly number[], q: readonly number[]): number {
+  if (p.length !== q.length) throw new RangeError(`p and q must have the same length (got ${p.length} and ${q.length})`);
+  if (p.length === 0) throw new RangeError('linfDistance needs non-empty vectors');
+  const sp = positiveSum(p, 'p');
+  const sq = positiveSum(q, 'q');
+  let d = 0;
+  for (let i = 0; i < p.length; i++) d = Math.max(d, Math.abs(p[i] / sp - q[i] / sq));
+  return d;
+}
+
+function positiveSum(x: readonly number[], name: string): number {
+  let s = 0;
+  for (const v of x) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${name} must contain finite non-negative numbers, got ${v}`);
+    s += v;
+  }
+  if (!(s > 0)) throw new RangeError(`${name} must have a positive sum`);
+  return s;
 }

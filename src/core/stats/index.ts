@@ -11,18 +11,20 @@ export { welchTTest, studentTTest } from './ttest';
 export type { TTestOptions, TTestResult } from './ttest';
 export { mcnemarExact, mcnemarChiSquare, mcnemarFromPredictions } from './mcnemar';
 export type { McNemarResult, McNemarTable } from './mcnemar';
-export { wilsonInterval, clopperPearsonInterval } from './proportion';
-export type { ProportionInterval } from './proportion';
+export { wilsonInterval, clopperPearsonInterval, normalInterval, agrestiCoullInterval, jeffreysInterval, proportionInterval } from './proportion';
+export type { ProportionInterval, ProportionMethod } from './proportion';
 export { pairedBootstrap } from './bootstrap';
 export type { PairedBootstrapOptions, PairedBootstrapResult } from './bootstrap';
 export { mulberry32, randomIndex } from './prng';
 export type { Random } from './prng';
 export {
-  accuracy, confusionMatrix, precisionRecallF1, precision, recall, f1, rocAuc, rocAucOvr, rocAucOvrPerClass, uniqueLabels,
+  accuracy, confusionMatrix, precisionRecallF1, precision, recall, f1, fBeta, matthewsCorrcoef, cohenKappa, precisionRecallCurve,
+  averagePrecision, averagePrecisionOvr, rocAuc, rocAucOvr, rocAucOvrPerClass, uniqueLabels,
 } from './classification';
-export type { Label, Average, ConfusionMatrix, PrfOptions, PrfResult, LabelScores, OvrAuc } from './classification';
+export type { Label, Average, ConfusionMatrix, PrfOptions, PrfResult, LabelScores, OvrAuc, PrCurve } from './classification';
 export { ks2Samp, kolmogorovCdf, kolmogorovSf, smirnovSf } from './ks';
 export type { KsMode, KsResult } from './ks';
-export { psi, wassersteinDistance, jensenShannonDistance } from './drift';
+export { psi, wassersteinDistance, jensenShannonDistance, linfDistance } from './drift';
 export type { PsiOptions, PsiBin, PsiResult } from './drift';
-export { mean, variance, quantileSorted } from './descriptive';
+export { mean, variance, quantileSorted, checkAlternative } from './descriptive';
+export type { Alternative } from './descriptive';

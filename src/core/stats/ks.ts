@@ -1,6 +1,5 @@
 /**
- * Two-sample Kolmogorov–Smirnov test (two-sided), as `scipy.stats.ks_2samp(a, b, alternative='two-sided',
- * method=mode)`.
+ * Two-sample Kolmogorov–Smirnov test, as `scipy.stats.ks_2samp(a, b, alternative, method=mode)`.
  *
  * Field ↔ scipy name: `statistic` ↔ `statistic`, `pValue` ↔ `pvalue`, `location` ↔ `statistic_location`,
  * `sign` ↔ `statistic_sign`.
@@ -14,22 +13,30 @@
  *   (rounding half to even, as numpy). See {@link kolmogorovSf}.
  * - `auto` (default): `exact` when max(nA, nB) ≤ 10000, else `asymp` (scipy's rule).
  */
-import { allFinite, sortedCopy } from './descriptive';
+import { checkAlternative, sortedCopy, type Alternative } from './descriptive';
 
 export type KsMode = 'auto' | 'exact' | 'asymp';
 
 export interface KsResult {
-  /** D = sup |F_a − F_b| (scipy `statistic`). */
+  /** D = sup |F_a − F_b| for two-sided, D⁺ for `greater`, D⁻ for `less` (scipy `statistic`). */
   statistic: number;
-  /** Two-sided p-value (scipy `pvalue`). */
+  /** p-value of the `alternative` (scipy `pvalue`). */
   pValue: number;
+  alternative: Alternative;
+  /** D⁺ = max(F_a − F_b), at least 0 (the statistic of `greater`). */
+  dPlus: number;
+  /** D⁻ = max(F_b − F_a), at least 0 (the statistic of `less`). */
+  dMinus: number;
   /** The method that produced the p-value. */
   mode: 'exact' | 'asymp';
   nA: number;
   nB: number;
-  /** The smallest observation at which |F_a − F_b| = D (scipy `statistic_location`). */
+  /**
+   * Where the statistic is reached (scipy `statistic_location`): the smallest such value of a, else of b, as scipy's
+   * arg-extremum over [sorted a, sorted b].
+   */
   location: number;
-  /** +1 when F_a > F_b at `location`, −1 otherwise (scipy `statistic_sign`). */
+  /** +1 when the statistic is D⁺ (F_a > F_b at `location`), −1 when it is D⁻ (scipy `statistic_sign`). */
   sign: 1 | -1;
 }
 
@@ -40,56 +47,88 @@ function roundHalfEven(x: number): number {
 }
 
 /**
- * Two-sample two-sided Kolmogorov–Smirnov test. Throws on an empty sample or non-finite values (scipy raises on
- * empty input; NaN would make the statistic meaningless).
+ * Two-sample Kolmogorov–Smirnov test. Throws on an empty sample or NaN values (scipy raises on empty input; NaN
+ * would make the statistic meaningless). ±Infinity are values like any other: the test only uses the order of the
+ * values, so an infinite value is the most extreme one (as scipy, which sorts them).
+ *
+ * `alternative` (scipy's): `two-sided` (default) tests F_a ≠ F_b with D = max(D⁺, D⁻); `greater` tests F_a > F_b
+ * somewhere with D⁺ = max(F_a − F_b); `less` tests F_a < F_b with D⁻ = max(F_b − F_a). D⁺ and D⁻ are reported
+ * whatever the alternative. A one-sided exact p-value is P(D⁺ ≥ d) over random interleavings (D⁺ and D⁻ have the
+ * same null distribution); the asymptotic one is Hodges' (1958) approximation (eq. 5.3), as scipy:
+ * exp(−2z² − 2z(m + 2n)/(3√(mn(m + n)))), z = d·√(mn/(m + n)), m ≥ n the sample sizes. Unlike scipy, whose
+ * path count overflows above about 1,000 values (it then falls back to the approximation with a warning), the exact
+ * one-sided p-value here is computed at every size.
  */
-export function ks2Samp(a: readonly number[], b: readonly number[], options: { mode?: KsMode } = {}): KsResult {
+export function ks2Samp(
+  a: readonly number[], b: readonly number[], options: { mode?: KsMode; alternative?: Alternative } = {},
+): KsResult {
   const mode = options.mode ?? 'auto';
+  const alternative = checkAlternative(options.alternative ?? 'two-sided');
   if (mode !== 'auto' && mode !== 'exact' && mode !== 'asymp') throw new RangeError(`unknown mode: ${String(mode)}`);
   const nA = a.length;
   const nB = b.length;
   if (nA === 0 || nB === 0) throw new RangeError('ks2Samp needs two non-empty samples');
-  if (!allFinite(a) || !allFinite(b)) throw new RangeError('ks2Samp: the samples contain non-finite values');
+  for (const v of a) if (Number.isNaN(v)) throw new RangeError('ks2Samp: sample a contains NaN');
+  for (const v of b) if (Number.isNaN(v)) throw new RangeError('ks2Samp: sample b contains NaN');
   const x = sortedCopy(a);
   const y = sortedCopy(b);
 
   // Walk the distinct values in ascending order; after all copies of v, F_a = i/nA and F_b = j/nB.
-  // The integer |nB·i − nA·j| is D·nA·nB exactly.
+  // The integer nB·i − nA·j is (F_a − F_b)·nA·nB exactly. The location is where scipy's argmax / argmin over the
+  // concatenation [sorted a, sorted b] lands: among the values reaching the extreme, the smallest one of a, else the
+  // smallest one of b (argmin of the raw differences, even when none is negative).
   let i = 0, j = 0;
-  let best = 0;
-  let location = Math.min(x[0], y[0]);
-  let sign: 1 | -1 = 1;
+  let hi = 0, lo = 0, hiF = -Infinity, loF = Infinity;
+  let hiAt = x[0], loAt = x[0], hiInA = true, loInA = true;
   while (i < nA || j < nB) {
     const v = j >= nB || (i < nA && x[i] <= y[j]) ? x[i] : y[j];
+    const inA = i < nA && x[i] === v;
     while (i < nA && x[i] === v) i++;
     while (j < nB && y[j] === v) j++;
-    const diff = nB * i - nA * j;
-    if (Math.abs(diff) > best) {
-      best = Math.abs(diff);
-      location = v;
-      sign = diff > 0 ? 1 : -1;
-    }
+    // Equal integer differences can round to floats a unit apart; scipy picks the location among the floats
+    // i/nA − j/nB, so compare those (the integer of the chosen point is the extreme one either way).
+    const diffF = i / nA - j / nB;
+    if (diffF > hiF || (diffF === hiF && inA && !hiInA)) { hiF = diffF; hi = nB * i - nA * j; hiAt = v; hiInA = inA; }
+    if (diffF < loF || (diffF === loF && inA && !loInA)) { loF = diffF; lo = nB * i - nA * j; loAt = v; loInA = inA; }
   }
+  const plus = Math.max(0, hi), minus = Math.max(0, -lo);
+  // scipy: `less` → D⁻; two-sided → D⁻ only when strictly larger than D⁺ — as floats, so an exact tie goes to the
+  // side whose float happens to round up (which only changes the reported location and sign, not D or p).
+  const useMinus = alternative === 'less' || (alternative === 'two-sided' && -loF > hiF);
+  const best = useMinus ? minus : plus;
   const statistic = best / (nA * nB);
   const used: 'exact' | 'asymp' = mode === 'auto' ? (Math.max(nA, nB) <= 10000 ? 'exact' : 'asymp') : mode;
   let pValue: number;
   if (used === 'exact') {
-    pValue = smirnovExactTwoSided(nA, nB, best);
+    pValue = smirnovExact(nA, nB, best, alternative === 'two-sided');
   } else {
     const big = Math.max(nA, nB);
     const small = Math.min(nA, nB);
-    pValue = kolmogorovSf(statistic, roundHalfEven(big * small / (big + small)));
+    pValue = alternative === 'two-sided'
+      ? kolmogorovSf(statistic, roundHalfEven(big * small / (big + small)))
+      : hodgesOneSided(statistic, big, small);
   }
-  return { statistic, pValue: Math.min(1, Math.max(0, pValue)), mode: used, nA, nB, location, sign };
+  return {
+    statistic, pValue: Math.min(1, Math.max(0, pValue)), mode: used, alternative, nA, nB,
+    location: useMinus ? loAt : hiAt, sign: useMinus ? -1 : 1,
+    dPlus: plus / (nA * nB), dMinus: minus / (nA * nB),
+  };
+}
+
+/** Hodges' (1958) approximation of P(D⁺ ≥ d) for sample sizes m ≥ n, as scipy's asymptotic one-sided p-value. */
+export function hodgesOneSided(d: number, m: number, n: number): number {
+  const z = Math.sqrt(m * n / (m + n)) * d;
+  return Math.exp(-2 * z * z - 2 * z * (m + 2 * n) / Math.sqrt(m * n * (m + n)) / 3);
 }
 
 /**
- * P(max over the path of |n·i − m·j| ≥ h) for a uniformly random monotone lattice path from (0, 0) to (m, n), i.e.
- * the exact two-sided p-value of D = h/(m·n). The walk is the Markov chain of drawing without replacement: from
- * (i, j) the next step is along i with probability (m − i)/(m + n − i − j). Mass that steps onto the boundary is
- * added to the result and removed; only the band |n·i − m·j| < h is stored (O(m·band) time, O(n) memory).
+ * P(max over the path of |n·i − m·j| ≥ h) (two-sided) or P(max of n·i − m·j ≥ h) (one-sided) for a uniformly
+ * random monotone lattice path from (0, 0) to (m, n), i.e. the exact p-value of D = h/(m·n). The walk is the Markov
+ * chain of drawing without replacement: from (i, j) the next step is along i with probability
+ * (m − i)/(m + n − i − j). Mass that steps onto the boundary is added to the result and removed; only the band
+ * inside the boundary is stored (O(m·band) time, O(n) memory).
  */
-function smirnovExactTwoSided(m: number, n: number, h: number): number {
+function smirnovExact(m: number, n: number, h: number, twoSided: boolean): number {
   if (h <= 0) return 1;
   const total = m + n;
   let cur = new Float64Array(n + 2);
@@ -98,7 +137,7 @@ function smirnovExactTwoSided(m: number, n: number, h: number): number {
   let outside = 0;
   for (let i = 0; i <= m; i++) {
     const jLo = Math.max(0, Math.floor((n * i - h) / m) + 1);
-    const jHi = Math.min(n, Math.ceil((n * i + h) / m) - 1);
+    const jHi = twoSided ? Math.min(n, Math.ceil((n * i + h) / m) - 1) : n;
     for (let j = jLo; j <= jHi; j++) {
       const q = cur[j];
       if (q === 0) continue;
@@ -111,7 +150,8 @@ function smirnovExactTwoSided(m: number, n: number, h: number): number {
       }
       if (i < m) {
         const move = q * (m - i) / rem;
-        if (Math.abs(n * (i + 1) - m * j) < h) next[j] += move;
+        const after = n * (i + 1) - m * j;
+        if ((twoSided ? Math.abs(after) : after) < h) next[j] += move;
         else outside += move;
       }
     }

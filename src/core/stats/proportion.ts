@@ -8,8 +8,11 @@ import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { checkConfidence } from './descriptive';
 
+/** The interval's method; statsmodels calls `clopper-pearson` `beta`. */
+export type ProportionMethod = 'wilson' | 'clopper-pearson' | 'normal' | 'agresti-coull' | 'jeffreys';
+
 export interface ProportionInterval {
-  method: 'wilson' | 'clopper-pearson';
+  method: ProportionMethod;
   successes: number;
   n: number;
   /** successes / n. */
@@ -62,4 +65,67 @@ export function clopperPearsonInterval(successes: number, n: number, options: { 
   const low = successes === 0 ? 0 : betaQuantile(alpha2, successes, n - successes + 1);
   const high = successes === n ? 1 : betaQuantile(1 - alpha2, successes + 1, n - successes);
   return { method: 'clopper-pearson', successes, n, rate: successes / n, confidence, low, high };
+}
+
+/**
+ * Normal-approximation (Wald) interval, as `proportion_confint(successes, n, alpha, method='normal')`:
+ * p̂ ± z·√(p̂(1 − p̂)/n), clipped to [0, 1]. It has zero width at 0 and n successes and undercovers for small n or
+ * p̂ near 0 or 1; prefer Wilson or Jeffreys there.
+ */
+export function normalInterval(successes: number, n: number, options: { confidence?: number } = {}): ProportionInterval {
+  const confidence = options.confidence ?? 0.95;
+  checkConfidence(confidence);
+  checkCounts(successes, n);
+  const z = normalQuantile(1 - (1 - confidence) / 2, 0, 1);
+  const p = successes / n;
+  const half = z * Math.sqrt(p * (1 - p) / n);
+  return { method: 'normal', successes, n, rate: p, confidence, low: clip01(p - half), high: clip01(p + half) };
+}
+
+/**
+ * Agresti–Coull interval, as `proportion_confint(successes, n, alpha, method='agresti_coull')`: the normal interval
+ * around p̃ = (successes + z²/2)/(n + z²) with ñ = n + z², p̃ ± z·√(p̃(1 − p̃)/ñ), clipped to [0, 1].
+ */
+export function agrestiCoullInterval(successes: number, n: number, options: { confidence?: number } = {}): ProportionInterval {
+  const confidence = options.confidence ?? 0.95;
+  checkConfidence(confidence);
+  checkCounts(successes, n);
+  const z = normalQuantile(1 - (1 - confidence) / 2, 0, 1);
+  const nc = n + z * z;
+  const pc = (successes + z * z / 2) / nc;
+  const half = z * Math.sqrt(pc * (1 - pc) / nc);
+  return { method: 'agresti-coull', successes, n, rate: successes / n, confidence, low: clip01(pc - half), high: clip01(pc + half) };
+}
+
+/**
+ * Jeffreys interval, as `proportion_confint(successes, n, alpha, method='jeffreys')`: the equal-tailed interval of
+ * the Beta(successes + ½, n − successes + ½) posterior, Beta⁻¹(α/2) … Beta⁻¹(1 − α/2). As statsmodels, the bounds are
+ * not forced to 0 or 1 at 0 or n successes.
+ */
+export function jeffreysInterval(successes: number, n: number, options: { confidence?: number } = {}): ProportionInterval {
+  const confidence = options.confidence ?? 0.95;
+  checkConfidence(confidence);
+  checkCounts(successes, n);
+  const alpha2 = (1 - confidence) / 2;
+  const a = successes + 0.5, b = n - successes + 0.5;
+  return {
+    method: 'jeffreys', successes, n, rate: successes / n, confidence,
+    low: betaQuantile(alpha2, a, b), high: betaQuantile(1 - alpha2, a, b),
+  };
+}
+
+/** The interval of `method` (see each function). */
+export function proportionInterval(method: ProportionMethod, successes: number, n: number, options: { confidence?: number } = {}): ProportionInterval {
+  switch (method) {
+    case 'wilson': return wilsonInterval(successes, n, options);
+    case 'clopper-pearson': return clopperPearsonInterval(successes, n, options);
+    case 'normal': return normalInterval(successes, n, options);
+    case 'agresti-coull': return agrestiCoullInterval(successes, n, options);
+    case 'jeffreys': return jeffreysInterval(successes, n, options);
+    default: throw new RangeError(`unknown interval method: ${String(method)}`);
+  }
+}
+
+function clip01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
 }
