@@ -11,7 +11,8 @@
  * on stdout (or the same JSON objects appended to $EDD_METRICS_FILE when it is set); every other line is log.
  *
  * Inputs:  the experiment config named by `--config <file>` or $EDD_CONFIG (YAML, see experiments/*.yaml);
- *          the data set `data/penguins.json` of the npm package vega-datasets (found from this file, whatever the cwd).
+ *          the data set: the penguins.json the config names under data.files when it exists (relative to the cwd),
+ *          else `data/penguins.json` of the npm package vega-datasets (found from this file, whatever the cwd).
  * Outputs: model.onnx, predictions.csv, metrics.json in $EDD_ARTIFACT_DIR (by hand: examples/penguins/out/<timestamp>).
  * Exit:    0 on success, 2 for a bad config or command line, 1 for any other failure.
  *
@@ -159,6 +160,7 @@ function loadConfig(file) {
       test: num(data, 'test_size', 'experiment.data', { integer: true, min: 1 }),
     };
   }
+  const files = Array.isArray(data.files) ? data.files.filter(f => typeof f === 'string') : [];
   return {
     id: typeof exp.id === 'string' ? exp.id : '',
     name: typeof exp.name === 'string' ? exp.name : '',
@@ -167,6 +169,7 @@ function loadConfig(file) {
     splitSeed,
     splitSeedGiven: p.split_seed !== undefined,
     sizes,
+    files,
     ignored,
   };
 }
@@ -178,7 +181,11 @@ function loadConfig(file) {
  * The penguins table of vega-datasets. `require.resolve('vega-datasets/data/penguins.json')` is refused by the package's
  * `exports` map (ERR_PACKAGE_PATH_NOT_EXPORTED), so resolve the package itself from this file and take its `data/`.
  */
-function findDataFile() {
+function findDataFile(named) {
+  // The file the config names under data.files comes first: a copy of this example made by EDD: Create Example
+  // Project has no node_modules and carries penguins.json in its own data/ folder.
+  const own = named.map(f => path.resolve(f)).find(f => path.basename(f) === 'penguins.json' && fs.existsSync(f));
+  if (own) return own;
   try {
     return require.resolve('vega-datasets/data/penguins.json', { paths: [__dirname] });
   } catch {
@@ -503,7 +510,7 @@ function main() {
   log(`penguins: experiment ${cfg.id || '(no id)'} ${cfg.name} — config ${configArg}`);
   for (const k of cfg.ignored) log(`warning: parameter \`${k}\` is not used by this script (ignored)`);
 
-  const dataFile = findDataFile();
+  const dataFile = findDataFile(cfg.files);
   const data = loadRows(dataFile);
   log(`data: ${dataFile} — ${data.total} rows, ${data.rows.length} complete (${data.total - data.rows.length} with a missing value dropped)`);
   const sets = split(data.rows, cfg.sizes, cfg.splitSeed);

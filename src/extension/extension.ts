@@ -3,6 +3,7 @@ import type { GateReport } from '../core/checks/types';
 import { setMessages } from '../core/l10n';
 import { gateStatus } from '../core/registry';
 import { ConfigsTree } from './configsTree';
+import { ExampleProject } from './exampleProject';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
 import { LanguageFeatures } from './languageFeatures';
@@ -47,6 +48,7 @@ export class Extension extends Disposable {
     this.registry = this.track(new RegistryCommands(this.stores, this.models));
     this.python = this.track(new PythonHelper(extensionUri));
     this.codegen = this.track(new TypedConfigCodegen());
+    this.track(new ExampleProject(extensionUri));
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>

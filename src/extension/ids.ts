@@ -28,6 +28,7 @@ export const Commands = {
   showVersionGateReport: 'edd.showVersionGateReport',
   installPythonHelper: 'edd.installPythonHelper',
   generateTypedConfig: 'edd.generateTypedConfig',
+  createExampleProject: 'edd.createExampleProject',
 } as const;
 
 export const Views = {

@@ -10,6 +10,8 @@
 //    onnxruntime-node exactly as dist/extension.js and dist/cli.js do, checks that every module and the native
 //    library it loaded come from the package, and runs an inference session on the penguins model.
 // 4. Runs the packaged CLI's `edd gate` on the example policy with --onnx, in a copy of the example's data.
+// 5. Runs the example EDD: Create Example Project copies (dist/examples/penguins) with the packaged CLI, in a folder of
+//    its own.
 // Exit code 0 when everything holds, 1 otherwise (with what did not).
 const assert = require('assert');
 const { spawnSync } = require('child_process');
@@ -126,6 +128,16 @@ function isolatedEnv(home) {
       }
     });
 
+    await check('carries the walkthrough media and the example EDD: Create Example Project copies (no node_modules in it)', () => {
+      for (const f of ['dist/examples/penguins/train.js', 'dist/examples/penguins/penguins.policy.yaml', 'dist/examples/penguins/experiments/baseline.yaml',
+        'dist/examples/penguins/experiments/higher-lr.yaml', 'dist/examples/penguins/data/penguins.json', 'dist/examples/penguins/data/eval.csv',
+        'dist/examples/penguins/data/reference.csv', 'dist/examples/penguins/data/penguins.data.yaml',
+        'media/walkthrough/create-example.md', 'media/walkthrough/create-example.ko.md', 'media/walkthrough/promote.md', 'media/walkthrough/promote.ko.md']) {
+        assert.ok(files.includes(`extension/${f}`), `extension/${f} is missing`);
+      }
+      assert.deepStrictEqual(files.filter(f => f.startsWith('extension/dist/examples/') && /node_modules|\.venv|\/out\//.test(f)), []);
+    });
+
     await check(`has native binaries for ${TARGET} only (no darwin, win32 or arm64 file)`, () => {
       const foreign = files.filter(f => /darwin|win32|arm64|aarch64|\.dll$|\.dylib$|\.exe$/i.test(f));
       assert.deepStrictEqual(foreign, []);
@@ -206,6 +218,20 @@ function isolatedEnv(home) {
         { cwd: work, env: isolatedEnv(tmp), encoding: 'utf8', timeout: 60000 });
       assert.strictEqual(r.status, 0, `edd validate exited ${r.status}\n${r.stdout}\n${r.stderr}`);
       assert.deepStrictEqual(JSON.parse(r.stdout), []);
+    });
+
+    await check('the packaged example runs with the packaged CLI in a folder of its own (as EDD: Create Example Project lays it out)', () => {
+      const project = path.join(tmp, 'example-project');
+      fs.cpSync(path.join(ext, 'dist', 'examples', 'penguins'), path.join(project, 'examples', 'penguins'), { recursive: true });
+      const cli = (...args) => spawnSync(process.execPath, [path.join(ext, 'dist', 'cli.js'), ...args], { cwd: project, env: isolatedEnv(tmp), encoding: 'utf8', timeout: 120000 });
+      const validate = cli('validate', 'examples', '--json');
+      assert.strictEqual(validate.status, 0, `edd validate exited ${validate.status}\n${validate.stdout}\n${validate.stderr}`);
+      const run = cli('run', 'examples/penguins/experiments/baseline.yaml', '--quiet');
+      assert.strictEqual(run.status, 0, `edd run exited ${run.status}\n${run.stdout}\n${run.stderr}`);
+      const [last] = JSON.parse(cli('runs', '--json').stdout);
+      assert.strictEqual(last.status, 'finished');
+      assert.ok(last.final_metrics.test_f1_macro >= 0.9, JSON.stringify(last.final_metrics));
+      console.log(`      run ${last.run_id}: test_f1_macro ${last.final_metrics.test_f1_macro}`);
     });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
