@@ -7,22 +7,13 @@ import { ColumnReducer, columnsFor, curveFrame, MAX_COLUMNS, reduceSeries } from
 import type { Curve } from '../../src/core/compare/model';
 import { isHostMessage, isWebviewMessage } from '../../src/protocol/compare';
 import { RunStore } from '../../src/core/store';
+import { mulberry32 } from '../../src/core/stats';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Irregular steps, a noisy signal and one spike at `spikeAt`. */
 function noisy(n: number, seed: number, spikeAt = -1): { steps: number[]; values: number[] } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const steps: number[] = [];
   const values: number[] = [];
   let x = 0;
@@ -101,7 +92,7 @@ describe('compare: curves reduced on the host to what the plot draws', () => {
   it('returns x ascending for input in any order; a repeated step keeps its later value', () => {
     const unchanged = reduceSeries([5, 1, 3, 3], [50, 10, 30, 31], 100, [0, 10]);
     assert.deepStrictEqual([unchanged.steps, unchanged.values], [[1, 3, 5], [10, 31, 50]]);
-    const r = rng(9);
+    const r = mulberry32(9);
     const steps = Array.from({ length: 5_000 }, (_, i) => i).sort(() => r() - 0.5);
     const values = steps.map(s => Math.sin(s));
     const out = reduceSeries(steps, values, 50, [0, 4_999]);

@@ -32,3 +32,14 @@ export async function until(cond: () => boolean, what: string, ms = 10_000): Pro
  */
 export const DOUBLE_FORK =
   "const c=require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{detached:true,stdio:'ignore'});c.unref();console.log(c.pid)";
+
+/** SIGKILL each of `pids` that is still there (the `after` hook of suites that start processes). */
+export function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone, as it should be */
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { hashPath, HashLimitError } from '../../src/core/runner/hash';
 import { processesOfRun } from '../../src/core/runner/procfs';
 import { stopRunProcesses } from '../../src/core/runner/reap';
 import { RunEvent, RunOptions, startRun } from '../../src/core/runner/runner';
-import { alive, DOUBLE_FORK, until } from './processes';
+import { alive, DOUBLE_FORK, until, killAll } from './processes';
 
 const node = process.execPath;
 const linux = process.platform === 'linux';
@@ -21,13 +21,7 @@ describe('runner: leftovers and artifacts that never end', function () {
 
   before(() => (ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'edd-left-')))));
   after(() => {
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone, as it should be */
-      }
-    }
+    killAll(leftovers);
     fs.rmSync(ws, { recursive: true, force: true });
   });
 

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { hashFile } from '../../src/core/runner/hash';
 import { ProtocolErrorEvent } from '../../src/core/runner/protocol';
 import { RunEvent, RunOptions, RunRefusedError, startRun } from '../../src/core/runner/runner';
+import { killAll } from './processes';
 
 const root = path.resolve(__dirname, '../../..');
 const fixture = (name: string) => path.join(root, 'test', 'fixtures', 'runner', name);
@@ -46,13 +47,7 @@ describe('runner: startRun with real child processes', function () {
 
   before(() => (ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'edd-run-')))));
   after(() => {
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone, as it should be */
-      }
-    }
+    killAll(leftovers);
     fs.rmSync(ws, { recursive: true, force: true });
   });
 

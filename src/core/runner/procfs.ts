@@ -98,17 +98,21 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-function allProcesses(): ProcInfo[] {
-  const out: ProcInfo[] = [];
+/** The pids in /proc (empty when it cannot be read). */
+function procPids(): number[] {
   let names: string[];
   try {
     names = fs.readdirSync('/proc');
   } catch {
-    return out;
+    return [];
   }
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    const info = readProcStat(Number(n));
+  return names.filter(n => /^\d+$/.test(n)).map(Number);
+}
+
+function allProcesses(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const pid of procPids()) {
+    const info = readProcStat(pid);
     if (info) out.push(info);
   }
   return out;
@@ -189,15 +193,7 @@ export function processesOfRun(runId: string): ProcInfo[] {
   const needle = Buffer.from(`EDD_RUN_ID=${runId}\0`);
   const spared = selfAndAncestors();
   const out: ProcInfo[] = [];
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
-    const pid = Number(n);
+  for (const pid of procPids()) {
     if (spared.has(pid)) continue;
     let env: Buffer;
     try {
