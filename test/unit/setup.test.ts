@@ -14,13 +14,19 @@ describe('npm test setup (test/harness/setup.js)', () => {
     if (process.platform !== 'linux' || !fs.existsSync('/usr/bin/dpkg')) this.skip();
     const asRoot = process.getuid?.() === 0;
     // Root runs it as `nobody` (setpriv from util-linux); another user is already not root.
-    const cmd = asRoot ? 'setpriv' : process.execPath;
-    const args = asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, SETUP] : [SETUP];
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-setup-'));
     fs.chmodSync(home, 0o777);
+    // `nobody` may not reach the checkout (a clone in a 0700 temp folder): it runs a copy of the script. The check
+    // for Debian packages comes first and needs nothing else from the checkout.
+    const script = path.join(home, 'setup.js');
+    fs.copyFileSync(SETUP, script);
+    fs.chmodSync(script, 0o644);
+    const cmd = asRoot ? 'setpriv' : process.execPath;
+    const args = asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script] : [script];
     const started = Date.now();
     const r = spawnSync(cmd, args, {
       encoding: 'utf8',
+      cwd: home,
       env: { PATH: process.env.PATH, HOME: home, EDD_SETUP_PACKAGES: 'chromium edd-no-such-package' },
       timeout: 30_000,
     });
