@@ -144,7 +144,7 @@ export class RunCommands extends Disposable {
     if (confirm) {
       const del = vscode.l10n.t('Delete');
       const choice = await vscode.window.showWarningMessage(
-        vscode.l10n.t('Delete {0} run(s) and their metrics from the store? Their files in .edd/runs stay.', picked.length), { modal: true }, del);
+        vscode.l10n.t('Delete {0} run(s) with their metric histories and config snapshots? Their logs and artifacts in .edd/runs stay.', picked.length), { modal: true }, del);
       if (choice !== del) return 0;
     }
     let deleted = 0;
