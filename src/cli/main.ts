@@ -2,12 +2,6 @@ import { inert, inertLines } from '../core/inert';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
 import { loadCliMessages } from './locale';
-import { codegenCommand } from './codegen';
-import { compareCommand } from './compare';
-import { gateCommand } from './gate';
-import { aliasCommand, auditCommand, modelsCommand, promoteCommand, registerCommand, rollbackCommand, shadowCommand } from './registry';
-import { runCommand, runsCommand } from './run';
-import { validateCommand } from './validate';
 
 declare const EDD_VERSION: string | undefined;
 
@@ -58,31 +52,31 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     switch (command) {
       case 'validate':
-        return await validateCommand(rest, io);
+        return await (await import('./validate')).validateCommand(rest, io);
       case 'run':
-        return await runCommand(rest, io);
+        return await (await import('./run')).runCommand(rest, io);
       case 'runs':
-        return await runsCommand(rest, io);
+        return await (await import('./runs')).runsCommand(rest, io);
       case 'compare':
-        return await compareCommand(rest, io);
+        return await (await import('./compare')).compareCommand(rest, io);
       case 'gate':
-        return await gateCommand(rest, io);
+        return await (await import('./gate')).gateCommand(rest, io);
       case 'models':
-        return await modelsCommand(rest, io);
+        return await (await import('./registry')).modelsCommand(rest, io);
       case 'register':
-        return await registerCommand(rest, io);
+        return await (await import('./registry')).registerCommand(rest, io);
       case 'promote':
-        return await promoteCommand(rest, io);
+        return await (await import('./registry')).promoteCommand(rest, io);
       case 'alias':
-        return await aliasCommand(rest, io);
+        return await (await import('./registry')).aliasCommand(rest, io);
       case 'rollback':
-        return await rollbackCommand(rest, io);
+        return await (await import('./registry')).rollbackCommand(rest, io);
       case 'audit':
-        return await auditCommand(rest, io);
+        return await (await import('./registry')).auditCommand(rest, io);
       case 'shadow':
-        return await shadowCommand(rest, io);
+        return await (await import('./registry')).shadowCommand(rest, io);
       case 'codegen':
-        return await codegenCommand(rest, io);
+        return await (await import('./codegen')).codegenCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

@@ -169,6 +169,17 @@ export class RunRefusedError extends Error {
 
 const delay = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
+/** `promise` or `ms`, whichever comes first. The timer is cleared when the promise wins: a pending drain timer kept
+ * `edd run` alive a second after the training had exited and everything was recorded. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>(resolve => { timer = setTimeout(resolve, ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** How long to wait for stdout/stderr to close after the main process exited before stopping leftovers. */
 const EXIT_DRAIN_MS = 1000;
 /** After SIGKILL, how long to wait for the tree to disappear before giving up. */
@@ -569,11 +580,11 @@ class Run {
           child.once('close', () => resolve());
         });
         if (this.terminating) await this.terminating;
-        await Promise.race([closed, delay(EXIT_DRAIN_MS)]);
+        await within(closed, EXIT_DRAIN_MS);
         // The run owns its tree: whatever is still alive now (a worker that outlived the main process, a daemon
         // holding stdout) is stopped, so the run ends and nothing keeps GPU memory or files busy.
         if (this.anyAlive()) await this.terminate();
-        await Promise.race([closed, delay(500)]);
+        await within(closed, 500);
       }
       child?.stdout?.destroy();
       child?.stderr?.destroy();

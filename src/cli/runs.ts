@@ -1,0 +1,67 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { inert } from '../core/inert';
+import { t } from '../core/l10n';
+import type { RunSummary } from '../core/store';
+import { parseCommandArgs } from './args';
+import { UsageError, type Io } from './io';
+import { openStore, storePath } from './store';
+
+// `edd runs`, apart from `edd run`: listing must not load what running needs (the runner, the config validator).
+
+export const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toFixed(4));
+export const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
+
+/** The JSON shape of one row of `edd runs --json`. */
+function summaryJson(r: RunSummary) {
+  return {
+    run_id: r.id,
+    experiment_id: r.experimentId,
+    status: r.status,
+    started_at: r.startedAt === null ? null : new Date(r.startedAt).toISOString(),
+    duration_s: r.durationMs === null ? null : r.durationMs / 1000,
+    exit_code: r.exitCode,
+    final_metrics: r.finalMetrics,
+  };
+}
+
+/** `edd runs [--experiment ID] [--json] [--limit N]`: newest first. */
+export async function runsCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('runs', args, {
+    json: { type: 'boolean' },
+    store: { type: 'string' },
+    experiment: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  if (positionals.length) throw new UsageError(t('Unexpected argument {0}: `edd runs` takes only options.', inert(positionals[0])));
+  const limit = values.limit !== undefined ? Number(values.limit) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
+  const file = storePath(io, values.store);
+  // No store yet: nothing to list, and nothing to recover. Answered without loading sql.js (compiling its wasm is
+  // most of a cold start); a listing never creates the file.
+  if (!fs.existsSync(file)) return printRuns([], file, values.json === true, io);
+  const store = await openStore(file, { readOnly: true }, io);
+  try {
+    return printRuns(store.listRuns({ experimentId: values.experiment, limit }), file, values.json === true, io);
+  } finally {
+    await store.close();
+  }
+}
+
+function printRuns(runs: RunSummary[], file: string, json: boolean, io: Io): number {
+  if (json) {
+    io.out(JSON.stringify(runs.map(summaryJson), null, 2));
+    return 0;
+  }
+  if (runs.length === 0) {
+    io.err(t('No runs recorded yet in {0}. Start one with `edd run <config.yaml>`.', inert(path.relative(io.cwd, file) || file)));
+    return 0;
+  }
+  for (const r of runs) {
+    const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${inert(k)}=${fmt(v)}`).join(' ');
+    const start = r.startedAt === null ? '-' : new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
+    io.out(`${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(11)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
+  }
+  return 0;
+}
+

@@ -1,0 +1,82 @@
+import * as assert from 'assert';
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const root = path.resolve(__dirname, '../../..');
+
+/**
+ * Preloaded into the CLI's process: reports every WebAssembly compile on stderr. sql.js is the only wasm the CLI
+ * loads, and compiling it is what made `edd runs` slow; a line here means the store's engine was started.
+ */
+const HOOK = `
+for (const name of ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
+  const real = WebAssembly[name];
+  if (typeof real === 'function') WebAssembly[name] = function (...args) { process.stderr.write('[wasm ' + name + ']\\n'); return real.apply(this, args); };
+}
+`;
+
+function cli(args: string[], cwd: string, hook: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    execFile(process.execPath, ['--require', hook, path.join(root, 'dist/cli.js'), ...args], { cwd }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('CLI cold start: commands load only what they use', function () {
+  this.timeout(60000);
+  let dir: string;
+  let hook: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-cold-'));
+    hook = path.join(dir, 'wasm-hook.js');
+    fs.writeFileSync(hook, HOOK);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('`edd runs` in a folder without a store answers without starting sql.js and creates nothing', async () => {
+    const work = path.join(dir, 'empty');
+    fs.mkdirSync(work);
+    const r = await cli(['runs'], work, hook);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, /No runs recorded yet in \.edd[/\\]edd\.sqlite/);
+    assert.doesNotMatch(r.stderr, /\[wasm /);
+    const json = await cli(['runs', '--json'], work, hook);
+    assert.strictEqual(json.code, 0, json.stderr);
+    assert.deepStrictEqual(JSON.parse(json.stdout), []);
+    assert.doesNotMatch(json.stderr, /\[wasm /);
+    assert.deepStrictEqual(fs.readdirSync(work), []);
+  });
+
+  it('`edd runs` with a store does start sql.js (the hook sees it) and lists the run', async () => {
+    const work = path.join(dir, 'ws');
+    fs.mkdirSync(work);
+    fs.writeFileSync(path.join(work, 'trivial.yaml'), [
+      'experiment:', '  id: "exp_20250101_001"', '  name: trivial', '  hypothesis: h', '  parameters:', '    model_type: none',
+      '  run:', `    command: [${JSON.stringify(process.execPath)}, "-e", "0"]`, '',
+    ].join('\n'));
+    const run = await cli(['run', 'trivial.yaml', '--quiet'], work, hook);
+    assert.strictEqual(run.code, 0, run.stderr);
+    const r = await cli(['runs'], work, hook);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exp_20250101_001\s+finished/);
+    assert.match(r.stderr, /\[wasm /);
+  });
+
+  it('a finished run leaves no timer behind: the process can exit as soon as the run is recorded', async () => {
+    // The runner's wait for the child's output to close once raced a 1 s timer that stayed armed, so `edd run` of
+    // a trivial command sat idle for a second after everything was done.
+    const script = path.join(dir, 'one-run.js');
+    fs.writeFileSync(script, `
+const { startRun } = require(${JSON.stringify(path.join(root, 'out/src/core/runner'))});
+startRun({ command: [process.execPath, '-e', '0'], workspaceRoot: ${JSON.stringify(dir)}, runId: 'r1',
+  artifactDir: '.edd/runs/r1/artifacts', metricsFile: '.edd/runs/r1/metrics.jsonl' }).done.then(o => {
+  console.log(JSON.stringify({ status: o.status, pending: process.getActiveResourcesInfo().filter(r => r === 'Timeout') }));
+});
+`);
+    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, [script], (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))));
+    assert.deepStrictEqual(JSON.parse(out), { status: 'finished', pending: [] });
+  });
+});
