@@ -21,6 +21,7 @@ function summaryJson(r: RunSummary) {
     started_at: r.startedAt === null ? null : new Date(r.startedAt).toISOString(),
     duration_s: r.durationMs === null ? null : r.durationMs / 1000,
     exit_code: r.exitCode,
+    seed: r.seed,
     final_metrics: r.finalMetrics,
   };
 }

@@ -152,8 +152,9 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
 
     const r = await cli(['runs', '--json'], dir);
     assert.strictEqual(r.code, 0, r.stderr);
-    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; status: string; final_metrics: Record<string, number> }>;
+    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; status: string; seed: number | null; final_metrics: Record<string, number> }>;
     assert.strictEqual(row.run_id, runId);
+    assert.strictEqual(row.seed, 42, 'the seed is listed (the config default)');
     assert.strictEqual(row.status, 'interrupted');
     assert.deepStrictEqual(row.final_metrics, { loss: 1 / 3 });
     assert.match(r.stderr, new RegExp(`Run ${runId} of exp_20250301_001 was left unfinished by a process that is gone: marked interrupted, 2 leftover process\\(es\\) stopped\\.`));
