@@ -7,36 +7,12 @@ import * as path from 'path';
 import { hashFile } from '../../src/core/runner/hash';
 import { ProtocolErrorEvent } from '../../src/core/runner/protocol';
 import { RunEvent, RunOptions, RunRefusedError, startRun } from '../../src/core/runner/runner';
-import { killAll } from './processes';
+import { alive, killAll, until } from './processes';
 
 const root = path.resolve(__dirname, '../../..');
 const fixture = (name: string) => path.join(root, 'test', 'fixtures', 'runner', name);
 const node = process.execPath;
 const linux = process.platform === 'linux';
-
-/** Is `pid` a living process (zombies count as gone: they are only waiting to be reaped)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  if (!linux) return true;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\S+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 10));
-  }
-}
 
 describe('runner: startRun with real child processes', function () {
   this.timeout(60_000);

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { t } from '../l10n';
+import { LineSplitter } from '../runner/protocol';
 
 export interface InstallOptions {
   /** The interpreter: a path or a command on PATH (`python3`). */
@@ -39,22 +40,19 @@ function runPython(python: string, args: string[], opts: { cwd?: string; onOutpu
     const child = spawn(python, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIP_NO_INPUT: '1' } });
     let stdout = '';
     let stderr = '';
-    let partial = '';
-    const emit = (chunk: string) => {
-      if (!opts.onOutput) return;
-      partial += chunk;
-      const lines = partial.split(/\r?\n/);
-      partial = lines.pop() ?? '';
-      for (const l of lines) opts.onOutput(l);
-    };
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; emit(d); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; emit(d); });
+    // One splitter per stream (a half line of one must not join the other's); pip redraws progress with CR.
+    const splitter = () => (opts.onOutput ? new LineSplitter(l => opts.onOutput!(l.text), { splitOnCR: true }) : undefined);
+    const outLines = splitter();
+    const errLines = splitter();
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; outLines?.push(d); });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; errLines?.push(d); });
     const abort = () => child.kill('SIGTERM');
     opts.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', e => { opts.signal?.removeEventListener('abort', abort); reject(e); });
     child.on('close', code => {
       opts.signal?.removeEventListener('abort', abort);
-      if (partial && opts.onOutput) opts.onOutput(partial);
+      outLines?.end();
+      errLines?.end();
       resolve({ code, stdout, stderr });
     });
   });

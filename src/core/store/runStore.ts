@@ -251,13 +251,10 @@ export class RunStore {
    */
   restoreFinalMetrics(runId: string): void {
     this.assertWritable();
-    const last = new Map<string, StoredMetricPoint>();
-    for (const p of this.getMetrics(runId)) {
-      const seen = last.get(p.key);
-      if (!seen || p.step >= seen.step) last.set(p.key, p);
-    }
-    if (last.size === 0) return;
-    const { op } = metricsOp([...last.values()].map(p => ({ runId, key: p.key, step: p.step, value: p.value, time: p.time ?? undefined })), Date.now());
+    const history = this.getMetrics(runId);
+    if (history.length === 0) return;
+    // metricsOp keeps the last point per key for the index; the points are already in the file, so nothing is appended.
+    const { op } = metricsOp(history.map(p => ({ runId, key: p.key, step: p.step, value: p.value, time: p.time ?? undefined })), Date.now());
     this.apply(op, [runId], false);
   }
 
