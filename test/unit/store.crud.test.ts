@@ -95,6 +95,8 @@ describe('run store: records and listings', () => {
         ownerPid: 4242,
         ownerStartTime: 987_654_321,
         ownerHost: 'gpu-box',
+        tags: { sweep_id: 's1', trial_index: '3', 'edd.origin': 'mlflow' },
+        externalId: 'mlflow:0a1b2c',
       };
       assert.deepStrictEqual(store.createRun(full), full);
       assert.deepStrictEqual((await reopen()).getRun(full.id), full);
@@ -127,6 +129,23 @@ describe('run store: records and listings', () => {
       assert.deepStrictEqual(store.listRuns({ experimentId: 'none' }), []);
       const summary = store.listRuns({ limit: 1 })[0];
       assert.ok(!('configSnapshot' in summary) && !('environment' in summary), 'listings leave out the large fields');
+    });
+
+    it('filters by tags, finds a run by its external id, and refuses a second run with the same external id', async () => {
+      const a = store.createRun({ experimentId: 'e', tags: { sweep_id: 's1', trial_index: '0' }, createdAt: 1 });
+      const b = store.createRun({ experimentId: 'e', tags: { sweep_id: 's1', trial_index: '1', 'a.b': 'dotted' }, createdAt: 2 });
+      store.createRun({ experimentId: 'e', tags: { sweep_id: 's2' }, createdAt: 3 });
+      const imported = store.createRun({ experimentId: 'e', externalId: 'mlflow:abc', createdAt: 4 });
+      assert.deepStrictEqual(store.listRuns({ tags: { sweep_id: 's1' } }).map(r => r.id), [b.id, a.id]);
+      assert.deepStrictEqual(store.listRuns({ tags: { sweep_id: 's1', trial_index: '0' } }).map(r => r.id), [a.id]);
+      assert.deepStrictEqual(store.listRuns({ tags: { 'a.b': 'dotted' } }).map(r => r.id), [b.id], 'a key with a dot is one key');
+      assert.deepStrictEqual(store.listRuns({ tags: { sweep_id: 's1' } })[0].tags, { sweep_id: 's1', trial_index: '1', 'a.b': 'dotted' });
+      assert.strictEqual(store.findRunByExternalId('mlflow:abc')?.id, imported.id);
+      assert.strictEqual(store.findRunByExternalId('mlflow:none'), undefined);
+      assert.throws(() => store.createRun({ experimentId: 'e', externalId: 'mlflow:abc' }), /UNIQUE|already/);
+      assert.throws(() => store.updateRun(a.id, { tags: { n: 1 as unknown as string } }), /tags\.n must be a string, got 1/);
+      store.updateRun(a.id, { tags: { sweep_id: 's1', trial_index: '0', state: 'done' } });
+      assert.deepStrictEqual((await reopen()).getRun(a.id)?.tags, { sweep_id: 's1', trial_index: '0', state: 'done' });
     });
 
     it('deletes a run with its metrics and artifacts', async () => {

@@ -40,7 +40,7 @@ export const LEGACY_POINTS = 'metric_points_v4';
 export const RUN_COLUMNS = [
   'id', 'experiment_id', 'config_path', 'config_snapshot', 'params', 'status', 'created_at', 'started_at', 'ended_at',
   'duration_ms', 'exit_code', 'git_commit', 'git_dirty', 'environment', 'seed', 'dataset_fingerprint',
-  'peak_memory_bytes', 'log_path', 'error', 'owner_pid', 'owner_start', 'owner_host',
+  'peak_memory_bytes', 'log_path', 'error', 'owner_pid', 'owner_start', 'owner_host', 'tags', 'external_id',
 ] as const;
 
 type Encoder = (value: unknown, field: string) => SqlValue;
@@ -70,6 +70,13 @@ const jsonObject = (nullable: boolean): Encoder => (v, f) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${f} must be an object${nullable ? ' or null' : ''}, got ${describe(v)}`);
   return JSON.stringify(v);
 };
+const stringMap: Encoder = (v, f) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${f} must be an object of strings, got ${describe(v)}`);
+  for (const [k, s] of Object.entries(v)) {
+    if (typeof s !== 'string') throw new TypeError(`${f}.${k} must be a string, got ${describe(s)}`);
+  }
+  return JSON.stringify(v);
+};
 const status: Encoder = (v, f) => {
   if (!RUN_STATUSES.includes(v as RunStatus)) throw new TypeError(`${f} must be one of ${RUN_STATUSES.join(', ')}, got ${describe(v)}`);
   return v as string;
@@ -96,6 +103,8 @@ const RUN_FIELDS: Record<keyof RunPatch, [column: string, encode: Encoder]> = {
   ownerPid: ['owner_pid', int],
   ownerStartTime: ['owner_start', int],
   ownerHost: ['owner_host', text],
+  tags: ['tags', stringMap],
+  externalId: ['external_id', text],
 };
 
 function describe(v: unknown): string {
@@ -150,6 +159,8 @@ export function createRunOp(r: NewRun, id: string, now: number): { op: Op; recor
     ownerPid: r.ownerPid ?? null,
     ownerStartTime: r.ownerStartTime ?? null,
     ownerHost: r.ownerHost ?? null,
+    tags: r.tags ?? {},
+    externalId: r.externalId ?? null,
   };
   const row: SqlValue[] = [record.id, record.experimentId];
   for (const column of RUN_COLUMNS.slice(2)) {
@@ -164,6 +175,7 @@ export function createRunOp(r: NewRun, id: string, now: number): { op: Op; recor
   record.params = JSON.parse(row[RUN_COLUMNS.indexOf('params')] as string) as JsonObject;
   const env = row[RUN_COLUMNS.indexOf('environment')];
   record.environment = env === null ? null : (JSON.parse(env as string) as JsonObject);
+  record.tags = JSON.parse(row[RUN_COLUMNS.indexOf('tags')] as string) as Record<string, string>;
   return { op: { kind: 'createRun', row }, record };
 }
 
@@ -254,6 +266,10 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
       const experimentId = op.row[1] as string;
       const createdAt = op.row[RUN_COLUMNS.indexOf('created_at')] as number;
       if (strict && db.runSeq(id) !== undefined) throw new Error(`a run with id ${id} already exists`);
+      const externalId = op.row[RUN_COLUMNS.indexOf('external_id')];
+      if (strict && externalId !== null && db.one('SELECT 1 FROM runs WHERE external_id = ?', [externalId])) {
+        throw new Error(`a run with external id ${String(externalId)} already exists`);
+      }
       db.run('INSERT OR IGNORE INTO experiments (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)', [experimentId, experimentId, createdAt, createdAt]);
       db.run(`INSERT OR IGNORE INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`, op.row);
       return;

@@ -38,6 +38,8 @@ const COLUMN_FIELDS: Record<string, [field: string, decode: Decoder]> = {
   owner_pid: ['ownerPid', asNumber],
   owner_start: ['ownerStartTime', asNumber],
   owner_host: ['ownerHost', asText],
+  tags: ['tags', v => (v === null ? {} : asJson(v))],
+  external_id: ['externalId', asText],
 };
 
 function decodeRow<T>(columns: readonly string[], row: SqlValue[], from = 0): T {
@@ -96,6 +98,10 @@ export function listRuns(db: StoreDb, options: ListRunsOptions = {}): RunSummary
     where.push('status = ?');
     params.push(options.status satisfies RunStatus);
   }
+  for (const [key, value] of Object.entries(options.tags ?? {})) {
+    where.push('json_extract(tags, ?) = ?');
+    params.push(`$.${JSON.stringify(key)}`, value);
+  }
   const limit = options.limit ?? -1;
   const offset = options.offset ?? 0;
   if (!Number.isSafeInteger(limit) || !Number.isSafeInteger(offset) || offset < 0) throw new TypeError('limit and offset must be non-negative integers');
@@ -118,6 +124,12 @@ export function listRuns(db: StoreDb, options: ListRunsOptions = {}): RunSummary
   );
   for (const [seq, key, value] of finals) bySeq.get(seq as number)!.finalMetrics[key as string] = metricValue(value);
   return runs;
+}
+
+/** The run recorded with this external id (`mlflow:<run id>`), if any. */
+export function findRunByExternalId(db: StoreDb, externalId: string): RunRecord | undefined {
+  const row = db.one(`SELECT ${RECORD_COLUMNS.join(', ')} FROM runs WHERE external_id = ?`, [externalId]);
+  return row ? decodeRow<RunRecord>(RECORD_COLUMNS, row) : undefined;
 }
 
 /** The final value of each of a run's metrics (as in `listRuns`), without listing the other runs; `{}` for an unknown run. */

@@ -10,7 +10,7 @@ import { MetricHistories, runsFolderOf } from './history';
 import { RunFiles, type RunFileFields } from './runFiles';
 import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, LEGACY_POINTS, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { RegistryStore } from './registryStore';
-import { finalMetrics, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys, metricValue } from './runQueries';
+import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys, metricValue } from './runQueries';
 import type {
   AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
   RollbackRequest, StageChange, StoredGateReport,
@@ -387,6 +387,13 @@ export class RunStore {
     if (files.configSnapshot !== undefined && run.configSnapshot === null) run.configSnapshot = files.configSnapshot;
     if (files.environment !== undefined && run.environment === null) run.environment = files.environment === null ? null : (JSON.parse(files.environment) as JsonObject);
     return run;
+  }
+
+  /** The run recorded with this external id (`mlflow:<run id>`), with all its fields; `undefined` if none. */
+  findRunByExternalId(externalId: string): RunRecord | undefined {
+    this.assertOpen();
+    const row = findRunByExternalId(this.db, externalId);
+    return row ? this.getRun(row.id) : undefined;
   }
 
   /** Runs, newest first, with the final value of each metric (the value at its highest step). */

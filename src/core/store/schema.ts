@@ -231,6 +231,17 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP VIEW IF EXISTS metrics;
       ALTER TABLE metric_points RENAME TO metric_points_v4;`,
   },
+  {
+    // Sweeps tag their trials (sweep id, trial index), imports and team sync keep where a run came from: free-form
+    // string tags, and the run's id in the system it came from (e.g. `mlflow:<run id>`), unique so that a re-import
+    // updates the run instead of adding a second one.
+    version: 8,
+    description: 'runs: tags (a JSON object of strings) and an external id (unique when set)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE runs ADD COLUMN external_id TEXT;
+      CREATE UNIQUE INDEX runs_by_external_id ON runs (external_id) WHERE external_id IS NOT NULL;`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -84,6 +84,10 @@ export interface RunRecord {
   ownerPid: number | null;
   ownerStartTime: number | null;
   ownerHost: string | null;
+  /** Free-form labels, e.g. `sweep_id`, `trial_index` (sweeps), `edd.origin` (imported or pulled runs). */
+  tags: Record<string, string>;
+  /** The run's id in the system it came from (`mlflow:<run id>`), unique in the store; `null` for EDD's own runs. */
+  externalId: string | null;
 }
 
 /** What `createRun` takes: `experimentId` is required, everything else has a default (`id`: a new UUID). */
@@ -135,6 +139,8 @@ export interface ArtifactRecord {
 export interface ListRunsOptions {
   experimentId?: string;
   status?: RunStatus;
+  /** Only runs carrying every one of these tags with these values. */
+  tags?: Record<string, string>;
   limit?: number;
   offset?: number;
 }
