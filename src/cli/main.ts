@@ -40,6 +40,8 @@ function help(): string {
     t('      Check the audit log\'s hash chain and that every stage and alias agrees with it; exit 1 naming the first bad entry.'),
     '  edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]',
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
+    '  edd serve <service.yaml> [--port N] [--host 127.0.0.1] [--store FILE]',
+    t('      Serve the model version a service spec names over HTTP (blue-green, follows the registry); Ctrl+C stops.'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd --help | --version',
@@ -75,6 +77,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./registry')).auditCommand(rest, io);
       case 'shadow':
         return await (await import('./registry')).shadowCommand(rest, io);
+      case 'serve':
+        return await (await import('./serve')).serveCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
       case '--version':
