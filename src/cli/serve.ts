@@ -32,10 +32,9 @@ export async function serveCommand(args: readonly string[], io: Io, signals: Nod
     if (e instanceof ServiceSpecError || e instanceof ServeError || e instanceof StoreError) throw usageErrorFrom(e);
     throw e;
   }
-  const cur = server.service.current!;
-  io.out(t('Serving {0} version {1} at {2}', inert(cur.version.model), cur.version.version, server.url));
-  io.out(t('  POST {0}/v1/models/{1}:predict — Ctrl+C stops.', server.url, inert(cur.version.model)));
-  await new Promise<void>(resolve => {
+  // Listen before printing the URL: whoever reads it may press Ctrl+C at once, and without a listener the default
+  // action ends the process without stopping cleanly.
+  const stopped = new Promise<void>(resolve => {
     const stop = () => {
       signals.off('SIGINT', stop);
       signals.off('SIGTERM', stop);
@@ -44,6 +43,10 @@ export async function serveCommand(args: readonly string[], io: Io, signals: Nod
     signals.on('SIGINT', stop);
     signals.on('SIGTERM', stop);
   });
+  const cur = server.service.current!;
+  io.out(t('Serving {0} version {1} at {2}', inert(cur.version.model), cur.version.version, server.url));
+  io.out(t('  POST {0}/v1/models/{1}:predict — Ctrl+C stops.', server.url, inert(cur.version.model)));
+  await stopped;
   io.err(t('Stopping: answering the requests in flight…'));
   await server.close();
   io.err(t('Stopped.'));
