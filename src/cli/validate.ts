@@ -5,6 +5,7 @@ import {
   type IdEntry, type PlacedProblem, type Problem,
 } from '../core/config';
 import { isPolicyFile, validatePolicy } from '../core/checks/policy';
+import { isServiceFile, validateService } from '../core/serve/spec';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
 import { parseCommandArgs } from './args';
@@ -51,7 +52,7 @@ export async function expandInputs(inputs: readonly string[], cwd: string): Prom
 /**
  * Is a YAML file found in a folder one of EDD's? An experiment config when it sits under an `experiments/` folder,
  * carries `# edd: experiment` in its first lines, or starts with the top-level key `experiment:`; a promotion policy
- * or a data schema by its name or marker comment.
+ * a data schema or a service spec by its name or marker comment.
  */
 export function looksLikeConfig(file: string): boolean {
   if (/(^|[\\/])experiments[\\/]/.test(file)) return true;
@@ -64,7 +65,7 @@ export function looksLikeConfig(file: string): boolean {
   } catch {
     return false;
   }
-  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head) || isPolicyFile(file, head) || isDataSchemaFile(file, head);
+  return hasExperimentMarker(head) || /^experiment[ \t]*:/m.test(head) || isPolicyFile(file, head) || isDataSchemaFile(file, head) || isServiceFile(file, head);
 }
 
 /** `edd validate [paths or globs…] [--json]`: exit 1 if any error, else 0. */
@@ -92,10 +93,11 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
     } catch (e) {
       throw new UsageError(t('Cannot read {0}: {1}', inert(show(file)), inert((e as Error).message)));
     }
-    // Promotion policies and data schemas are validated against their own schemas.
+    // Promotion policies, data schemas and service specs are validated against their own schemas.
     // The current folder is the workspace root: the paths a file names must resolve inside it.
     const { problems, experimentId } = isPolicyFile(file, text) ? { problems: validatePolicy(text, { root: io.cwd }).problems, experimentId: undefined }
       : isDataSchemaFile(file, text) ? { problems: validateDataSchema(text).problems, experimentId: undefined }
+        : isServiceFile(file, text) ? { problems: validateService(text, { root: io.cwd }).problems, experimentId: undefined }
         : validateExperiment(text, { f1Tolerance, root: io.cwd });
     const index = new LineIndex(text);
     results.push({ file, text, problems, index });

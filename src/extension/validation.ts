@@ -5,6 +5,7 @@ import {
   type ExperimentIdSite, type IdEntry, type Problem, type SchemaNode, type ValidateOptions,
 } from '../core/config';
 import { isPolicyFile, promotionSchemaJson } from '../core/checks/policy';
+import { hasServiceMarker, isServiceFile, serviceSchemaJson } from '../core/serve/spec';
 import { Disposable } from './dispose';
 import { ValidationWorkerClient, validateAny, type ConfigKind, type ValidationAnswer } from './validationWorkerClient';
 import { DEFAULT_GLOB, DIAGNOSTIC_SOURCE, Settings } from './ids';
@@ -31,6 +32,8 @@ const WORKER_HEAP_MB = 512;
 const SCAN_LIMIT = 10000;
 /** Data schemas by name (the marker comment is found by the workspace scan). */
 const DATA_SCHEMA_GLOB = '**/*.data.{yaml,yml}';
+/** Service specs by name. */
+const SERVICE_GLOB = '**/*.service.{yaml,yml}';
 
 /** The JSON Schema behind the completion and hover of each kind of file. */
 export function schemaFor(kind: ConfigState['kind']): SchemaNode {
@@ -38,6 +41,7 @@ export function schemaFor(kind: ConfigState['kind']): SchemaNode {
     case 'experiment': return experimentSchemaJson;
     case 'policy': return promotionSchemaJson;
     case 'data-schema': return dataSchemaSchemaJson;
+    case 'service': return serviceSchemaJson;
   }
 }
 
@@ -75,10 +79,12 @@ export class ValidationService extends Disposable {
     this.track({ dispose: () => { for (const t of this.timers.values()) clearTimeout(t); this.timers.clear(); } });
     this.track({ dispose: () => void this.worker.dispose() });
     this.createWatcher();
-    const dataSchemas = this.track(vscode.workspace.createFileSystemWatcher(DATA_SCHEMA_GLOB));
-    dataSchemas.onDidCreate(u => void this.validateFile(u));
-    dataSchemas.onDidChange(u => void this.validateFile(u));
-    dataSchemas.onDidDelete(u => this.forget(u));
+    for (const glob of [DATA_SCHEMA_GLOB, SERVICE_GLOB]) {
+      const watcher = this.track(vscode.workspace.createFileSystemWatcher(glob));
+      watcher.onDidCreate(u => void this.validateFile(u));
+      watcher.onDidChange(u => void this.validateFile(u));
+      watcher.onDidDelete(u => this.forget(u));
+    }
   }
 
   /** All known configs, sorted by path. */
@@ -122,12 +128,13 @@ export class ValidationService extends Disposable {
     const head = doc.getText(new vscode.Range(0, 0, 5, 0));
     if (isPolicyFile(doc.uri.path, head)) return 'policy';
     if (isDataSchemaFile(doc.uri.path, head)) return 'data-schema';
+    if (isServiceFile(doc.uri.path, head)) return 'service';
     if (vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0) return 'experiment';
     return hasExperimentMarker(head) ? 'experiment' : undefined;
   }
 
   private kindOfFile(uri: vscode.Uri, text: string): ConfigState['kind'] {
-    return isPolicyFile(uri.path, text) ? 'policy' : isDataSchemaFile(uri.path, text) ? 'data-schema' : 'experiment';
+    return isPolicyFile(uri.path, text) ? 'policy' : isDataSchemaFile(uri.path, text) ? 'data-schema' : isServiceFile(uri.path, text) ? 'service' : 'experiment';
   }
 
   private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): ValidationAnswer {
@@ -267,7 +274,7 @@ export class ValidationService extends Disposable {
     const found = new Map<string, vscode.Uri>();
     for (const u of await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
     // Promotion policies and data schemas (ripgrep refuses nested {…} groups: one search per pattern).
-    for (const glob of ['**/*.policy.{yaml,yml}', '**/policies/*.{yaml,yml}', DATA_SCHEMA_GLOB]) {
+    for (const glob of ['**/*.policy.{yaml,yml}', '**/policies/*.{yaml,yml}', DATA_SCHEMA_GLOB, SERVICE_GLOB]) {
       for (const u of await vscode.workspace.findFiles(glob, exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
     }
     // Files outside the glob that declare themselves with the marker comment.
@@ -276,7 +283,7 @@ export class ValidationService extends Disposable {
       if (found.has(u.toString())) continue;
       try {
         const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(u)).subarray(0, 2048));
-        if (hasExperimentMarker(head) || isPolicyFile(u.path, head) || hasDataSchemaMarker(head)) found.set(u.toString(), u);
+        if (hasExperimentMarker(head) || isPolicyFile(u.path, head) || hasDataSchemaMarker(head) || hasServiceMarker(head)) found.set(u.toString(), u);
       } catch {
         // unreadable: not ours to report
       }

@@ -1,11 +1,12 @@
 import { Worker, type ResourceLimits } from 'worker_threads';
 import { validateDataSchema, validateExperiment, ProblemCode, type ExperimentIdSite, type Problem, type ValidateOptions } from '../core/config';
 import { validatePolicy } from '../core/checks/policy';
+import { validateService } from '../core/serve/spec';
 import { t } from '../core/l10n';
 
 // No `vscode` here: the worker and its client are driven by the unit tests with a real worker thread.
 
-export type ConfigKind = 'experiment' | 'policy' | 'data-schema';
+export type ConfigKind = 'experiment' | 'policy' | 'data-schema' | 'service';
 
 export interface ValidationRequest {
   kind: ConfigKind;
@@ -29,6 +30,7 @@ export function validateAny(req: ValidationRequest): ValidationAnswer {
     switch (req.kind) {
       case 'policy': return { problems: validatePolicy(req.text, { root: req.options?.root }).problems };
       case 'data-schema': return { problems: validateDataSchema(req.text).problems };
+      case 'service': return { problems: validateService(req.text, { root: req.options?.root }).problems };
       case 'experiment': {
         const { problems, experimentId } = validateExperiment(req.text, req.options);
         return { problems, experimentId };

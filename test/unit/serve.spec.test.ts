@@ -2,6 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { validateAny } from '../../src/extension/validationWorkerClient';
+import { edd } from './registryFixtures';
 import { isServiceFile, loadServiceSpec, parseDuration, ServiceSpecError, validateService } from '../../src/core/serve/spec';
 
 const MINIMAL = `model: penguins
@@ -84,5 +86,25 @@ describe('serve: the service spec', () => {
     assert.strictEqual(parseDuration('90s'), 90_000);
     assert.strictEqual(parseDuration('1.5d'), 129_600_000);
     assert.strictEqual(parseDuration('0h'), undefined);
+  });
+});
+
+describe('serve: service specs in `edd validate` and the editor\'s validator', function () {
+  this.timeout(60_000);
+  it('`edd validate` finds a service spec in a folder and places its problems at file:line:col', async () => {
+    const dir = workspace(`${MINIMAL}postprocess: { top_k: 9 }\n`);
+    fs.writeFileSync(path.join(dir, 'other.yaml'), '# edd: service\nmodel: penguins\nfeatures: [a]\nstage: live\n');
+    const r = await edd(['validate', '.'], dir);
+    assert.strictEqual(r.code, 1, r.stderr);
+    assert.match(r.stdout, /penguins\.service\.yaml:6:16 error out-of-range/);
+    assert.match(r.stdout, /other\.yaml:4:8 error invalid-value/);
+    fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), MINIMAL);
+    fs.rmSync(path.join(dir, 'other.yaml'));
+    assert.strictEqual((await edd(['validate', '.'], dir)).code, 0);
+  });
+
+  it('the worker validates the `service` kind with the workspace root', () => {
+    const answer = validateAny({ kind: 'service', text: 'model: penguins\nfeatures: [a]\ninput: ../x.data.yaml\n', options: { root: os.tmpdir() } });
+    assert.deepStrictEqual(answer.problems.map(p => p.code), ['path-outside-workspace']);
   });
 });
