@@ -45,7 +45,7 @@ export async function serveCommand(args: readonly string[], io: Io, signals: Nod
   });
   const cur = server.service.current!;
   io.out(t('Serving {0} version {1} at {2}', inert(cur.version.model), cur.version.version, server.url));
-  io.out(t('  POST {0}/v1/models/{1}:predict — Ctrl+C stops.', server.url, inert(cur.version.model)));
+  io.out(t('POST {0}/v1/models/{1}:predict — Ctrl+C stops.', server.url, inert(cur.version.model)));
   await stopped;
   io.err(t('Stopping: answering the requests in flight…'));
   await server.close();
