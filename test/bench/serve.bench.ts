@@ -21,7 +21,7 @@ import { FIXTURE_MODEL } from '../unit/registryFixtures';
 const CELL_MS = Number(process.env.BENCH_CELL_MS ?? 2000);
 const CONCURRENCY = [1, 16, 64];
 
-interface Result { p50: number; p99: number; rps: number; errors: number }
+interface Result { p50: number; p99: number; rps: number; errors: number; count: number; cpuUsPerRequest?: number }
 
 function quantile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
@@ -29,7 +29,7 @@ function quantile(sorted: readonly number[], p: number): number {
 
 function summarize(latencies: number[], ms: number, errors: number): Result {
   latencies.sort((a, b) => a - b);
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), rps: (latencies.length / ms) * 1000, errors };
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), rps: (latencies.length / ms) * 1000, errors, count: latencies.length };
 }
 
 /** The load generator, run as its own process: keep-alive connections, `concurrency` loops for `ms`. */
@@ -64,7 +64,12 @@ function one() {
 })();
 `;
 
+/**
+ * The load as measured by the generator, and this process's CPU time per request (both servers run here, the
+ * generator does not): on a machine shared with other work, CPU per request is the steadier figure.
+ */
 function load(url: string, body: string, concurrency: number): Promise<Result> {
+  const cpu0 = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', LOADGEN, url, body, String(concurrency), String(CELL_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -72,7 +77,10 @@ function load(url: string, body: string, concurrency: number): Promise<Result> {
     child.on('exit', code => {
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
       const r = JSON.parse(out) as { lat: number[]; ms: number; errors: number };
-      resolve(summarize(r.lat, r.ms, r.errors));
+      const cpu = process.cpuUsage(cpu0);
+      const result = summarize(r.lat, r.ms, r.errors);
+      // Warm-up requests are counted by the CPU time too: ~300 ms of them, included in the denominator as the rate.
+      resolve({ ...result, cpuUsPerRequest: (cpu.user + cpu.system) / (result.count + (result.rps * 0.3)) });
     });
   });
 }
@@ -111,7 +119,7 @@ async function main(): Promise<void> {
   const batches = { single: [ADELIE], 'batch-32': Array.from({ length: 32 }, (_, i) => (i % 2 ? GENTOO : ADELIE)) };
 
   console.log(`serve benchmark: penguins (4 features → 3 classes), ${CELL_MS} ms per cell, ${os.cpus().length} CPU(s), load from a separate process`);
-  console.log('kind      conc  │ raw session.run p50/p99 ms  req/s │ bare fastify p50/p99 ms  req/s │ edd serve p50/p99 ms  req/s  errors │ edd/raw p50  edd−raw p50 ms  edd/bare req/s');
+  console.log('kind      conc  │ raw session.run p50/p99 ms  req/s │ bare fastify p50/p99 ms  req/s  CPU µs/req │ edd serve p50/p99 ms  req/s  CPU µs/req  errors │ edd/raw p50  edd−raw p50 ms  edd/bare req/s');
   const summary: string[] = [];
   for (const [kind, instances] of Object.entries(batches)) {
     const matrix = Float32Array.from(instances.flatMap(rowOf));
@@ -122,9 +130,9 @@ async function main(): Promise<void> {
       const r = await inProcess(raw, c);
       const b = await load(bareUrl, body, c);
       const e = await load(eddUrl, body, c);
-      console.log(`${kind.padEnd(9)} ${String(c).padStart(4)}  │ ${f(r.p50)} / ${f(r.p99)}  ${f(r.rps, 0).padStart(7)} │ ${f(b.p50)} / ${f(b.p99)}  ${f(b.rps, 0).padStart(7)} │ ${f(e.p50)} / ${f(e.p99)}  ${f(e.rps, 0).padStart(6)}  ${e.errors} │ ${f(e.p50 / r.p50, 1).padStart(6)}×  ${f(e.p50 - r.p50).padStart(8)}  ${f(e.rps / b.rps, 2).padStart(8)}`);
+      console.log(`${kind.padEnd(9)} ${String(c).padStart(4)}  │ ${f(r.p50)} / ${f(r.p99)}  ${f(r.rps, 0).padStart(7)} │ ${f(b.p50)} / ${f(b.p99)}  ${f(b.rps, 0).padStart(7)}  ${f(b.cpuUsPerRequest!, 0).padStart(5)} │ ${f(e.p50)} / ${f(e.p99)}  ${f(e.rps, 0).padStart(6)}  ${f(e.cpuUsPerRequest!, 0).padStart(5)}  ${e.errors} │ ${f(e.p50 / r.p50, 1).padStart(6)}×  ${f(e.p50 - r.p50).padStart(8)}  ${f(e.rps / b.rps, 2).padStart(8)}`);
       if (kind === 'single' && c === 1) summary.push(`single record, concurrency 1: edd serve p50 ${f(e.p50)} ms over HTTP; raw session.run p50 ${f(r.p50)} ms; bare fastify p50 ${f(b.p50)} ms → overhead over raw ${f(e.p50 - r.p50)} ms (HTTP floor included), over bare fastify ${f(e.p50 - b.p50)} ms`);
-      if (kind === 'single' && c === 16) summary.push(`single record, concurrency 16: ${f(e.rps, 0)} req/s (target ≥ 5,000; bare fastify ${f(b.rps, 0)} req/s on the same machine)`);
+      if (kind === 'single' && c === 16) summary.push(`single record, concurrency 16: ${f(e.rps, 0)} req/s (target ≥ 5,000; bare fastify ${f(b.rps, 0)} req/s on the same machine); server CPU per request ${f(e.cpuUsPerRequest!, 0)} µs (bare fastify ${f(b.cpuUsPerRequest!, 0)} µs) → ${f(1e6 / e.cpuUsPerRequest!, 0)} req/s per free core`);
     }
   }
   // The pipeline alone, without HTTP: validation, preprocessing, session.run, output validation, postprocessing.
