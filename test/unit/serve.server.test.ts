@@ -5,7 +5,9 @@ import { startServer, type RunningServer } from '../../src/core/serve/server';
 import { listSegments, readLogLines, type LogRecord } from '../../src/core/serve/predictionLog';
 import { loadServiceSpec } from '../../src/core/serve/spec';
 import { until } from './processes';
-import { ADELIE, GENTOO, promoteElsewhere, servingWorkspace } from './serve.fixtures';
+import { setAlias } from '../../src/core/registry';
+import { RunStore } from '../../src/core/store';
+import { ADELIE, GENTOO, promoteElsewhere, servingWorkspace, SPEC } from './serve.fixtures';
 
 // A real Prometheus text parser (no type declarations ship with it).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -67,6 +69,11 @@ describe('serve: the HTTP server on a real registry and onnxruntime', function (
     assert.deepStrictEqual(probs.shape, [2, 3]);
     const columns = await post(`${server.url}/v2/models/penguins/infer`, { inputs: Object.entries(GENTOO).map(([name, v]) => ({ name, datatype: 'FP32', shape: [1], data: [v] })) });
     assert.deepStrictEqual(columns.json.outputs.find((o: { name: string }) => o.name === 'prediction').data, ['Gentoo']);
+    const nested = await post(`${server.url}/v2/models/penguins/infer`, { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [Object.values(ADELIE), Object.values(GENTOO)] }] });
+    assert.deepStrictEqual(nested.json.outputs.find((o: { name: string }) => o.name === 'prediction').data, ['Adelie', 'Gentoo']);
+    const wrong = await post(`${server.url}/v2/models/penguins/infer`, { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3] }] });
+    assert.strictEqual(wrong.status, 400);
+    assert.match(wrong.json.detail, /shape \[2, 4\] but 3 values/);
   });
 
   it('each bad request gets its problem+json naming the row, the field and the rule', async () => {
@@ -185,6 +192,30 @@ describe('serve: the bearer token', function () {
       assert.strictEqual((await post(url, { instances: [ADELIE] }, { authorization: 'Bearer wrong' })).status, 401);
       assert.strictEqual((await post(url, { instances: [ADELIE] }, { authorization: 'Bearer s3cret' })).status, 200);
       assert.strictEqual((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve: following an alias', function () {
+  this.timeout(60_000);
+  it('`alias: champion` serves the version the alias names and switches when the alias moves', async () => {
+    const { dir, storeFile } = await servingWorkspace(SPEC.replace('stage: production', 'alias: champion'));
+    const point = async (version: number) => {
+      const store = await RunStore.open(storeFile, { autoSave: false });
+      setAlias(store, { model: 'penguins', ref: version, alias: 'champion', actor: 'tester' });
+      await store.close();
+    };
+    await point(2);
+    const server = await startServer({ spec: loadServiceSpec('penguins.service.yaml', dir), port: 0, pollMs: 60_000 });
+    try {
+      const url = `${server.url}/v1/models/penguins:predict`;
+      assert.strictEqual((await post(url, { instances: [ADELIE] })).json.model_version, 2);
+      await point(1);
+      await server.follow();
+      assert.strictEqual((await post(url, { instances: [ADELIE] })).json.model_version, 1);
     } finally {
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -155,6 +155,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (!c) countCache.set(key, (c = requests.labels(endpoint, version, String(status))));
     c.inc();
   };
+  const predictedCache = new Map<string, client.Counter.Internal>();
+  const predicted = (version: number, prediction: string | number) => {
+    const key = `${version}\0${prediction}`;
+    let c = predictedCache.get(key);
+    if (!c) predictedCache.set(key, (c = predictions.labels(String(version), String(prediction))));
+    c.inc();
+  };
   const observe = (endpoint: string, version: string, seconds: number) => {
     const key = `${endpoint}\0${version}`;
     let h = latencyCache.get(key);
@@ -233,7 +240,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const inputs = typeof inst === 'object' && inst !== null && !Array.isArray(inst) ? log.redact(inst as Record<string, unknown>) : { value: inst };
       if (result) {
         log.append({ type: 'prediction', request_id: requestId, row: r, time: now, model: spec.model, version, slot: used.name, latency_ms: latencyMs, status, inputs, outputs: result.outputs[r] });
-        predictions.labels(String(version), String(result.outputs[r].prediction)).inc();
+        // Per class only: a regression's values would make a label per distinct number.
+        if (result.slot.post.classes) predicted(version, result.outputs[r].prediction);
       } else {
         const errs = problem?.errors?.filter(e => e.row === r);
         const error = errs && errs.length ? errs.map(e => e.message).join(' ') : problem!.detail;
@@ -396,8 +404,10 @@ export function kserveInstances(inputs: unknown, features: readonly string[]): A
       return t('Each input tensor needs "name", "shape" (a list of sizes), "datatype" and "data" (a flat list).');
     }
     const size = (o.shape as number[]).reduce((a, b) => a * b, 1);
-    if ((o.data as unknown[]).length !== size) return t('Tensor `{0}` has shape [{1}] but {2} values.', o.name, (o.shape as number[]).join(', '), (o.data as unknown[]).length);
-    tensors.push({ name: o.name, shape: o.shape as number[], data: (o.data as unknown[]).flat() });
+    // The protocol's JSON allows the data flat or nested by row.
+    const data = (o.data as unknown[]).flat(Infinity);
+    if (data.length !== size) return t('Tensor `{0}` has shape [{1}] but {2} values.', o.name, (o.shape as number[]).join(', '), data.length);
+    tensors.push({ name: o.name, shape: o.shape as number[], data });
   }
   if (tensors.length === 1 && tensors[0].shape.length === 2 && tensors[0].shape[1] === features.length && !features.includes(tensors[0].name)) {
     const [n, w] = tensors[0].shape;
