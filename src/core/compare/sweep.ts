@@ -343,3 +343,18 @@ export function buildSweepComparison(store: RunStore, sweepId: string, options: 
     importance, importanceMethod: 'anova-eta-squared',
   };
 }
+
+/**
+ * The sweep views of a comparison: the sweep of `runIds` when they all belong to one, else undefined. A sweep that
+ * cannot be built (no metric logged yet) is left out rather than failing the comparison.
+ */
+export function sweepOfComparison(store: RunStore, runIds: readonly string[], options: SweepOptions = {}): SweepComparison | undefined {
+  const id = commonSweepId(store, runIds);
+  if (id === undefined) return undefined;
+  try {
+    return buildSweepComparison(store, id, options);
+  } catch (e) {
+    if (e instanceof CompareError) return undefined;
+    throw e;
+  }
+}
