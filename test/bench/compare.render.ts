@@ -20,8 +20,11 @@
  *     host  = buildSweepComparison (best trial, groups with Welch + Holm, η² per parameter);
  *     first complete view = posting the comparison of the 1,000 runs and the sweep until both are painted (tables,
  *             parallel coordinates, scatter, groups, importance), a fresh page per sample;
+ *     views alone = the sweep message again on that page, until painted;
  *     brush = a keyboard brush step on a parallel-coordinates axis until the chart, the scatter and the filtered
  *             run table are painted.
+ *
+ * `node out/test/bench/compare.render.js --sweep` runs (d) alone.
  *
  * Prints medians of several runs against the targets with PASS/MISS; never fails on a miss (exit code 0). Exits
  * non-zero only when something is broken (the page does not render).
@@ -99,25 +102,29 @@ async function main(): Promise<void> {
   const rows: Array<{ name: string; s: Stats; target?: number }> = [];
   const curveRows: CurveRow[] = [];
   try {
-    const c = largeComparison(100, 30, 40);
-    const msg = comparisonMessage(c);
-    const cells = c.runs.length * (c.metrics.length + c.params.length);
-    console.log(`comparison: ${c.runs.length} runs × ${c.metrics.length} metrics, ${c.params.length} params (${cells.toLocaleString()} cells), ${c.significance.length} tests, ${c.costs.length} cost rows; ${REPS} samples each\n`);
+    // `--sweep`: only (d), the sweep views.
+    const sweepOnly = process.argv.includes('--sweep');
+    if (!sweepOnly) {
+      const c = largeComparison(100, 30, 40);
+      const msg = comparisonMessage(c);
+      const cells = c.runs.length * (c.metrics.length + c.params.length);
+      console.log(`comparison: ${c.runs.length} runs × ${c.metrics.length} metrics, ${c.params.length} params (${cells.toLocaleString()} cells), ${c.significance.length} tests, ${c.costs.length} cost rows; ${REPS} samples each\n`);
 
-    const first: number[] = [];
-    const update: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      first.push(await sample(h, async p => {
-        const ms = await timeInPage(p, msg, 'comparison');
-        update.push(await timeInPage(p, { ...msg, comparison: { ...c, builtAt: c.builtAt + 1 } } as HostMessage, 'comparison'));
-        return ms;
-      }));
+      const first: number[] = [];
+      const update: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        first.push(await sample(h, async p => {
+          const ms = await timeInPage(p, msg, 'comparison');
+          update.push(await timeInPage(p, { ...msg, comparison: { ...c, builtAt: c.builtAt + 1 } } as HostMessage, 'comparison'));
+          return ms;
+        }));
+      }
+      rows.push({ name: 'first render, 100 runs × 30 metrics', s: stats(first), target: TARGET_RENDER_MS });
+      rows.push({ name: 're-render on a live update (same page)', s: stats(update) });
     }
-    rows.push({ name: 'first render, 100 runs × 30 metrics', s: stats(first), target: TARGET_RENDER_MS });
-    rows.push({ name: 're-render on a live update (same page)', s: stats(update) });
     rows.push(...await sweepRows(h));
 
-    for (const sc of CURVE_SCENARIOS) curveRows.push(await curveScenario(h, sc));
+    if (!sweepOnly) for (const sc of CURVE_SCENARIOS) curveRows.push(await curveScenario(h, sc));
   } finally {
     await h.close();
   }
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
     console.log(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
     if (k === 0) console.log(widths.map(w => '-'.repeat(w)).join('  '));
   }
+  if (curveRows.length === 0) return;
   console.log('\ncurves, end to end (medians; host = store read + reduce + serialise; page = parse + render until painted)\n');
   // The store read is the store's (sql.js today; per-run metric files next): shown apart so both are visible.
   const ctable = [['curves', 'store read', 'reduce', 'serialise', 'message', 'page', 'total', 'target', 'result', 'raw uPlot', 'total / raw', 'without read', 'result', '/ raw'], ...curveRows.map(r => {
@@ -183,6 +191,7 @@ async function sweepRows(h: Harness): Promise<Array<{ name: string; s: Stats; ta
   const sweepMsg: HostMessage = { type: 'sweep', sweep: sweep! };
   const first: number[] = [];
   const brush: number[] = [];
+  const again: number[] = [];
   for (let i = 0; i < 5; i++) {
     first.push(await sample(h, async p => {
       const ms = await p.page.evaluate(([c, s]) => new Promise<number>((resolve, reject) => {
@@ -219,6 +228,14 @@ async function sweepRows(h: Harness): Promise<Array<{ name: string; s: Stats; ta
         next();
       }));
       brush.push(...steps);
+      // The sweep views alone, on the page that already shows the comparison (a regrouping or a live update).
+      again.push(await p.page.evaluate(m => new Promise<number>(resolve => {
+        document.addEventListener('edd-sweep-rendered', e => {
+          if ((e as CustomEvent<{ what: string }>).detail.what === 'sweep') resolve((e as CustomEvent<{ time: number }>).detail.time - t0);
+        });
+        const t0 = performance.now();
+        window.postMessage(m, '*');
+      }), sweepMsg));
       return ms;
     }));
   }
@@ -227,6 +244,7 @@ async function sweepRows(h: Harness): Promise<Array<{ name: string; s: Stats; ta
   return [
     { name: `sweep host: buildSweepComparison, ${runs} runs`, s: stats(host) },
     { name: `sweep first complete view, ${runs} runs (comparison + sweep views)`, s: stats(first), target: TARGET_SWEEP_VIEW_MS },
+    { name: `sweep views alone, ${runs} runs (comparison already shown)`, s: stats(again) },
     { name: `sweep brush step, ${runs} runs (chart + scatter + table painted)`, s: stats(brush), target: TARGET_BRUSH_MS },
   ];
 }

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CompareError } from '../../src/core/compare/build';
-import { buildSweepComparison, commonSweepId, sweepMetricOf } from '../../src/core/compare/sweep';
+import { buildSweepComparison, commonSweepId, sweepMetricOf, sweepOfComparison } from '../../src/core/compare/sweep';
+import { isHostMessage, isWebviewMessage } from '../../src/protocol/compare';
 import { sweepJson, sweepMarkdown } from '../../src/core/compare/sweepRender';
 import { holm, oneWayAnova, welchTTest } from '../../src/core/stats';
 import { RunStore } from '../../src/core/store';
@@ -176,6 +177,26 @@ describe('compare --sweep: a 3 × 3 grid × 3 seeds sweep from a real store', fu
     const other = store.listRuns({ tags: { sweep_id: 'sw-2' } })[0].id;
     assert.strictEqual(commonSweepId(store, [ids[0], other]), undefined);
     assert.strictEqual(commonSweepId(store, []), undefined);
+  });
+
+  it('the panel hook: sweepOfComparison gives the sweep of one sweep\'s runs; the protocol guards accept it and refuse bad indexes', () => {
+    const sweep = sweepOfComparison(store, ids, { workspaceRoot: dir })!;
+    assert.strictEqual(sweep.sweepId, 'sw-1');
+    const other = store.listRuns({ tags: { sweep_id: 'sw-2' } })[0].id;
+    assert.strictEqual(sweepOfComparison(store, [ids[0], other]), undefined);
+    assert.strictEqual(sweepOfComparison(store, ids, { groupBy: 'momentum' }), undefined, 'a grouping that no longer exists: no sweep, not an error');
+    // As the webview receives it: through JSON (NaN becomes null).
+    const wire = JSON.parse(JSON.stringify({ type: 'sweep', sweep })) as unknown;
+    assert.ok(isHostMessage(wire));
+    const bad = JSON.parse(JSON.stringify({ type: 'sweep', sweep })) as { sweep: { pairs: Array<{ b: number }>; runs: Array<{ params: Record<string, unknown> }> } };
+    bad.sweep.pairs[0].b = 99;
+    assert.ok(!isHostMessage(bad));
+    const missing = JSON.parse(JSON.stringify({ type: 'sweep', sweep })) as typeof bad;
+    delete missing.sweep.runs[0].params.seed;
+    assert.ok(!isHostMessage(missing));
+    assert.ok(isWebviewMessage({ type: 'setSweepGroupBy', groupBy: 'seed' }));
+    assert.ok(!isWebviewMessage({ type: 'setSweepGroupBy', groupBy: '' }));
+    assert.ok(!isWebviewMessage({ type: 'setSweepGroupBy' }));
   });
 
   it('Markdown and JSON: user strings are inert, numbers as computed', () => {

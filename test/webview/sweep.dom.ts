@@ -149,6 +149,15 @@ test('group by another parameter posts setSweepGroupBy; a new sweep keeps the br
   assert.strictEqual(await rowCount(p, 'sweep-runs'), 9);
 }));
 
+test('an undefined test (NaN p, null after postMessage\'s JSON) says it is not testable, never significant', async h => withSweep(h, async p => {
+  const s = sweepFixture(27);
+  s.pairs = s.pairs.map(x => ({ ...x, pValue: NaN, pHolm: NaN }));
+  await p.send(JSON.parse(JSON.stringify({ type: 'sweep', sweep: s })) as HostMessage);
+  await waitData(p, 'eddSweep', 2);
+  assert.strictEqual(await cellText(p, 'sweep-groups', 0, 5), 'not testable (needs 2 runs per group)');
+  assert.strictEqual(await cellText(p, 'sweep-groups', 0, 4), '—');
+}));
+
 test('a sweep message that points outside its groups is ignored', async h => withSweep(h, async p => {
   const bad = sweepFixture(27);
   bad.pairs.push({ a: 0, b: 7, difference: 0, statistic: 0, df: 1, pValue: 1, pHolm: 1 });

@@ -12,7 +12,7 @@
 import type { SweepComparison, SweepRun } from '../../src/protocol/compare';
 import type { CompareHost } from './app';
 import { h, setChildren } from './dom';
-import { num, pValue } from './format';
+import { num as formatNumber, pValue as formatP } from './format';
 import { Grid, type GridSpec } from './grid';
 import { t } from './l10n';
 import * as ui from './ui';
@@ -53,6 +53,11 @@ function themeColor(name: string, fallback: string): string {
 function afterPaint(fn: () => void): void {
   requestAnimationFrame(() => setTimeout(fn, 0));
 }
+
+/** Undefined numbers (NaN, or null once postMessage's JSON has carried a NaN) are shown as a dash. */
+const dash = (s: string): string => (s === '' || s === 'NaN' ? '—' : s);
+const num = (v: number | null | undefined): string => dash(formatNumber(v));
+const pValue = (v: number | null | undefined): string => dash(formatP(v));
 
 const text = (v: Value): string => (v === null ? '—' : typeof v === 'number' ? num(v) : String(v));
 
@@ -527,7 +532,8 @@ export class SweepView {
           case 2: cell.textContent = `${num(g.mean)} ± ${num(g.sd)}`; break;
           case 3: cell.textContent = row === bestGroup ? t('best group') : diff === null ? '—' : num(diff); break;
           case 4: cell.textContent = pair ? pValue(pair.pHolm) : '—'; break;
-          case 5: cell.textContent = row === bestGroup ? '★' : !pair || Number.isNaN(pair.pHolm) ? t('not testable (needs 2 runs per group)') : pair.pHolm <= s.alpha ? t('differs from the best') : t('no significant difference'); break;
+          // NaN travels as null through postMessage's JSON: both mean the test was undefined.
+          case 5: cell.textContent = row === bestGroup ? '★' : !pair || typeof pair.pHolm !== 'number' || Number.isNaN(pair.pHolm) ? t('not testable (needs 2 runs per group)') : pair.pHolm <= s.alpha ? t('differs from the best') : t('no significant difference'); break;
         }
       },
     });
