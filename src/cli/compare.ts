@@ -2,6 +2,8 @@ import { spawnSync } from 'child_process';
 import { t } from '../core/l10n';
 import { buildComparison, CompareError, suggestVerdict } from '../core/compare/build';
 import { comparisonJson, comparisonMarkdown } from '../core/compare/render';
+import { buildSweepComparison } from '../core/compare/sweep';
+import { sweepJson, sweepMarkdown } from '../core/compare/sweepRender';
 import { inert } from '../core/inert';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
@@ -22,6 +24,9 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
     'baseline': { type: 'string' },
     'store': { type: 'string' },
     'alpha': { type: 'string' },
+    'sweep': { type: 'string' },
+    'group-by': { type: 'string' },
+    'metric': { type: 'string' },
   });
   const json = values.json === true;
   const markdown = values.markdown === true;
@@ -30,6 +35,7 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
   const { baseline, store: storeFile } = values;
   const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
   if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new UsageError(t('--alpha needs a number between 0 and 1'));
+  if (values.sweep !== undefined) return sweepCompare(values.sweep, { ...values, alpha }, targets, io);
   const goals: Record<string, 'min' | 'max'> = {};
   for (const goal of values.goal ?? []) {
     const m = /^([^=]+)=(min|max)$/.exec(goal);
@@ -64,6 +70,43 @@ export async function compareCommand(args: readonly string[], io: Io): Promise<n
     if (json) io.out(JSON.stringify(comparisonJson(comparison), null, 2));
     else io.out(comparisonMarkdown(comparison).trimEnd());
     if (values.open) return openInEditor(comparison.runs.map(r => r.runId), comparison.runs[comparison.baselineIndex].runId, io);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `edd compare --sweep SWEEP_ID [--group-by PARAM] [--metric M] [--goal min|max] [--alpha A] [--json]`: the best
+ * trial, the groups with Welch's t and Holm-adjusted p-values, the parameter importance. The metric and goal come
+ * from the sweep config's `experiment.sweep.metric` when the runs' `sweep_config` tag points at one.
+ */
+async function sweepCompare(
+  sweepId: string,
+  values: { json?: boolean; markdown?: boolean; goal?: string[]; metric?: string; 'group-by'?: string; store?: string; alpha?: number },
+  targets: readonly string[],
+  io: Io,
+): Promise<number> {
+  if (targets.length > 0) throw new UsageError(t('--sweep compares the runs of one sweep: leave out the run ids ({0}).', targets.join(' ')));
+  if (!sweepId.trim()) throw new UsageError(t('--sweep needs a sweep id (the sweep_id tag of its runs, shown by "edd runs --json").'));
+  let goal: 'min' | 'max' | undefined;
+  for (const g of values.goal ?? []) {
+    const m = /^(?:([^=]+)=)?(min|max|minimize|maximize)$/.exec(g);
+    if (!m || (m[1] !== undefined && values.metric !== undefined && m[1] !== values.metric)) {
+      throw new UsageError(t('With --sweep, --goal takes min or max (or METRIC=min|max for the --metric), e.g. --goal max'));
+    }
+    goal = m[2].startsWith('min') ? 'min' : 'max';
+  }
+  const store = await openStore(existingStorePath(io, values.store), { readOnly: true }, io);
+  try {
+    let sweep;
+    try {
+      sweep = buildSweepComparison(store, sweepId, { metric: values.metric, goal, groupBy: values['group-by'], alpha: values.alpha, workspaceRoot: io.cwd });
+    } catch (e) {
+      if (e instanceof CompareError) throw usageErrorFrom(e);
+      throw e;
+    }
+    io.out(values.json ? JSON.stringify(sweepJson(sweep), null, 2) : sweepMarkdown(sweep).trimEnd());
     return 0;
   } finally {
     await store.close();

@@ -21,6 +21,8 @@ function help(): string {
     t('      List recorded runs, newest first.'),
     '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--goal METRIC=min|max] [--no-latency] [--conclude] [--open]',
     t('      Compare runs (or experiments, whose runs are seeds) with significance tests and costs.'),
+    '  edd compare --sweep SWEEP_ID [--group-by PARAM] [--metric M --goal min|max] [--json]',
+    t('      A sweep\'s best trial, its runs grouped by a parameter (Welch\'s t, Holm-adjusted), and parameter importance.'),
     '  edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID | --model NAME@VERSION] [--predictions FILE] [--production FILE] [--json] [--junit FILE] [--no-record]',
     t('      Run a promotion policy\'s checks on the model; exit 0 pass, 1 fail, 2 errors in the policy or inputs.'),
     '  edd models [NAME] [--json]',

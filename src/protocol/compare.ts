@@ -4,9 +4,11 @@
  */
 import type { CurveFrame } from '../core/compare/downsample';
 import type { Comparison } from '../core/compare/model';
+import type { SweepComparison } from '../core/compare/sweep';
 import { isMessage, type ReadyMessage } from './messages';
 
-export type { Comparison, CurveFrame };
+export type { Comparison, CurveFrame, SweepComparison };
+export type { SweepRun } from '../core/compare/sweep';
 
 /** What the webview asks curves for: the plot's size, so the host sends no more points than it can draw. */
 export interface CurveRequest {
@@ -42,7 +44,13 @@ export type HostMessage =
    */
   | { type: 'curves'; seq: number; frame: CurveFrame }
   /** Something went wrong on the host side; shown in the panel as text. */
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /**
+   * The sweep views (after `comparison`, when every compared run carries the same `sweep_id` tag; again after
+   * `setSweepGroupBy`): best trial, groups with Holm-adjusted Welch tests, importance, and the runs for the
+   * parallel-coordinates chart, the scatter and the run table.
+   */
+  | { type: 'sweep'; sweep: SweepComparison };
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -53,7 +61,9 @@ export type WebviewMessage =
   /** Save an export: the webview builds the text (CSV or Markdown), the host asks where to save it. */
   | { type: 'export'; format: 'csv' | 'markdown'; content: string }
   | { type: 'setHypothesis'; experimentId: string; status: 'supported' | 'refuted' | 'inconclusive' | 'open'; decidedBy: string }
-  | { type: 'openRun'; runId: string };
+  | { type: 'openRun'; runId: string }
+  /** Group the sweep's runs by another parameter or tag: the host replies with a new `sweep`. */
+  | { type: 'setSweepGroupBy'; groupBy: string };
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -113,6 +123,7 @@ export function isWebviewMessage(v: unknown): v is WebviewMessage {
     case 'export': return (m.format === 'csv' || m.format === 'markdown') && isString(m.content) && m.content.length < 50_000_000;
     case 'setHypothesis': return isString(m.experimentId) && ['supported', 'refuted', 'inconclusive', 'open'].includes(m.status as string) && isString(m.decidedBy);
     case 'openRun': return isString(m.runId);
+    case 'setSweepGroupBy': return isString(m.groupBy) && m.groupBy.length > 0 && m.groupBy.length < 1000;
     default: return false;
   }
 }
@@ -128,6 +139,31 @@ export function isHostMessage(v: unknown): v is HostMessage {
     case 'comparison': return typeof m.comparison === 'object' && m.comparison !== null && Array.isArray((m.comparison as Comparison).runs) && isCompareViewState(m.state);
     case 'curves': return isCount(m.seq) && isCurveFrame(m.frame);
     case 'error': return isString(m.message);
+    case 'sweep': return isSweepComparison(m.sweep);
     default: return false;
   }
+}
+
+/**
+ * Checks the parts of a sweep the views index into (shallowly elsewhere: the host is trusted, but a bad message must
+ * not crash the page): every run's params have an entry per parameter, values are numbers or null, pairs and
+ * groups point at existing groups.
+ */
+export function isSweepComparison(v: unknown): v is SweepComparison {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  if (!isString(s.sweepId) || !isString(s.metric) || (s.goal !== 'min' && s.goal !== 'max')) return false;
+  if (!Array.isArray(s.parameters) || !s.parameters.every(isString) || !Array.isArray(s.runs) || !Array.isArray(s.groups) || !Array.isArray(s.pairs) || !Array.isArray(s.importance)) return false;
+  const parameters = s.parameters as string[];
+  const okRun = (r: unknown): boolean => {
+    if (typeof r !== 'object' || r === null) return false;
+    const x = r as Record<string, unknown>;
+    return isString(x.runId) && (x.value === null || typeof x.value === 'number') && typeof x.params === 'object' && x.params !== null
+      && parameters.every(p => p in (x.params as object));
+  };
+  const groups = s.groups.length;
+  return s.runs.every(okRun)
+    && s.groups.every(g => typeof g === 'object' && g !== null && Array.isArray((g as { runIds: unknown }).runIds))
+    && s.pairs.every(p => typeof p === 'object' && p !== null && isCount((p as { a: unknown }).a) && isCount((p as { b: unknown }).b) && (p as { a: number }).a < groups && (p as { b: number }).b < groups)
+    && s.importance.every(i => typeof i === 'object' && i !== null && isString((i as { parameter: unknown }).parameter));
 }

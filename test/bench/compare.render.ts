@@ -16,6 +16,15 @@
  *             render until painted;
  *     total = host + page, against the target; and the ratio of total to raw uPlot drawing every point of the same
  *     curves in the same browser (a plain page with uPlot alone, same plot size, data built before the clock starts).
+ * (d) a sweep of 1,000 runs (src/core/compare/sweep.ts over a real store; webview/compare/sweep.ts in the page):
+ *     host  = buildSweepComparison (best trial, groups with Welch + Holm, η² per parameter);
+ *     first complete view = posting the comparison of the 1,000 runs and the sweep until both are painted (tables,
+ *             parallel coordinates, scatter, groups, importance), a fresh page per sample;
+ *     views alone = the sweep message again on that page, until painted;
+ *     brush = a keyboard brush step on a parallel-coordinates axis until the chart, the scatter and the filtered
+ *             run table are painted.
+ *
+ * `node out/test/bench/compare.render.js --sweep` runs (d) alone.
  *
  * Prints medians of several runs against the targets with PASS/MISS; never fails on a miss (exit code 0). Exits
  * non-zero only when something is broken (the page does not render).
@@ -28,6 +37,7 @@ import { columnsFor, curveFrame } from '../../src/core/compare/downsample';
 import type { Curve } from '../../src/core/compare/model';
 import type { CurveRequest, HostMessage } from '../../src/protocol/compare';
 import { RunStore } from '../../src/core/store';
+import { buildSweepComparison } from '../../src/core/compare/sweep';
 import { comparisonMessage, curve, largeComparison } from '../webview/fixtures';
 import { openPanel, ROOT, startHarness, type Harness, type Panel } from '../webview/harness';
 import { stats, type Stats } from './stats';
@@ -92,24 +102,29 @@ async function main(): Promise<void> {
   const rows: Array<{ name: string; s: Stats; target?: number }> = [];
   const curveRows: CurveRow[] = [];
   try {
-    const c = largeComparison(100, 30, 40);
-    const msg = comparisonMessage(c);
-    const cells = c.runs.length * (c.metrics.length + c.params.length);
-    console.log(`comparison: ${c.runs.length} runs × ${c.metrics.length} metrics, ${c.params.length} params (${cells.toLocaleString()} cells), ${c.significance.length} tests, ${c.costs.length} cost rows; ${REPS} samples each\n`);
+    // `--sweep`: only (d), the sweep views.
+    const sweepOnly = process.argv.includes('--sweep');
+    if (!sweepOnly) {
+      const c = largeComparison(100, 30, 40);
+      const msg = comparisonMessage(c);
+      const cells = c.runs.length * (c.metrics.length + c.params.length);
+      console.log(`comparison: ${c.runs.length} runs × ${c.metrics.length} metrics, ${c.params.length} params (${cells.toLocaleString()} cells), ${c.significance.length} tests, ${c.costs.length} cost rows; ${REPS} samples each\n`);
 
-    const first: number[] = [];
-    const update: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      first.push(await sample(h, async p => {
-        const ms = await timeInPage(p, msg, 'comparison');
-        update.push(await timeInPage(p, { ...msg, comparison: { ...c, builtAt: c.builtAt + 1 } } as HostMessage, 'comparison'));
-        return ms;
-      }));
+      const first: number[] = [];
+      const update: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        first.push(await sample(h, async p => {
+          const ms = await timeInPage(p, msg, 'comparison');
+          update.push(await timeInPage(p, { ...msg, comparison: { ...c, builtAt: c.builtAt + 1 } } as HostMessage, 'comparison'));
+          return ms;
+        }));
+      }
+      rows.push({ name: 'first render, 100 runs × 30 metrics', s: stats(first), target: TARGET_RENDER_MS });
+      rows.push({ name: 're-render on a live update (same page)', s: stats(update) });
     }
-    rows.push({ name: 'first render, 100 runs × 30 metrics', s: stats(first), target: TARGET_RENDER_MS });
-    rows.push({ name: 're-render on a live update (same page)', s: stats(update) });
+    rows.push(...await sweepRows(h));
 
-    for (const sc of CURVE_SCENARIOS) curveRows.push(await curveScenario(h, sc));
+    if (!sweepOnly) for (const sc of CURVE_SCENARIOS) curveRows.push(await curveScenario(h, sc));
   } finally {
     await h.close();
   }
@@ -123,6 +138,7 @@ async function main(): Promise<void> {
     console.log(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
     if (k === 0) console.log(widths.map(w => '-'.repeat(w)).join('  '));
   }
+  if (curveRows.length === 0) return;
   console.log('\ncurves, end to end (medians; host = store read + reduce + serialise; page = parse + render until painted)\n');
   // The store read is the store's (sql.js today; per-run metric files next): shown apart so both are visible.
   const ctable = [['curves', 'store read', 'reduce', 'serialise', 'message', 'page', 'total', 'target', 'result', 'raw uPlot', 'total / raw', 'without read', 'result', '/ raw'], ...curveRows.map(r => {
@@ -139,6 +155,98 @@ async function main(): Promise<void> {
     if (k === 0) console.log(cw.map(w => '-'.repeat(w)).join('  '));
   }
   console.log('\n(points drawn per run: at most about two per pixel column of the plot; the raw uPlot draws every point.)');
+}
+
+const TARGET_SWEEP_VIEW_MS = 500;
+const TARGET_BRUSH_MS = 100;
+
+/** (d): the sweep views with 1,000 runs. */
+async function sweepRows(h: Harness): Promise<Array<{ name: string; s: Stats; target?: number }>> {
+  const runs = 1_000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-sweep-'));
+  const store = await RunStore.open(path.join(dir, 'edd.sqlite'));
+  const host: number[] = [];
+  let sweep;
+  try {
+    // A random sweep: log-uniform learning rate (binned for η²), three models, four batch sizes, three seeds.
+    let x = 12345;
+    const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < runs; i++) {
+      const lr = 10 ** (-4 + 3 * rand());
+      const model = ['logistic_regression', 'random_forest', 'svm'][i % 3];
+      const batch = [32, 64, 128, 256][Math.floor(i / 3) % 4];
+      const r = store.createRun({ experimentId: 'sweep', status: 'finished', seed: i % 3, params: { parameters: { learning_rate: lr, model_type: model, batch_size: batch } }, tags: { sweep_id: 'bench', trial_index: String(Math.floor(i / 3)) } });
+      store.addMetrics([{ runId: r.id, key: 'val_accuracy', step: 1, value: 0.9 - Math.abs(Math.log10(lr) + 2) * 0.05 + (model === 'random_forest' ? 0.01 : 0) + rand() * 0.01 }]);
+    }
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      sweep = buildSweepComparison(store, 'bench', { metric: 'val_accuracy', goal: 'max', groupBy: 'model_type' });
+      host.push(performance.now() - t0);
+    }
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const comparison = comparisonMessage(largeComparison(runs, 3, 4));
+  const sweepMsg: HostMessage = { type: 'sweep', sweep: sweep! };
+  const first: number[] = [];
+  const brush: number[] = [];
+  const again: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    first.push(await sample(h, async p => {
+      const ms = await p.page.evaluate(([c, s]) => new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no sweep render within 30 s')), 30_000);
+        const done = { comparison: 0, sweep: 0 };
+        const check = (): void => {
+          if (!done.comparison || !done.sweep) return;
+          clearTimeout(timer);
+          resolve(Math.max(done.comparison, done.sweep) - t0);
+        };
+        document.addEventListener('edd-compare-rendered', e => { if ((e as CustomEvent<{ what: string; time: number }>).detail.what === 'comparison') { done.comparison = (e as CustomEvent<{ time: number }>).detail.time; check(); } });
+        document.addEventListener('edd-sweep-rendered', e => { if ((e as CustomEvent<{ what: string; time: number }>).detail.what === 'sweep') { done.sweep = (e as CustomEvent<{ time: number }>).detail.time; check(); } });
+        const t0 = performance.now();
+        window.postMessage(c, '*');
+        window.postMessage(s, '*');
+      }), [comparison, sweepMsg] as const);
+      // Brush steps on the learning-rate axis (Enter makes the brush, then it moves up and down).
+      const steps = await p.page.evaluate(() => new Promise<number[]>(resolve => {
+        const axis = document.querySelector<HTMLElement>('.pc-axis[data-axis="0"]')!;
+        const keys = ['Enter', ...Array.from({ length: 20 }, (_, k) => (k % 10 < 5 ? 'ArrowUp' : 'ArrowDown'))];
+        const times: number[] = [];
+        let t0 = 0;
+        const next = (): void => {
+          const key = keys[times.length];
+          if (key === undefined) { resolve(times); return; }
+          t0 = performance.now();
+          axis.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+        };
+        document.addEventListener('edd-sweep-rendered', e => {
+          if ((e as CustomEvent<{ what: string }>).detail.what !== 'brush') return;
+          times.push((e as CustomEvent<{ time: number }>).detail.time - t0);
+          next();
+        });
+        next();
+      }));
+      brush.push(...steps);
+      // The sweep views alone, on the page that already shows the comparison (a regrouping or a live update).
+      again.push(await p.page.evaluate(m => new Promise<number>(resolve => {
+        document.addEventListener('edd-sweep-rendered', e => {
+          if ((e as CustomEvent<{ what: string }>).detail.what === 'sweep') resolve((e as CustomEvent<{ time: number }>).detail.time - t0);
+        });
+        const t0 = performance.now();
+        window.postMessage(m, '*');
+      }), sweepMsg));
+      return ms;
+    }));
+  }
+  const filtered = sweep!.runs.length;
+  console.log(`sweep: ${filtered} runs, ${sweep!.parameters.length} parameters, ${sweep!.groups.length} groups, ${sweep!.pairs.length} pairs\n`);
+  return [
+    { name: `sweep host: buildSweepComparison, ${runs} runs`, s: stats(host) },
+    { name: `sweep first complete view, ${runs} runs (comparison + sweep views)`, s: stats(first), target: TARGET_SWEEP_VIEW_MS },
+    { name: `sweep views alone, ${runs} runs (comparison already shown)`, s: stats(again) },
+    { name: `sweep brush step, ${runs} runs (chart + scatter + table painted)`, s: stats(brush), target: TARGET_BRUSH_MS },
+  ];
 }
 
 interface CurveRow {

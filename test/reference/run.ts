@@ -19,7 +19,7 @@ import { fairnessMetrics } from '../../src/core/checks/bias';
 import {
   accuracy, agrestiCoullInterval, averagePrecision, averagePrecisionOvr, clopperPearsonInterval, cohenKappa, jeffreysInterval, jensenShannonDistance,
   ks2Samp, linfDistance, matthewsCorrcoef, mcnemarChiSquare, mcnemarExact, mulberry32, normalInterval, precisionRecallCurve, precisionRecallF1,
-  rocAuc, rocAucOvr, studentTTest, variance, wassersteinDistance, welchTTest, wilsonInterval, type Alternative, type Random,
+  holm, oneWayAnova, rocAuc, rocAucOvr, studentTTest, variance, wassersteinDistance, welchTTest, wilsonInterval, type Alternative, type Random,
 } from '../../src/core/stats';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -368,6 +368,43 @@ const METHODS: Record<string, Method> = {
       return { p: vec(), q: vec() };
     },
     abs: 1e-15, rel: 1e-12,
+  },
+  holm: {
+    edd: i => {
+      const r = holm(i.p as number[], i.alpha as number);
+      const out: Numbers = {};
+      r.adjusted.forEach((v, k) => { out[`p${k}`] = v; });
+      r.reject.forEach((v, k) => { out[`reject${k}`] = v ? 1 : 0; });
+      return out;
+    },
+    generate: r => {
+      const m = size(r, 1, 40);
+      // Small p-values (several significant), ties, exact 0 and 1.
+      const p = Array.from({ length: m }, () => (r() < 0.05 ? pick(r, [0, 1]) : r() < 0.2 ? int(r, 1, 5) / 100 : r() < 0.5 ? r() * 10 ** -int(r, 1, 8) : r()));
+      return { p, alpha: pick(r, [0.01, 0.05, 0.1, 0.2]) };
+    },
+    abs: 1e-15, rel: 1e-12,
+  },
+  anova_oneway: {
+    edd: i => {
+      const a = oneWayAnova(i.groups as number[][]);
+      return { statistic: a.statistic, etaSquared: a.etaSquared, ssTotal: a.ssTotal };
+    },
+    generate: r => {
+      const k = int(r, 2, 8);
+      const shape = pick(r, ['normal', 'normal', 'ties', 'extreme', 'skewed', 'constant'] as const);
+      // Group means apart by a random effect, so η² spans (0, 1); sometimes a group of one.
+      const effect = r() * 3;
+      const groups = Array.from({ length: k }, () => {
+        const shift = normal(r) * effect;
+        return sample(r, r() < 0.1 ? 1 : size(r, 2, 30), shape).map(v => v + shift * (Math.abs(v) || 1));
+      });
+      return { groups };
+    },
+    abs: 1e-12, rel: 1e-8,
+    // F divides by the within-group sum of squares: when it is a tiny share of the total (η² → 1), the digits lost
+    // to cancellation grow as 1 / (1 − η²), as for the t-tests' conditioning above.
+    compare: (_i, edd, ref, m) => compareWith(edd, ref, { ...m, rel: Math.max(m.rel, 1e-13 / Math.max(1e-300, 1 - (ref.etaSquared || 0))) }),
   },
 };
 

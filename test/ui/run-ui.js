@@ -247,6 +247,46 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     const shot5 = path.join(results, 'ui-models.png');
     await page.screenshot({ path: shot5 });
     step(t0, `screenshot ${path.relative(ROOT, shot5)}`);
+
+    // A sweep's comparison: 27 runs of a 3 × 3 grid × 3 seeds, tagged as `edd sweep` tags them, written into the
+    // workspace's store by another process (the compiled core's RunStore, as the CLI would), then compared from the
+    // palette; the panel shows the sweep views. Screenshot of the parallel coordinates with a keyboard brush.
+    const seed = spawnSync(process.execPath, ['-e', `
+      const { RunStore } = require(${JSON.stringify(path.join(ROOT, 'out/src/core/store'))});
+      (async () => {
+        const store = await RunStore.open(${JSON.stringify(path.join(workspace, '.edd', 'edd.sqlite'))});
+        let trial = 0;
+        for (const lr of [0.001, 0.01, 0.1]) for (const model of ['logistic_regression', 'random_forest', 'svm']) {
+          for (const seed of [0, 1, 2]) {
+            const r = store.createRun({ experimentId: 'sweep_ui', status: 'finished', seed, params: { parameters: { learning_rate: lr, model_type: model } },
+              tags: { sweep_id: 'sweep-ui', trial_index: String(trial) } });
+            const acc = (lr === 0.01 ? 0.9 : lr === 0.1 ? 0.85 : 0.8) + (model === 'random_forest' ? 0.01 : 0) + [0.004, -0.003, 0.001][seed];
+            store.addMetrics([{ runId: r.id, key: 'val_accuracy', step: 1, value: acc }]);
+          }
+          trial++;
+        }
+        await store.close();
+      })().catch(e => { console.error(e); process.exit(1); });`], { cwd: workspace, encoding: 'utf8' });
+    assert.strictEqual(seed.status, 0, `seeding the sweep runs: ${seed.stderr}`);
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'EDD: Compare Runs');
+    const sweepPick = page.locator('.quick-input-widget .quick-input-box input.input');
+    await sweepPick.waitFor({ state: 'visible' });
+    await sweepPick.fill('sweep_ui');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sweep_ui' }).first().click();
+    await page.keyboard.press('Enter');
+    const sweepFrame = await frameWith(page, '#sweep-parallel .pc-axis');
+    await sweepFrame.waitForSelector('#sweep-best');
+    assert.match(await sweepFrame.locator('#sweep-best').innerText(), /Best trial: 4 — val_accuracy = 0\.91/);
+    checks.push('the comparison of a sweep\'s runs shows its best trial');
+    await sweepFrame.locator('.pc-axis[data-axis="0"]').focus();
+    await page.keyboard.press('Enter');
+    await sweepFrame.locator('#app[data-edd-brushed="9"]').waitFor({ state: 'attached' });
+    checks.push('brushing a parallel-coordinates axis from the keyboard filters the run table');
+    await sweepFrame.locator('#sweep-parallel').scrollIntoViewIfNeeded();
+    const shot6 = path.join(results, 'ui-sweep-parallel.png');
+    await page.screenshot({ path: shot6 });
+    step(t0, `screenshot ${path.relative(ROOT, shot6)}`);
     code = 0;
   } catch (e) {
     console.error('[ui] FAILED:', e && e.stack || e);

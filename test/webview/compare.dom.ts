@@ -14,6 +14,7 @@ import { num, signed } from '../../webview/compare/format';
 import { comparisonMessage, curve, curvesMessage, largeComparison, smallComparison, XSS } from './fixtures';
 import { gateTests } from './gate.dom';
 import { openPanel, startHarness, type Harness, type Panel } from './harness';
+import { sweepTests } from './sweep.dom';
 
 type Test = { name: string; fn: (h: Harness) => Promise<void> };
 const tests: Test[] = [];
@@ -617,7 +618,7 @@ test('theme switch redraws the chart with the new colours', async h => withPanel
 async function main(): Promise<void> {
   const only = process.argv[2];
   // The gate report panel's tests run here too (one browser, one count).
-  const all = [...tests, ...gateTests];
+  const all = [...tests, ...gateTests, ...sweepTests];
   const selected = only ? all.filter(t => t.name.includes(only)) : all;
   const h = await startHarness();
   let failed = 0;

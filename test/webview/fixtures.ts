@@ -4,7 +4,7 @@
  */
 import { columnsFor, curveFrame } from '../../src/core/compare/downsample';
 import type { ComparedRun, Comparison, Curve, MetricRow, ParamRow } from '../../src/core/compare/model';
-import type { CompareViewState, CurveRequest, HostMessage } from '../../src/protocol/compare';
+import type { CompareViewState, CurveRequest, HostMessage, SweepComparison, SweepRun } from '../../src/protocol/compare';
 
 export const XSS = '<img src=x onerror=alert(1)>';
 
@@ -139,4 +139,51 @@ export function curve(runId: string, metric: string, points: number, seed = 1, s
 /** The host's reply to `request` (src/extension/compare/panel.ts does the same): `curves` reduced for the plot. */
 export function curvesMessage(request: CurveRequest, curves: Curve[]): HostMessage {
   return { type: 'curves', seq: request.seq, frame: curveFrame(request.metric, curves, columnsFor(request.width, request.pixelRatio), request.range) };
+}
+
+/**
+ * A sweep of `trials` trials × 3 seeds (lr × model × batch grid, cycled): the metric rises with a learning rate of
+ * 0.01 and with the random forest; one model name is an HTML injection attempt. Typed against the core's model.
+ */
+export function sweepFixture(runs = 27, seed = 5): SweepComparison {
+  const r = rng(seed);
+  const lrs = [0.001, 0.01, 0.1];
+  const models = ['logistic_regression', 'random_forest', XSS];
+  const batches = [32, 64, 128, 256];
+  const rs: SweepRun[] = Array.from({ length: runs }, (_, i) => {
+    const trial = Math.floor(i / 3);
+    const lr = lrs[trial % 3];
+    const model = models[Math.floor(trial / 3) % 3];
+    const batch = batches[Math.floor(trial / 9) % 4];
+    const value = (lr === 0.01 ? 0.9 : lr === 0.1 ? 0.84 : 0.8) + (model === 'random_forest' ? 0.01 : 0) + (r() - 0.5) * 0.01;
+    return {
+      runId: `sweep-run-${String(i).padStart(4, '0')}-${Math.floor(r() * 1e8).toString(16)}`, trialIndex: trial, seed: i % 3, status: 'finished',
+      params: { 'parameters.learning_rate': lr, 'parameters.model_type': model, ...(runs > 27 ? { 'parameters.batch_size': batch } : {}), seed: i % 3 },
+      value: i === runs - 1 ? null : value,
+    };
+  });
+  const parameters = ['parameters.learning_rate', 'parameters.model_type', ...(runs > 27 ? ['parameters.batch_size'] : []), 'seed'];
+  const used = rs.filter(x => x.value !== null);
+  const groups = lrs.map(lr => {
+    const g = used.filter(x => x.params['parameters.learning_rate'] === lr);
+    const m = g.reduce((s, x) => s + x.value!, 0) / g.length;
+    return { value: String(lr), n: g.length, mean: m, sd: Math.sqrt(g.reduce((s, x) => s + (x.value! - m) ** 2, 0) / (g.length - 1)), runIds: g.map(x => x.runId) };
+  });
+  return {
+    sweepId: 'sweep-<i>1</i>', metric: 'val_accuracy', goal: 'max', metricFrom: 'config', configPath: 'experiments/grid.yaml', parameters, runs: rs, used: used.length,
+    best: { trialIndex: 1, params: { 'parameters.learning_rate': 0.01, 'parameters.model_type': 'logistic_regression' }, n: 3, mean: 0.9, sd: 0.003, runId: rs[3].runId, value: 0.904 },
+    groupBy: 'parameters.learning_rate', groups,
+    pairs: [
+      { a: 0, b: 1, difference: -0.1, statistic: -30, df: 15.9, pValue: 1e-12, pHolm: 3e-12 },
+      { a: 0, b: 2, difference: -0.04, statistic: -12, df: 15.9, pValue: 1e-8, pHolm: 2e-8 },
+      { a: 1, b: 2, difference: 0.06, statistic: 18, df: 15.9, pValue: 0.02, pHolm: 0.02 },
+    ],
+    pairsOmitted: false, alpha: 0.05,
+    importance: [
+      { parameter: 'parameters.learning_rate', etaSquared: 0.93, statistic: 180, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
+      { parameter: 'parameters.model_type', etaSquared: 0.04, statistic: 1.2, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
+      { parameter: 'seed', etaSquared: 0.01, statistic: 0.3, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
+    ],
+    importanceMethod: 'anova-eta-squared',
+  };
 }

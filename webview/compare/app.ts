@@ -17,6 +17,7 @@ import { dateTime } from './format';
 import { Grid } from './grid';
 import { t } from './l10n';
 import { costSpec, evaluationSpec, hypothesesSpec, intervalsSpec, metricsSpec, paramsSpec, significanceSpec, type TableContext } from './tables';
+import { SweepView } from './sweep';
 import * as ui from './ui';
 import { uniqueLabels, type ValueKind } from './view';
 
@@ -125,6 +126,7 @@ export class CompareApp {
   private readonly grids: Partial<Record<SectionId, Grid>> = {};
   private readonly chart: Chart;
   private readonly curveStatus: HTMLParagraphElement;
+  private readonly sweep: SweepView;
 
   constructor(private readonly root: HTMLElement, private readonly host: CompareHost) {
     const saved = host.getState();
@@ -187,7 +189,8 @@ export class CompareApp {
     const header = h('header', { class: 'toolbar' },
       h('div', { class: 'titles' }, this.title, this.subtitle),
       h('div', { class: 'controls' }, baselineLabel, this.baseline.el, this.exportCsv, this.exportMd));
-    const main = h('main', { class: 'sections' }, ...Object.values(this.sections).map(s => s.el));
+    this.sweep = new SweepView(root, host);
+    const main = h('main', { class: 'sections' }, this.sweep.el, ...Object.values(this.sections).map(s => s.el));
     for (const s of Object.values(this.sections)) s.hide(true);
     setChildren(root, header, this.errorEl, this.waiting, main);
   }
@@ -198,6 +201,7 @@ export class CompareApp {
       case 'comparison': return this.onComparison(msg.comparison, msg.state);
       case 'curves': return this.onCurves(msg.seq, msg.frame);
       case 'error': return this.showError(msg.message);
+      case 'sweep': return this.sweep.show(msg.sweep);
     }
   }
 

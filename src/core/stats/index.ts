@@ -28,3 +28,7 @@ export { psi, wassersteinDistance, jensenShannonDistance, linfDistance } from '.
 export type { PsiOptions, PsiBin, PsiResult } from './drift';
 export { mean, variance, quantileSorted, checkAlternative } from './descriptive';
 export type { Alternative } from './descriptive';
+export { holm } from './holm';
+export type { HolmResult } from './holm';
+export { oneWayAnova } from './anova';
+export type { AnovaResult } from './anova';

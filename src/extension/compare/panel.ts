@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { buildComparison, curvesOf } from '../../core/compare/build';
 import { columnsFor, curveFrame } from '../../core/compare/downsample';
+import { sweepOfComparison } from '../../core/compare/sweep';
 import type { Latency } from '../../core/compare/latency';
 import type { Comparison, Curve } from '../../core/compare/model';
 import type { HypothesisStatus } from '../../core/store';
@@ -31,6 +32,8 @@ export class ComparePanel extends Disposable {
   private readonly latencyCache = new Map<string, Latency | Error>();
   /** Every point of the shown metric, read once per comparison: a zoom or a resize reduces it again. */
   private curveCache: { metric: string; curves: Curve[] } | undefined;
+  /** The sweep views' grouping the user chose (default: the sweep's most important parameter). */
+  private sweepGroupBy: string | undefined;
   readonly trace: PanelTrace = { received: [], sent: [] };
   private readonly changed = this.track(new vscode.EventEmitter<HostMessage['type']>());
   /** Fires after the host posted a message (tests wait on it). */
@@ -146,6 +149,10 @@ export class ComparePanel extends Disposable {
       case 'openRun':
         void vscode.commands.executeCommand('edd.experiments.focus');
         return;
+      case 'setSweepGroupBy':
+        this.sweepGroupBy = raw.groupBy;
+        this.postSweep(await this.stores.get(this.folder));
+        return;
     }
   }
 
@@ -169,11 +176,20 @@ export class ComparePanel extends Disposable {
       this.state = { ...this.state, runIds: this.state.runIds };
       this.panel.title = vscode.l10n.t('Compare {0} runs', this.comparison.runs.length);
       this.post({ type: 'comparison', comparison: this.comparison, state: this.state });
+      this.postSweep(store);
       return this.comparison;
     } catch (e) {
       this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       return undefined;
     }
+  }
+
+  /** The sweep views, when every compared run belongs to one sweep (src/core/compare/sweep.ts). */
+  private postSweep(store: Parameters<typeof sweepOfComparison>[0]): void {
+    const runIds = this.comparison?.runs.map(r => r.runId) ?? [];
+    const options = { workspaceRoot: this.folder.uri.fsPath, groupBy: this.sweepGroupBy };
+    const sweep = sweepOfComparison(store, runIds, options) ?? (this.sweepGroupBy ? sweepOfComparison(store, runIds, { ...options, groupBy: undefined }) : undefined);
+    if (sweep) this.post({ type: 'sweep', sweep });
   }
 
   get current(): Comparison | undefined {
