@@ -131,7 +131,10 @@ export class RayJobsClient {
   }
 
   private fail(method: string, route: string, status: number, text: string): never {
-    throw new RayError('http', t('The Ray cluster at {0} refused {1} /{2} (HTTP {3}): {4}', this.address, method, route, status, rayMessage(text) || t('no message')), status);
+    const said = rayMessage(text);
+    throw new RayError('http', said
+      ? t('The Ray cluster at {0} refused {1} /{2} (HTTP {3}): {4}', this.address, method, route, status, said)
+      : t('The Ray cluster at {0} refused {1} /{2} (HTTP {3}).', this.address, method, route, status), status);
   }
 
   private async json<T>(method: string, route: string, body?: object): Promise<T> {

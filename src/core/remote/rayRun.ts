@@ -255,7 +255,7 @@ class RayJob {
   private finish(job: RayJobDetails | undefined, error: string | undefined, errorCode: RunOutcome['errorCode']): void {
     const ended = job?.end_time ?? Date.now();
     const begun = job?.start_time ?? this.started;
-    const withTail = (msg: string) => (this.tail.length > 0 ? `${msg}; ${t('last output:')}\n${this.tail.join('\n')}` : msg);
+    const withTail = (msg: string) => (this.tail.length > 0 ? t('{0}; last output:\n{1}', msg, this.tail.join('\n')) : msg);
     let status: RunStatus = 'failed';
     if (error === undefined && job) {
       const mapped = runStatusOf(job.status) ?? 'failed';
