@@ -189,6 +189,26 @@ describe('ray: runs on a real Ray head', function () {
     assert.strictEqual(store.listRuns({ tags: { sweep_id: 'sw-ray' } }).length, 8);
   });
 
+  it('records a job stopped outside EDD (the dashboard, `ray job stop`) as failed, saying so', async () => {
+    let submission = '';
+    let stopped = false;
+    let runId = '';
+    const r = await executeRayRun({
+      store, workspaceRoot: dir, configPath: 'experiments/outside.yaml', configText: config('exp_20250110_104', ['python', 'train.py', 'slow']),
+      address: head.address, pollMs: 200,
+      onStart: run => (runId = run.id),
+      onEvent: e => {
+        if (e.type !== 'metric' || stopped) return;
+        stopped = true;
+        submission = (store.getRun(runId)!.environment as { ray: RayRunInfo }).ray.submission_id;
+        void client.stopJob(submission);
+      },
+    });
+    assert.strictEqual(r.run.status, 'failed');
+    assert.match(r.run.error ?? '', /stopped outside EDD/);
+    assert.strictEqual((await client.getJob(submission)).status, 'STOPPED');
+  });
+
   it("passes Ray's own message on for a refused request", async () => {
     await assert.rejects(client.getJob('edd-no-such-job'), (e: RayError) => e instanceof RayError && e.kind === 'http' && e.status === 404 && /edd-no-such-job/.test(e.message));
     await assert.rejects(client.submitJob({ entrypoint: 'true', submission_id: 'edd-bad-env', runtime_env: { working_dir: 'not a uri' } as never }).then(id => client.getJob(id)).then(j => {

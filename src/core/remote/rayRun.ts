@@ -239,7 +239,9 @@ class RayJob {
           }
           if (terminal) break;
         } catch (e) {
-          if (!(e instanceof RayError) || e.kind === 'http' || Date.now() - lastContact > lostAfterMs) {
+          // A busy dashboard may answer 5xx or time out for a while; a 4xx (the job is gone) will not get better.
+          const lasting = !(e instanceof RayError) || (e.kind === 'http' && (e.status ?? 0) < 500) || e.kind === 'bad-answer';
+          if (lasting || Date.now() - lastContact > lostAfterMs) {
             error = t('Lost contact with the Ray job {0}: {1}. The job may still be running on the cluster: stop it with `ray job stop {0}`.', this.ray.submissionId, (e as Error).message);
             errorCode = 'internal';
             return;
