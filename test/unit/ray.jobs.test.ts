@@ -39,6 +39,13 @@ elif mode == "slow":
     for i in range(1200):
         emit({"metric": "loss", "value": 1.0 / (i + 1), "step": i})
         time.sleep(0.1)
+elif mode == "chatty":
+    # About 3 MB of log with a metric every 100 lines: every line must come back once, in order.
+    for i in range(30000):
+        if i % 100 == 0:
+            emit({"metric": "tick", "value": i, "step": i // 100})
+        print("log line %06d %s" % (i, "x" * 80))
+    sys.stdout.flush()
 elif mode == "crash":
     print("about to fail", flush=True)
     sys.exit(3)
@@ -207,6 +214,24 @@ describe('ray: runs on a real Ray head', function () {
     assert.strictEqual(r.run.status, 'failed');
     assert.match(r.run.error ?? '', /stopped outside EDD/);
     assert.strictEqual((await client.getJob(submission)).status, 'STOPPED');
+  });
+
+  it('brings back a large log whole, in order (the log is read less often as it grows)', async () => {
+    const lines: string[] = [];
+    const ticks: number[] = [];
+    const r = await executeRayRun({
+      store, workspaceRoot: dir, configPath: 'experiments/chatty.yaml', configText: config('exp_20250110_105', ['python', 'train.py', 'chatty']),
+      address: head.address, pollMs: 100,
+      onEvent: e => {
+        if (e.type === 'log' && e.text.startsWith('log line ')) lines.push(e.text.slice(9, 15));
+        if (e.type === 'metric') ticks.push(e.step!);
+      },
+    });
+    assert.strictEqual(r.run.status, 'finished', r.run.error ?? '');
+    assert.strictEqual(lines.length, 30000);
+    assert.ok(lines.every((l, i) => Number(l) === i), 'every line once, in order');
+    assert.deepStrictEqual(ticks, Array.from({ length: 300 }, (_, i) => i));
+    assert.strictEqual(store.getMetrics(r.run.id, 'tick').length, 300);
   });
 
   it("passes Ray's own message on for a refused request", async () => {

@@ -109,6 +109,7 @@ class RayJob {
   private readonly splitter: LineSplitter;
   private readonly log: fs.WriteStream | undefined;
   private offset = 0;
+  private lastLogRead = 0;
 
   constructor(
     private readonly ray: RayJobOptions,
@@ -230,7 +231,13 @@ class RayJob {
         try {
           job = await client.getJob(this.ray.submissionId);
           const terminal = TERMINAL_STATUSES.has(job.status);
-          await this.readLog(terminal);
+          // Each read fetches the whole log: past 1 MB it is read less often, in proportion to its size, so a chatty
+          // job costs about 1 MB per poll interval instead of a growing multiple of it. The last read is never skipped.
+          const every = Math.min(20_000, pollMs * Math.max(1, this.offset / 1_048_576));
+          if (terminal || Date.now() - this.lastLogRead >= every) {
+            this.lastLogRead = Date.now();
+            await this.readLog(terminal);
+          }
           lastContact = Date.now();
           const view = `${job.status} ${job.driver_node_id ?? ''}`;
           if (view !== lastStatus) {
