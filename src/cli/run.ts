@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { t } from '../core/l10n';
-import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteResult } from '../core/runs';
+import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteOptions, type ExecuteResult } from '../core/runs';
+import { executeRayRun, parseRayAddress, RayError } from '../core/remote';
 import { inert } from '../core/inert';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
@@ -34,18 +35,32 @@ function exitCodeOf(r: ExecuteResult, signalled: boolean): number {
   return r.run.exitCode && r.run.exitCode > 0 ? r.run.exitCode : 1;
 }
 
-/** `edd run <config> [--json]` and `edd run --reproduce RUN_ID [--json]`. */
+/** `edd run <config> [--json] [--on ray --address URL]` and `edd run --reproduce RUN_ID [--json]`. */
 export async function runCommand(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('run', args, {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
     store: { type: 'string' },
     reproduce: { type: 'string' },
+    on: { type: 'string' },
+    address: { type: 'string' },
   });
   const json = values.json === true;
   const reproduce = values.reproduce;
   if (reproduce !== undefined ? positionals.length > 0 : positionals.length !== 1) {
-    throw new UsageError(t('Usage: edd run <config.yaml> [--json]  or  edd run --reproduce RUN_ID [--json]'));
+    throw new UsageError(t('Usage: edd run <config.yaml> [--json] [--on ray --address URL]  or  edd run --reproduce RUN_ID [--json]'));
+  }
+  if (values.on !== undefined && values.on !== 'ray') throw new UsageError(t('--on accepts only `ray` (a Ray cluster); without --on the run is local.'));
+  if (values.on === 'ray' && values.address === undefined) throw new UsageError(t('--on ray needs --address, the URL of the Ray dashboard (for example http://127.0.0.1:8265).'));
+  if (values.on === undefined && values.address !== undefined) throw new UsageError(t('--address is only for --on ray.'));
+  const rayAddress = values.address;
+  if (rayAddress !== undefined) {
+    // A malformed address is refused before the store is opened.
+    try {
+      parseRayAddress(rayAddress);
+    } catch (e) {
+      throw usageErrorFrom(e as Error);
+    }
   }
   const workspaceRoot = io.cwd;
   const store = await openStore(storePath(io, values.store), {}, io);
@@ -78,7 +93,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     }
     let result: ExecuteResult;
     try {
-      result = await executeRun({
+      const execute = rayAddress === undefined ? executeRun : (o: ExecuteOptions) => executeRayRun({ ...o, address: rayAddress });
+      result = await execute({
         store, workspaceRoot, configPath, configText,
         extraParams: original ? { reproduces: original.id } : undefined,
         signal: controller.signal,
@@ -92,6 +108,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       });
     } catch (e) {
       if (e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
+      // The cluster could not be reached or refused the upload: nothing was recorded, the address is to check.
+      if (e instanceof RayError) throw usageErrorFrom(e);
       throw e;
     }
     if (json) {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
-import { captureEnvironment, datasetFingerprint, startRun, RunRefusedError, type EnvironmentInfo, type RunEvent, type RunOutcome } from '../runner';
+import { captureEnvironment, datasetFingerprint, startRun, RunRefusedError, type EnvironmentInfo, type RunEvent, type RunHandle, type RunOptions, type RunOutcome } from '../runner';
 import type { MetricPoint, RunRecord, RunStore } from '../store';
 import { onnxProblem } from './onnx';
 import { currentOwner } from './recover';
@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   extraParams?: Record<string, unknown>;
   /** How often metric points are written to the store while the run goes on (default 250 ms). */
   flushMs?: number;
+  /** What starts the training (default: {@link startRun}, a local process; the Ray executor submits a job instead). */
+  start?: (options: RunOptions) => RunHandle;
 }
 
 export interface ExecuteResult {
@@ -128,7 +130,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
 
   let handle;
   try {
-    handle = startRun({
+    handle = (options.start ?? startRun)({
       command: spec.command,
       workspaceRoot,
       cwd: spec.cwd,

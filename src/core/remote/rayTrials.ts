@@ -1,0 +1,93 @@
+/**
+ * A sweep's trials as Ray jobs. The shapes below are those of the sweep's `TrialExecutor` contract
+ * (src/core/sweep/executor.ts on the sweep branch), written out here so this module builds on its own; TypeScript
+ * compares them by structure, so a `RayTrialExecutor` is a `TrialExecutor`.
+ */
+import type { RunStatus, RunStore } from '../store';
+import { ConfigNotRunnableError } from '../runs';
+import { executeRayRun, prepareCluster, type PreparedCluster } from './rayRun';
+import { RayJobsClient } from './rayClient';
+
+export interface RayTrial {
+  index: number;
+  overrides: Record<string, unknown>;
+  seed: number;
+}
+
+export interface RayTrialContext {
+  store: RunStore;
+  workspaceRoot: string;
+  configPath: string;
+  configText: string;
+  tags: Record<string, string>;
+  onRunCreated?: (runId: string) => void;
+  onMetric?: (name: string, step: number, value: number) => void;
+}
+
+export interface RayTrialOutcome {
+  runId: string | null;
+  status: RunStatus;
+  error?: string;
+  finalMetrics: Record<string, number>;
+}
+
+export interface RayTrialExecutorOptions {
+  /** Time between two polls of each job (default 500 ms). */
+  pollMs?: number;
+}
+
+/**
+ * Each trial is one Ray job on the cluster at `address`; its run is recorded in the local store like a local
+ * trial's. The workspace is uploaded once for all trials (the first `start`, or {@link prepare}).
+ */
+export class RayTrialExecutor {
+  readonly client: RayJobsClient;
+  private prepared: Promise<PreparedCluster> | undefined;
+  private preparedRoot: string | undefined;
+
+  constructor(readonly address: string, private readonly options: RayTrialExecutorOptions = {}) {
+    this.client = new RayJobsClient(address);
+  }
+
+  /** Check the cluster and upload the workspace; call it first to refuse an unreachable cluster before any trial. */
+  prepare(workspaceRoot: string): Promise<PreparedCluster> {
+    if (!this.prepared || this.preparedRoot !== workspaceRoot) {
+      this.preparedRoot = workspaceRoot;
+      this.prepared = prepareCluster(this.address, workspaceRoot, this.client);
+      // A failed preparation is not cached: the next trial tries again.
+      this.prepared.catch(() => {
+        this.prepared = undefined;
+      });
+    }
+    return this.prepared;
+  }
+
+  async start(trial: RayTrial, context: RayTrialContext, signal: AbortSignal): Promise<RayTrialOutcome> {
+    const steps = new Map<string, number>();
+    try {
+      const result = await executeRayRun({
+        store: context.store,
+        workspaceRoot: context.workspaceRoot,
+        configPath: context.configPath,
+        configText: context.configText,
+        address: this.address,
+        prepared: await this.prepare(context.workspaceRoot),
+        tags: context.tags,
+        signal,
+        pollMs: this.options.pollMs,
+        onStart: run => context.onRunCreated?.(run.id),
+        onEvent: event => {
+          if (event.type !== 'metric') return;
+          // The same step rule as the store's: a point without a step gets the next step of its key.
+          const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
+          steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
+          context.onMetric?.(event.name, step, event.value);
+        },
+      });
+      return { runId: result.run.id, status: result.run.status as RunStatus, ...(result.run.error ? { error: result.run.error } : {}), finalMetrics: result.finalMetrics };
+    } catch (e) {
+      if (e instanceof ConfigNotRunnableError) return { runId: null, status: 'failed', error: e.message, finalMetrics: {} };
+      throw e;
+    }
+  }
+}
