@@ -138,7 +138,8 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       timeoutS: spec.timeoutS,
       runId: run.id,
       artifactDir: path.join(folder, 'artifacts'),
-      metricsFile: path.join(folder, 'metrics.jsonl'),
+      // not metrics.jsonl: that name is the store's own history file in the same folder (src/core/store/history.ts)
+      metricsFile: path.join(folder, 'protocol.jsonl'),
       configPath: runConfigPath,
       logFile: path.join(workspaceRoot, logPath),
       onEvent: event => {
