@@ -222,3 +222,27 @@ describe('serve: following an alias', function () {
     }
   });
 });
+
+describe('serve: output validation on every answer', function () {
+  this.timeout(60_000);
+  it('an answer whose output breaks the `output` rules is a 500 problem, counted, logged with its error', async () => {
+    const spec = SPEC.replace('reference: data/reference.csv\n', '').replace('output: { range: [0, 1], sum_to_one: true }', 'output: { range: [0, 0.9] }');
+    const { dir } = await servingWorkspace(spec);
+    const server = await startServer({ spec: loadServiceSpec('penguins.service.yaml', dir), port: 0 });
+    try {
+      const r = await post(`${server.url}/v1/models/penguins:predict`, { instances: [GENTOO] });
+      assert.strictEqual(r.status, 500, JSON.stringify(r.json));
+      assert.strictEqual(r.type.split(';')[0], 'application/problem+json');
+      assert.match(r.json.detail, /outside \[0, 0\.9\]/);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, /edd_serve_output_validation_failures_total\{version="1"\} 1/);
+      assert.match(metrics, /edd_serve_requests_total\{endpoint="predict",version="1",status="500"\} 1/);
+      const line = logRecords(path.join(dir, '.edd/serving/penguins')).find(x => x.type === 'prediction' && x.request_id === r.json.request_id) as Extract<LogRecord, { type: 'prediction' }>;
+      assert.strictEqual(line.status, 500);
+      assert.match(line.error!, /outside/);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,8 +13,12 @@ features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g]
 classes: [Adelie, Chinstrap, Gentoo]
 `;
 
+const made: string[] = [];
+after(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+
 function workspace(spec: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-serve-spec-'));
+  made.push(dir);
   fs.mkdirSync(path.join(dir, 'data'));
   fs.copyFileSync(path.resolve(__dirname, '../../../examples/penguins/data/penguins.data.yaml'), path.join(dir, 'data/penguins.data.yaml'));
   fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), spec);
