@@ -40,6 +40,10 @@ function help(): string {
     t('      Check the audit log\'s hash chain and that every stage and alias agrees with it; exit 1 naming the first bad entry.'),
     '  edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]',
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
+    '  edd monitor <service.yaml> [--since 24h] [--window 1h] [--json] [--check] [--new-experiment OUT.yaml]',
+    t('      Monitor a served model from its prediction log: application, model, bias, business and infrastructure per window; --check exits 1 on an alert.'),
+    '  edd monitor <service.yaml> --suggest-thresholds [--metric M] [--sensitive COLUMN] [--apply]',
+    t('      Per-group decision thresholds that bring the bias metric under its bound at the least cost in accuracy.'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd --help | --version',
@@ -75,6 +79,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./registry')).auditCommand(rest, io);
       case 'shadow':
         return await (await import('./registry')).shadowCommand(rest, io);
+      case 'monitor':
+        return await (await import('./monitor')).monitorCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
       case '--version':
