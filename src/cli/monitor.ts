@@ -59,10 +59,12 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
       const rows = [...aggregator.windowRows().values()];
       if (!rows.length) throw new UsageError(t('no predictions in the log {0} in the range read', result.log_dir));
       const s = suggestThresholds(concatRows(rows), column, positive, metric, bound);
-      const applied = values.apply || m.autoCorrect;
-      if (applied && s.feasible) writeGroupThresholds(file, column, s.thresholds);
+      const applied = Boolean((values.apply || m.autoCorrect) && s.feasible && s.needed);
+      if (applied) writeGroupThresholds(file, column, s.thresholds);
       if (values.json) {
-        io.out(JSON.stringify({ ...s, applied: Boolean(applied && s.feasible) }, null, 2));
+        io.out(JSON.stringify({ ...s, applied }, null, 2));
+      } else if (!s.needed) {
+        io.out(t('{0} for {1} is {2}, within the bound {3}, on {4} labelled predictions: no thresholds needed.', metric, column, f(s.before.metric), s.bound, s.rows));
       } else {
         io.out(t('Per-group thresholds on P({0}) for {1} ({2} labelled predictions):', s.positive_class, s.column, s.rows));
         for (const [g, th] of Object.entries(s.thresholds)) io.out(`  ${inert(g)}: ${th}`);

@@ -160,7 +160,9 @@ describe('monitor: bias thresholds and experiments from alerts', () => {
     for (const metric of ['demographic_parity_difference', 'equal_opportunity_difference'] as const) {
       const before = measure(held, 'group', 'Adelie', metric, held.yPred);
       assert.ok(before.metric > 0.15, `${metric} is biased before: ${before.metric}`);
+      assert.strictEqual(suggestThresholds(fit, 'group', 'Adelie', metric, 0.9).needed, false, 'within a loose bound nothing is suggested');
       const s = suggestThresholds(fit, 'group', 'Adelie', metric, 0.05);
+      assert.ok(s.needed);
       assert.ok(s.feasible);
       assert.ok(s.after.metric <= s.search_bound + 1e-12);
       const after = measure(held, 'group', 'Adelie', metric, applyThresholds(held, 'group', 'Adelie', s.thresholds));

@@ -158,13 +158,17 @@ export class MonitorAggregator {
   private readonly labels = new Dictionary();
   private readonly rowWindow = new F64();
   private readonly rowPred = new I32();
-  private rowLabel = new I32();
+  private readonly rowLabel = new I32();
   private readonly rowScores = new F64();
-  private readonly join = new Map<string, number>();
-  /** Feedback that arrived for a prediction not (yet) read, e.g. from another server's segment. */
-  private readonly early = new Map<string, string>();
+  /** Per answered row, its request id and row (the join key of feedback). */
+  private readonly rowKeys: string[] = [];
+  /** Feedback by join key; joined to the rows in {@link windowRows} (feedback is much rarer than predictions). */
+  private readonly feedbackLabels = new Map<string, string>();
+  private joined = false;
+  private unmatched = 0;
   readonly classes: string[];
-  get unmatchedFeedback(): number { return this.early.size; }
+  /** Feedback whose prediction was not among the rows read (another range, or never logged). */
+  get unmatchedFeedback(): number { this.joinFeedback(); return this.unmatched; }
 
   constructor(
     private readonly options: MonitoringOptions,
@@ -229,7 +233,6 @@ export class MonitorAggregator {
     const outputs = r.outputs as Record<string, unknown> | undefined;
     const pred = outputs?.prediction;
     if (pred === undefined || pred === null) return;
-    const row = this.rowPred.n;
     this.rowWindow.push(w.start);
     this.rowPred.push(this.labels.of(String(pred)));
     const probs = Array.isArray(outputs!.probabilities) ? outputs!.probabilities as unknown[] : [];
@@ -240,22 +243,31 @@ export class MonitorAggregator {
       if (c.kind === 'number') c.numbers.push(typeof v === 'number' ? v : v === null || v === undefined || v === '' ? NaN : Number(v));
       else c.codes.push(v === null || v === undefined || v === '' ? -1 : c.dict.of(String(v)));
     }
-    const key = `${String(r.request_id)}\u0000${String(r.row ?? 0)}`;
-    const early = this.early.get(key);
-    if (early !== undefined) { this.early.delete(key); this.rowLabel.push(this.labels.of(early)); } else this.rowLabel.push(-1);
-    this.join.set(key, row);
+    this.rowLabel.push(-1);
+    this.rowKeys.push(r.row === 0 || r.row === undefined ? String(r.request_id) : `${String(r.request_id)}\u0000${String(r.row)}`);
   }
 
   private feedback(r: Record<string, unknown>): void {
     if (r.label === undefined || r.label === null) return;
-    const key = `${String(r.request_id)}\u0000${String(r.row ?? 0)}`;
-    const row = this.join.get(key);
-    if (row === undefined) { this.early.set(key, String(r.label)); return; }
-    this.rowLabel.a[row] = this.labels.of(String(r.label));
+    this.joined = false;
+    this.feedbackLabels.set(r.row === 0 || r.row === undefined ? String(r.request_id) : `${String(r.request_id)}\u0000${String(r.row)}`, String(r.label));
+  }
+
+  private joinFeedback(): void {
+    if (this.joined) return;
+    this.joined = true;
+    if (this.feedbackLabels.size === 0) return;
+    let matched = 0;
+    for (let i = 0; i < this.rowKeys.length; i++) {
+      const label = this.feedbackLabels.get(this.rowKeys[i]);
+      if (label !== undefined) { this.rowLabel.a[i] = this.labels.of(label); matched++; }
+    }
+    this.unmatched = Math.max(0, this.feedbackLabels.size - matched);
   }
 
   /** The rows of each window, as the gate's data structures (for the statistics and for tests that compare). */
   windowRows(): Map<number, WindowRows> {
+    this.joinFeedback();
     const byWindow = new Map<number, number[]>();
     const rw = this.rowWindow.a;
     for (let i = 0; i < this.rowPred.n; i++) {

@@ -56,8 +56,9 @@ const CHUNK = 1 << 20;
 const NEWLINE = 10;
 
 /**
- * Calls `onRecord` with every JSON object of the segments, in order. Lines are cut on the newline byte and decoded
- * one at a time, so a multi-byte character is never split.
+ * Calls `onRecord` with every JSON object of the segments, in order. Each chunk is decoded up to its last newline
+ * (a newline byte never occurs inside a multi-byte UTF-8 character, so no character is split) and cut into lines as
+ * text; the bytes after the last newline wait for the next chunk.
  */
 export function readSegments(segments: readonly Segment[], onRecord: (record: Record<string, unknown>) => void, stats: ReadStats): void {
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -67,13 +68,13 @@ export function readSegments(segments: readonly Segment[], onRecord: (record: Re
     try {
       let carry: Buffer | null = null;
       let lineNo = 0;
-      const line = (bytes: Buffer, last: boolean) => {
+      const line = (text: string, last: boolean) => {
         lineNo++;
-        if (bytes.length === 0) return;
+        if (text.length === 0) return;
         stats.lines++;
         let rec: unknown;
         try {
-          rec = JSON.parse(bytes.toString('utf8'));
+          rec = JSON.parse(text);
         } catch {
           rec = undefined;
         }
@@ -86,19 +87,19 @@ export function readSegments(segments: readonly Segment[], onRecord: (record: Re
         const n = fs.readSync(fd, buf, 0, CHUNK, null);
         if (n === 0) break;
         stats.bytes += n;
+        const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+        const end = data.lastIndexOf(NEWLINE);
+        if (end === -1) { carry = Buffer.from(data); continue; }
+        const text = data.toString('utf8', 0, end + 1);
+        carry = end + 1 < data.length ? Buffer.from(data.subarray(end + 1)) : null;
         let from = 0;
-        for (let i = buf.indexOf(NEWLINE, 0); i !== -1 && i < n; i = buf.indexOf(NEWLINE, i + 1)) {
-          const piece = buf.subarray(from, i);
-          if (carry) { line(Buffer.concat([carry, piece]), false); carry = null; } else line(piece, false);
+        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+          line(text.slice(from, i), false);
           from = i + 1;
-        }
-        if (from < n) {
-          const rest = Buffer.from(buf.subarray(from, n));
-          carry = carry ? Buffer.concat([carry, rest]) : rest;
         }
       }
       // No newline at the end: the writer stopped mid-record, or wrote the last record without one.
-      if (carry) line(carry, true);
+      if (carry) line(carry.toString('utf8'), true);
     } finally {
       fs.closeSync(fd);
     }

@@ -10,7 +10,9 @@
  * band (r on a grid of step 0.005) every group independently takes its most accurate candidate inside the band —
  * accuracy adds up over groups, so that is the best choice for the band — and the band with the highest accuracy wins.
  * To hold on the next window and not only on this one, b is the bound less the sampling error of a difference of two
- * rates (1.96 standard errors at the band's rate with the two smallest groups' sizes).
+ * rates (1.96 standard errors at the band's rate with the two smallest groups' sizes), but never less than half the
+ * bound (a tiny group would otherwise leave nothing to search). When the current predictions already meet the bound,
+ * nothing is suggested.
  */
 import * as fs from 'fs';
 import { parseDocument } from 'yaml';
@@ -38,6 +40,8 @@ export interface ThresholdSuggestion {
   after: { metric: number; accuracy: number };
   /** false when no thresholds meet the bound (then `thresholds` are the least biased found). */
   feasible: boolean;
+  /** false when the current predictions already meet the bound (no thresholds suggested). */
+  needed: boolean;
 }
 
 /** Predictions with per-group thresholds on `positive`'s probability. */
@@ -121,6 +125,10 @@ export function suggestThresholds(all: WindowRows, column: string, positive: str
   const k = rows.classes.length;
   const p = rows.classes.indexOf(positive);
   if (p < 0) throw new MonitorInputError(t('the positive class {0} is not one of the classes ({1})', positive, rows.classes.join(', ')));
+  const before = measure(rows, column, positive, metric, rows.yPred);
+  if (before.metric <= bound) {
+    return { column, metric, bound, positive_class: positive, search_bound: bound, rows: rows.data.rows, thresholds: {}, before, after: before, feasible: true, needed: false };
+  }
   // Per row: its positive score, whether predicting positive is right, whether the best other class is right.
   const byGroup = new Map<string, number[]>();
   for (let i = 0; i < rows.data.rows; i++) {
@@ -165,7 +173,7 @@ export function suggestThresholds(all: WindowRows, column: string, positive: str
   for (let r = 0; r <= 1 + 1e-9; r += BAND_STEP) {
     const mid = Math.min(1, r + bound / 2);
     const margin = 1.96 * Math.sqrt(mid * (1 - mid) * (1 / n1 + 1 / n2));
-    const b = Math.max(0, bound - margin);
+    const b = Math.max(bound / 2, bound - margin);
     const pick = new Map<string, Candidate>();
     let correct = 0, lo = Infinity, hi = -Infinity;
     let ok = true;
@@ -190,9 +198,9 @@ export function suggestThresholds(all: WindowRows, column: string, positive: str
   for (const [g, c] of [...chosen.pick].sort((a, b) => (a[0] < b[0] ? -1 : 1))) thresholds[g] = Number(c.threshold.toPrecision(6));
   return {
     column, metric, bound, positive_class: positive, search_bound: chosen.searchBound, rows: rows.data.rows, thresholds,
-    before: measure(rows, column, positive, metric, rows.yPred),
+    before,
     after: measure(rows, column, positive, metric, applyThresholds(rows, column, positive, thresholds)),
-    feasible: best !== undefined,
+    feasible: best !== undefined, needed: true,
   };
 }
 
