@@ -68,8 +68,8 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
       } else {
         io.out(t('Per-group thresholds on P({0}) for {1} ({2} labelled predictions):', s.positive_class, s.column, s.rows));
         for (const [g, th] of Object.entries(s.thresholds)) io.out(`  ${inert(g)}: ${th}`);
-        io.out(t('  before: {0} = {1}, accuracy {2}', metric, f(s.before.metric), f(s.before.accuracy)));
-        io.out(t('  after:  {0} = {1}, accuracy {2} (bound {3}; searched under {4} to allow for sampling error)', metric, f(s.after.metric), f(s.after.accuracy), s.bound, f(s.search_bound)));
+        io.out('  ' + t('before: {0} = {1}, accuracy {2}', metric, f(s.before.metric), f(s.before.accuracy)));
+        io.out('  ' + t('after: {0} = {1}, accuracy {2} (bound {3}; searched under {4} to allow for sampling error)', metric, f(s.after.metric), f(s.after.accuracy), s.bound, f(s.search_bound)));
         if (!s.feasible) io.out(t('No thresholds meet the bound on these rows; the least biased are shown. Collect more feedback or relax the bound.'));
         else if (applied) io.out(t('Written to {0}: postprocess.group_thresholds.{1}', positionals[0], column));
         else io.out(t('Add --apply to write them into {0} (postprocess.group_thresholds).', positionals[0]));

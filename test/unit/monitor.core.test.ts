@@ -7,10 +7,11 @@ import { driftCheck } from '../../src/core/checks/drift';
 import { metricCheck } from '../../src/core/checks/metric';
 import type { Column, GateContext } from '../../src/core/checks/types';
 import { validateExperiment } from '../../src/core/config';
-import { loadServiceView, monitorService, MonitorInputError, type WindowRows } from '../../src/core/monitor';
+import { alertKeyPath, loadServiceView, locateKey, monitorService, MonitorInputError, type WindowRows } from '../../src/core/monitor';
+import { LineIndex } from '../../src/core/config';
 import { experimentFromAlert, pickAlert } from '../../src/core/monitor/experiment';
 import { applyThresholds, measure, suggestThresholds, writeGroupThresholds } from '../../src/core/monitor/thresholds';
-import { CLASSES, HOUR, penguins, records, workspace, writeSegment, type PenguinRow } from './monitor.fixtures';
+import { CLASSES, HOUR, penguins, records, SPEC, workspace, writeSegment, type PenguinRow } from './monitor.fixtures';
 
 const hourAgo = (h: number) => Math.floor((Date.now() - h * HOUR) / HOUR) * HOUR;
 
@@ -196,6 +197,23 @@ describe('monitor: bias thresholds and experiments from alerts', () => {
     assert.ok(e.text.includes('Retraining on the last 30 days restores macro F1 ≥ 0.90'));
     const v = validateExperiment(e.text);
     assert.deepStrictEqual(v.problems.filter(p => p.severity === 'error').map(p => p.message), []);
+  });
+});
+
+describe('monitor: where an alert goes in the spec (the Problems of the editor)', () => {
+  it('each alert kind points at the line of the threshold it broke', () => {
+    const lines = new LineIndex(SPEC);
+    const lineOf = (alert: { metric: string; layer: string }) => {
+      const s = locateKey(SPEC, alertKeyPath(alert, [{ name: 'adelie_share' }]))!;
+      const start = lines.lineStart(lines.position(s[0]).line);
+      return SPEC.slice(start, lines.lineEnd(lines.position(s[0]).line)).trim();
+    };
+    assert.strictEqual(lineOf({ metric: 'drift_psi', layer: 'model' }), 'drift: { psi: 0.2, ks_p_value: 0.01 }');
+    assert.strictEqual(lineOf({ metric: 'accuracy', layer: 'model' }), 'accuracy_min: 0.9');
+    assert.strictEqual(lineOf({ metric: 'error_rate', layer: 'application' }), 'error_rate: 0.01');
+    assert.strictEqual(lineOf({ metric: 'equal_opportunity_difference', layer: 'bias' }), 'bias: { demographic_parity_difference: 0.1, equal_opportunity_difference: 0.2 }');
+    assert.match(lineOf({ metric: 'adelie_share', layer: 'business' }), /^kpis: \[\{ name: adelie_share/);
+    assert.deepStrictEqual(alertKeyPath({ metric: 'unknown', layer: 'business' }, []), ['monitoring']);
   });
 });
 

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { readDataset } from '../checks/dataset';
 import { MonitorAggregator, type Alert, type WindowReport } from './aggregate';
 import { emptyStats, listSegments, readSegments, segmentsSince, type ReadStats } from './log';
-import type { ServiceView } from './options';
+import type { MonitoringAlerts, ServiceView } from './options';
 
 export { MonitorAggregator, biasOf } from './aggregate';
 export type { Alert, WindowReport, WindowRows, DriftEntry, BiasEntry, GroupEntry } from './aggregate';
@@ -15,7 +15,7 @@ export { listSegments, segmentsSince, readSegments, emptyStats } from './log';
 export type { Segment, ReadStats } from './log';
 export { parseMonitoring, parseDuration, MonitorInputError } from './options';
 export type { MonitoringOptions, MonitoringAlerts, KpiSpec, ServiceView } from './options';
-export { loadServiceView, locateKey } from './service';
+export { loadServiceView, locateKey, alertKeyPath } from './service';
 export { evaluateKpi, splitKpi } from './kpi';
 
 export interface MonitorOptions {
@@ -39,6 +39,8 @@ export interface MonitorResult {
   unmatched_feedback: number;
   windows: WindowReport[];
   alerts: Alert[];
+  /** The spec's alert thresholds (the panel draws them). */
+  thresholds: MonitoringAlerts;
 }
 
 /** Read the log and aggregate it: also returns the aggregator, whose window rows the threshold suggestion uses. */
@@ -69,7 +71,7 @@ export async function monitorService(service: ServiceView, options: MonitorOptio
     result: {
       model: service.model, spec: service.file, log_dir: m.logDir, window_ms: m.windowMs,
       since: options.since === undefined ? null : new Date(options.since).toISOString(),
-      read, unmatched_feedback: aggregator.unmatchedFeedback, windows, alerts: windows.flatMap(w => w.alerts),
+      read, unmatched_feedback: aggregator.unmatchedFeedback, windows, alerts: windows.flatMap(w => w.alerts), thresholds: m.alerts,
     },
     aggregator,
   };

@@ -28,7 +28,7 @@ export function loadServiceView(file: string, shown = file): ServiceView {
   const lines = new LineIndex(text);
   const at = (offset: number) => { const p = lines.position(offset); return `${shown}:${p.line + 1}:${p.character + 1}`; };
   const first = read.problems.find(p => p.severity === 'error');
-  if (first || !read.readable) throw new MonitorInputError(`${at(first?.offset ?? 0)}: ${first?.message ?? t('not readable as YAML')}`);
+  if (first || !read.readable) throw new MonitorInputError(first ? `${at(first.offset)}: ${first.message}` : t('{0}: not readable as YAML', at(0)));
   const v = read.value as Record<string, unknown> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MonitorInputError(t('{0}: a service spec is a mapping with model, features, classes and monitoring', `${shown}:1:1`));
   const where = (key: string) => { const s = locateKey(text, key.split('.')); return s ? at(s[0]) : `${shown}:1:1`; };
@@ -44,4 +44,21 @@ export function loadServiceView(file: string, shown = file): ServiceView {
     if (e instanceof MonitorInputError && e.key) throw new MonitorInputError(`${where(e.key.replace(/\[\d+\]/g, ''))}: ${e.message}`, e.key);
     throw e;
   }
+}
+
+/**
+ * The keys (from the document root) of the threshold an alert broke, for a Problem on that line: e.g. a PSI drift
+ * alert → monitoring.alerts.drift.psi; a KPI → its entry in monitoring.alerts.kpis.
+ */
+export function alertKeyPath(alert: { metric: string; layer: string }, kpis: ReadonlyArray<{ name: string }>): string[] {
+  const base = ['monitoring', 'alerts'];
+  switch (alert.metric) {
+    case 'error_rate': case 'latency_p95_ms': case 'prediction_psi': return [...base, alert.metric];
+    case 'accuracy': return [...base, 'accuracy_min'];
+    case 'drift_psi': return [...base, 'drift', 'psi'];
+    case 'drift_ks_p_value': return [...base, 'drift', 'ks_p_value'];
+    case 'demographic_parity_difference': case 'equal_opportunity_difference': return [...base, 'bias', alert.metric];
+  }
+  const k = kpis.findIndex(x => x.name === alert.metric);
+  return k >= 0 ? [...base, 'kpis', String(k)] : ['monitoring'];
 }
