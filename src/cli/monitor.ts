@@ -92,8 +92,16 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
       return 0;
     }
 
+    // auto_correct: a bias alert is answered at once with the thresholds that meet its bound (when some do).
+    let correction: ReturnType<typeof suggestThresholds> | undefined;
+    const biasAlert = service.monitoring.autoCorrect ? result.alerts.find(a => a.layer === 'bias' && a.column) : undefined;
+    if (biasAlert) {
+      const rows = [...aggregator.windowRows().values()];
+      const s = suggestThresholds(concatRows(rows), biasAlert.column!, service.monitoring.positiveClass ?? service.classes[0], biasAlert.metric as BiasMetric, biasAlert.threshold);
+      if (s.feasible && s.needed) { writeGroupThresholds(file, s.column, s.thresholds); correction = s; }
+    }
     if (values.json) {
-      io.out(JSON.stringify(result, null, 2));
+      io.out(JSON.stringify(correction ? { ...result, auto_correction: correction } : result, null, 2));
     } else {
       io.out(t('{0}: {1} windows of {2} from {3} ({4} records read, {5} segments, {6} skipped by time)', service.model, result.windows.length, values.window ?? `${result.window_ms / 60000} min`, result.log_dir, result.read.lines, result.read.segments, result.read.skipped));
       io.out(t('window | predictions | per s | errors | p95 ms | accuracy | macro F1 | prediction PSI | largest drift (PSI) | demographic parity | KPIs | CPU, memory | alerts'));
@@ -105,6 +113,9 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
         for (const a of result.alerts) io.out(`  ${a.window_start.slice(0, 16).replace('T', ' ')} ${inert(a.message)}`);
       } else {
         io.out(t('No alerts.'));
+      }
+      if (correction) {
+        io.out(t('auto_correct: wrote per-group thresholds for {0} into {1} (postprocess.group_thresholds): {2} {3} → {4}, accuracy {5} → {6}', correction.column, positionals[0], correction.metric, f(correction.before.metric), f(correction.after.metric), f(correction.before.accuracy), f(correction.after.accuracy)));
       }
     }
     return values.check && result.alerts.length ? 1 : 0;

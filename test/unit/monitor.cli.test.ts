@@ -3,7 +3,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { validateExperiment } from '../../src/core/config';
-import { HOUR, penguins, records, repo, workspace, writeSegment } from './monitor.fixtures';
+import { HOUR, penguins, records, repo, workspace, writeSegment, type PenguinRow } from './monitor.fixtures';
 
 function edd(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise(resolve => {
@@ -11,6 +11,16 @@ function edd(args: string[], cwd: string): Promise<{ code: number; stdout: strin
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
   });
+}
+
+/** A model that favours Adelie for males: selection rates differ by sex. */
+function biasedBySex(r: PenguinRow): { prediction: string; probabilities: number[] } {
+  const adelie = r.species === 'Adelie' ? 0.7 : 0.2;
+  const p = Math.min(0.95, adelie + (r.sex === 'MALE' ? 0.25 : -0.15));
+  const rest = (1 - p) / 2;
+  const probabilities = [p, r.species === 'Gentoo' ? rest * 0.5 : rest * 1.5, r.species === 'Gentoo' ? rest * 1.5 : rest * 0.5];
+  const prediction = ['Adelie', 'Chinstrap', 'Gentoo'][probabilities.indexOf(Math.max(...probabilities))];
+  return { prediction, probabilities };
 }
 
 const hourAgo = (h: number) => Math.floor((Date.now() - h * HOUR) / HOUR) * HOUR;
@@ -62,15 +72,7 @@ describe('edd monitor (the CLI, as a real process)', function () {
   it('--suggest-thresholds prints before/after and --apply writes them into the spec', async () => {
     const rows = penguins();
     const a = hourAgo(3);
-    // A model that favours Adelie for males: selection rates differ by sex.
-    writeSegment(dir, records(rows, { start: a, step: 10_000, feedback: true, predict: (r) => {
-      const adelie = r.species === 'Adelie' ? 0.7 : 0.2;
-      const p = Math.min(0.95, adelie + (r.sex === 'MALE' ? 0.25 : -0.15));
-      const rest = (1 - p) / 2;
-      const probabilities = [p, r.species === 'Gentoo' ? rest * 0.5 : rest * 1.5, r.species === 'Gentoo' ? rest * 1.5 : rest * 0.5];
-      const prediction = ['Adelie', 'Chinstrap', 'Gentoo'][probabilities.indexOf(Math.max(...probabilities))];
-      return { prediction, probabilities };
-    } }), a);
+    writeSegment(dir, records(rows, { start: a, step: 10_000, feedback: true, predict: biasedBySex }), a);
     const show = await edd(['penguins.service.yaml', '--suggest-thresholds', '--metric', 'demographic_parity_difference'], dir);
     assert.strictEqual(show.code, 0, show.stderr + show.stdout);
     assert.match(show.stdout, /before: demographic_parity_difference = [\d.]+/);
@@ -85,6 +87,18 @@ describe('edd monitor (the CLI, as a real process)', function () {
     const after = fs.readFileSync(path.join(dir, 'penguins.service.yaml'), 'utf8');
     assert.ok(after.includes('group_thresholds:\n    sex:\n'), after);
     assert.ok(after.includes('# reference rows for drift'));
+  });
+
+  it('auto_correct: true answers a bias alert by writing the thresholds into the spec', async () => {
+    const spec = path.join(dir, 'penguins.service.yaml');
+    fs.writeFileSync(spec, fs.readFileSync(spec, 'utf8').replace('auto_correct: false', 'auto_correct: true'));
+    const a = hourAgo(3);
+    writeSegment(dir, records(penguins(), { start: a, step: 10_000, feedback: true, predict: biasedBySex }), a);
+    const r = await edd(['penguins.service.yaml'], dir);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /demographic_parity_difference \(sex\)/);
+    assert.match(r.stdout, /auto_correct: wrote per-group thresholds for sex/);
+    assert.ok(fs.readFileSync(spec, 'utf8').includes('group_thresholds:\n    sex:\n'));
   });
 
   it('bad input: usage errors exit 2 with the file and the fix', async () => {
