@@ -123,7 +123,8 @@ export class MonitorApp {
 
   private chart(c: ChartSpec, r: MonitorResult): HTMLElement {
     const plotEl = h('div', { class: 'plot', role: 'img', attrs: { 'aria-label': t('{0} over {1} windows', c.title, r.windows.length) } });
-    const latest = c.series.map(s => `${s.label} ${fmt(s.values.at(-1) ?? null)}`).join(', ');
+    // The latest value each series has (accuracy waits for feedback, so its last windows are often empty).
+    const latest = c.series.map(s => `${s.label} ${fmt([...s.values].reverse().find(v => v !== null) ?? null)}`).join(', ');
     const fig = h('figure', { class: 'chart', id: `chart-${c.id}`, attrs: { 'data-alerts': c.alertWindows.length } },
       h('figcaption', null, h('span', { class: 'title' }, c.title), ' ', h('span', { class: 'latest' }, latest),
         c.thresholds.length ? h('span', { class: 'threshold' }, ' — ', t('threshold {0}', c.thresholds.join(', '))) : null,
@@ -147,8 +148,12 @@ export class MonitorApp {
       series.push({ label: t('threshold'), stroke: red, dash: [6, 4], width: 1, points: { show: false } });
     }
     if (c.alertWindows.length && c.series.length) {
-      const first = c.series[0].values;
-      data.push(xs.map((_, i) => (c.alertWindows.includes(i) ? first[i] ?? c.thresholds[0] ?? 0 : null)));
+      // The marker sits on the series furthest from normal in that window (the one that alerted, e.g. the drifted column).
+      const at = (i: number) => {
+        const vs = c.series.map(s => s.values[i]).filter((v): v is number => v !== null);
+        return vs.length ? Math.max(...vs) : c.thresholds[0] ?? 0;
+      };
+      data.push(xs.map((_, i) => (c.alertWindows.includes(i) ? at(i) : null)));
       series.push({ label: t('alert'), stroke: red, fill: red, width: 0, paths: () => null, points: { show: true, size: 10, stroke: red, fill: red } });
     }
     const plot = new uPlot({
