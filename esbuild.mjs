@@ -42,7 +42,7 @@ const targets = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/extension/validationWorker.ts'], outfile: 'dist/validationWorker.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { EDD_VERSION: JSON.stringify(pkg.version) } },
-  { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts' } },
+  { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts', monitor: 'webview/monitor/main.ts' } },
   // The example EDD: Create Example Project copies out: its training script with `yaml` and `onnx-proto` inside, since
   // the copy has no node_modules. Not minified: the user reads it.
   { ...node, sourcemap: false, minify: false, entryPoints: ['examples/penguins/train.js'], outfile: 'dist/examples/penguins/train.js' },

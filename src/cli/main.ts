@@ -44,6 +44,10 @@ function help(): string {
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
     '  edd serve <service.yaml> [--port N] [--host 127.0.0.1] [--store FILE]',
     t('      Serve the model version a service spec names over HTTP (blue-green, follows the registry); Ctrl+C stops.'),
+    '  edd monitor <service.yaml> [--since 24h] [--window 1h] [--json] [--check] [--new-experiment OUT.yaml]',
+    t('      Monitor a served model from its prediction log: application, model, bias, business and infrastructure per window; --check exits 1 on an alert.'),
+    '  edd monitor <service.yaml> --suggest-thresholds [--metric M] [--sensitive COLUMN] [--apply]',
+    t('      Per-group decision thresholds that bring the bias metric under its bound at the least cost in accuracy.'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd --help | --version',
@@ -81,6 +85,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./registry')).shadowCommand(rest, io);
       case 'serve':
         return await (await import('./serve')).serveCommand(rest, io);
+      case 'monitor':
+        return await (await import('./monitor')).monitorCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
       case '--version':

@@ -13,6 +13,7 @@ import { StatusBar } from './statusBar';
 import { ValidationService } from './validation';
 import { CompareCommands } from './compare/compareCommands';
 import { GateController } from './gate/gateController';
+import { MonitorController } from './monitor/monitorController';
 import { ModelsTree } from './registry/modelsTree';
 import { RegistryCommands } from './registry/registryCommands';
 import { RunCodeLens } from './runs/codeLens';
@@ -34,6 +35,7 @@ export class Extension extends Disposable {
   readonly registry: RegistryCommands;
   readonly python: PythonHelper;
   readonly codegen: TypedConfigCodegen;
+  readonly monitor: MonitorController;
 
   constructor(extensionUri: vscode.Uri) {
     super();
@@ -49,6 +51,7 @@ export class Extension extends Disposable {
     this.python = this.track(new PythonHelper(extensionUri));
     this.codegen = this.track(new TypedConfigCodegen());
     this.track(new ExampleProject(extensionUri));
+    this.monitor = this.track(new MonitorController(extensionUri));
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>

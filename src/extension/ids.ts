@@ -29,6 +29,8 @@ export const Commands = {
   installPythonHelper: 'edd.installPythonHelper',
   generateTypedConfig: 'edd.generateTypedConfig',
   createExampleProject: 'edd.createExampleProject',
+  openMonitoring: 'edd.openMonitoring',
+  createExperimentFromAlert: 'edd.createExperimentFromAlert',
 } as const;
 
 export const Views = {

@@ -19,8 +19,8 @@ const CHROMIUM = process.env.EDD_CHROMIUM || '/usr/bin/chromium';
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
 
 /** The panels whose bundles the harness serves (dist/webview/<name>.js and .css). */
-export type Bundle = 'compare' | 'gate';
-const BUNDLES: Bundle[] = ['compare', 'gate'];
+export type Bundle = 'compare' | 'gate' | 'monitor';
+const BUNDLES: Bundle[] = ['compare', 'gate', 'monitor'];
 
 /** A few of the variables VS Code sets on <html>, per theme kind (values from the default themes). */
 const THEMES: Record<ThemeKind, Record<string, string>> = {
