@@ -41,7 +41,7 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
   if (values.apply && !values['suggest-thresholds']) throw new UsageError(t('--apply writes the suggested thresholds: use it with --suggest-thresholds'));
   const file = path.resolve(io.cwd, positionals[0]);
   try {
-    const service = loadServiceView(file, positionals[0]);
+    const service = loadServiceView(file, positionals[0], io.cwd);
     const since = values.since !== undefined ? Date.now() - parseDuration(values.since, '--since') : undefined;
     const windowMs = values.window !== undefined ? parseDuration(values.window, '--window') : undefined;
     const { result, aggregator } = await monitorService(service, { root: io.cwd, since, windowMs });

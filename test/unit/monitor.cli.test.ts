@@ -108,9 +108,13 @@ describe('edd monitor (the CLI, as a real process)', function () {
     assert.strictEqual(bad.code, 2);
     assert.match(bad.stderr, /--since: "yesterday" is not a duration/);
     assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/);
-    fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), 'model: penguins\nmonitoring:\n  reference: data/missing.csv\n');
+    fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), 'model: penguins\nfeatures: [bill_length_mm]\nmonitoring:\n  reference: data/missing.csv\n');
     const missing = await edd(['penguins.service.yaml'], dir);
     assert.strictEqual(missing.code, 2);
     assert.match(missing.stderr, /data\/missing\.csv: file not found/);
+    fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), 'model: penguins\nmonitoring:\n  window: 1h\n');
+    const invalid = await edd(['penguins.service.yaml'], dir);
+    assert.strictEqual(invalid.code, 2, 'a spec edd serve would refuse is refused here too');
+    assert.match(invalid.stderr, /penguins\.service\.yaml:1:1: .*`features`/);
   });
 });

@@ -132,7 +132,7 @@ describe('monitor: the prediction log per window', () => {
 
   it('a wrong monitoring value is refused with file:line:col', () => {
     fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), fs.readFileSync(path.join(dir, 'penguins.service.yaml'), 'utf8').replace('window: 1h', 'window: soon'));
-    assert.throws(() => view(), (e: Error) => e instanceof MonitorInputError && /penguins\.service\.yaml:8:3: monitoring\.window: "soon" is not a duration/.test(e.message));
+    assert.throws(() => view(), (e: Error) => e instanceof MonitorInputError && /penguins\.service\.yaml:8:11: `monitoring\.window` is not valid \(`soon`\)/.test(e.message));
   });
 });
 

@@ -72,6 +72,9 @@ describe('serve: the compiled pipeline', () => {
     const out = withThreshold.answer(scores, 2, 3, instances);
     assert.deepStrictEqual(out.map(o => o.prediction), ['Adelie', 'Chinstrap']);
     assert.deepStrictEqual(out[0].top_k!.map(x => x.class), ['Chinstrap', 'Adelie']);
+    // a row without the group's value is the bias check's `(missing)` group, whose threshold edd monitor may suggest
+    const missing = compilePostprocessor({ positive_class: 'Adelie', group_thresholds: { island: { '(missing)': 0.25 } } }, classes);
+    assert.deepStrictEqual(missing.answer(scores, 2, 3, [{ island: null }, { island: 'Dream' }]).map(o => o.prediction), ['Adelie', 'Chinstrap']);
     // One probability per row: P(positive) of a binary model.
     const binary = compilePostprocessor({ group_thresholds: {} }, ['no', 'yes']).answer(Float32Array.from([0.8]), 1, 1, [{}]);
     assert.strictEqual(binary[0].prediction, 'yes');

@@ -1,12 +1,14 @@
 /**
- * Reading a service spec (`*.service.yaml`) for monitoring. The full loader (schema, defaults, preprocessing) belongs to
- * `edd serve`; {@link loadServiceView} takes only what monitoring needs through the project's YAML reader, and is the
- * one function to replace with the real loader (`ServiceView` is built from its result with `parseMonitoring`).
+ * Reading a service spec (`*.service.yaml`) for monitoring. The spec is first checked exactly as `edd serve` and `edd
+ * validate` check it (`validateService`: the service schema, paths inside the workspace, the cross-field rules), so a
+ * spec monitoring accepts is one the server accepts; then only what monitoring needs is taken from it.
  */
 import * as fs from 'fs';
 import { t } from '../l10n';
 import { locate, readYaml, span } from '../config/yamlAst';
 import { LineIndex } from '../config/lines';
+import { placeProblems } from '../config/validate';
+import { validateService } from '../serve/spec';
 import { MonitorInputError, parseMonitoring, type ServiceView } from './options';
 
 /** Where `segments` (keys from the document root) sits in the text: [offset, length], or undefined. */
@@ -17,13 +19,15 @@ export function locateKey(text: string, segments: readonly string[]): [number, n
 }
 
 /** Service spec → what monitoring needs. Throws MonitorInputError (file:line:col) on unreadable or invalid input. */
-export function loadServiceView(file: string, shown = file): ServiceView {
+export function loadServiceView(file: string, shown = file, root?: string): ServiceView {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new MonitorInputError(t('{0}: cannot read the service spec ({1})', shown, (e as Error).message));
   }
+  const invalid = placeProblems(text, validateService(text, { root }).problems.filter(p => p.severity === 'error'))[0];
+  if (invalid) throw new MonitorInputError(`${shown}:${invalid.line}:${invalid.column}: ${invalid.message}`);
   const read = readYaml(text);
   const lines = new LineIndex(text);
   const at = (offset: number) => { const p = lines.position(offset); return `${shown}:${p.line + 1}:${p.character + 1}`; };

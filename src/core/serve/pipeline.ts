@@ -337,7 +337,8 @@ export function compilePostprocessor(post: PostprocessSpec, classes: readonly st
           const inst = instances[r] as Record<string, unknown>;
           for (const g of groups) {
             const v = inst[g.column];
-            const x = v === undefined || v === null ? undefined : g.byValue.get(String(v));
+            // a missing value is the bias check's `(missing)` group, which `edd monitor --suggest-thresholds` may fit
+            const x = g.byValue.get(v === undefined || v === null ? '(missing)' : String(v));
             if (x !== undefined) { thr = x; break; }
           }
         }
