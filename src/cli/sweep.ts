@@ -58,13 +58,14 @@ export async function sweepCommand(args: readonly string[], io: Io): Promise<num
         if (json) return;
         if (e.type === 'start') {
           io.err(t('Sweep {0}: {1} trial(s), {2} already done, {3} at a time.', e.sweepId, e.total, e.skipped, e.parallel));
-          // The id on stdout too: scripts resume with it.
-          io.out(t('sweep {0}', e.sweepId));
+          // The id on stdout too, in a fixed form that scripts read (not translated): they resume with it.
+          io.out(`sweep ${e.sweepId}`);
         } else if (e.type === 'trial-start') {
           io.err(t('Trial {0} (seed {1}) started: run {2}.', e.trial.index, e.trial.seed, inert(e.runId)));
         } else {
-          const what = e.stoppedEarly ? t('stopped early') : e.outcome.status;
-          io.err(t('Trial {0}: {1}{2}', e.trial.index, what, e.outcome.error ? ` — ${inert(e.outcome.error)}` : ''));
+          if (e.stoppedEarly) io.err(t('Trial {0}: stopped early — {1}', e.trial.index, inert(e.outcome.error ?? '')));
+          else if (e.outcome.error) io.err(t('Trial {0}: {1} — {2}', e.trial.index, e.outcome.status, inert(e.outcome.error)));
+          else io.err(t('Trial {0}: {1}', e.trial.index, e.outcome.status));
         }
       },
     }).catch(asUsage);

@@ -56,8 +56,9 @@ export function sweepProblems(doc: Document.Parsed, exp: Obj): Problem[] {
     if (!isObj(p) || Array.isArray(p.values) || 'value' in p) continue;
     const distribution = distributionOf(p);
     if (sweep.method === 'grid') {
-      add(['parameters', key], true, 'error', ProblemCode.sweepGridDistribution,
-        t('A grid sweep cannot enumerate {0} `{1}`: list its `values`, or use `method: random`.', distribution ?? t('a parameter without values'), key));
+      add(['parameters', key], true, 'error', ProblemCode.sweepGridDistribution, distribution
+        ? t('A grid sweep cannot enumerate the {0} distribution of `{1}`: list its `values`, or use `method: random`.', distribution, key)
+        : t('A grid sweep needs `values` (or one `value`) for `{0}`: list them, or use `method: random`.', key));
       continue;
     }
     if (!distribution) {

@@ -145,6 +145,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   return { sweepId, total: trials.length, skipped, outcomes, cancelled: signal?.aborted === true };
 }
 
+/** Six significant digits: enough to read a metric, without binary noise such as 0.8500000000000001. */
+const round = (x: number) => Number(x.toPrecision(6));
+
 /**
  * The median stopping rule: a trial whose metric at step s ≥ `minSteps` is worse than the median of the other
  * trials' values at step s is stopped. Needs at least two other trials with a value at that step, so the first
@@ -172,7 +175,7 @@ export class MedianStopper {
     const median = others.length % 2 ? others[Math.floor(mid)] : (others[mid - 1] + others[mid]) / 2;
     const worse = this.goal === 'maximize' ? value < median : value > median;
     return worse
-      ? t('Stopped early (median rule): {0} = {1} at step {2} is worse than the median {3} of {4} other trials.', this.metric, value, step, median, others.length)
+      ? t('Stopped early (median rule): {0} = {1} at step {2} is worse than the median {3} of {4} other trials.', this.metric, round(value), step, round(median), others.length)
       : undefined;
   }
 }
