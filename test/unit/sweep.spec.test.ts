@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { completeAt, hoverAt, validateExperiment, type Problem } from '../../src/core/config';
-import { MedianStopper, expandTrials, readSweepSpec, sweepIdOf, trialConfigText, trialCount } from '../../src/core/sweep';
+import { MedianStopper, expandTrials, sweepProgress, readSweepSpec, sweepIdOf, trialConfigText, trialCount } from '../../src/core/sweep';
 
 const root = path.resolve(__dirname, '../../..');
 const gridText = fs.readFileSync(path.join(root, 'test/fixtures/sweep/grid.yaml'), 'utf8');
@@ -203,6 +203,16 @@ describe('sweep spec: trials, sampling, diagnostics', () => {
     assert.deepStrictEqual(distributions, ['int_uniform', 'uniform', 'q_uniform', 'log_uniform_values', 'log_uniform', 'normal']);
     const hover = hoverAt(text, text.indexOf('distribution:') + 3);
     assert.match(hover?.contents ?? '', /natural logarithms/);
+  });
+
+  it('sweep progress counts each trial once, by its best run: done, running, failed, cancelled', () => {
+    const run = (trial: number, status: 'finished' | 'running' | 'failed' | 'cancelled' | 'interrupted', stopped = false) =>
+      ({ status, tags: { sweep_id: 'sw-1', trial_index: String(trial), ...(stopped ? { sweep_stopped: 'median' } : {}) } });
+    assert.deepStrictEqual(sweepProgress([
+      run(0, 'finished'), run(1, 'interrupted'), run(1, 'finished'), // resumed: done, not failed
+      run(2, 'cancelled', true), // stopped early: done
+      run(3, 'running'), run(4, 'failed'), run(5, 'interrupted'), run(6, 'cancelled'),
+    ]), { done: 3, running: 1, failed: 2, cancelled: 1 });
   });
 
   it('the sweep id is derived from the config path and the start time', () => {

@@ -72,6 +72,37 @@ export function isTrialDone(run: Pick<RunSummary, 'status' | 'tags'>): boolean {
   return run.status === 'finished' || (run.status === 'cancelled' && run.tags[SWEEP_TAGS.stopped] !== undefined);
 }
 
+/** A sweep's progress as the store records it: trials done, runs going on, trials whose last run failed. */
+export interface SweepProgress {
+  done: number;
+  running: number;
+  failed: number;
+  cancelled: number;
+}
+
+/**
+ * Progress of a sweep from its runs (any order). A trial counts once, by its best outcome: a trial that failed and
+ * then finished on resume is done, not failed.
+ */
+export function sweepProgress(runs: readonly Pick<RunSummary, 'status' | 'tags'>[]): SweepProgress {
+  const rank = (r: Pick<RunSummary, 'status' | 'tags'>) => (isTrialDone(r) ? 4 : r.status === 'running' || r.status === 'queued' ? 3 : r.status === 'cancelled' ? 1 : 2);
+  const best = new Map<string, Pick<RunSummary, 'status' | 'tags'>>();
+  for (const r of runs) {
+    const key = r.tags[SWEEP_TAGS.trial] ?? '';
+    const had = best.get(key);
+    if (!had || rank(r) > rank(had)) best.set(key, r);
+  }
+  const p: SweepProgress = { done: 0, running: 0, failed: 0, cancelled: 0 };
+  for (const r of best.values()) {
+    const k = rank(r);
+    if (k === 4) p.done++;
+    else if (k === 3) p.running++;
+    else if (k === 1) p.cancelled++;
+    else p.failed++;
+  }
+  return p;
+}
+
 /**
  * Run a sweep: every trial of the config's `sweep:` block as a run tagged with the sweep id, the trial index and the
  * config, at most `parallel` at a time. The store is the record: resuming reads which trials are done from it.
