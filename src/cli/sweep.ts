@@ -55,11 +55,13 @@ export async function sweepCommand(args: readonly string[], io: Io): Promise<num
       store, workspaceRoot, configPath: positionals[0], executor: new LocalExecutor(), parallel, resume: values.resume,
       signal: controller.signal,
       onEvent: e => {
-        if (json) return;
         if (e.type === 'start') {
+          // Also with --json (on stderr): a sweep killed before its JSON is printed is resumed by this id.
           io.err(t('Sweep {0}: {1} trial(s), {2} already done, {3} at a time.', e.sweepId, e.total, e.skipped, e.parallel));
           // The id on stdout too, in a fixed form that scripts read (not translated): they resume with it.
-          io.out(`sweep ${e.sweepId}`);
+          if (!json) io.out(`sweep ${e.sweepId}`);
+        } else if (json) {
+          return;
         } else if (e.type === 'trial-start') {
           io.err(t('Trial {0} (seed {1}) started: run {2}.', e.trial.index, e.trial.seed, inert(e.runId)));
         } else {

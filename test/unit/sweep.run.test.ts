@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunStore } from '../../src/core/store';
-import { LocalExecutor, SWEEP_TAGS, isTrialDone, runSweep, sweepRuns, type SweepEvent } from '../../src/core/sweep';
+import { LocalExecutor, SWEEP_TAGS, isTrialDone, runSweep, sweepRuns, type SweepEvent, type TrialExecutor } from '../../src/core/sweep';
 import { until } from './processes';
 
 const root = path.resolve(__dirname, '../../..');
@@ -160,6 +160,30 @@ describe('edd sweep runs trials as tagged runs', function () {
       const again = await runSweep({ store, workspaceRoot: dir, configPath: 'grid.yaml', executor: new LocalExecutor(), resume: result.sweepId });
       assert.strictEqual(again.skipped, 3);
       assert.strictEqual(again.outcomes.size, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('another executor plugs in through the interface; one that throws fails its trial only', async () => {
+    const dir = workspace(s => s.replace(/ {4}parameters:\n(.|\n)*?seeds: \[0, 1, 2\]/, '    parameters:\n      parameters.batch_size: { values: [16, 32, 64] }\n    seeds: [0]'));
+    dirs.push(dir);
+    const local = new LocalExecutor();
+    const seen: string[] = [];
+    const executor: TrialExecutor = {
+      start: (trial, context, signal) => {
+        seen.push(`${trial.index}:${context.tags.sweep_id === undefined ? '?' : 'tagged'}:${/batch_size: (\d+)/.exec(context.configText)?.[1]}`);
+        if (trial.index === 1) return Promise.reject(new Error('cluster unreachable'));
+        return local.start(trial, context, signal);
+      },
+    };
+    const store = await RunStore.open(path.join(dir, '.edd/edd.sqlite'));
+    try {
+      const result = await runSweep({ store, workspaceRoot: dir, configPath: path.join(dir, 'grid.yaml'), executor, parallel: 3 });
+      assert.deepStrictEqual(seen.sort(), ['0:tagged:16', '1:tagged:32', '2:tagged:64']);
+      assert.deepStrictEqual([...result.outcomes].sort(([a], [b]) => a - b).map(([i, o]) => [i, o.status, o.error ?? null]), [
+        [0, 'finished', null], [1, 'failed', 'cluster unreachable'], [2, 'finished', null],
+      ]);
     } finally {
       await store.close();
     }

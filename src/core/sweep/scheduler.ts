@@ -149,6 +149,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           if (why !== undefined && !controller.signal.aborted) controller.abort(new TrialStop('early-stop', why));
         }),
       }, controller.signal);
+    } catch (e) {
+      // An executor's own failure fails this trial only: the others keep running and are recorded as usual.
+      outcome = { runId: null, status: 'failed', error: e instanceof Error ? e.message : String(e), finalMetrics: {} };
     } finally {
       running.delete(trial.index);
     }
