@@ -31,8 +31,9 @@ export async function sweepCommand(args: readonly string[], io: Io): Promise<num
     throw e;
   };
 
+  // Read and check the config before opening the store: a bad config or a wrong path leaves no `.edd/` behind.
+  const { configRel, trials } = await loadSweep(workspaceRoot, positionals[0]).catch(asUsage);
   if (values['dry-run']) {
-    const { configRel, trials } = await loadSweep(workspaceRoot, positionals[0]).catch(asUsage);
     if (json) io.out(JSON.stringify({ config: configRel, trials: trials.map(trialJson) }, null, 2));
     else {
       io.out(t('{0}: {1} trial(s).', inert(configRel), trials.length));

@@ -198,6 +198,12 @@ describe('edd sweep runs trials as tagged runs', function () {
     assert.strictEqual(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepStrictEqual(out.trials.map((x: { status: string }) => x.status), ['finished', 'failed']);
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-sweep-'));
+    dirs.push(empty);
+    const missing = await cli(['sweep', 'nothing.yaml'], empty);
+    assert.strictEqual(missing.code, 2);
+    assert.match(missing.stderr, /Cannot read nothing\.yaml/);
+    assert.deepStrictEqual(fs.readdirSync(empty), [], 'no store is created for a config that cannot be read');
     const bad = await cli(['sweep', 'grid.yaml', '--resume', 'sw-000000000000'], dir);
     assert.strictEqual(bad.code, 2);
     assert.match(bad.stderr, /No runs of sweep sw-000000000000/);
