@@ -118,6 +118,11 @@ describe('edd sweep runs trials as tagged runs', function () {
     const leftover = list.filter(x => x.status !== 'finished');
     assert.ok(leftover.every(x => x.status === 'interrupted'), JSON.stringify(leftover.map(x => x.status)));
     assert.ok(list.every(x => x.tags.sweep_id === sweepId));
+    // Resuming after the config changed what a trial runs is refused: the sweep would mix two designs.
+    fs.writeFileSync(path.join(dir, 'grid.yaml'), fs.readFileSync(path.join(dir, 'grid.yaml'), 'utf8').replace('values: [0.001, 0.01, 0.1]', 'values: [0.002, 0.01, 0.1]'));
+    const changed = await cli(['sweep', 'grid.yaml', '--resume', sweepId], dir);
+    assert.strictEqual(changed.code, 2, changed.stderr);
+    assert.match(changed.stderr, /grid\.yaml changed since sweep sw-[0-9a-f]{12} started \(trial [0-8] now has other values\)/);
   });
 
   it('SIGTERM cancels the sweep: running trials stop and are recorded cancelled, no trial starts after, exit 130', async () => {

@@ -29,7 +29,10 @@ export interface TrialContext {
    * config). Record it as the run's config snapshot, so the run reproduces on its own.
    */
   configText: string;
-  /** Tags the run must carry: `sweep_id`, `trial_index` (decimal string), `sweep_config` (= `configPath`). */
+  /**
+   * Tags the run must carry, all of them: `sweep_id`, `trial_index` (decimal string), `sweep_config` (= `configPath`),
+   * `sweep_trial` (a digest of the overrides and seed, checked on resume).
+   */
   tags: Record<string, string>;
   /** Called once the run record exists (before the trial's process starts). */
   onRunCreated?: (runId: string) => void;

@@ -5,5 +5,5 @@ export { DISTRIBUTIONS, SweepSpecError, distributionOf, expandTrials, gridSize, 
 export type { Distribution, SweepParameter, SweepSpec } from './spec';
 export { hasPath, sweepIdOf, trialConfigText } from './trialConfig';
 export { LocalExecutor } from './local';
-export { MedianStopper, SWEEP_TAGS, SweepError, isTrialDone, loadSweep, runSweep, sweepProgress, sweepRuns } from './scheduler';
+export { MedianStopper, SWEEP_TAGS, SweepError, isTrialDone, loadSweep, runSweep, sweepProgress, sweepRuns, trialDigest } from './scheduler';
 export type { SweepEvent, SweepOptions, SweepProgress, SweepResult } from './scheduler';

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
@@ -8,7 +9,12 @@ import { expandTrials, readSweepSpec, type SweepSpec } from './spec';
 import { sweepIdOf, trialConfigText } from './trialConfig';
 
 /** Tag keys every trial's run carries (the comparison and the Experiments view group by them). */
-export const SWEEP_TAGS = { id: 'sweep_id', trial: 'trial_index', config: 'sweep_config', stopped: 'sweep_stopped' } as const;
+export const SWEEP_TAGS = { id: 'sweep_id', trial: 'trial_index', config: 'sweep_config', stopped: 'sweep_stopped', digest: 'sweep_trial' } as const;
+
+/** A short digest of what a trial runs (overrides and seed): resume checks that trial i is still the same trial. */
+export function trialDigest(trial: Trial): string {
+  return createHash('sha256').update(JSON.stringify([trial.overrides, trial.seed])).digest('hex').slice(0, 12);
+}
 
 /** What a sweep reports while it goes on. */
 export type SweepEvent =
@@ -118,7 +124,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     if (runs.length === 0) throw new SweepError(t('No runs of sweep {0} in the store: check the id (`edd runs --json` shows each run\'s sweep_id).', sweepId));
     const other = runs.find(r => r.tags[SWEEP_TAGS.config] !== configRel);
     if (other) throw new SweepError(t('Sweep {0} ran {1}, not {2}: resume it with that config.', sweepId, other.tags[SWEEP_TAGS.config] ?? '?', configRel));
-    for (const r of runs) if (isTrialDone(r)) done.add(Number(r.tags[SWEEP_TAGS.trial]));
+    for (const r of runs) {
+      const index = Number(r.tags[SWEEP_TAGS.trial]);
+      const digest = r.tags[SWEEP_TAGS.digest];
+      // The trials come from today's config: if trial i no longer runs what it ran, resuming would mix two sweeps.
+      if (digest !== undefined && trials[index] !== undefined && trialDigest(trials[index]) !== digest) {
+        throw new SweepError(t('{0} changed since sweep {1} started (trial {2} now has other values): start a new sweep instead of resuming this one.', configRel, sweepId, index));
+      }
+      if (isTrialDone(r)) done.add(index);
+    }
   } else {
     sweepId = sweepIdOf(configRel, options.now ?? new Date());
   }
@@ -138,7 +152,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const runOne = async (trial: Trial) => {
     const controller = new AbortController();
     running.set(trial.index, controller);
-    const tags = { [SWEEP_TAGS.id]: sweepId, [SWEEP_TAGS.trial]: String(trial.index), [SWEEP_TAGS.config]: configRel };
+    const tags = { [SWEEP_TAGS.id]: sweepId, [SWEEP_TAGS.trial]: String(trial.index), [SWEEP_TAGS.config]: configRel, [SWEEP_TAGS.digest]: trialDigest(trial) };
     let outcome: TrialOutcome;
     try {
       outcome = await executor.start(trial, {
