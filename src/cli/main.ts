@@ -17,6 +17,8 @@ function help(): string {
     t('      Run the config\'s training command and record the run; exit code = the training\'s.'),
     '  edd run --reproduce RUN_ID [--json]',
     t('      Re-run a recorded run from its config snapshot and show what differs.'),
+    '  edd sweep <config.yaml> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json] [--store FILE]',
+    t('      Run every trial of the config\'s `sweep:` block (each a run tagged with the sweep id); --dry-run lists them.'),
     '  edd runs [--experiment ID] [--limit N] [--json] [--store FILE]',
     t('      List recorded runs, newest first.'),
     '  edd compare <run or experiment ids…> [--baseline ID] [--json | --markdown] [--goal METRIC=min|max] [--no-latency] [--conclude] [--open]',
@@ -63,6 +65,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./validate')).validateCommand(rest, io);
       case 'run':
         return await (await import('./run')).runCommand(rest, io);
+      case 'sweep':
+        return await (await import('./sweep')).sweepCommand(rest, io);
       case 'runs':
         return await (await import('./runs')).runsCommand(rest, io);
       case 'compare':

@@ -22,6 +22,9 @@ function summaryJson(r: RunSummary) {
     duration_s: r.durationMs === null ? null : r.durationMs / 1000,
     exit_code: r.exitCode,
     seed: r.seed,
+    // A sweep's trials (null for other runs): `edd compare --sweep` and scripts group by these.
+    sweep_id: r.tags.sweep_id ?? null,
+    trial_index: r.tags.trial_index !== undefined ? Number(r.tags.trial_index) : null,
     final_metrics: r.finalMetrics,
   };
 }

@@ -19,6 +19,7 @@ import { RegistryCommands } from './registry/registryCommands';
 import { RunCodeLens } from './runs/codeLens';
 import { ExperimentsTree } from './runs/experimentsTree';
 import { RunCommands } from './runs/runCommands';
+import { SweepCommand } from './runs/sweepCommand';
 import { RunController } from './runs/runController';
 import { StoreService } from './runs/storeService';
 import { RunTaskProvider } from './runs/tasks';
@@ -43,6 +44,7 @@ export class Extension extends Disposable {
     this.experiments = this.track(new ExperimentsTree(this.stores, this.validation, this.runs));
     this.track(new RunCommands(this.runs, this.stores, this.experiments, this.validation));
     this.track(new RunCodeLens(this.validation, this.stores));
+    this.track(new SweepCommand(this.runs, this.stores));
     this.track(new RunTaskProvider(this.validation, this.runs));
     this.compare = this.track(new CompareCommands(extensionUri, this.stores, this.experiments));
     this.gate = this.track(new GateController(this.stores, this.validation, extensionUri));

@@ -4,6 +4,7 @@ export const Commands = {
   showProblems: 'edd.showProblems',
   openConfig: 'edd.openConfig',
   runExperiment: 'edd.runExperiment',
+  runSweep: 'edd.runSweep',
   cancelRun: 'edd.cancelRun',
   rerun: 'edd.rerun',
   reproduceRun: 'edd.reproduceRun',

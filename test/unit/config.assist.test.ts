@@ -27,7 +27,7 @@ describe('completeAt', () => {
 
     it('offers the keys of the enclosing mapping, without those already present', () => {
       const marked = example.replace('  data:', '  |\n  data:');
-      assert.deepStrictEqual(labels(marked), ['description', 'tags', 'random_seed', 'run']);
+      assert.deepStrictEqual(labels(marked), ['description', 'tags', 'random_seed', 'run', 'sweep']);
     });
 
     it('replaces the partly typed word and marks required keys', () => {

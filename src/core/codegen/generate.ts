@@ -237,16 +237,21 @@ export function generateTypeScript(inference: Inference): string {
   const total = inference.configs.length;
   const blocks: string[][] = [];
   const names = new Map<SchemaNode, string>();
+  const taken = new Set<string>();
 
-  const interfaceOf = (name: string, node: SchemaNode, extra: string[] = [], extraTypes: string[] = []): string => {
+  const interfaceOf = (name: string, node: SchemaNode, extra: string[] = [], extraTypes: string[] = [], parent = ''): string => {
     if (names.has(node)) return names.get(node)!;
+    // Two keys of one name in different places (`experiment.parameters`, `experiment.sweep.parameters`) would merge
+    // into one interface: the later one is named after its parent (`SweepParameters`).
+    if (taken.has(name)) name = parent + name;
+    taken.add(name);
     names.set(node, name);
     const body: string[] = [...tsDoc(node.markdownDescription ?? node.description, ''), `export interface ${name} {`];
     const required = new Set(node.required ?? []);
     const memberTypes: string[] = []; // union members, not whole unions
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const isObject = ([] as string[]).concat(child.type ?? []).includes('object') && (child.properties || typeof child.additionalProperties === 'object');
-      const type = isObject ? interfaceOf(key === 'run' ? 'RunSettings' : pascal(key), child) : tsSchemaType(child);
+      const type = isObject ? interfaceOf(key === 'run' ? 'RunSettings' : pascal(key), child, [], [], name) : tsSchemaType(child);
       memberTypes.push(...(isObject ? [type] : tsSchemaTypes(child)));
       body.push(...tsDoc(child.markdownDescription ?? child.description, '  '), `  ${tsKey(key)}${required.has(key) ? '' : '?'}: ${type};`);
     }

@@ -28,6 +28,10 @@ export const ProblemCode = {
   duplicateExperimentId: 'duplicate-experiment-id',
   minAboveMax: 'min-above-max',
   boundsNotNumeric: 'bounds-not-numeric',
+  sweepGridDistribution: 'sweep-grid-distribution',
+  sweepRunCapMissing: 'sweep-run-cap-missing',
+  sweepUnknownOverride: 'sweep-unknown-override',
+  sweepGridLarge: 'sweep-grid-large',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

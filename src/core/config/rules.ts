@@ -5,6 +5,7 @@ import { closest } from './suggest';
 import { experimentSchemaJson } from './schema';
 import { locate, span } from './yamlAst';
 import { pathProblems } from './workspacePaths';
+import { sweepProblems } from './sweepRules';
 
 /** Settings of the business rules. */
 export interface RuleOptions {
@@ -113,6 +114,8 @@ export function ruleProblems(doc: Document.Parsed, text: string, value: unknown,
     const files = data.files.map((f, i) => ({ segments: [...base, 'data', 'files', String(i)], key: `data.files[${i + 1}]`, value: f }));
     problems.push(...pathProblems(doc, options.root, files.filter((f): f is typeof f & { value: string } => typeof f.value === 'string' && f.value !== '')));
   }
+
+  problems.push(...sweepProblems(doc, exp));
 
   if (isObj(exp.results)) {
     const r = exp.results;

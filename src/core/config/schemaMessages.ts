@@ -21,6 +21,8 @@ export function schemaMessage(text: string): string {
       return t('environment variable names are letters, digits and `_`, not starting with a digit');
     case 'each check is one key naming its kind, e.g. `- metric: { name: f1, average: macro, min: 0.9 }`':
       return t('each check is one key naming its kind, e.g. `- metric: { name: f1, average: macro, min: 0.9 }`');
+    case 'a swept key is a dotted path inside `experiment`, e.g. `parameters.learning_rate`':
+      return t('a swept key is a dotted path inside `experiment`, e.g. `parameters.learning_rate`');
     default:
       return text;
   }

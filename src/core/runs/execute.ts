@@ -28,6 +28,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Extra params to record (e.g. `reproduces: <run id>`). */
   extraParams?: Record<string, unknown>;
+  /** Tags of the run (a sweep's trials carry `sweep_id`, `trial_index`, `sweep_config`). */
+  tags?: Record<string, string>;
   /** How often metric points are written to the store while the run goes on (default 250 ms). */
   flushMs?: number;
   /** What starts the training (default: {@link startRun}, a local process; the Ray executor submits a job instead). */
@@ -68,6 +70,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     params: { ...spec.params, ...options.extraParams },
     status: 'queued',
     seed: spec.seed,
+    tags: options.tags ?? {},
     // Who records the run: if this process dies, the next one to open the store marks the run interrupted.
     ...currentOwner(),
   });

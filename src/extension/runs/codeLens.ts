@@ -22,6 +22,12 @@ export class RunCodeLens extends Disposable implements vscode.CodeLensProvider {
     const line = Math.max(0, doc.getText().search(/^experiment\s*:/m) >= 0 ? doc.positionAt(doc.getText().search(/^experiment\s*:/m)).line : 0);
     const range = new vscode.Range(line, 0, line, 0);
     const lenses = [new vscode.CodeLens(range, { title: vscode.l10n.t('$(play) Run Experiment'), command: Commands.runExperiment, arguments: [doc.uri] })];
+    // `sweep:` one level under `experiment:` (any indentation): its own lens runs every trial.
+    const sweepAt = doc.getText().search(/^[ \t]+sweep[ \t]*:/m);
+    if (sweepAt >= 0) {
+      const sweepLine = doc.positionAt(sweepAt).line;
+      lenses.push(new vscode.CodeLens(new vscode.Range(sweepLine, 0, sweepLine, 0), { title: vscode.l10n.t('$(run-all) Run Sweep'), command: Commands.runSweep, arguments: [doc.uri] }));
+    }
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
     const id = this.validation.state(doc.uri)?.experimentId?.id;
     const store = folder && id ? await this.stores.ifExists(folder) : undefined;

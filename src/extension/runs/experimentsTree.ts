@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExperimentSummary, RunStore, RunSummary, RunStatus } from '../../core/store';
+import { SWEEP_TAGS, sweepProgress } from '../../core/sweep/scheduler';
 import { Disposable } from '../dispose';
 import { Commands, ContextKeys, Settings, Views } from '../ids';
 import type { ValidationService } from '../validation';
@@ -11,6 +12,7 @@ import type { StoreService } from './storeService';
 export type ExperimentNode =
   | { kind: 'experiment'; folder: string; experimentId: string; configPath?: string }
   | { kind: 'run'; folder: string; runId: string; experimentId: string }
+  | { kind: 'sweep'; folder: string; experimentId: string; sweepId: string }
   | { kind: 'more'; folder: string; experimentId: string; offset: number }
   | { kind: 'group'; folder: string; runId: string; group: 'metrics' | 'params' | 'artifacts' }
   | { kind: 'metric'; folder: string; runId: string; key: string; value: number; step: number }
@@ -99,9 +101,23 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         const limit = pages * RUNS_PAGE;
         const runs = store.listRuns({ experimentId: node.experimentId, limit: limit + 1 });
         for (const r of runs) this.runRows.set(r.id, r);
-        const out: ExperimentNode[] = runs.slice(0, limit).map(r => ({ kind: 'run', folder: node.folder, runId: r.id, experimentId: r.experimentId }));
+        // A sweep's runs sit under one sweep node, where its newest run would be.
+        const sweeps = new Set<string>();
+        const out: ExperimentNode[] = runs.slice(0, limit).flatMap((r): ExperimentNode[] => {
+          const sweepId = r.tags[SWEEP_TAGS.id];
+          if (sweepId === undefined) return [{ kind: 'run', folder: node.folder, runId: r.id, experimentId: r.experimentId }];
+          if (sweeps.has(sweepId)) return [];
+          sweeps.add(sweepId);
+          return [{ kind: 'sweep', folder: node.folder, experimentId: r.experimentId, sweepId }];
+        });
         if (runs.length > limit) out.push({ kind: 'more', folder: node.folder, experimentId: node.experimentId, offset: limit });
         return out;
+      }
+      case 'sweep': {
+        const runs = store.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } });
+        for (const r of runs) this.runRows.set(r.id, r);
+        return runs.sort((a, b) => Number(a.tags[SWEEP_TAGS.trial]) - Number(b.tags[SWEEP_TAGS.trial]) || a.createdAt - b.createdAt)
+          .map(r => ({ kind: 'run', folder: node.folder, runId: r.id, experimentId: r.experimentId }));
       }
       case 'run':
         return (['metrics', 'params', 'artifacts'] as const).map(group => ({ kind: 'group', folder: node.folder, runId: node.runId, group }));
@@ -194,6 +210,15 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.iconPath = statusIcon[status];
         const live = this.runs.isRunning(node.runId);
         item.contextValue = `edd.run.${live ? 'running' : status}`;
+        return item;
+      }
+      case 'sweep': {
+        const p = sweepProgress(store?.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } }) ?? []);
+        const item = new vscode.TreeItem(vscode.l10n.t('Sweep {0}', node.sweepId), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `sweep:${node.folder}:${node.experimentId}:${node.sweepId}`;
+        item.description = vscode.l10n.t('{0} done · {1} running · {2} failed', p.done, p.running, p.failed);
+        item.iconPath = p.running ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')) : new vscode.ThemeIcon('run-all');
+        item.contextValue = 'edd.sweep';
         return item;
       }
       case 'more': {

@@ -59,7 +59,7 @@ export class RunController extends Disposable {
   }
 
   /** Workspace Trust: training runs code from the workspace, so it is refused in Restricted Mode. */
-  private checkTrust(): void {
+  checkTrust(): void {
     if (vscode.workspace.isTrusted) return;
     const manage = vscode.l10n.t('Manage Workspace Trust');
     void vscode.window.showErrorMessage(vscode.l10n.t('EDD does not run training in an untrusted workspace: the command comes from the workspace\'s files. Trust the workspace to run experiments.'), manage)
