@@ -17,7 +17,7 @@ function help(): string {
     t('      Run the config\'s training command and record the run; exit code = the training\'s.'),
     '  edd run --reproduce RUN_ID [--json]',
     t('      Re-run a recorded run from its config snapshot and show what differs.'),
-    '  edd sweep <config.yaml> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json] [--store FILE]',
+    '  edd sweep <config.yaml> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json] [--store FILE] [--on ray --address URL]',
     t('      Run every trial of the config\'s `sweep:` block (each a run tagged with the sweep id); --dry-run lists them.'),
     '  edd runs [--experiment ID] [--limit N] [--json] [--store FILE]',
     t('      List recorded runs, newest first.'),

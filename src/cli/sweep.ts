@@ -1,15 +1,16 @@
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
 import { ConfigNotRunnableError } from '../core/runs';
+import { parseRayAddress, RayError, RayTrialExecutor } from '../core/remote';
 import { LocalExecutor, SweepError, SweepSpecError, loadSweep, runSweep, trialJson, type SweepResult } from '../core/sweep';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { openStore, storePath } from './store';
 
-const usage = () => t('Usage: edd sweep <config.yaml> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json]');
+const usage = () => t('Usage: edd sweep <config.yaml> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json] [--on ray --address URL]');
 
 /**
- * `edd sweep <config> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json]`. Exit 0 when every trial finished (or
+ * `edd sweep <config> [--parallel N] [--dry-run] [--resume SWEEP_ID] [--json] [--on ray --address URL]`. Exit 0 when every trial finished (or
  * was stopped early by the sweep's rule), 1 when a trial failed, 130 when cancelled (Ctrl+C or SIGTERM).
  */
 export async function sweepCommand(args: readonly string[], io: Io): Promise<number> {
@@ -19,14 +20,26 @@ export async function sweepCommand(args: readonly string[], io: Io): Promise<num
     parallel: { type: 'string' },
     resume: { type: 'string' },
     store: { type: 'string' },
+    on: { type: 'string' },
+    address: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(usage());
+  if (values.on !== undefined && values.on !== 'ray') throw new UsageError(t('--on accepts only `ray` (a Ray cluster); without --on the run is local.'));
+  if (values.on === 'ray' && values.address === undefined) throw new UsageError(t('--on ray needs --address, the URL of the Ray dashboard (for example http://127.0.0.1:8265).'));
+  if (values.on === undefined && values.address !== undefined) throw new UsageError(t('--address is only for --on ray.'));
+  if (values.address !== undefined) {
+    try {
+      parseRayAddress(values.address);
+    } catch (e) {
+      throw usageErrorFrom(e as Error);
+    }
+  }
   const parallel = values.parallel !== undefined ? Number(values.parallel) : undefined;
   if (parallel !== undefined && (!Number.isInteger(parallel) || parallel <= 0)) throw new UsageError(t('--parallel needs a positive whole number'));
   const json = values.json === true;
   const workspaceRoot = io.cwd;
   const asUsage = (e: unknown): never => {
-    if (e instanceof ConfigNotRunnableError || e instanceof SweepSpecError || e instanceof SweepError) throw usageErrorFrom(e);
+    if (e instanceof ConfigNotRunnableError || e instanceof SweepSpecError || e instanceof SweepError || e instanceof RayError) throw usageErrorFrom(e);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(t('Cannot read {0}: no such file.', inert(positionals[0])));
     throw e;
   };
@@ -45,6 +58,14 @@ export async function sweepCommand(args: readonly string[], io: Io): Promise<num
     return 0;
   }
 
+  // On Ray, the cluster is checked and the workspace uploaded before the store is opened: an unreachable cluster
+  // records nothing.
+  let executor: LocalExecutor | RayTrialExecutor = new LocalExecutor();
+  if (values.address !== undefined) {
+    const ray = new RayTrialExecutor(values.address);
+    await ray.prepare(workspaceRoot).catch(asUsage);
+    executor = ray;
+  }
   const store = await openStore(storePath(io, values.store), {}, io);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -53,7 +74,7 @@ export async function sweepCommand(args: readonly string[], io: Io): Promise<num
   let result: SweepResult;
   try {
     result = await runSweep({
-      store, workspaceRoot, configPath: positionals[0], executor: new LocalExecutor(), parallel, resume: values.resume,
+      store, workspaceRoot, configPath: positionals[0], executor, parallel, resume: values.resume,
       signal: controller.signal,
       onEvent: e => {
         if (e.type === 'start') {

@@ -255,4 +255,30 @@ describe('ray: runs on a real Ray head', function () {
     assert.strictEqual((cliStore.getRun(out.run_id)!.environment as { ray: RayRunInfo }).ray.address, head.address);
     await cliStore.close();
   });
+
+  it('edd sweep --on ray runs every trial as a job, tagged, each with its own overrides', async () => {
+    const base = config('exp_20250110_104', ['python', 'train.py', 'quick', '5']).replace('  run:', [
+      '  sweep:',
+      '    method: grid',
+      '    metric: { name: score, goal: maximize }',
+      '    parameters:',
+      '      parameters.learning_rate: { values: [0.1, 0.2] }',
+      '    max_parallel: 2',
+      '  run:',
+    ].join('\n'));
+    fs.writeFileSync(path.join(dir, 'experiments/sweep.yaml'), base);
+    const file = path.join(dir, '.edd/sweep.sqlite');
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>(resolve => {
+      execFile(process.execPath, [path.join(root, 'dist/cli.js'), 'sweep', 'experiments/sweep.yaml', '--on', 'ray', '--address', head.address, '--json', '--store', file],
+        { cwd: dir, env: { ...process.env, EDD_LOCALE: 'en' } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+    });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { sweep_id: string; trials: Array<{ trial_index: number; status: string; run_id: string }> };
+    assert.deepStrictEqual(out.trials.map(x => [x.trial_index, x.status]), [[0, 'finished'], [1, 'finished']]);
+    const s = await RunStore.open(file, { readOnly: true });
+    const runs = s.listRuns({ tags: { sweep_id: out.sweep_id } });
+    assert.deepStrictEqual(runs.map(x => [x.tags.trial_index, x.params.config_lr]).sort(), [['0', 0.1], ['1', 0.2]]);
+    for (const x of runs) assert.strictEqual((s.getRun(x.id)!.environment as { ray: RayRunInfo }).ray.address, head.address);
+    await s.close();
+  });
 });

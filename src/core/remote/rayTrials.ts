@@ -1,35 +1,12 @@
 /**
- * A sweep's trials as Ray jobs. The shapes below are those of the sweep's `TrialExecutor` contract
- * (src/core/sweep/executor.ts on the sweep branch), written out here so this module builds on its own; TypeScript
- * compares them by structure, so a `RayTrialExecutor` is a `TrialExecutor`.
+ * A sweep's trials as Ray jobs: a `TrialExecutor` (src/core/sweep/executor.ts) whose trials run on a Ray cluster and
+ * are recorded in the local store like local trials.
  */
-import type { RunStatus, RunStore } from '../store';
 import { ConfigNotRunnableError } from '../runs';
+import type { Trial, TrialContext, TrialExecutor, TrialOutcome } from '../sweep/executor';
+import type { RunStatus } from '../store';
 import { executeRayRun, prepareCluster, type PreparedCluster } from './rayRun';
 import { RayJobsClient } from './rayClient';
-
-export interface RayTrial {
-  index: number;
-  overrides: Record<string, unknown>;
-  seed: number;
-}
-
-export interface RayTrialContext {
-  store: RunStore;
-  workspaceRoot: string;
-  configPath: string;
-  configText: string;
-  tags: Record<string, string>;
-  onRunCreated?: (runId: string) => void;
-  onMetric?: (name: string, step: number, value: number) => void;
-}
-
-export interface RayTrialOutcome {
-  runId: string | null;
-  status: RunStatus;
-  error?: string;
-  finalMetrics: Record<string, number>;
-}
 
 export interface RayTrialExecutorOptions {
   /** Time between two polls of each job (default 500 ms). */
@@ -40,7 +17,7 @@ export interface RayTrialExecutorOptions {
  * Each trial is one Ray job on the cluster at `address`; its run is recorded in the local store like a local
  * trial's. The workspace is uploaded once for all trials (the first `start`, or {@link prepare}).
  */
-export class RayTrialExecutor {
+export class RayTrialExecutor implements TrialExecutor {
   readonly client: RayJobsClient;
   private prepared: Promise<PreparedCluster> | undefined;
   private preparedRoot: string | undefined;
@@ -62,7 +39,7 @@ export class RayTrialExecutor {
     return this.prepared;
   }
 
-  async start(trial: RayTrial, context: RayTrialContext, signal: AbortSignal): Promise<RayTrialOutcome> {
+  async start(trial: Trial, context: TrialContext, signal: AbortSignal): Promise<TrialOutcome> {
     const steps = new Map<string, number>();
     try {
       const result = await executeRayRun({
