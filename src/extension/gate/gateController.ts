@@ -69,6 +69,9 @@ export class GateController extends Disposable {
     }));
   }
 
+  /** The text each policy's test items were made from. */
+  private readonly parsedPolicies = new Map<string, string>();
+
   /** One test item per policy file, with a child per check (ids as in the report: `3-bias`). */
   private refreshItems(): void {
     const policies = this.validation.configs.filter(c => c.kind === 'policy');
@@ -76,6 +79,9 @@ export class GateController extends Disposable {
     for (const p of policies) {
       const key = p.uri.toString();
       seen.add(key);
+      // Parsed again only when its text changed: this runs on every change of any config.
+      if (this.parsedPolicies.get(key) === p.text && this.tests.items.get(key)) continue;
+      this.parsedPolicies.set(key, p.text);
       const { policy } = validatePolicy(p.text);
       let item = this.tests.items.get(key);
       if (!item) {
@@ -92,6 +98,7 @@ export class GateController extends Disposable {
       item.children.replace(children);
     }
     this.tests.items.forEach(item => { if (!seen.has(item.id)) this.tests.items.delete(item.id); });
+    for (const key of [...this.parsedPolicies.keys()]) if (!seen.has(key)) this.parsedPolicies.delete(key);
   }
 
   private policyUris(): vscode.Uri[] {
