@@ -91,6 +91,15 @@ describe('store worker: the editor\'s store lives on its own thread', function (
     }
   });
 
+  it('takes arguments a structured clone refuses, as VS Code\'s settings are (proxies)', async () => {
+    const store = await client.open(path.join(dir, '.edd/edd.sqlite'));
+    const a = await store.createRun({ experimentId: 'a', status: 'finished' });
+    const b = await store.createRun({ experimentId: 'b', status: 'finished' });
+    const goals = new Proxy({ loss: 'min' as const }, {});
+    const c = await store.op('compare', [a.id, b.id], { workspaceRoot: dir, goals, measureLatency: false });
+    assert.deepStrictEqual(c.runs.map(r => r.runId), [a.id, b.id]);
+  });
+
   it('cancels a run through the host\'s AbortSignal', async () => {
     const store = await client.open(path.join(dir, '.edd/edd.sqlite'));
     const controller = new AbortController();

@@ -115,7 +115,19 @@ export class StoreWorkerClient {
     if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onEvent });
-      worker.postMessage({ ...req, id });
+      try {
+        try {
+          worker.postMessage({ ...req, id });
+        } catch (e) {
+          // VS Code hands out settings (and task definitions) as proxies, which a structured clone refuses; what the
+          // host sends is plain data, so it goes as JSON then.
+          if (!(e instanceof Error && e.name === 'DataCloneError')) throw e;
+          worker.postMessage({ ...(JSON.parse(JSON.stringify(req)) as Request), id });
+        }
+      } catch (e) {
+        this.pending.delete(id);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
   }
 
