@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import type { GateReport } from '../core/checks/types';
 import { setMessages } from '../core/l10n';
-import { gateStatus } from '../core/registry';
 import { ConfigsTree } from './configsTree';
 import { ExampleProject } from './exampleProject';
 import { Disposable } from './dispose';
@@ -73,8 +72,8 @@ export class Extension extends Disposable {
   private async showVersionReport(folderUri: string, model: string, version: number): Promise<GateReport | undefined> {
     const folder = vscode.workspace.workspaceFolders?.find(f => f.uri.toString() === folderUri);
     const store = folder && (await this.stores.ifExists(folder));
-    const v = store?.findModelVersion(model, version);
-    const stored = store && v ? gateStatus(store, v).report : undefined;
+    const v = await store?.findModelVersion(model, version);
+    const stored = store && v ? (await store.op('gateStatus', v)).report : undefined;
     if (!folder || !stored) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0}@{1} has no gate report yet: run Check Promotion on it.', model, version));
       return undefined;

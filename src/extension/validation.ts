@@ -1,11 +1,12 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
-  LineIndex, dataSchemaSchemaJson, duplicateIdProblems, experimentSchemaJson, hasDataSchemaMarker, hasExperimentMarker, isDataSchemaFile,
+  LineIndex, dataSchemaSchemaJson, duplicateIdProblems, experimentSchemaJson,
   type ExperimentIdSite, type IdEntry, type Problem, type SchemaNode, type ValidateOptions,
 } from '../core/config';
-import { isPolicyFile, promotionSchemaJson } from '../core/checks/policy';
-import { hasServiceMarker, isServiceFile, serviceSchemaJson } from '../core/serve/spec';
+import { promotionSchemaJson } from '../core/checks/policy';
+import { serviceSchemaJson } from '../core/serve/spec';
+import { configKindOf } from './configKinds';
 import { Disposable } from './dispose';
 import { ValidationWorkerClient, validateAny, type ConfigKind, type ValidationAnswer } from './validationWorkerClient';
 import { DEFAULT_GLOB, DIAGNOSTIC_SOURCE, Settings } from './ids';
@@ -126,15 +127,12 @@ export class ValidationService extends Disposable {
     const known = this.states.get(doc.uri.toString());
     if (known) return known.kind;
     const head = doc.getText(new vscode.Range(0, 0, 5, 0));
-    if (isPolicyFile(doc.uri.path, head)) return 'policy';
-    if (isDataSchemaFile(doc.uri.path, head)) return 'data-schema';
-    if (isServiceFile(doc.uri.path, head)) return 'service';
-    if (vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0) return 'experiment';
-    return hasExperimentMarker(head) ? 'experiment' : undefined;
+    return configKindOf(doc.uri.path, head, vscode.languages.match({ pattern: this.glob(doc.uri) }, doc) > 0);
   }
 
+  /** A file the watchers found: they watch only the glob and EDD's own names, so the glob counts as matched. */
   private kindOfFile(uri: vscode.Uri, text: string): ConfigState['kind'] {
-    return isPolicyFile(uri.path, text) ? 'policy' : isDataSchemaFile(uri.path, text) ? 'data-schema' : isServiceFile(uri.path, text) ? 'service' : 'experiment';
+    return configKindOf(uri.path, text, true)!;
   }
 
   private validateAs(kind: ConfigState['kind'], text: string, uri: vscode.Uri): ValidationAnswer {
@@ -179,10 +177,18 @@ export class ValidationService extends Disposable {
       uri, kind, version, text, lines: new LineIndex(text), problems: result.problems, crossFile: [], experimentId: result.experimentId,
     };
     this.states.set(uri.toString(), state);
-    this.refreshCrossFile(uri);
+    if (this.batch) {
+      // A scan: duplicate ids, diagnostics and listeners once at the end, not once per file (that was quadratic).
+      this.batch.add(uri.toString());
+      return state;
+    }
+    this.refreshCrossFile(new Set([uri.toString()]));
     this.changed.fire();
     return state;
   }
+
+  /** Files stored during a scan, published when it ends. */
+  private batch: Set<string> | undefined;
 
   /**
    * Validate `text` as version `version` of `uri` (undefined: read from disk), once: a version (or a disk text) that
@@ -191,7 +197,7 @@ export class ValidationService extends Disposable {
   private async validateText(uri: vscode.Uri, text: string, version: number | undefined, kind = this.kindOfFile(uri, text), force = false): Promise<ConfigState | undefined> {
     const known = this.states.get(uri.toString());
     if (!force && known && known.kind === kind && known.version === version && (version !== undefined || known.text === text)) return known;
-    const result = text.length > WORKER_THRESHOLD
+    const result = text.length > WORKER_THRESHOLD || this.batch
       ? await this.worker.validate({ kind, text, options: this.options(uri), messages: vscode.l10n.bundle })
       : this.validateAs(kind, text, uri);
     if (this.isDisposed) return undefined;
@@ -204,7 +210,7 @@ export class ValidationService extends Disposable {
   }
 
   /** Recompute duplicate experiment ids across all configs; republish every config whose diagnostics changed. */
-  private refreshCrossFile(changedUri?: vscode.Uri): void {
+  private refreshCrossFile(changed?: ReadonlySet<string>): void {
     const entries: IdEntry[] = [];
     for (const s of this.states.values()) {
       if (!s.experimentId) continue;
@@ -215,7 +221,7 @@ export class ValidationService extends Disposable {
       const next = dupes.get(vscode.workspace.asRelativePath(s.uri)) ?? [];
       const same = JSON.stringify(next) === JSON.stringify(s.crossFile);
       s.crossFile = next;
-      if (!same || (changedUri && s.uri.toString() === changedUri.toString())) this.publish(s);
+      if (!same || changed?.has(s.uri.toString())) this.publish(s);
     }
   }
 
@@ -268,33 +274,68 @@ export class ValidationService extends Disposable {
     return this.scanning;
   }
 
-  private async doScan(token?: vscode.CancellationToken): Promise<void> {
-    if (!vscode.workspace.workspaceFolders?.length) return;
+  /**
+   * Linear in the number of files: each YAML file is read once, its kind told from its path and first lines
+   * (`configKindOf`), and only EDD's files are parsed, in the validation worker; duplicate ids, diagnostics and the
+   * change event come once at the end. Progress shows in the status bar.
+   */
+  private doScan(token?: vscode.CancellationToken): Promise<void> {
+    if (!vscode.workspace.workspaceFolders?.length) return Promise.resolve();
+    return Promise.resolve(vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('EDD: checking configs') },
+      progress => this.scanFiles(progress, token),
+    ));
+  }
+
+  private async scanFiles(progress: vscode.Progress<{ message?: string }>, token?: vscode.CancellationToken): Promise<void> {
     const exclude = '{**/node_modules/**,**/.git/**,**/.edd/**}';
-    const found = new Map<string, vscode.Uri>();
-    for (const u of await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
-    // Promotion policies and data schemas (ripgrep refuses nested {…} groups: one search per pattern).
-    for (const glob of ['**/*.policy.{yaml,yml}', '**/policies/*.{yaml,yml}', DATA_SCHEMA_GLOB, SERVICE_GLOB]) {
-      for (const u of await vscode.workspace.findFiles(glob, exclude, SCAN_LIMIT, token)) found.set(u.toString(), u);
-    }
-    // Files outside the glob that declare themselves with the marker comment.
-    for (const u of await vscode.workspace.findFiles('**/*.{yaml,yml}', exclude, SCAN_LIMIT, token)) {
+    const inGlob = new Set((await vscode.workspace.findFiles(this.glob(), exclude, SCAN_LIMIT, token)).map(u => u.toString()));
+    const files = new Map<string, vscode.Uri>();
+    for (const u of await vscode.workspace.findFiles('**/*.{yaml,yml}', exclude, SCAN_LIMIT, token)) files.set(u.toString(), u);
+    // The glob may name files that do not end in .yaml (a custom `edd.glob`).
+    for (const key of inGlob) if (!files.has(key)) files.set(key, vscode.Uri.parse(key));
+    const batch = new Set<string>();
+    this.batch = batch;
+    try {
+      const found = new Set<string>();
+      const queue = [...files.values()];
+      let done = 0;
+      const step = async (u: vscode.Uri): Promise<void> => {
+        if (token?.isCancellationRequested) return;
+        if (vscode.workspace.textDocuments.some(d => d.uri.toString() === u.toString())) {
+          found.add(u.toString()); // the editor's text wins: validated below
+          return;
+        }
+        let text: string;
+        try {
+          text = new TextDecoder().decode(await vscode.workspace.fs.readFile(u));
+        } catch {
+          return; // unreadable: not ours to report
+        }
+        const kind = configKindOf(u.path, text.slice(0, 2048), inGlob.has(u.toString()));
+        if (!kind) return;
+        found.add(u.toString());
+        await this.validateText(u, text, undefined, kind);
+      };
+      // A few files in flight at once: reads overlap, and the worker always has the next file waiting.
+      const lanes = Array.from({ length: 8 }, async () => {
+        for (let u = queue.shift(); u; u = queue.shift()) {
+          await step(u);
+          if (++done % 100 === 0) progress.report({ message: vscode.l10n.t('{0} of {1} files', done, files.size) });
+        }
+      });
+      await Promise.all(lanes);
       if (token?.isCancellationRequested) return;
-      if (found.has(u.toString())) continue;
-      try {
-        const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(u)).subarray(0, 2048));
-        if (hasExperimentMarker(head) || isPolicyFile(u.path, head) || hasDataSchemaMarker(head) || hasServiceMarker(head)) found.set(u.toString(), u);
-      } catch {
-        // unreadable: not ours to report
+      for (const [key, s] of [...this.states]) {
+        if (!found.has(key) && s.version === undefined) {
+          this.states.delete(key);
+          this.collection.delete(s.uri);
+        }
       }
-    }
-    for (const key of [...this.states.keys()]) {
-      const s = this.states.get(key)!;
-      if (!found.has(key) && s.version === undefined) this.forget(s.uri);
-    }
-    for (const u of found.values()) {
-      if (token?.isCancellationRequested) return;
-      await this.validateFile(u);
+    } finally {
+      this.batch = undefined;
+      this.refreshCrossFile(batch);
+      this.changed.fire();
     }
     for (const d of vscode.workspace.textDocuments) await this.validateDocument(d);
   }

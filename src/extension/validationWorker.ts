@@ -4,7 +4,8 @@ import { validateAny, type ValidationAnswer, type ValidationRequest } from './va
 
 /** Validates large documents off the extension host's thread; one answer per request, even when validation fails. */
 parentPort?.on('message', (req: ValidationRequest & { id: number }) => {
-  setMessages(req.messages);
+  // sent with the first request of each worker only (the scan sends thousands)
+  if (req.messages) setMessages(req.messages);
   const answer: ValidationAnswer & { id: number } = { id: req.id, ...validateAny(req) };
   parentPort!.postMessage(answer);
 });

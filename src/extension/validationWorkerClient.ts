@@ -56,6 +56,7 @@ export class ValidationWorkerClient {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, (answer: ValidationAnswer | undefined) => void>();
+  private messagesSent: Record<string, string> | undefined;
 
   /** `limits` caps the worker's heap: a hostile file then ends the worker, never the extension host. */
   constructor(private readonly script: string, private readonly limits?: ResourceLimits) {}
@@ -63,9 +64,12 @@ export class ValidationWorkerClient {
   validate(req: ValidationRequest): Promise<ValidationAnswer | undefined> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
+    // The translations go once per worker: cloning them with each of a scan's thousands of files costs the host.
+    const messages = req.messages === this.messagesSent ? undefined : req.messages;
+    this.messagesSent = req.messages;
     return new Promise(resolve => {
       this.pending.set(id, resolve);
-      worker.postMessage({ id, ...req });
+      worker.postMessage({ id, ...req, messages });
     });
   }
 
@@ -84,6 +88,7 @@ export class ValidationWorkerClient {
 
   private start(): Worker {
     const worker = new Worker(this.script, { resourceLimits: this.limits });
+    this.messagesSent = undefined;
     worker.unref();
     worker.on('message', (m: ValidationAnswer & { id: number }) => {
       const resolve = this.pending.get(m.id);

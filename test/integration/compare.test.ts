@@ -52,7 +52,7 @@ describe('compare: the link `edd compare --open` sends', () => {
     const api = await activateEdd();
     const folder = vscode.workspace.workspaceFolders![0];
     const store = await api.stores.get(folder);
-    const runs = store.listRuns({}).filter(r => r.experimentId.startsWith('exp_20250120_')).slice(0, 2);
+    const runs = (await store.listRuns({})).filter(r => r.experimentId.startsWith('exp_20250120_')).slice(0, 2);
     assert.strictEqual(runs.length, 2, 'the previous test recorded two prediction runs');
     const uri = vscode.Uri.parse(`${vscode.env.uriScheme}://edd.edd/compare?runs=${runs.map(r => r.id).join(',')}&baseline=${runs[1].id}`);
     const panel = api.compare.handleUri(uri)!;
@@ -68,15 +68,14 @@ describe('compare: live update while a compared run is still running', () => {
     const api = await activateEdd();
     const folder = vscode.workspace.workspaceFolders![0];
     const store = await api.stores.get(folder);
-    const finished = store.listRuns({ status: 'finished' })[0];
+    const finished = (await store.listRuns({ status: 'finished' }))[0];
     let runningId: string | undefined;
     const pending = api.runs.run({ uri: workspaceUri('experiments/slow.yaml'), progress: 'none', onEvent: () => undefined });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the slow run did not start')), 30000);
-      const sub = api.runs.onDidChangeActive(() => {
-        const r = store.listRuns({ experimentId: 'exp_20250110_002', status: 'running' })[0];
-        if (r) { runningId = r.id; clearTimeout(timer); sub.dispose(); resolve(); }
-      });
+      const sub = api.runs.onDidChangeActive(() => void store.listRuns({ experimentId: 'exp_20250110_002', status: 'running' }).then(([r]) => {
+        if (r && !runningId) { runningId = r.id; clearTimeout(timer); sub.dispose(); resolve(); }
+      }));
     });
     const uri = vscode.Uri.parse(`${vscode.env.uriScheme}://edd.edd/compare?runs=${finished.id},${runningId}`);
     const panel = api.compare.handleUri(uri)!;

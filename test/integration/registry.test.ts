@@ -59,14 +59,14 @@ checks:
 `);
     flippedModel(path.join(root, 'models/penguins.onnx'), path.join(root, 'models/flipped.onnx'));
     const store = await api.stores.get(folder);
-    const runOf = (experimentId: string, model: string) => {
-      const r = store.createRun({ experimentId, status: 'finished', startedAt: Date.now(), endedAt: Date.now() });
-      store.addMetrics([{ runId: r.id, key: 'val_accuracy', step: 1, value: experimentId === 'reg-good' ? 0.97 : 0.31 }]);
-      store.addArtifact({ runId: r.id, path: model, kind: 'model', sha256: null, size: null });
+    const runOf = async (experimentId: string, model: string) => {
+      const r = await store.createRun({ experimentId, status: 'finished', startedAt: Date.now(), endedAt: Date.now() });
+      await store.addMetrics([{ runId: r.id, key: 'val_accuracy', step: 1, value: experimentId === 'reg-good' ? 0.97 : 0.31 }]);
+      await store.addArtifact({ runId: r.id, path: model, kind: 'model', sha256: null, size: null });
       return { kind: 'run' as const, folder: folder.uri.toString(), runId: r.id, experimentId };
     };
-    const good = runOf('reg-good', 'models/penguins.onnx');
-    const bad = runOf('reg-bad', 'models/flipped.onnx');
+    const good = await runOf('reg-good', 'models/penguins.onnx');
+    const bad = await runOf('reg-bad', 'models/flipped.onnx');
 
     // Register both from the Experiments view: the input box offers the policy's model name; Enter accepts it.
     for (const node of [good, bad]) {
@@ -75,8 +75,8 @@ checks:
       await answer();
       await registering;
     }
-    const versions = store.listModelVersions(MODEL);
-    assert.deepStrictEqual(versions.map(v => [v.version, v.runId]), [[2, bad.runId], [1, good.runId]], JSON.stringify(store.listModels()));
+    const versions = await store.listModelVersions(MODEL);
+    assert.deepStrictEqual(versions.map(v => [v.version, v.runId]), [[2, bad.runId], [1, good.runId]], JSON.stringify(await store.listModels()));
 
     // Gate both versions (the reports are stored with them), from the Models view's "Check Promotion".
     assert.strictEqual((await vscode.commands.executeCommand<{ passed: boolean }>('edd.checkVersion', { kind: 'version', folder: folder.uri.toString(), model: MODEL, version: 1 }))?.passed, true);
@@ -98,8 +98,8 @@ checks:
     await asked(api.registry, 'override');
     await answer(); // Cancel
     assert.strictEqual(await refused, undefined);
-    assert.strictEqual(store.findModelVersion(MODEL, 2)!.stage, 'none');
-    assert.deepStrictEqual([store.auditLog(MODEL).at(-1)!.action, store.auditLog(MODEL).at(-1)!.version], ['promote-refused', 2], 'the refused attempt is recorded');
+    assert.strictEqual((await store.findModelVersion(MODEL, 2))!.stage, 'none');
+    assert.deepStrictEqual([(await store.auditLog(MODEL)).at(-1)!.action, (await store.auditLog(MODEL)).at(-1)!.version], ['promote-refused', 2], 'the refused attempt is recorded');
 
     // Promote v1 to production: the reason box is prefilled with the gate that passed; Enter accepts.
     const v1 = { kind: 'version' as const, folder: folder.uri.toString(), model: MODEL, version: 1 };
@@ -109,7 +109,7 @@ checks:
     await asked(api.registry, 'reason');
     await answer();
     await promoting;
-    assert.strictEqual(store.findModelVersion(MODEL, 1)!.stage, 'production');
+    assert.strictEqual((await store.findModelVersion(MODEL, 1))!.stage, 'production');
     const promoted = await item(1);
     assert.match(String(promoted.description), /\[production\]/);
     assert.strictEqual((promoted.iconPath as vscode.ThemeIcon).id, 'verified-filled');
@@ -120,7 +120,7 @@ checks:
     const postedModel = () => (api.gate.reportPanel.lastPosted as { report?: { candidate: { model?: string } } } | undefined)?.report?.candidate.model;
     for (const until = Date.now() + 20000; postedModel() !== `${MODEL}@1` && Date.now() < until;) await new Promise(r => setTimeout(r, 100));
     assert.strictEqual(postedModel(), `${MODEL}@1`, 'the panel got the stored report');
-    const entry = store.auditLog(MODEL).at(-1)!;
+    const entry = (await store.auditLog(MODEL)).at(-1)!;
     assert.deepStrictEqual([entry.action, entry.version, entry.toStage], ['promote', 1, 'production']);
     assert.match(entry.reason ?? '', /registry-it\.policy\.yaml/);
 
@@ -145,13 +145,13 @@ checks:
     // The CLI forces v2 into production (recorded); the tree's rollback (reason optional) restores v1.
     await store.save();
     await new Promise<void>((resolve, reject) => execFile(process.execPath, [path.join(__dirname, '../../../dist/cli.js'), 'promote', `${MODEL}@2`, '--to', 'production', '--force', '--reason', 'hotfix'], { cwd: root }, (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())));
-    for (const until = Date.now() + 20000; store.findModelVersion(MODEL, 2)?.stage !== 'production' && Date.now() < until;) await new Promise(r => setTimeout(r, 100));
-    assert.strictEqual(store.findModelVersion(MODEL, 2)!.stage, 'production', 'the extension loaded the CLI\'s promotion');
+    for (const until = Date.now() + 20000; (await store.findModelVersion(MODEL, 2))?.stage !== 'production' && Date.now() < until;) await new Promise(r => setTimeout(r, 100));
+    assert.strictEqual((await store.findModelVersion(MODEL, 2))!.stage, 'production', 'the extension loaded the CLI\'s promotion');
     const rollingBack = vscode.commands.executeCommand('edd.rollbackModel', modelNode);
     await asked(api.registry, 'confirm-rollback');
     await answer();
     await rollingBack;
-    assert.deepStrictEqual([store.findModelVersion(MODEL, 1)!.stage, store.findModelVersion(MODEL, 2)!.stage], ['production', 'archived']);
+    assert.deepStrictEqual([(await store.findModelVersion(MODEL, 1))!.stage, (await store.findModelVersion(MODEL, 2))!.stage], ['production', 'archived']);
     assert.match(String((await item(1)).description), /\[production\]/);
 
     // The audit log opens as a document with every step.

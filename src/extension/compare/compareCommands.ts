@@ -55,7 +55,7 @@ export class CompareCommands extends Disposable {
   private async pickRuns(): Promise<{ folder: vscode.WorkspaceFolder; ids: string[] } | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const store = folder ? await this.stores.ifExists(folder) : undefined;
-    const runs = store?.listRuns({ limit: 500 }) ?? [];
+    const runs = (await store?.listRuns({ limit: 500 })) ?? [];
     if (!folder || runs.length < 2) {
       void vscode.window.showInformationMessage(vscode.l10n.t('A comparison needs at least two recorded runs. Run an experiment first.'));
       return undefined;

@@ -1,9 +1,6 @@
 import * as vscode from 'vscode';
-import { buildComparison, curvesOf } from '../../core/compare/build';
-import { columnsFor, curveFrame } from '../../core/compare/downsample';
-import { sweepOfComparison } from '../../core/compare/sweep';
-import type { Latency } from '../../core/compare/latency';
-import type { Comparison, Curve } from '../../core/compare/model';
+import { columnsFor } from '../../core/compare/downsample';
+import type { Comparison } from '../../core/compare/model';
 import type { HypothesisStatus } from '../../core/store';
 import { isCompareViewState, isWebviewMessage, type CompareViewState, type HostMessage } from '../../protocol/compare';
 import { Disposable } from '../dispose';
@@ -29,9 +26,6 @@ export class ComparePanel extends Disposable {
   private ready = false;
   private comparison: Comparison | undefined;
   private rebuildTimer: NodeJS.Timeout | undefined;
-  private readonly latencyCache = new Map<string, Latency | Error>();
-  /** Every point of the shown metric, read once per comparison: a zoom or a resize reduces it again. */
-  private curveCache: { metric: string; curves: Curve[] } | undefined;
   /** The sweep views' grouping the user chose (default: the sweep's most important parameter). */
   private sweepGroupBy: string | undefined;
   readonly trace: PanelTrace = { received: [], sent: [] };
@@ -120,8 +114,10 @@ export class ComparePanel extends Disposable {
         return;
       case 'requestCurves': {
         // The webview gets what its plot can draw (about two points per pixel column per run), never every point.
-        const curves = await this.curves(raw.metric);
-        this.post({ type: 'curves', seq: raw.seq, frame: curveFrame(raw.metric, curves, columnsFor(raw.width, raw.pixelRatio), raw.range) });
+        // The store worker reads the points (once per comparison and metric) and reduces them; only the frame comes here.
+        const store = await this.stores.get(this.folder);
+        const frame = await store.op('curveFrame', this.comparison?.runs.map(r => r.runId) ?? [], raw.metric, columnsFor(raw.width, raw.pixelRatio), raw.range);
+        this.post({ type: 'curves', seq: raw.seq, frame });
         return;
       }
       case 'stateChanged':
@@ -141,7 +137,7 @@ export class ComparePanel extends Disposable {
       }
       case 'setHypothesis': {
         const store = await this.stores.get(this.folder);
-        store.setHypothesisStatus(raw.experimentId, raw.status as HypothesisStatus, raw.decidedBy);
+        await store.setHypothesisStatus(raw.experimentId, raw.status as HypothesisStatus, raw.decidedBy);
         await store.save();
         await this.rebuild();
         return;
@@ -151,32 +147,24 @@ export class ComparePanel extends Disposable {
         return;
       case 'setSweepGroupBy':
         this.sweepGroupBy = raw.groupBy;
-        this.postSweep(await this.stores.get(this.folder));
+        await this.postSweep(await this.stores.get(this.folder));
         return;
     }
   }
 
-  private async curves(metric: string): Promise<Curve[]> {
-    if (this.curveCache?.metric === metric) return this.curveCache.curves;
-    const store = await this.stores.get(this.folder);
-    const curves = curvesOf(store, this.comparison?.runs.map(r => r.runId) ?? [], metric);
-    this.curveCache = { metric, curves };
-    return curves;
-  }
-
   /** Build the comparison again (baseline change, a compared run changed) and send it. */
   async rebuild(): Promise<Comparison | undefined> {
-    this.curveCache = undefined;
     try {
       const store = await this.stores.get(this.folder);
-      this.comparison = await buildComparison(store, this.state.runIds, {
-        workspaceRoot: this.folder.uri.fsPath, baseline: this.state.baselineRunId, latencyCache: this.latencyCache,
+      // Built in the store worker (it keeps the measured latencies between builds).
+      this.comparison = await store.op('compare', this.state.runIds, {
+        workspaceRoot: this.folder.uri.fsPath, baseline: this.state.baselineRunId,
         goals: vscode.workspace.getConfiguration(Settings.section, this.folder.uri).get<Record<string, 'min' | 'max'>>(Settings.goals),
       });
       this.state = { ...this.state, runIds: this.state.runIds };
       this.panel.title = vscode.l10n.t('Compare {0} runs', this.comparison.runs.length);
       this.post({ type: 'comparison', comparison: this.comparison, state: this.state });
-      this.postSweep(store);
+      await this.postSweep(store);
       return this.comparison;
     } catch (e) {
       this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
@@ -185,10 +173,10 @@ export class ComparePanel extends Disposable {
   }
 
   /** The sweep views, when every compared run belongs to one sweep (src/core/compare/sweep.ts). */
-  private postSweep(store: Parameters<typeof sweepOfComparison>[0]): void {
+  private async postSweep(store: Awaited<ReturnType<typeof this.stores.get>>): Promise<void> {
     const runIds = this.comparison?.runs.map(r => r.runId) ?? [];
-    const options = { workspaceRoot: this.folder.uri.fsPath, groupBy: this.sweepGroupBy };
-    const sweep = sweepOfComparison(store, runIds, options) ?? (this.sweepGroupBy ? sweepOfComparison(store, runIds, { ...options, groupBy: undefined }) : undefined);
+    // Built in the store worker, like the comparison.
+    const sweep = await store.op('sweepComparison', runIds, { workspaceRoot: this.folder.uri.fsPath, groupBy: this.sweepGroupBy });
     if (sweep) this.post({ type: 'sweep', sweep });
   }
 

@@ -1,12 +1,13 @@
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { gateWithStore, policiesForModel } from '../../core/registry';
+import { policiesForModel } from '../../core/registry';
 import { gateInputs, PolicyError, validatePolicy, type Policy } from '../../core/checks/policy';
 import type { CheckResult, GateReport } from '../../core/checks/types';
 import { LineIndex } from '../../core/config';
 import { Disposable } from '../dispose';
 import { Commands } from '../ids';
 import type { ExperimentNode } from '../runs/experimentsTree';
+import type { GateProgress } from '../runs/storeOps';
 import type { StoreService } from '../runs/storeService';
 import type { ValidationService } from '../validation';
 import { GateReportPanel } from './reportPanel';
@@ -68,6 +69,9 @@ export class GateController extends Disposable {
     }));
   }
 
+  /** The text each policy's test items were made from. */
+  private readonly parsedPolicies = new Map<string, string>();
+
   /** One test item per policy file, with a child per check (ids as in the report: `3-bias`). */
   private refreshItems(): void {
     const policies = this.validation.configs.filter(c => c.kind === 'policy');
@@ -75,6 +79,9 @@ export class GateController extends Disposable {
     for (const p of policies) {
       const key = p.uri.toString();
       seen.add(key);
+      // Parsed again only when its text changed: this runs on every change of any config.
+      if (this.parsedPolicies.get(key) === p.text && this.tests.items.get(key)) continue;
+      this.parsedPolicies.set(key, p.text);
       const { policy } = validatePolicy(p.text);
       let item = this.tests.items.get(key);
       if (!item) {
@@ -91,6 +98,7 @@ export class GateController extends Disposable {
       item.children.replace(children);
     }
     this.tests.items.forEach(item => { if (!seen.has(item.id)) this.tests.items.delete(item.id); });
+    for (const key of [...this.parsedPolicies.keys()]) if (!seen.has(key)) this.parsedPolicies.delete(key);
   }
 
   private policyUris(): vscode.Uri[] {
@@ -128,14 +136,14 @@ export class GateController extends Disposable {
     }
     // Registered versions of the policy's model (of every model when the policy names none).
     const policyModel = policy?.model;
-    for (const m of store?.listModels() ?? []) {
+    for (const m of (await store?.listModels()) ?? []) {
       if (policyModel && m.name !== policyModel) continue;
-      for (const v of store!.listModelVersions(m.name)) {
+      for (const v of await store!.listModelVersions(m.name)) {
         picks.push({ label: `$(package) ${v.model}@${v.version}`, description: [v.stage, ...v.aliases.map(a => `@${a}`)].join(' '), candidate: { model: { model: v.model, ref: String(v.version) } } });
       }
     }
-    for (const r of store?.listRuns({ status: 'finished', limit: 200 }) ?? []) {
-      if (!store!.getArtifacts(r.id).some(a => a.path.endsWith('.onnx'))) continue;
+    for (const r of (await store?.listRuns({ status: 'finished', limit: 200 })) ?? []) {
+      if (!(await store!.getArtifacts(r.id)).some(a => a.path.endsWith('.onnx'))) continue;
       picks.push({ label: r.experimentId, description: r.startedAt ? new Date(r.startedAt).toLocaleString() : r.id.slice(0, 8), detail: r.id, candidate: { runId: r.id } });
     }
     picks.push({ label: vscode.l10n.t('$(file) Choose an ONNX file…'), browse: true });
@@ -238,13 +246,20 @@ export class GateController extends Disposable {
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('EDD: checking {0}', vscode.workspace.asRelativePath(uri)), cancellable: true },
         async (progress, cancel) => {
           cancel.onCancellationRequested(() => controller.abort());
-          const result = await gateWithStore(uri!.fsPath, {
-            root: folder.uri.fsPath, store, only, signal: controller.signal, predictions: candidate!.predictions,
+          // The gate (its models, its data, the stored report) runs in the store worker.
+          const gateOptions = {
+            root: folder.uri.fsPath, only, predictions: candidate!.predictions,
             target: { runId: candidate!.runId, model: candidate!.model, onnx: candidate!.onnx, predictions: candidate!.predictions, production: candidate!.production },
             // a single check from the Test Explorer is not a gate decision
             record: !only,
-            onProgress: (done, total, title) => progress.report({ increment: 100 / Math.max(1, total), message: `${done + 1}/${total} ${title}` }),
-          });
+          };
+          const onEvent = (e: unknown) => {
+            const { done, total, title } = e as GateProgress;
+            progress.report({ increment: 100 / Math.max(1, total), message: `${done + 1}/${total} ${title}` });
+          };
+          const result = store
+            ? await store.opWith('gate', { signal: controller.signal, onEvent }, uri!.fsPath, gateOptions)
+            : await this.stores.worker.opWithout('gate', { signal: controller.signal, onEvent }, uri!.fsPath, gateOptions);
           return result.report;
         },
       );

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { gateStatus, versionFile, type GateState } from '../../core/registry';
-import type { ModelVersionRecord, RunStore, Stage } from '../../core/store';
+import type { GateState } from '../../core/registry';
+import type { ModelVersionRecord, Stage } from '../../core/store';
 import { Disposable } from '../dispose';
 import { ContextKeys, Settings, Views } from '../ids';
 import { escapeMd, formatBytes } from '../runs/experimentsTree';
 import { formatMetric, keyMetric } from '../runs/runController';
-import type { StoreService } from '../runs/storeService';
+import type { RemoteStore, StoreService } from '../runs/storeService';
 
 /** Tree elements are plain data; `folder` is the workspace folder's URI. */
 export type ModelNode =
@@ -68,7 +68,7 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
     return vscode.workspace.workspaceFolders?.find(f => f.uri.toString() === uri);
   }
 
-  async storeOf(folder: string): Promise<RunStore | undefined> {
+  async storeOf(folder: string): Promise<RemoteStore | undefined> {
     const f = this.folderOf(folder);
     return f ? this.stores.ifExists(f) : undefined;
   }
@@ -83,14 +83,14 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
       const out: ModelNode[] = [];
       for (const f of vscode.workspace.workspaceFolders ?? []) {
         const store = await this.stores.ifExists(f);
-        for (const m of store?.listModels() ?? []) out.push({ kind: 'model', folder: f.uri.toString(), model: m.name });
+        for (const m of (await store?.listModels()) ?? []) out.push({ kind: 'model', folder: f.uri.toString(), model: m.name });
       }
       void vscode.commands.executeCommand('setContext', ContextKeys.hasModels, out.length > 0);
       return out;
     }
     if (node.kind !== 'model') return [];
     const store = await this.storeOf(node.folder);
-    return (store?.listModelVersions(node.model) ?? []).map(v => {
+    return ((await store?.listModelVersions(node.model)) ?? []).map(v => {
       this.rows.set(`${node.folder}|${v.model}|${v.version}`, v);
       return { kind: 'version', folder: node.folder, model: v.model, version: v.version };
     });
@@ -103,7 +103,7 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
   async getTreeItem(node: ModelNode): Promise<vscode.TreeItem> {
     const store = await this.storeOf(node.folder);
     if (node.kind === 'model') {
-      const m = store?.listModels().find(x => x.name === node.model);
+      const m = (await store?.listModels())?.find(x => x.name === node.model);
       const item = new vscode.TreeItem(node.model, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `model:${node.folder}:${node.model}`;
       item.iconPath = new vscode.ThemeIcon('package');
@@ -114,11 +114,11 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
       item.contextValue = m?.productionVersion ? 'edd.model.withProduction' : 'edd.model';
       return item;
     }
-    const v = this.rows.get(`${node.folder}|${node.model}|${node.version}`) ?? store?.findModelVersion(node.model, node.version);
+    const v = this.rows.get(`${node.folder}|${node.model}|${node.version}`) ?? (await store?.findModelVersion(node.model, node.version));
     const item = new vscode.TreeItem(`v${node.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${node.folder}:${node.model}:${node.version}`;
     if (!v || !store) return item;
-    const gate = gateStatus(store, v);
+    const gate = await store.op('gateStatus', v);
     const km = keyMetric(v.metrics, vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.keyMetric) || undefined);
     item.description = [
       v.stage !== 'none' ? `[${stageLabel(v.stage)}]` : undefined,
@@ -126,7 +126,7 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
       km ? `${km[0]} ${formatMetric(km[1])}` : undefined,
     ].filter(Boolean).join(' ');
     item.iconPath = v.stage === 'production' && gate.state === 'passed' ? new vscode.ThemeIcon('verified-filled', new vscode.ThemeColor('testing.iconPassed')) : gateIcon[gate.state];
-    item.resourceUri = vscode.Uri.file(versionFile(store, v));
+    item.resourceUri = vscode.Uri.file(await store.op('versionFile', v));
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${escapeMd(`${v.model}@${v.version}`)}** — ${escapeMd(stageLabel(v.stage))}${v.aliases.length ? ` · ${escapeMd(v.aliases.map(a => `@${a}`).join(' '))}` : ''}\n\n`);
     md.appendMarkdown(`${escapeMd(gateLabel(gate.state))}${gate.report ? ` — ${escapeMd(gate.report.policy)}, ${escapeMd(new Date(gate.report.createdAt).toLocaleString())}` : ''}\n\n`);

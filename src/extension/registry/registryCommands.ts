@@ -4,13 +4,13 @@ import * as vscode from 'vscode';
 import { GateInputError } from '../../core/checks/gate';
 import { PolicyError } from '../../core/checks/policy';
 import {
-  describeAuditProblem, gateRequired, planPromotion, policiesForModel, promote, promotionOutcome, recordRefusal, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, validPolicies, versionFile, type StoreGateResult,
+  describeAuditProblem, gateRequired, policiesForModel, RegistryError, resolveActor, validPolicies, type StoreGateResult,
 } from '../../core/registry';
-import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type RunStore, type Stage } from '../../core/store';
+import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
 import { Commands, Settings } from '../ids';
 import type { ExperimentNode } from '../runs/experimentsTree';
-import type { StoreService } from '../runs/storeService';
+import type { RemoteStore, StoreService } from '../runs/storeService';
 import { stageLabel, type ModelNode, type ModelsTree } from './modelsTree';
 
 type VersionNode = Extract<ModelNode, { kind: 'version' }>;
@@ -80,7 +80,7 @@ export class RegistryCommands extends Disposable {
     return resolveActor(folder.uri.fsPath, setting);
   }
 
-  private async storeFor(folderUri: string): Promise<{ folder: vscode.WorkspaceFolder; store: RunStore }> {
+  private async storeFor(folderUri: string): Promise<{ folder: vscode.WorkspaceFolder; store: RemoteStore }> {
     const folder = this.tree.folderOf(folderUri);
     if (!folder) throw new RegistryError(vscode.l10n.t('That workspace folder is no longer open.'), 'invalid');
     return { folder, store: await this.stores.get(folder) };
@@ -94,8 +94,8 @@ export class RegistryCommands extends Disposable {
     const picks: Array<vscode.QuickPickItem & { node: VersionNode }> = [];
     for (const f of vscode.workspace.workspaceFolders ?? []) {
       const store = await this.stores.ifExists(f);
-      for (const m of store?.listModels() ?? []) {
-        for (const v of store!.listModelVersions(m.name)) {
+      for (const m of (await store?.listModels()) ?? []) {
+        for (const v of await store!.listModelVersions(m.name)) {
           picks.push({ label: `${v.model}@${v.version}`, description: [stageLabel(v.stage), ...v.aliases.map(a => `@${a}`)].join(' '), node: { kind: 'version', folder: f.uri.toString(), model: v.model, version: v.version } });
         }
       }
@@ -114,7 +114,7 @@ export class RegistryCommands extends Disposable {
       return undefined;
     }
     const { folder, store } = await this.storeFor(node.folder);
-    const known = store.listModels().map(m => m.name);
+    const known = (await store.listModels()).map(m => m.name);
     // the `model:` names of the folder's policies, in path order
     const fromPolicies = [...new Set(validPolicies(folder.uri.fsPath).map(p => p.policy.model).filter((m): m is string => !!m))];
     const suggestion = known[0] ?? fromPolicies[0] ?? node.experimentId.replace(/[^A-Za-z0-9._-]/g, '-');
@@ -125,7 +125,7 @@ export class RegistryCommands extends Disposable {
       validateInput: v => (NAME_PATTERN.test(v) ? undefined : vscode.l10n.t('Letters, digits, `.`, `_` or `-`, starting with a letter or digit.')),
     }));
     if (!name) return undefined;
-    const v = await registerRun(store, { root: folder.uri.fsPath, runId: node.runId, model: name, actor: await this.actor(folder) });
+    const v = await store.op('registerRun', { root: folder.uri.fsPath, runId: node.runId, model: name, actor: await this.actor(folder) });
     void vscode.window.showInformationMessage(v.alreadyRegistered
       ? vscode.l10n.t('This model file is already registered as {0}@{1}.', v.model, v.version)
       : vscode.l10n.t('Registered {0}@{1}.', v.model, v.version));
@@ -138,10 +138,10 @@ export class RegistryCommands extends Disposable {
     const node = await this.versionNode(target);
     if (!node) return undefined;
     const { folder, store } = await this.storeFor(node.folder);
-    const current = store.findModelVersion(node.model, node.version);
+    const current = await store.findModelVersion(node.model, node.version);
     if (!current) throw new RegistryError(vscode.l10n.t('{0}@{1} is no longer in the registry.', node.model, node.version), 'invalid');
     const name = `${node.model}@${node.version}`;
-    const production = store.findModelVersion(node.model, 'production');
+    const production = await store.findModelVersion(node.model, 'production');
     const stages: Array<vscode.QuickPickItem & { stage: Stage }> = ([
       { stage: 'production', label: `$(rocket) ${stageLabel('production')}`, detail: production && production.version !== node.version ? vscode.l10n.t('Replaces v{0}, which is archived.', production.version) : vscode.l10n.t('Needs a reason; the gate must have passed.') },
       { stage: 'staging', label: `$(beaker) ${stageLabel('staging')}`, detail: vscode.l10n.t('For trying the version out before production; the gate must not have failed.') },
@@ -150,7 +150,7 @@ export class RegistryCommands extends Disposable {
     const picked = await this.ask('stage', vscode.window.showQuickPick(stages, { title: vscode.l10n.t('Promote {0} ({1})', name, stageLabel(current.stage)), placeHolder: vscode.l10n.t('To which stage?') }));
     if (!picked) return undefined;
     const requireGate = gateRequired(folder.uri.fsPath, node.model);
-    const plan = planPromotion(store, { model: node.model, ref: node.version, to: picked.stage, requireGate });
+    const plan = await store.op('planPromotion', { model: node.model, ref: node.version, to: picked.stage, requireGate });
     let force = false;
     if (plan.refusals.length) {
       const cancel = { label: vscode.l10n.t('$(close) Cancel'), detail: plan.refusals.join('; '), override: false };
@@ -158,7 +158,7 @@ export class RegistryCommands extends Disposable {
       const choice = await this.ask('override', vscode.window.showQuickPick([cancel, override], { title: vscode.l10n.t('Promotion of {0} to {1} is refused', name, stageLabel(picked.stage)), placeHolder: plan.refusals.join('; ') }));
       if (!choice?.override) {
         // the attempt is part of the record, as it is for `edd promote`
-        recordRefusal(store, plan, await this.actor(folder));
+        await store.op('recordRefusal', plan, await this.actor(folder));
         return undefined;
       }
       force = true;
@@ -172,10 +172,8 @@ export class RegistryCommands extends Disposable {
       validateInput: v => (needsReason && !v.trim() ? vscode.l10n.t('A reason is required.') : undefined),
     }));
     if (reason === undefined) return undefined;
-    const r = promote(store, { model: node.model, ref: node.version, to: picked.stage, actor: await this.actor(folder), reason, force, requireGate });
-    // saved now, so that a promotion another process saved at the same time is merged and the message tells the truth
-    await store.save();
-    const outcome = promotionOutcome(store, r);
+    // saved at once, so that a promotion another process saved at the same time is merged and the message tells the truth
+    const { result: r, outcome } = await store.op('promote', { model: node.model, ref: node.version, to: picked.stage, actor: await this.actor(folder), reason, force, requireGate });
     this.tree.refresh();
     if (!outcome.applied) {
       void vscode.window.showWarningMessage(outcome.production
@@ -195,7 +193,7 @@ export class RegistryCommands extends Disposable {
     const node = await this.versionNode(target);
     if (!node) return undefined;
     const { folder, store } = await this.storeFor(node.folder);
-    const existing = [...new Set(store.listModelVersions(node.model).flatMap(v => v.aliases))];
+    const existing = [...new Set((await store.listModelVersions(node.model)).flatMap(v => v.aliases))];
     const alias = await this.ask('alias', vscode.window.showInputBox({
       title: vscode.l10n.t('Alias for {0}@{1}', node.model, node.version),
       prompt: existing.length ? vscode.l10n.t('An alias names one version; giving an existing one moves it here ({0}).', existing.join(', ')) : vscode.l10n.t('e.g. champion or challenger'),
@@ -203,7 +201,7 @@ export class RegistryCommands extends Disposable {
       validateInput: v => (NAME_PATTERN.test(v) && !/^\d+$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, `.`, `_` or `-`; not only digits.')),
     }));
     if (!alias) return undefined;
-    const v = setAlias(store, { model: node.model, ref: node.version, alias, actor: await this.actor(folder) });
+    const v = await store.op('setAlias', { model: node.model, ref: node.version, alias, actor: await this.actor(folder) });
     this.tree.refresh();
     void vscode.window.showInformationMessage(vscode.l10n.t('{0}@{1} now names v{2}.', node.model, alias, v.version));
     return v;
@@ -215,7 +213,7 @@ export class RegistryCommands extends Disposable {
     if (!target) target = await this.versionNode(undefined);
     if (!target) return undefined;
     const { folder, store } = await this.storeFor(target.folder);
-    const plan = store.rollbackPlan(target.model);
+    const plan = await store.rollbackPlan(target.model);
     if (!plan) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} has no earlier production version to roll back to.', target.model));
       return undefined;
@@ -226,10 +224,8 @@ export class RegistryCommands extends Disposable {
       value: '',
     }));
     if (reason === undefined) return undefined;
-    const r = rollback(store, { model: target.model, actor: await this.actor(folder), reason });
-    await store.save();
+    const { result: r, outcome } = await store.op('rollback', { model: target.model, actor: await this.actor(folder), reason });
     this.tree.refresh();
-    const outcome = rollbackOutcome(store, r);
     if (!outcome.applied) {
       void vscode.window.showWarningMessage(vscode.l10n.t('Rollback of {0} was NOT applied: another change to production was saved at the same time. In production now: {1}.', target.model, outcome.production ? `v${outcome.production.version}` : '—'));
       return outcome.production;
@@ -257,7 +253,7 @@ export class RegistryCommands extends Disposable {
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('EDD: {0}@{1} against production…', node.model, node.version), cancellable: true },
       (_p, token) => {
         token.onCancellationRequested(() => controller.abort());
-        return shadowEvaluate(policy!, { root: folder.uri.fsPath, store, target: { model: { model: node.model, ref: String(node.version) } }, signal: controller.signal });
+        return store.opWith('shadow', { signal: controller.signal }, policy!, { root: folder.uri.fsPath, target: { model: { model: node.model, ref: String(node.version) } } });
       },
     );
     this.lastShadow = result;
@@ -270,9 +266,9 @@ export class RegistryCommands extends Disposable {
     const node = await this.versionNode(target);
     if (!node) return;
     const { store } = await this.storeFor(node.folder);
-    const v = store.findModelVersion(node.model, node.version);
+    const v = await store.findModelVersion(node.model, node.version);
     if (!v) return;
-    const file = versionFile(store, v);
+    const file = await store.op('versionFile', v);
     if (!fs.existsSync(file)) {
       void vscode.window.showWarningMessage(vscode.l10n.t('The registry\'s copy of {0}@{1} is missing ({2}). Register the run again to restore it.', v.model, v.version, file));
       return;
@@ -286,7 +282,7 @@ export class RegistryCommands extends Disposable {
     for (const f of folders) {
       const store = await this.stores.ifExists(f);
       if (!store) continue;
-      parts.push(auditMarkdown(store.auditLog(node?.model), node?.model ?? f.name, store.verifyAuditLog()));
+      parts.push(auditMarkdown(await store.auditLog(node?.model), node?.model ?? f.name, await store.verifyAuditLog()));
     }
     if (!parts.length) {
       void vscode.window.showInformationMessage(vscode.l10n.t('The audit log is empty: nothing was registered yet.'));

@@ -31,8 +31,8 @@ export class RunCodeLens extends Disposable implements vscode.CodeLensProvider {
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
     const id = this.validation.state(doc.uri)?.experimentId?.id;
     const store = folder && id ? await this.stores.ifExists(folder) : undefined;
-    const runs = store && id ? store.listRuns({ experimentId: id, limit: 1 }) : [];
-    const count = store && id ? store.listExperiments().find(e => e.id === id)?.runCount ?? 0 : 0;
+    const runs = store && id ? await store.listRuns({ experimentId: id, limit: 1 }) : [];
+    const count = store && id ? (await store.listExperiments()).find(e => e.id === id)?.runCount ?? 0 : 0;
     if (runs[0]) {
       const km = keyMetric(runs[0].finalMetrics);
       lenses.push(new vscode.CodeLens(range, {

@@ -1,12 +1,12 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ExperimentSummary, RunStore, RunSummary, RunStatus } from '../../core/store';
+import type { ExperimentSummary, RunSummary, RunStatus } from '../../core/store';
 import { SWEEP_TAGS, sweepProgress } from '../../core/sweep/scheduler';
 import { Disposable } from '../dispose';
 import { Commands, ContextKeys, Settings, Views } from '../ids';
 import type { ValidationService } from '../validation';
 import { formatMetric, keyMetric, type RunController } from './runController';
-import type { StoreService } from './storeService';
+import type { RemoteStore, StoreService } from './storeService';
 
 /** Tree elements are plain data (the TreeItem is built in getTreeItem). `folder` is the workspace folder's URI. */
 export type ExperimentNode =
@@ -86,7 +86,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     return vscode.workspace.workspaceFolders?.find(f => f.uri.toString() === uri);
   }
 
-  private async storeOf(folder: string): Promise<RunStore | undefined> {
+  private async storeOf(folder: string): Promise<RemoteStore | undefined> {
     const f = this.folderOf(folder);
     return f ? this.stores.ifExists(f) : undefined;
   }
@@ -99,7 +99,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
       case 'experiment': {
         const pages = 1 + (this.pages.get(`${node.folder}|${node.experimentId}`) ?? 0);
         const limit = pages * RUNS_PAGE;
-        const runs = store.listRuns({ experimentId: node.experimentId, limit: limit + 1 });
+        const runs = await store.listRuns({ experimentId: node.experimentId, limit: limit + 1 });
         for (const r of runs) this.runRows.set(r.id, r);
         // A sweep's runs sit under one sweep node, where its newest run would be.
         const sweeps = new Set<string>();
@@ -114,7 +114,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return out;
       }
       case 'sweep': {
-        const runs = store.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } });
+        const runs = await store.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } });
         for (const r of runs) this.runRows.set(r.id, r);
         return runs.sort((a, b) => Number(a.tags[SWEEP_TAGS.trial]) - Number(b.tags[SWEEP_TAGS.trial]) || a.createdAt - b.createdAt)
           .map(r => ({ kind: 'run', folder: node.folder, runId: r.id, experimentId: r.experimentId }));
@@ -123,30 +123,29 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return (['metrics', 'params', 'artifacts'] as const).map(group => ({ kind: 'group', folder: node.folder, runId: node.runId, group }));
       case 'group': {
         if (node.group === 'metrics') {
-          const summary = this.runRows.get(node.runId) ?? this.summary(store, node.runId);
-          const points = store.getMetrics(node.runId);
-          const lastStep = new Map<string, number>();
-          for (const p of points) lastStep.set(p.key, Math.max(p.step, lastStep.get(p.key) ?? -Infinity));
+          const summary = this.runRows.get(node.runId) ?? (await this.summary(store, node.runId));
+          // The worker reads the history and answers one step per metric, not every point.
+          const lastStep = await store.op('lastSteps', node.runId);
           return Object.entries(summary?.finalMetrics ?? {}).sort(([a], [b]) => a.localeCompare(b))
-            .map(([key, value]) => ({ kind: 'metric', folder: node.folder, runId: node.runId, key, value, step: lastStep.get(key) ?? 0 }));
+            .map(([key, value]) => ({ kind: 'metric', folder: node.folder, runId: node.runId, key, value, step: lastStep[key] ?? 0 }));
         }
         if (node.group === 'params') {
-          const run = store.getRun(node.runId);
+          const run = await store.getRun(node.runId);
           return Object.entries(run?.params ?? {}).sort(([a], [b]) => a.localeCompare(b))
             .map(([key, value]) => ({ kind: 'param', folder: node.folder, runId: node.runId, key, value: typeof value === 'string' ? value : JSON.stringify(value) }));
         }
-        return store.getArtifacts(node.runId).map(a => ({ kind: 'artifact', folder: node.folder, runId: node.runId, path: a.path, artifactKind: a.kind, size: a.size, sha256: a.sha256 }));
+        return (await store.getArtifacts(node.runId)).map(a => ({ kind: 'artifact', folder: node.folder, runId: node.runId, path: a.path, artifactKind: a.kind, size: a.size, sha256: a.sha256 }));
       }
       default:
         return [];
     }
   }
 
-  private summary(store: RunStore, runId: string): RunSummary | undefined {
-    const run = store.getRun(runId);
+  private async summary(store: RemoteStore, runId: string): Promise<RunSummary | undefined> {
+    const run = await store.getRun(runId);
     if (!run) return undefined;
     const { configSnapshot: _c, environment: _e, ...rest } = run;
-    return { ...rest, finalMetrics: store.finalMetrics(runId) };
+    return { ...rest, finalMetrics: await store.finalMetrics(runId) };
   }
 
   /** Experiments of every folder: those with runs in the store, and configs that have none yet. */
@@ -155,7 +154,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     for (const f of vscode.workspace.workspaceFolders ?? []) {
       const seen = new Set<string>();
       const store = await this.stores.ifExists(f);
-      for (const e of store?.listExperiments() ?? []) {
+      for (const e of (await store?.listExperiments()) ?? []) {
         seen.add(e.id);
         this.experimentRows.set(`${f.uri.toString()}|${e.id}`, e);
         out.push({ kind: 'experiment', folder: f.uri.toString(), experimentId: e.id, configPath: e.configPath ?? undefined });
@@ -180,7 +179,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         const count = summary?.runCount ?? 0;
         const item = new vscode.TreeItem(node.experimentId, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `exp:${node.folder}:${node.experimentId}`;
-        const latest = count && store ? store.listRuns({ experimentId: node.experimentId, limit: 1 })[0] : undefined;
+        const latest = count && store ? (await store.listRuns({ experimentId: node.experimentId, limit: 1 }))[0] : undefined;
         const km = latest ? keyMetric(latest.finalMetrics, this.configuredKeyMetric()) : undefined;
         const verdict = e?.hypothesisStatus && e.hypothesisStatus !== 'open' ? hypothesisLabel(e.hypothesisStatus) : undefined;
         item.description = [
@@ -199,7 +198,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return item;
       }
       case 'run': {
-        const s = this.runRows.get(node.runId) ?? (store ? this.summary(store, node.runId) : undefined);
+        const s = this.runRows.get(node.runId) ?? (store ? await this.summary(store, node.runId) : undefined);
         const started = s?.startedAt ?? s?.createdAt;
         const label = started ? new Date(started).toLocaleString() : node.runId.slice(0, 8);
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
@@ -213,7 +212,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return item;
       }
       case 'sweep': {
-        const p = sweepProgress(store?.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } }) ?? []);
+        const p = sweepProgress(store ? await store.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } }) : []);
         const item = new vscode.TreeItem(vscode.l10n.t('Sweep {0}', node.sweepId), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `sweep:${node.folder}:${node.experimentId}:${node.sweepId}`;
         item.description = vscode.l10n.t('{0} done · {1} running · {2} failed', p.done, p.running, p.failed);
@@ -266,7 +265,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   async resolveTreeItem(item: vscode.TreeItem, node: ExperimentNode): Promise<vscode.TreeItem> {
     if (node.kind !== 'run') return item;
     const store = await this.storeOf(node.folder);
-    const run = store?.getRun(node.runId);
+    const run = await store?.getRun(node.runId);
     if (!run) return item;
     const env = (run.environment ?? {}) as { node?: string; os?: { platform?: string; release?: string }; python?: { version?: string; packages?: Record<string, string> } };
     const md = new vscode.MarkdownString();

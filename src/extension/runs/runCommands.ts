@@ -83,7 +83,7 @@ export class RunCommands extends Disposable {
     const n = this.selectedRun(node);
     const folder = n && this.folder(n.folder);
     if (!n || !folder) return undefined;
-    const run = (await this.stores.get(folder)).getRun(n.runId);
+    const run = await (await this.stores.get(folder)).getRun(n.runId);
     if (!run?.configPath) return undefined;
     return this.runExperiment(vscode.Uri.joinPath(folder.uri, run.configPath));
   }
@@ -104,7 +104,7 @@ export class RunCommands extends Disposable {
     const n = this.selectedRun(node);
     const folder = n && this.folder(n.folder);
     if (!n || !folder) return;
-    const run = (await this.stores.get(folder)).getRun(n.runId);
+    const run = await (await this.stores.get(folder)).getRun(n.runId);
     const file = run?.logPath ? path.resolve(folder.uri.fsPath, run.logPath) : undefined;
     if (!file || !fs.existsSync(file)) {
       void vscode.window.showWarningMessage(vscode.l10n.t('This run has no log file (it may have been cleaned up).'));
@@ -118,7 +118,7 @@ export class RunCommands extends Disposable {
     const n = this.selectedRun(node);
     const folder = n && this.folder(n.folder);
     if (!n || !folder) return;
-    const run = (await this.stores.get(folder)).getRun(n.runId);
+    const run = await (await this.stores.get(folder)).getRun(n.runId);
     if (!run?.configSnapshot) return;
     const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content: run.configSnapshot });
     await vscode.window.showTextDocument(doc, { preview: true });
@@ -152,7 +152,7 @@ export class RunCommands extends Disposable {
       const folder = this.folder(n.folder);
       if (!folder) continue;
       const store = await this.stores.get(folder);
-      if (store.deleteRun(n.runId)) deleted++;
+      if (await store.deleteRun(n.runId)) deleted++;
       await store.save();
     }
     return deleted;

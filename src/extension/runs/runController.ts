@@ -1,8 +1,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { executeRun, metricDifferences, planReproduction, ConfigNotRunnableError, type ExecuteResult, type RunSpec } from '../../core/runs';
+import { metricDifferences, ConfigNotRunnableError, type ExecuteResult } from '../../core/runs';
 import type { RunEvent } from '../../core/runner';
-import type { RunRecord } from '../../core/store';
+import type { ExecuteEvent } from './storeOps';
 import { Disposable } from '../dispose';
 import { Commands } from '../ids';
 import type { StoreService } from './storeService';
@@ -90,30 +90,36 @@ export class RunController extends Disposable {
       let epochs: number | undefined;
       const latest = new Map<string, number>();
       try {
-        return await executeRun({
-          store,
+        // The run (the process, its metrics, the store's writes) goes on in the store worker; events come back here.
+        const onStart = ({ run, spec: s }: Extract<ExecuteEvent, { type: 'start' }>) => {
+          epochs = typeof s.params.epochs === 'number' ? s.params.epochs : undefined;
+          active.runId = run.id;
+          active.experimentId = run.experimentId;
+          this.active.add(active);
+          this.changed.fire();
+          this.output.appendLine(vscode.l10n.t('▶ Run {0} of {1} ({2}): {3}', run.id, run.experimentId, rel, s.command.join(' ')));
+        };
+        const onEvent = (e: RunEvent) => {
+          request.onEvent?.(e);
+          if (e.type === 'log') this.output.appendLine(e.text);
+          else if (e.type === 'protocol-error') this.output.appendLine(vscode.l10n.t('[EDD] line {0}: {1}', e.line, e.message));
+          else if (e.type === 'metric') {
+            latest.set(e.name, e.value);
+            if (epochs && e.step !== undefined) report?.(Math.min(1, (e.step + (e.step === 0 ? 1 : 0)) / epochs), progressText(e.step, epochs, latest));
+          } else if (e.type === 'progress') report?.(e.value, e.message ?? progressText(undefined, epochs, latest));
+        };
+        return await store.opWith('execute', {
+          signal: controller.signal,
+          onEvent: raw => {
+            const event = raw as ExecuteEvent;
+            if (event.type === 'start') onStart(event);
+            else onEvent(event.event);
+          },
+        }, {
           workspaceRoot: folder.uri.fsPath,
           configPath: request.uri.fsPath,
           configText: request.configText,
           extraParams: request.extraParams,
-          signal: controller.signal,
-          onStart: (run: RunRecord, s: RunSpec) => {
-            epochs = typeof s.params.epochs === 'number' ? s.params.epochs : undefined;
-            active.runId = run.id;
-            active.experimentId = run.experimentId;
-            this.active.add(active);
-            this.changed.fire();
-            this.output.appendLine(vscode.l10n.t('▶ Run {0} of {1} ({2}): {3}', run.id, run.experimentId, rel, s.command.join(' ')));
-          },
-          onEvent: e => {
-            request.onEvent?.(e);
-            if (e.type === 'log') this.output.appendLine(e.text);
-            else if (e.type === 'protocol-error') this.output.appendLine(vscode.l10n.t('[EDD] line {0}: {1}', e.line, e.message));
-            else if (e.type === 'metric') {
-              latest.set(e.name, e.value);
-              if (epochs && e.step !== undefined) report?.(Math.min(1, (e.step + (e.step === 0 ? 1 : 0)) / epochs), progressText(e.step, epochs, latest));
-            } else if (e.type === 'progress') report?.(e.value, e.message ?? progressText(undefined, epochs, latest));
-          },
         });
       } catch (e) {
         if (e instanceof ConfigNotRunnableError) {
@@ -180,7 +186,7 @@ export class RunController extends Disposable {
   async reproduce(folder: vscode.WorkspaceFolder, runId: string, confirm = true): Promise<ExecuteResult | undefined> {
     this.checkTrust();
     const store = await this.stores.get(folder);
-    const plan = await planReproduction(store, folder.uri.fsPath, runId);
+    const plan = await store.op('planReproduction', folder.uri.fsPath, runId);
     const lines = plan.differences.length
       ? plan.differences.map(d => `• ${d.what}: ${d.original} → ${d.now}`).join('\n')
       : vscode.l10n.t('Nothing EDD records differs from the original run.');
@@ -193,7 +199,7 @@ export class RunController extends Disposable {
     }
     this.output.appendLine(vscode.l10n.t('Reproducing run {0}. What differs from the original:', plan.original.id));
     this.output.appendLine(lines);
-    const before = store.finalMetrics(plan.original.id);
+    const before = await store.finalMetrics(plan.original.id);
     const uri = vscode.Uri.file(path.resolve(folder.uri.fsPath, plan.original.configPath ?? 'config.yaml'));
     const result = await this.run({ uri, configText: plan.original.configSnapshot ?? undefined, extraParams: { reproduces: plan.original.id } });
     this.output.appendLine(vscode.l10n.t('Metrics of the reproduction compared with the original:'));

@@ -1,23 +1,38 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { orphanedRuns, recoverInterruptedRuns } from '../../core/runs/recover';
 import { RunStore, StoreCorruptError, type StoreChange } from '../../core/store';
 import { Disposable } from '../dispose';
 import { Settings } from '../ids';
+import { StoreWorkerClient, type RemoteStore } from './storeClient';
+
+export type { RemoteStore } from './storeClient';
 
 /**
- * The run store of each workspace folder, opened on first use (never at activation: sql.js is loaded then), kept in
- * sync with other processes (the CLI) through a file watcher, and closed (flushed) with the extension.
+ * The run store of each workspace folder, opened on first use (never at activation: sql.js is loaded then) in the
+ * store worker (storeWorker.ts), which owns it: loading, saving, reloading after the CLI wrote and everything that
+ * reads many rows happen there, and the extension host's thread only exchanges messages with it. Kept in sync with
+ * other processes (the CLI) through a file watcher, and closed (flushed) with the extension.
  */
 export class StoreService extends Disposable {
-  private readonly stores = new Map<string, Promise<RunStore>>();
+  private readonly stores = new Map<string, Promise<RemoteStore>>();
+  private readonly folders = new Map<string, vscode.WorkspaceFolder>();
   private readonly changed = this.track(new vscode.EventEmitter<{ folder: vscode.WorkspaceFolder; change: StoreChange }>());
   /** Fires when a store changed: a local write or another process's writes that were loaded. */
   readonly onDidChange = this.changed.event;
+  readonly worker = new StoreWorkerClient(path.join(__dirname, 'storeWorker.js'), vscode.l10n.bundle);
 
   constructor() {
     super();
+    this.track(this.worker.onDidChange((file, change) => {
+      const folder = this.folders.get(file);
+      if (!folder) return;
+      this.changed.fire({ folder, change });
+      // Runs left running by a process that died (a killed `edd run`, a crashed window): another process's writes
+      // may bring such a run in.
+      if (change.origin === 'external') this.recover(folder);
+    }));
+    this.track(this.worker.onDidFailSave((_file, e) => this.report(e)));
     this.track({ dispose: () => { void this.closeAll(); } });
   }
 
@@ -33,7 +48,7 @@ export class StoreService extends Disposable {
   }
 
   /** The store of `folder`, opening it if needed. Rejects with a message the user can act on when it is damaged. */
-  get(folder: vscode.WorkspaceFolder): Promise<RunStore> {
+  get(folder: vscode.WorkspaceFolder): Promise<RemoteStore> {
     const key = folder.uri.toString();
     let p = this.stores.get(key);
     if (!p) {
@@ -45,7 +60,7 @@ export class StoreService extends Disposable {
   }
 
   /** The store if the folder has one (opened on demand), else undefined. */
-  async ifExists(folder: vscode.WorkspaceFolder): Promise<RunStore | undefined> {
+  async ifExists(folder: vscode.WorkspaceFolder): Promise<RemoteStore | undefined> {
     if (!this.exists(folder)) return undefined;
     try {
       return await this.get(folder);
@@ -55,33 +70,33 @@ export class StoreService extends Disposable {
     }
   }
 
-  private async open(folder: vscode.WorkspaceFolder): Promise<RunStore> {
+  private async open(folder: vscode.WorkspaceFolder): Promise<RemoteStore> {
     const file = this.storeFile(folder);
-    // sql.js's wasm is found beside the bundle (esbuild.mjs copies it to dist/).
-    const store = await RunStore.open(file);
-    store.onDidChange(change => this.changed.fire({ folder, change }));
-    store.onDidFailSave(e => this.report(e));
-    // Another process (the CLI) writing the same file: load its runs.
+    this.folders.set(file, folder);
+    const store = await this.worker.open(file);
+    // Another process (the CLI) writing the same file: the worker loads its runs.
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(path.dirname(file), path.basename(file)));
     const reload = () => void store.reloadIfChanged().catch(e => this.report(e));
     watcher.onDidChange(reload);
     watcher.onDidCreate(reload);
     this.track(watcher);
-    // Runs left running by a process that died (a killed `edd run`, a crashed window): stop their leftovers and mark
-    // them interrupted, now and whenever another process's writes bring such a run in.
-    let recovering = false;
-    const recover = () => {
-      if (recovering || orphanedRuns(store).length === 0) return;
-      recovering = true;
-      void recoverInterruptedRuns(store)
-        .then(done => {
-          if (done.length) void vscode.window.showInformationMessage(vscode.l10n.t('EDD: {0} run(s) left unfinished by a process that is gone were marked interrupted.', done.length));
-        }, e => this.report(e))
-        .finally(() => (recovering = false));
-    };
-    store.onDidChange(change => { if (change.origin === 'external') recover(); });
-    recover();
+    this.recover(folder, store);
     return store;
+  }
+
+  private recovering = new Set<string>();
+
+  /** Stop the leftovers of runs whose process is gone and mark them interrupted (in the worker). */
+  private recover(folder: vscode.WorkspaceFolder, known?: RemoteStore): void {
+    const key = folder.uri.toString();
+    if (this.recovering.has(key)) return;
+    this.recovering.add(key);
+    void (known ? Promise.resolve(known) : this.get(folder))
+      .then(store => store.op('recover'))
+      .then(done => {
+        if (done.length) void vscode.window.showInformationMessage(vscode.l10n.t('EDD: {0} run(s) left unfinished by a process that is gone were marked interrupted.', done.length));
+      }, e => this.report(e))
+      .finally(() => this.recovering.delete(key));
   }
 
   report(e: unknown): void {
@@ -98,14 +113,7 @@ export class StoreService extends Disposable {
   }
 
   private async closeAll(): Promise<void> {
-    const all = [...this.stores.values()];
     this.stores.clear();
-    for (const p of all) {
-      try {
-        await (await p).close();
-      } catch {
-        // a store that failed to open has nothing to flush
-      }
-    }
+    await this.worker.dispose();
   }
 }

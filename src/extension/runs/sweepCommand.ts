@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ConfigNotRunnableError } from '../../core/runs';
-import { LocalExecutor, SweepError, SweepSpecError, runSweep, type SweepResult } from '../../core/sweep';
+import { SweepError, SweepSpecError, type SweepEvent, type SweepResult } from '../../core/sweep';
 import { Disposable } from '../dispose';
 import { Commands } from '../ids';
 import type { RunController } from './runController';
@@ -61,9 +61,11 @@ export class SweepCommand extends Disposable {
             increment: total ? 100 / total : undefined,
             message: vscode.l10n.t('{0}/{1} done · {2} running · {3} failed', ended, total, running, failed),
           });
-          const result = await runSweep({
-            store, workspaceRoot: folder.uri.fsPath, configPath: uri.fsPath, executor: new LocalExecutor(), signal: controller.signal,
-            onEvent: e => {
+          // The trials run in the store worker, beside the store: nothing heavy on the extension host's thread.
+          const result = await store.opWith('runSweep', {
+            signal: controller.signal,
+            onEvent: raw => {
+              const e = raw as SweepEvent;
               if (e.type === 'start') {
                 total = e.total - e.skipped;
                 this.output.appendLine(vscode.l10n.t('Sweep {0}: {1} trial(s), {2} already done, {3} at a time.', e.sweepId, e.total, e.skipped, e.parallel));
@@ -81,7 +83,7 @@ export class SweepCommand extends Disposable {
                 report();
               }
             },
-          });
+          }, { workspaceRoot: folder.uri.fsPath, configPath: uri.fsPath });
           this.announce(result);
           return result;
         },
