@@ -1,23 +1,17 @@
 import { randomUUID } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
-import type { SqlJsStatic } from 'sql.js';
-import { StoreDb } from './db';
-import { StoreCorruptError } from './errors';
-import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
-import { FileLock } from './lock';
-import { MetricHistories, runsFolderOf } from './history';
-import { RunFiles, type RunFileFields } from './runFiles';
-import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, LEGACY_POINTS, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { StoreEngine } from './engine';
+import type { MetricHistories } from './history';
+import type { RunFiles, RunFileFields } from './runFiles';
+import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { RegistryStore } from './registryStore';
-import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys, metricValue } from './runQueries';
+import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys } from './runQueries';
 import type {
   AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
   RollbackRequest, StageChange, StoredGateReport,
 } from './registryTypes';
-import { isCorruption, layoutOf, loadImage, readMeta, tryLoadImage } from './image';
-import { migrate, SCHEMA_VERSION } from './schema';
-import { loadSqlJs } from './sqljs';
+import { SCHEMA_VERSION } from './schema';
+import type { StoreDb } from './db';
 import type {
   ArtifactRecord, ExperimentInput, ExperimentRecord, ExperimentSummary, JsonObject, ListRunsOptions, MetricPoint, NewRun,
   RunPatch, RunRecord, RunSummary, StoreChange, StoreSaved, StoredMetricPoint, Unsubscribe,
@@ -100,28 +94,12 @@ export class RunStore {
   static async open(file: string, options: RunStoreOptions = {}): Promise<RunStore> {
     const absolute = path.resolve(file);
     const opts: Options = { ...DEFAULTS, ...stripUndefined(options), wasmPath: options.wasmPath };
-    // compiling the wasm and reading the file overlap
-    const [SQL, disk] = await Promise.all([
-      loadSqlJs(opts.wasmPath),
-      (opts.readOnly ? Promise.resolve() : fs.promises.mkdir(path.dirname(absolute), { recursive: true })).then(() => readFile(absolute)),
-    ]);
-    if (!disk) {
-      const db = new StoreDb(new SQL.Database());
-      migrate(db.raw);
-      return new RunStore(absolute, SQL, db, undefined, false, opts);
-    }
-    const loaded = await loadImage(SQL, absolute, disk.bytes, opts.verify);
-    return new RunStore(absolute, SQL, loaded.db, disk, loaded.migrated, opts);
+    const holder: { store?: RunStore } = {};
+    const engine = await StoreEngine.open(absolute, opts, () => holder.store?.externalChange());
+    holder.store = new RunStore(absolute, engine, opts);
+    return holder.store;
   }
 
-  private db: StoreDb;
-  private journal: Op[] = [];
-  /** Unsaved changes that are not in the journal (a migration). */
-  private dirty: boolean;
-  private signature: DiskSignature | undefined;
-  private layout: Layout;
-  private saveId: string | null;
-  private gen: number;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
@@ -131,9 +109,6 @@ export class RunStore {
   private readonly changeListeners = new Set<(change: StoreChange) => void>();
   private readonly saveListeners = new Set<(saved: StoreSaved) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
-  private readonly lockPath: string;
-  private readonly history: MetricHistories;
-  private readonly runFiles: RunFiles;
   private readonly registry = new RegistryStore({
     db: () => this.db,
     apply: (op, runIds) => this.apply(op, runIds, false, true),
@@ -143,32 +118,30 @@ export class RunStore {
   private constructor(
     /** Absolute path of the store file. */
     readonly file: string,
-    private readonly SQL: SqlJsStatic,
-    db: StoreDb,
-    disk: { bytes: Uint8Array; stat: fs.Stats } | undefined,
-    migrated: boolean,
+    private readonly engine: StoreEngine,
     private readonly options: Options,
-  ) {
-    this.db = db;
-    this.layout = layoutOf(db);
-    this.signature = disk && signatureOfBytes(disk.stat, disk.bytes, this.layout);
-    this.dirty = migrated;
-    const meta = readMeta(db);
-    this.saveId = meta.saveId;
-    this.gen = meta.generation;
-    this.lockPath = `${file}.lock`;
-    this.history = new MetricHistories(runsFolderOf(file));
-    this.runFiles = new RunFiles(runsFolderOf(file));
+  ) {}
+
+  private get db(): StoreDb {
+    return this.engine.db;
+  }
+
+  private get history(): MetricHistories {
+    return this.engine.history;
+  }
+
+  private get runFiles(): RunFiles {
+    return this.engine.runFiles;
   }
 
   /** How many saves (by any process) the loaded copy has seen. */
   get generation(): number {
-    return this.gen;
+    return this.engine.generation;
   }
 
   /** True if there are changes a save has not written yet. */
   get hasUnsavedChanges(): boolean {
-    return this.dirty || this.journal.length > 0 || this.runFiles.hasPending;
+    return this.engine.hasUnsavedChanges;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -354,11 +327,7 @@ export class RunStore {
 
   private apply(op: Op, runIds: string[], experiments: boolean, registry = false, alsoDo?: () => void): void {
     this.assertWritable();
-    this.db.transaction(() => {
-      applyOp(this.db, op, true);
-      alsoDo?.();
-    });
-    this.journal.push(op);
+    this.engine.apply(op, alsoDo);
     this.queueLocalChange(runIds, experiments, registry);
     if (this.options.autoSave) this.scheduleSave();
   }
@@ -476,55 +445,9 @@ export class RunStore {
   }
 
   private async writeNow(): Promise<void> {
-    if (this.options.readOnly || !this.hasUnsavedChanges) return;
-    // the folder may have been deleted since open (the file is then written anew, with everything we hold)
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-    const lock = await FileLock.acquire(this.lockPath, this.file, { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs });
-    try {
-      let merged = false;
-      if (!sameSignature(await statSignature(this.file, this.layout), this.signature)) {
-        const disk = await readFile(this.file);
-        if (disk) merged = await this.adopt(disk);
-        else this.signature = undefined; // deleted since we read it: ours becomes the file
-      }
-      // The points appended since the last save become durable before the index that summarises them.
-      await this.history.sync();
-      // Synchronous from here to the export: no mutation can slip in between.
-      this.runFiles.flush();
-      if (this.db.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.db, this.history);
-      moveLegacyRunFiles(this.db, this.runFiles);
-      const generation = this.gen + 1;
-      const saveId = randomUUID();
-      this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
-        String(generation), saveId, String(Date.now()), `pid ${process.pid}`,
-      ]);
-      const bytes = this.db.export();
-      const exported = this.journal.length;
-      const wasDirty = this.dirty;
-      this.dirty = false;
-      try {
-        await removeOrphanTemps(this.file);
-        this.signature = signatureOfBytes(await writeAtomic(this.file, bytes), bytes, this.layout);
-      } catch (e) {
-        this.dirty ||= wasDirty;
-        throw e;
-      }
-      // Mutations made while the file was being written stay in the journal for the next save.
-      const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
-      this.journal.splice(0, exported);
-      // A deleted run's history goes once its deletion is on disk (not if the id was recorded again since).
-      for (const id of deleted) {
-        if (this.db.runSeq(id) !== undefined) continue;
-        await this.history.remove(id);
-        await this.runFiles.remove(id);
-      }
-      this.gen = generation;
-      this.saveId = saveId;
-      const saved: StoreSaved = { generation, bytes: bytes.byteLength, merged };
+    await this.engine.save(saved => {
       for (const l of this.saveListeners) callSafely(l, saved);
-    } finally {
-      await lock.release();
-    }
+    });
   }
 
   /**
@@ -534,44 +457,13 @@ export class RunStore {
    */
   reloadIfChanged(): Promise<boolean> {
     if (this.state === 'closed') return Promise.reject(new Error(`the run store ${this.file} is closed`));
-    return this.exclusive(async () => {
-      const onDisk = await statSignature(this.file, this.layout);
-      if (!onDisk || sameSignature(onDisk, this.signature)) return false;
-      const disk = await readFile(this.file);
-      return disk ? this.adopt(disk) : false;
-    });
+    return this.exclusive(() => this.engine.reload());
   }
 
-  /** Makes `disk` our copy, with the journal re-applied. False if it is the version we already have. */
-  private async adopt(disk: { bytes: Uint8Array; stat: fs.Stats }): Promise<boolean> {
-    const loaded = tryLoadImage(this.SQL, this.file, disk.bytes, 'header');
-    if ('corrupt' in loaded) throw new StoreCorruptError(this.file, loaded.corrupt, await keepCorruptCopy(this.file, disk.bytes));
-    const fresh = loaded.db;
-    const meta = readMeta(fresh);
-    if (meta.saveId !== null && meta.saveId === this.saveId && !loaded.migrated) {
-      fresh.close();
-      this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
-      return false;
-    }
-    try {
-      fresh.transaction(() => {
-        for (const op of this.journal) applyOp(fresh, op, false);
-      });
-    } catch (e) {
-      fresh.close();
-      if (isCorruption(e)) throw new StoreCorruptError(this.file, `SQLite: ${(e as Error).message}`, await keepCorruptCopy(this.file, disk.bytes));
-      throw e;
-    }
-    this.db.close();
-    this.db = fresh;
-    this.layout = layoutOf(fresh);
-    this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
-    this.saveId = meta.saveId;
-    this.gen = meta.generation;
-    this.dirty ||= loaded.migrated;
+  /** The engine loaded another process's save: local changes queued so far are reported first. */
+  private externalChange(): void {
     this.flushLocalChange();
     this.emitChange({ origin: 'external', experiments: true, registry: true });
-    return true;
   }
 
   /** Saves pending changes and releases the in-memory database. If the save fails the store stays open (retry or inspect). */
@@ -587,7 +479,7 @@ export class RunStore {
       throw e;
     }
     this.state = 'closed';
-    this.db.close();
+    this.engine.close();
     this.changeListeners.clear();
     this.saveListeners.clear();
     this.errorListeners.clear();
@@ -669,39 +561,5 @@ function callSafely<T>(listener: (arg: T) => void, arg: T): void {
   }
 }
 
-/**
- * Moves the metric points of a store migrated from version 4 out of the index into the runs' history files (written
- * before what each file already holds, so points appended since the migration still win), then drops them from the
- * index. Synchronous, so that no append of this process interleaves with the rewrite of a file. A crash after some
- * files were written leaves the points in the file on disk too; the next save writes them again (same values).
- */
-function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
-  const seqs = db.all(`SELECT DISTINCT p.run_seq, r.id FROM ${LEGACY_POINTS} p JOIN runs r ON r.seq = p.run_seq`);
-  for (const [seq, id] of seqs) {
-    const points = db.all(`SELECT k.name, p.step, p.value, p.time FROM ${LEGACY_POINTS} p JOIN metric_keys k ON k.id = p.key_id WHERE p.run_seq = ? ORDER BY p.key_id, p.step`, [seq])
-      .map(([key, step, value, time]) => ({ key: key as string, step: step as number, value: metricValue(value), time: time as number | null }));
-    history.prependSync(id as string, MetricHistories.lines(points));
-  }
-  db.raw.exec(`DROP TABLE ${LEGACY_POINTS}`);
-}
-
 /** The run columns whose values live in the run's file (`run.json`) from version 5 on. */
 const LARGE_COLUMNS: readonly [column: string, field: keyof RunFileFields][] = [['config_snapshot', 'configSnapshot'], ['environment', 'environment']];
-
-/**
- * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once:
- * the `meta` row `run_files` says it is done (a version 5 process never writes those columns, and an older EDD cannot
- * write a version 5 file, so none come back).
- */
-function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
-  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return;
-  const rows = db.all('SELECT id, config_snapshot, environment FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
-  for (const [id, snapshot, environment] of rows) {
-    const fields: RunFileFields = {};
-    if (snapshot !== null) fields.configSnapshot = snapshot as string;
-    if (environment !== null) fields.environment = environment as string;
-    files.write(id as string, fields);
-  }
-  if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
-  db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
-}

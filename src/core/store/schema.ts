@@ -222,7 +222,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // Metric histories leave the index for per-run append-only files (see history.ts): a save then costs what the
     // index weighs, not what every point ever logged weighs. SQL cannot write those files, so the points wait in
-    // metric_points_v4 until the first save of an EDD that knows this version moves them out (runStore.ts,
+    // metric_points_v4 until the first save of an EDD that knows this version moves them out (engine.ts,
     // `moveLegacyHistories`) and drops the table. Config snapshots and environments follow the same path: the
     // columns stay for the runs not yet moved, and are NULL for runs recorded from now on.
     version: 7,
