@@ -12,6 +12,7 @@ import { applyOp, LEGACY_POINTS, type Op } from './ops';
 import { metricValue } from './runQueries';
 import { isCorruption, layoutOf, loadImage, readMeta, tryLoadImage } from './image';
 import { migrate } from './schema';
+import { Segments, segmentsFolderOf } from './segments';
 import { loadSqlJs } from './sqljs';
 import type { StoreSaved } from './types';
 
@@ -25,6 +26,8 @@ export interface EngineOptions {
   staleLockMs: number;
   verify: 'quick' | 'header';
   readOnly: boolean;
+  /** Runs per segment: the head is sealed down when it holds more than twice this many. */
+  segmentRuns: number;
 }
 
 export class StoreEngine {
@@ -55,6 +58,7 @@ export class StoreEngine {
   private readonly lockPath: string;
   readonly history: MetricHistories;
   readonly runFiles: RunFiles;
+  readonly segments: Segments;
 
   private constructor(
     /** Absolute path of the index file. */
@@ -67,6 +71,8 @@ export class StoreEngine {
     /** Called after another process's save was loaded (by a reload or a save's merge). */
     private readonly onExternal: () => void,
   ) {
+    this.segments = new Segments(SQL, segmentsFolderOf(file));
+    db.sealed = this.segments;
     this.current = db;
     this.layout = layoutOf(db);
     this.signature = disk && signatureOfBytes(disk.stat, disk.bytes, this.layout);
@@ -118,18 +124,26 @@ export class StoreEngine {
         if (disk) merged = await this.adopt(disk);
         else this.signature = undefined; // deleted since we read it: ours becomes the file
       }
+      // What a v4/v5 store still holds in the index leaves it before any run is sealed (a segment has only the runs'
+      // rows, final values and artifacts).
+      if (this.current.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.current, this.history);
+      moveLegacyRunFiles(this.current, this.runFiles);
+      const sealed = await this.sealOldRuns();
       // The points appended since the last save become durable before the index that summarises them.
       await this.history.sync();
       // Synchronous from here to the export: no mutation can slip in between.
       const db = this.current;
       this.runFiles.flush();
-      if (db.hasTable(LEGACY_POINTS)) moveLegacyHistories(db, this.history);
-      moveLegacyRunFiles(db, this.runFiles);
       const generation = this.gen + 1;
       const saveId = randomUUID();
       db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
         String(generation), saveId, String(Date.now()), `pid ${process.pid}`,
       ]);
+      if (sealed) {
+        // the sealed runs' pages are free now: without this the head would keep the size of the whole history
+        db.raw.exec('VACUUM');
+        this.layout = layoutOf(db);
+      }
       const bytes = db.export();
       const exported = this.journal.length;
       const wasDirty = this.dirty;
@@ -158,6 +172,25 @@ export class StoreEngine {
     }
   }
 
+  /**
+   * Seals the oldest runs into segments while the head holds more than twice `segmentRuns` runs (under the lock, on
+   * the merged copy). A seal is dropped (its file becomes an orphan, removed by a later save) if this process wrote
+   * to one of its runs while the segment was being written: the head keeps them and the next save seals again.
+   */
+  private async sealOldRuns(): Promise<boolean> {
+    const limit = this.options.segmentRuns;
+    let sealed = false;
+    await this.segments.removeOrphans(this.current);
+    while ((this.current.one('SELECT COUNT(*) FROM runs')![0] as number) > 2 * limit) {
+      const db = this.current;
+      const before = this.journal.length;
+      const done = await this.segments.seal(db, limit, this.gen + 1, ids => this.current === db && !this.journal.slice(before).some(op => touches(op, ids)));
+      if (!done) break;
+      sealed = true;
+    }
+    return sealed;
+  }
+
   /** Loads another process's saves if the file changed since we read or wrote it (the caller serialises this with saves). */
   async reload(): Promise<boolean> {
     const onDisk = await statSignature(this.file, this.layout);
@@ -177,6 +210,8 @@ export class StoreEngine {
       this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
       return false;
     }
+    // an op on a run the other process sealed copies it back from the segment
+    fresh.sealed = this.segments;
     try {
       fresh.transaction(() => {
         for (const op of this.journal) applyOp(fresh, op, false);
@@ -200,6 +235,22 @@ export class StoreEngine {
   /** Releases the in-memory copy (unsaved changes are lost: the caller saves first). */
   close(): void {
     this.current.close();
+    this.segments.close();
+  }
+}
+
+/** Whether an op writes to one of these runs. */
+function touches(op: Op, ids: Set<string>): boolean {
+  switch (op.kind) {
+    case 'updateRun':
+    case 'deleteRun':
+      return ids.has(op.id);
+    case 'artifact':
+      return ids.has(op.row[0] as string);
+    case 'metrics':
+      return op.points.runIds.some(id => ids.has(id));
+    default:
+      return false;
   }
 }
 

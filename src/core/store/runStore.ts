@@ -5,7 +5,7 @@ import type { MetricHistories } from './history';
 import type { RunFiles, RunFileFields } from './runFiles';
 import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { RegistryStore } from './registryStore';
-import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys } from './runQueries';
+import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRunsAcross, metricKeys } from './runQueries';
 import type {
   AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
   RollbackRequest, StageChange, StoredGateReport,
@@ -44,6 +44,11 @@ export interface RunStoreOptions {
   verify?: 'quick' | 'header';
   /** Never write (no lock, no save, no folder creation); mutations throw. For listing from the CLI. */
   readOnly?: boolean;
+  /**
+   * Runs per segment file (default 4096): a save seals the oldest runs into an immutable segment while the index
+   * file holds more than twice this many, so that saves and opens do not grow with history. Smaller in tests.
+   */
+  segmentRuns?: number;
 }
 
 type Options = Required<Omit<RunStoreOptions, 'wasmPath'>> & { wasmPath: string | undefined };
@@ -56,6 +61,7 @@ const DEFAULTS: Omit<Options, 'wasmPath'> = {
   staleLockMs: 30_000,
   verify: 'quick',
   readOnly: false,
+  segmentRuns: 4096,
 };
 
 /**
@@ -239,7 +245,7 @@ export class RunStore {
   /** Deletes a run with its metrics and artifacts (not the files). Returns false if there was no such run. */
   deleteRun(id: string): boolean {
     this.assertWritable();
-    if (this.db.runSeq(id) === undefined) return false;
+    if (!this.sourceOf(id)) return false;
     this.apply({ kind: 'deleteRun', id }, [id], false);
     return true;
   }
@@ -349,7 +355,8 @@ export class RunStore {
   /** A run with all its fields (the config snapshot and environment are read from the run's file). */
   getRun(id: string): RunRecord | undefined {
     this.assertOpen();
-    const run = getRunRow(this.db, id);
+    const source = this.sourceOf(id);
+    const run = source && getRunRow(source.db, id);
     if (!run) return undefined;
     // the index's columns hold a value only for a run recorded before version 5 and not yet moved to its file
     const files = this.runFiles.read(id);
@@ -361,20 +368,21 @@ export class RunStore {
   /** The run recorded with this external id (`mlflow:<run id>`), with all its fields; `undefined` if none. */
   findRunByExternalId(externalId: string): RunRecord | undefined {
     this.assertOpen();
-    const row = findRunByExternalId(this.db, externalId);
-    return row ? this.getRun(row.id) : undefined;
+    const id = findRunByExternalId(this.db, externalId)?.id ?? this.engine.segments.findExternal(this.db, externalId);
+    return id === undefined ? undefined : this.getRun(id);
   }
 
   /** Runs, newest first, with the final value of each metric (the value at its highest step). */
   listRuns(options: ListRunsOptions = {}): RunSummary[] {
     this.assertOpen();
-    return listRuns(this.db, options);
+    return listRunsAcross(this.db, this.engine.segments, options);
   }
 
   /** The final value of each of a run's metrics (as in `listRuns`), without listing the other runs; `{}` for an unknown run. */
   finalMetrics(runId: string): Record<string, number> {
     this.assertOpen();
-    return finalMetrics(this.db, runId);
+    const source = this.sourceOf(runId);
+    return source ? finalMetrics(source.db, runId) : {};
   }
 
   /**
@@ -383,22 +391,31 @@ export class RunStore {
    */
   getMetrics(runId: string, key?: string): StoredMetricPoint[] {
     this.assertOpen();
-    const seq = this.db.runSeq(runId);
-    if (seq === undefined) return [];
-    const points = legacyPoints(this.db, seq, key);
+    const source = this.sourceOf(runId);
+    if (!source) return [];
+    const points = source.db === this.db ? legacyPoints(this.db, source.seq, key) : [];
     for (const p of this.history.read(runId, key)) points.push(p);
     return latestByKeyAndStep(points);
   }
   /** The metric keys a run has points for, sorted. */
   metricKeys(runId: string): string[] {
     this.assertOpen();
-    return metricKeys(this.db, runId);
+    const source = this.sourceOf(runId);
+    return source ? metricKeys(source.db, runId) : [];
+  }
+
+  /** Where a run's row is: the index file, or (a run sealed long ago) its segment. */
+  private sourceOf(id: string): { db: StoreDb; seq: number } | undefined {
+    const seq = this.db.runSeq(id);
+    if (seq !== undefined) return { db: this.db, seq };
+    return this.engine.segments.locate(this.db, id);
   }
 
   /** A run's artifacts, by path. */
   getArtifacts(runId: string): ArtifactRecord[] {
     this.assertOpen();
-    return getArtifacts(this.db, runId);
+    const source = this.sourceOf(runId);
+    return source ? getArtifacts(source.db, runId) : [];
   }
 
 
