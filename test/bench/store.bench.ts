@@ -93,8 +93,9 @@ const FINAL_UPSERT =
 
 /** The store's schema; `points`: keep a metric_points table (better-sqlite3's layout: the points in the one file). */
 function createSchema(db: BDatabase, points: boolean): void {
-  for (const m of MIGRATIONS) db.exec(m.sql);
-  db.pragma(`user_version = ${MIGRATIONS[MIGRATIONS.length - 1].version}`);
+  // schema 8: one file holding every run, as stores were before segments (ours is converted by its first save)
+  for (const m of MIGRATIONS.filter(m => m.version <= 8)) db.exec(m.sql);
+  db.pragma('user_version = 8');
   // schema 5 parks version 4's points in metric_points_v4 until the store moves them to the runs' files
   db.exec(points ? 'ALTER TABLE metric_points_v4 RENAME TO metric_points' : 'DROP TABLE metric_points_v4');
 }

@@ -135,7 +135,7 @@ export function hypothesisOp(id: string, status: HypothesisStatus, decidedBy: st
   return { kind: 'hypothesis', id: requireId(id, 'experiment id'), status, decidedBy: text(decidedBy, 'decidedBy') as string | null, now };
 }
 
-export function createRunOp(r: NewRun, id: string, now: number): { op: Op; record: RunRecord } {
+export function createRunOp(r: NewRun, id: string, now: number): { op: Extract<Op, { kind: 'createRun' }>; record: RunRecord } {
   const record: RunRecord = {
     id: r.id === undefined ? id : requireId(r.id, 'run id'),
     experimentId: requireId(r.experimentId, 'experimentId'),
@@ -179,7 +179,7 @@ export function createRunOp(r: NewRun, id: string, now: number): { op: Op; recor
   return { op: { kind: 'createRun', row, ...(r.id !== undefined ? { explicitId: true } : {}) }, record };
 }
 
-export function updateRunOp(id: string, patch: RunPatch): Op {
+export function updateRunOp(id: string, patch: RunPatch): Extract<Op, { kind: 'updateRun' }> {
   requireId(id, 'run id');
   if (typeof patch !== 'object' || patch === null) throw new TypeError('the run patch must be an object');
   const sets: [string, SqlValue][] = [];

@@ -65,8 +65,10 @@ const DEFAULTS: Omit<Options, 'wasmPath'> = {
 };
 
 /**
- * The workspace's record of experiments, runs, metrics and artifacts: one SQLite file (default `.edd/edd.sqlite`)
- * held in memory with sql.js and written back atomically.
+ * The workspace's record of experiments, runs, metrics and artifacts: an SQLite index (default `.edd/edd.sqlite`, the
+ * head: the newest runs, experiments, registry) held in memory with sql.js and written back atomically, immutable
+ * segment files with the older runs (read when a query needs them; see segments.ts), and per-run files for metric
+ * histories, config snapshots and environments. The file engine under it is engine.ts.
  *
  * - Reads are synchronous and see this process's changes at once.
  * - Mutations are synchronous on the in-memory copy; they are kept in a journal until a save has written them.
@@ -177,7 +179,6 @@ export class RunStore {
   createRun(run: NewRun): RunRecord {
     if (typeof run !== 'object' || run === null) throw new TypeError('createRun takes a run object');
     const { op, record } = createRunOp(run, randomUUID(), Date.now());
-    if (op.kind !== 'createRun') throw new Error('unreachable');
     // the two large fields go to the run's file, not the index
     const fields: RunFileFields = {};
     for (const [column, field] of LARGE_COLUMNS) {
@@ -194,7 +195,6 @@ export class RunStore {
   /** Writes the fields present in `patch` and returns the updated run. @throws StoreNotFoundError for an unknown run */
   updateRun(id: string, patch: RunPatch): RunRecord {
     const op = updateRunOp(id, patch);
-    if (op.kind !== 'updateRun') throw new Error('unreachable');
     const fields: RunFileFields = {};
     for (const set of op.sets) {
       const large = LARGE_COLUMNS.find(([column]) => column === set[0]);
