@@ -18,12 +18,14 @@ export interface WriterConfig {
   waitForGo?: boolean;
   /** Pause up to this long (random) after each save, as a real writer between runs would; default 0. */
   pauseMs?: number;
+  /** RunStoreOptions.segmentRuns (default: the store's). */
+  segmentRuns?: number;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as WriterConfig;
   // autoSave off: this process decides when it saves, and prints an id only after that save.
-  const store = await RunStore.open(config.file, { autoSave: false, verify: 'header' });
+  const store = await RunStore.open(config.file, { autoSave: false, verify: 'header', segmentRuns: config.segmentRuns });
   let merged = 0;
   store.onDidSave(s => (merged += s.merged ? 1 : 0));
   process.stdout.write('ready\n');

@@ -2,13 +2,16 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import initSqlJs from 'sql.js';
 import { RunStore, StoreLockError, type StoreChange, type StoreSaved } from '../../src/core/store';
 import { FileLock } from '../../src/core/store/lock';
 import { deadPid, spawnWriter, tempFolder, waitFor, type Writer } from '../store/helpers';
 
 /** The files next to the store, without `runs/` (the runs' metric histories, checked on their own). */
+/** The files next to the store, without `runs/`; `segments/`'s files listed as `segments/<name>`. */
 function siblings(file: string): string[] {
-  return fs.readdirSync(path.dirname(file)).filter(n => n !== 'runs').sort();
+  const dir = path.dirname(file);
+  return fs.readdirSync(dir).filter(n => n !== 'runs').flatMap(n => (n === 'segments' ? fs.readdirSync(path.join(dir, n)).map(s => `segments/${s}`) : [n])).sort();
 }
 
 async function runIds(file: string, experimentId?: string): Promise<Set<string>> {
@@ -174,7 +177,8 @@ describe('run store: several writers', function () {
       let killedHoldingLock = 0;
       let tempsLeft = 0;
       for (let i = 0; i < iterations; i++) {
-        const w = spawnWriter({ file: folder.file, runs: 0, points: 4000, experimentId: 'kill', tag: `k${i}` });
+        // segments of 3 runs: the kills also land while old runs are being sealed into segment files
+        const w = spawnWriter({ file: folder.file, runs: 0, points: 4000, experimentId: 'kill', tag: `k${i}`, segmentRuns: 3 });
         children.push(w);
         await waitFor(() => w.saved.length >= 1 || w.child.exitCode !== null, `writer ${i}'s first save`);
         assert.strictEqual(w.child.exitCode, null, w.stderr());
@@ -194,10 +198,18 @@ describe('run store: several writers', function () {
       assert.ok(reported.size >= iterations);
 
       // a writer after all that recovers the abandoned lock and cleans up the dead writers' temp files
-      const last = spawnWriter({ file: folder.file, runs: 2, points: 10, experimentId: 'kill', tag: 'last' });
+      const last = spawnWriter({ file: folder.file, runs: 2, points: 10, experimentId: 'kill', tag: 'last', segmentRuns: 3 });
       children.push(last);
       assert.deepStrictEqual(await last.exited, { code: 0, signal: null }, last.stderr());
-      assert.deepStrictEqual(siblings(folder.file), ['edd.sqlite']);
+      // and removes segment files a writer killed between a segment and its head left unlisted
+      const segments = siblings(folder.file).filter(n => n.startsWith('segments/'));
+      assert.ok(segments.length >= 2, 'runs were sealed');
+      assert.deepStrictEqual(siblings(folder.file).filter(n => !n.startsWith('segments/')), ['edd.sqlite']);
+      assert.ok(segments.every(n => /^segments\/\d{8}-[0-9a-f]{8}\.sqlite$/.test(n)), segments.join(', '));
+      const SQL = await initSqlJs();
+      const head = new SQL.Database(fs.readFileSync(folder.file));
+      assert.deepStrictEqual(segments, head.exec('SELECT file FROM segments ORDER BY file')[0].values.map(r => `segments/${r[0] as string}`));
+      head.close();
       const present = await runIds(folder.file, 'kill');
       for (const id of [...reported, ...last.saved]) assert.ok(present.has(id));
       // a reported run is a saved one: its points were flushed with it, whatever torn line the kill left after them

@@ -4,12 +4,21 @@ import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 // key id) that the hot paths need. One `StoreDb` lives as long as one in-memory copy of the file; a merge with
 // another process's copy replaces it with a new one, so the caches never outlive the rows they describe.
 
+/** What the head needs from the store's segments (segments.ts). */
+export interface SealedRuns {
+  copyBack(head: StoreDb, id: string): number | undefined;
+  locate(head: StoreDb, id: string): unknown;
+  findExternal(head: StoreDb, externalId: string): string | undefined;
+}
+
 export class StoreDb {
   private readonly statements = new Map<string, Statement>();
   private readonly runSeqs = new Map<string, number>();
   private readonly keyIds = new Map<string, number>();
   private keyNames: Map<number, string> | undefined;
   private depth = 0;
+  /** The store's sealed runs (segments.ts), for the head only: writing to a sealed run copies it back first. */
+  sealed: SealedRuns | undefined;
 
   constructor(readonly raw: Database) {
     // The database lives in sql.js's in-memory file system: a rollback journal on that "disk" only costs copies, and
@@ -85,6 +94,22 @@ export class StoreDb {
       this.runSeqs.set(id, seq);
     }
     return seq;
+  }
+
+  /** The row number of a run about to be written: a sealed run is copied back into this copy first. */
+  runSeqForWrite(id: string): number | undefined {
+    const seq = this.runSeq(id);
+    if (seq !== undefined || !this.sealed) return seq;
+    const copied = this.sealed.copyBack(this, id);
+    if (copied !== undefined) this.runSeqs.set(id, copied);
+    return copied;
+  }
+
+  /** Whether a sealed run (not copied back or deleted) has this id or external id. */
+  sealedHas(id: string | null, externalId: string | null): boolean {
+    if (!this.sealed || !this.one('SELECT 1 FROM segments LIMIT 1')) return false;
+    if (id !== null && this.sealed.locate(this, id)) return true;
+    return externalId !== null && this.sealed.findExternal(this, externalId) !== undefined;
   }
 
   /** Whether the database has a table of this name (not cached: migrations and the v4 export create and drop tables). */

@@ -5,7 +5,7 @@ import { headerProblem, keepCorruptCopy, type Layout } from './fileio';
 import { migrate, requiredTables, SCHEMA_VERSION, userVersion } from './schema';
 
 // The file engine's loading side: an index file's bytes → a checked, migrated in-memory copy, or the reason it is
-// unusable. The saving side (lock, merge, atomic write) is in runStore.ts.
+// unusable. The saving side (lock, merge, atomic write) is in engine.ts.
 
 export function readMeta(db: StoreDb): { generation: number; saveId: string | null } {
   const rows = new Map(db.all("SELECT key, value FROM meta WHERE key IN ('generation', 'save_id')").map(r => [r[0] as string, r[1] as string]));

@@ -1,5 +1,5 @@
-// The run store: experiments, runs, metric summaries, artifacts and the registry in one SQLite index per workspace
-// (sql.js, loaded on first open); metric histories, config snapshots and environments in per-run files. Importing this
+// The run store: experiments, runs, metric summaries, artifacts and the registry in an SQLite index per workspace
+// (sql.js, loaded on first open) whose old runs are sealed into immutable segment files; metric histories, config snapshots and environments in per-run files. Importing this
 // module does not load sql.js.
 export { RunStore } from './runStore';
 export type { RunStoreOptions } from './runStore';

@@ -20,7 +20,7 @@ export interface MetricColumns {
 
 export type Op =
   | { kind: 'experiment'; id: string; name?: string; hypothesis?: string | null; configPath?: string | null; now: number }
-  | { kind: 'createRun'; row: SqlValue[] }
+  | { kind: 'createRun'; row: SqlValue[]; explicitId?: boolean }
   | { kind: 'updateRun'; id: string; sets: [column: string, value: SqlValue][] }
   | { kind: 'metrics'; points: MetricColumns }
   | { kind: 'artifact'; row: SqlValue[] }
@@ -135,7 +135,7 @@ export function hypothesisOp(id: string, status: HypothesisStatus, decidedBy: st
   return { kind: 'hypothesis', id: requireId(id, 'experiment id'), status, decidedBy: text(decidedBy, 'decidedBy') as string | null, now };
 }
 
-export function createRunOp(r: NewRun, id: string, now: number): { op: Op; record: RunRecord } {
+export function createRunOp(r: NewRun, id: string, now: number): { op: Extract<Op, { kind: 'createRun' }>; record: RunRecord } {
   const record: RunRecord = {
     id: r.id === undefined ? id : requireId(r.id, 'run id'),
     experimentId: requireId(r.experimentId, 'experimentId'),
@@ -176,10 +176,10 @@ export function createRunOp(r: NewRun, id: string, now: number): { op: Op; recor
   const env = row[RUN_COLUMNS.indexOf('environment')];
   record.environment = env === null ? null : (JSON.parse(env as string) as JsonObject);
   record.tags = JSON.parse(row[RUN_COLUMNS.indexOf('tags')] as string) as Record<string, string>;
-  return { op: { kind: 'createRun', row }, record };
+  return { op: { kind: 'createRun', row, ...(r.id !== undefined ? { explicitId: true } : {}) }, record };
 }
 
-export function updateRunOp(id: string, patch: RunPatch): Op {
+export function updateRunOp(id: string, patch: RunPatch): Extract<Op, { kind: 'updateRun' }> {
   requireId(id, 'run id');
   if (typeof patch !== 'object' || patch === null) throw new TypeError('the run patch must be an object');
   const sets: [string, SqlValue][] = [];
@@ -270,15 +270,27 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
       if (strict && externalId !== null && db.one('SELECT 1 FROM runs WHERE external_id = ?', [externalId])) {
         throw new Error(`a run with external id ${String(externalId)} already exists`);
       }
+      // Only a caller-chosen id can collide with a sealed run (generated ones are random UUIDs), so only then are
+      // the segments read.
+      if (strict && (op.explicitId || externalId !== null) && db.sealedHas(op.explicitId ? id : null, externalId as string | null)) {
+        throw new Error(`a run with ${op.explicitId && db.sealedHas(id, null) ? `id ${id}` : `external id ${String(externalId)}`} already exists`);
+      }
       db.run('INSERT OR IGNORE INTO experiments (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)', [experimentId, experimentId, createdAt, createdAt]);
-      db.run(`INSERT OR IGNORE INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`, op.row);
+      // Run numbers keep growing after the runs holding the highest ones were sealed (meta seq_floor).
+      db.run(
+        `INSERT OR IGNORE INTO runs (seq, ${RUN_COLUMNS.join(', ')}) VALUES (` +
+          "(SELECT MAX(COALESCE((SELECT MAX(seq) FROM runs), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq_floor'), 0)) + 1), " +
+          `${RUN_COLUMNS.map(() => '?').join(', ')})`,
+        op.row,
+      );
       return;
     }
     case 'updateRun': {
-      if (op.sets.length === 0) {
-        if (strict && db.runSeq(op.id) === undefined) throw new StoreNotFoundError(`no run with id ${op.id}`);
+      if (db.runSeqForWrite(op.id) === undefined) {
+        if (strict) throw new StoreNotFoundError(`no run with id ${op.id}`);
         return;
       }
+      if (op.sets.length === 0) return;
       db.run(`UPDATE runs SET ${op.sets.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [...op.sets.map(([, v]) => v), op.id]);
       if (strict && db.changes() === 0) throw new StoreNotFoundError(`no run with id ${op.id}`);
       return;
@@ -287,7 +299,7 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
       return applyMetrics(db, op.points, strict);
     case 'artifact': {
       const runId = op.row[0] as string;
-      if (db.runSeq(runId) === undefined) {
+      if (db.runSeqForWrite(runId) === undefined) {
         if (strict) throw new StoreNotFoundError(`no run with id ${runId} (adding artifact ${op.row[1] as string})`);
         return;
       }
@@ -295,7 +307,7 @@ export function applyOp(db: StoreDb, op: Op, strict: boolean): void {
       return;
     }
     case 'deleteRun': {
-      const seq = db.runSeq(op.id);
+      const seq = db.runSeqForWrite(op.id);
       if (seq === undefined) return;
       if (db.hasTable(LEGACY_POINTS)) db.run(`DELETE FROM ${LEGACY_POINTS} WHERE run_seq = ?`, [seq]);
       db.run('DELETE FROM metric_final WHERE run_seq = ?', [seq]);
@@ -330,7 +342,7 @@ function applyMetrics(db: StoreDb, p: MetricColumns, strict: boolean): void {
   // Resolve ids first, so that an unknown run fails before anything is written.
   const seqs = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const seq = db.runSeq(p.runIds[i]);
+    const seq = db.runSeqForWrite(p.runIds[i]);
     if (seq === undefined && strict) throw new StoreNotFoundError(`metric point (${p.keys[i]}): no run with id ${p.runIds[i]}`);
     seqs[i] = seq ?? -1;
   }

@@ -32,9 +32,9 @@ export class RegistryStore {
   }
 
   addGateReport(report: NewGateReport): StoredGateReport {
-    const op = gateReportOp(report, randomUUID(), Date.now());
-    this.host.apply(op, report.runId ? [report.runId] : []);
-    return getGateReport(this.host.db(), op.row[0] as string)!;
+    const id = randomUUID();
+    this.host.apply(gateReportOp(report, id, Date.now()), report.runId ? [report.runId] : []);
+    return getGateReport(this.host.db(), id)!;
   }
 
   listGateReports(query: GateReportQuery = {}): StoredGateReport[] {

@@ -1,5 +1,6 @@
 import type { SqlValue } from 'sql.js';
 import type { StoreDb } from './db';
+import { goneKey, type Segments } from './segments';
 import { LEGACY_POINTS, RUN_COLUMNS } from './ops';
 import type { ArtifactRecord, ExperimentRecord, ExperimentSummary, HypothesisStatus, JsonObject, ListRunsOptions, RunRecord, RunStatus, RunSummary, StoredMetricPoint } from './types';
 
@@ -79,15 +80,59 @@ export function getExperiment(db: StoreDb, id: string): ExperimentRecord | undef
 export function listExperiments(db: StoreDb): ExperimentSummary[] {
       const rows = db.all(
     `SELECT ${EXPERIMENT_COLUMNS},
-       (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id),
-       (SELECT MAX(r.created_at) FROM runs r WHERE r.experiment_id = e.id)
+       (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) + (SELECT COALESCE(SUM(s.runs), 0) FROM segment_experiments s WHERE s.experiment_id = e.id),
+       MAX(COALESCE((SELECT MAX(r.created_at) FROM runs r WHERE r.experiment_id = e.id), -1e300),
+           COALESCE((SELECT MAX(s.last_at) FROM segment_experiments s WHERE s.experiment_id = e.id AND s.runs > 0), -1e300))
      FROM experiments e ORDER BY e.name COLLATE NOCASE, e.id`,
   );
-  return rows.map(row => ({ ...decodeExperiment(row), runCount: row[9] as number, lastRunAt: row[10] as number | null }));
+  return rows.map(row => ({ ...decodeExperiment(row), runCount: row[9] as number, lastRunAt: row[10] === -1e300 ? null : (row[10] as number) }));
 }
 
 /** Runs, newest first, with the final value of each metric (the value at its highest step). */
 export function listRuns(db: StoreDb, options: ListRunsOptions = {}): RunSummary[] {
+  return listRunsKeyed(db, options).map(r => r.run);
+}
+
+/**
+ * `listRuns` over the head and its segments: each source gives its first `offset + limit` matches (a segment as many
+ * more as there are hidden sealed runs), merged newest first. Segments are read newest first and only while one could
+ * still hold a run of the page: a segment whose newest run is older than the page's last one is not read.
+ */
+export function listRunsAcross(head: StoreDb, segments: Segments, options: ListRunsOptions = {}): RunSummary[] {
+  const limit = options.limit ?? -1;
+  const offset = options.offset ?? 0;
+  if (!Number.isSafeInteger(limit) || !Number.isSafeInteger(offset) || offset < 0) throw new TypeError('limit and offset must be non-negative integers');
+  let list = segments.list(head);
+  if (list.length === 0) return listRuns(head, options);
+  if (options.experimentId !== undefined) {
+    const holding = new Set(head.all('SELECT segment FROM segment_experiments WHERE experiment_id = ? AND runs > 0', [options.experimentId]).map(r => r[0] as number));
+    list = list.filter(s => holding.has(s.id));
+  }
+  const wanted = limit < 0 ? -1 : offset + limit;
+  if (wanted === 0) return [];
+  const gone = segments.gone(head);
+  const merged = listRunsKeyed(head, { ...options, offset: 0, limit: wanted });
+  const newerFirst = (a: KeyedRun, b: KeyedRun) => b.run.createdAt - a.run.createdAt || b.seq - a.seq;
+  for (const segment of list) {
+    if (wanted >= 0 && merged.length >= wanted) {
+      merged.sort(newerFirst);
+      merged.length = wanted;
+      if (segment.maxAt !== null && segment.maxAt < merged[wanted - 1].run.createdAt) break;
+    }
+    for (const r of listRunsKeyed(segments.load(segment), { ...options, offset: 0, limit: wanted < 0 ? -1 : wanted + gone.size })) {
+      if (!gone.has(goneKey(segment.id, r.run.id))) merged.push(r);
+    }
+  }
+  merged.sort(newerFirst);
+  return merged.slice(offset, wanted < 0 ? undefined : wanted).map(r => r.run);
+}
+
+interface KeyedRun {
+  run: RunSummary;
+  seq: number;
+}
+
+function listRunsKeyed(db: StoreDb, options: ListRunsOptions = {}): KeyedRun[] {
       const where: string[] = [];
   const params: SqlValue[] = [];
   if (options.experimentId !== undefined) {
@@ -113,7 +158,7 @@ export function listRuns(db: StoreDb, options: ListRunsOptions = {}): RunSummary
     const run = decodeRow<RunSummary>(SUMMARY_COLUMNS, row, 1);
     run.finalMetrics = {};
     bySeq.set(row[0] as number, run);
-    return run;
+    return { run, seq: row[0] as number };
   });
   if (runs.length === 0) return runs;
   const finals = db.all(

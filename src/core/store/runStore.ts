@@ -1,23 +1,17 @@
 import { randomUUID } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
-import type { SqlJsStatic } from 'sql.js';
-import { StoreDb } from './db';
-import { StoreCorruptError } from './errors';
-import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
-import { FileLock } from './lock';
-import { MetricHistories, runsFolderOf } from './history';
-import { RunFiles, type RunFileFields } from './runFiles';
-import { applyOp, artifactOp, createRunOp, experimentOp, hypothesisOp, LEGACY_POINTS, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { StoreEngine } from './engine';
+import type { MetricHistories } from './history';
+import type { RunFiles, RunFileFields } from './runFiles';
+import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { RegistryStore } from './registryStore';
-import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRuns, metricKeys, metricValue } from './runQueries';
+import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRunsAcross, metricKeys } from './runQueries';
 import type {
   AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
   RollbackRequest, StageChange, StoredGateReport,
 } from './registryTypes';
-import { isCorruption, layoutOf, loadImage, readMeta, tryLoadImage } from './image';
-import { migrate, SCHEMA_VERSION } from './schema';
-import { loadSqlJs } from './sqljs';
+import { SCHEMA_VERSION } from './schema';
+import type { StoreDb } from './db';
 import type {
   ArtifactRecord, ExperimentInput, ExperimentRecord, ExperimentSummary, JsonObject, ListRunsOptions, MetricPoint, NewRun,
   RunPatch, RunRecord, RunSummary, StoreChange, StoreSaved, StoredMetricPoint, Unsubscribe,
@@ -50,6 +44,11 @@ export interface RunStoreOptions {
   verify?: 'quick' | 'header';
   /** Never write (no lock, no save, no folder creation); mutations throw. For listing from the CLI. */
   readOnly?: boolean;
+  /**
+   * Runs per segment file (default 4096): a save seals the oldest runs into an immutable segment while the index
+   * file holds more than twice this many, so that saves and opens do not grow with history. Smaller in tests.
+   */
+  segmentRuns?: number;
 }
 
 type Options = Required<Omit<RunStoreOptions, 'wasmPath'>> & { wasmPath: string | undefined };
@@ -62,11 +61,14 @@ const DEFAULTS: Omit<Options, 'wasmPath'> = {
   staleLockMs: 30_000,
   verify: 'quick',
   readOnly: false,
+  segmentRuns: 4096,
 };
 
 /**
- * The workspace's record of experiments, runs, metrics and artifacts: one SQLite file (default `.edd/edd.sqlite`)
- * held in memory with sql.js and written back atomically.
+ * The workspace's record of experiments, runs, metrics and artifacts: an SQLite index (default `.edd/edd.sqlite`, the
+ * head: the newest runs, experiments, registry) held in memory with sql.js and written back atomically, immutable
+ * segment files with the older runs (read when a query needs them; see segments.ts), and per-run files for metric
+ * histories, config snapshots and environments. The file engine under it is engine.ts.
  *
  * - Reads are synchronous and see this process's changes at once.
  * - Mutations are synchronous on the in-memory copy; they are kept in a journal until a save has written them.
@@ -100,28 +102,12 @@ export class RunStore {
   static async open(file: string, options: RunStoreOptions = {}): Promise<RunStore> {
     const absolute = path.resolve(file);
     const opts: Options = { ...DEFAULTS, ...stripUndefined(options), wasmPath: options.wasmPath };
-    // compiling the wasm and reading the file overlap
-    const [SQL, disk] = await Promise.all([
-      loadSqlJs(opts.wasmPath),
-      (opts.readOnly ? Promise.resolve() : fs.promises.mkdir(path.dirname(absolute), { recursive: true })).then(() => readFile(absolute)),
-    ]);
-    if (!disk) {
-      const db = new StoreDb(new SQL.Database());
-      migrate(db.raw);
-      return new RunStore(absolute, SQL, db, undefined, false, opts);
-    }
-    const loaded = await loadImage(SQL, absolute, disk.bytes, opts.verify);
-    return new RunStore(absolute, SQL, loaded.db, disk, loaded.migrated, opts);
+    const holder: { store?: RunStore } = {};
+    const engine = await StoreEngine.open(absolute, opts, () => holder.store?.externalChange());
+    holder.store = new RunStore(absolute, engine, opts);
+    return holder.store;
   }
 
-  private db: StoreDb;
-  private journal: Op[] = [];
-  /** Unsaved changes that are not in the journal (a migration). */
-  private dirty: boolean;
-  private signature: DiskSignature | undefined;
-  private layout: Layout;
-  private saveId: string | null;
-  private gen: number;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
@@ -131,9 +117,6 @@ export class RunStore {
   private readonly changeListeners = new Set<(change: StoreChange) => void>();
   private readonly saveListeners = new Set<(saved: StoreSaved) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
-  private readonly lockPath: string;
-  private readonly history: MetricHistories;
-  private readonly runFiles: RunFiles;
   private readonly registry = new RegistryStore({
     db: () => this.db,
     apply: (op, runIds) => this.apply(op, runIds, false, true),
@@ -143,32 +126,30 @@ export class RunStore {
   private constructor(
     /** Absolute path of the store file. */
     readonly file: string,
-    private readonly SQL: SqlJsStatic,
-    db: StoreDb,
-    disk: { bytes: Uint8Array; stat: fs.Stats } | undefined,
-    migrated: boolean,
+    private readonly engine: StoreEngine,
     private readonly options: Options,
-  ) {
-    this.db = db;
-    this.layout = layoutOf(db);
-    this.signature = disk && signatureOfBytes(disk.stat, disk.bytes, this.layout);
-    this.dirty = migrated;
-    const meta = readMeta(db);
-    this.saveId = meta.saveId;
-    this.gen = meta.generation;
-    this.lockPath = `${file}.lock`;
-    this.history = new MetricHistories(runsFolderOf(file));
-    this.runFiles = new RunFiles(runsFolderOf(file));
+  ) {}
+
+  private get db(): StoreDb {
+    return this.engine.db;
+  }
+
+  private get history(): MetricHistories {
+    return this.engine.history;
+  }
+
+  private get runFiles(): RunFiles {
+    return this.engine.runFiles;
   }
 
   /** How many saves (by any process) the loaded copy has seen. */
   get generation(): number {
-    return this.gen;
+    return this.engine.generation;
   }
 
   /** True if there are changes a save has not written yet. */
   get hasUnsavedChanges(): boolean {
-    return this.dirty || this.journal.length > 0 || this.runFiles.hasPending;
+    return this.engine.hasUnsavedChanges;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -198,7 +179,6 @@ export class RunStore {
   createRun(run: NewRun): RunRecord {
     if (typeof run !== 'object' || run === null) throw new TypeError('createRun takes a run object');
     const { op, record } = createRunOp(run, randomUUID(), Date.now());
-    if (op.kind !== 'createRun') throw new Error('unreachable');
     // the two large fields go to the run's file, not the index
     const fields: RunFileFields = {};
     for (const [column, field] of LARGE_COLUMNS) {
@@ -215,7 +195,6 @@ export class RunStore {
   /** Writes the fields present in `patch` and returns the updated run. @throws StoreNotFoundError for an unknown run */
   updateRun(id: string, patch: RunPatch): RunRecord {
     const op = updateRunOp(id, patch);
-    if (op.kind !== 'updateRun') throw new Error('unreachable');
     const fields: RunFileFields = {};
     for (const set of op.sets) {
       const large = LARGE_COLUMNS.find(([column]) => column === set[0]);
@@ -266,7 +245,7 @@ export class RunStore {
   /** Deletes a run with its metrics and artifacts (not the files). Returns false if there was no such run. */
   deleteRun(id: string): boolean {
     this.assertWritable();
-    if (this.db.runSeq(id) === undefined) return false;
+    if (!this.sourceOf(id)) return false;
     this.apply({ kind: 'deleteRun', id }, [id], false);
     return true;
   }
@@ -354,11 +333,7 @@ export class RunStore {
 
   private apply(op: Op, runIds: string[], experiments: boolean, registry = false, alsoDo?: () => void): void {
     this.assertWritable();
-    this.db.transaction(() => {
-      applyOp(this.db, op, true);
-      alsoDo?.();
-    });
-    this.journal.push(op);
+    this.engine.apply(op, alsoDo);
     this.queueLocalChange(runIds, experiments, registry);
     if (this.options.autoSave) this.scheduleSave();
   }
@@ -380,7 +355,8 @@ export class RunStore {
   /** A run with all its fields (the config snapshot and environment are read from the run's file). */
   getRun(id: string): RunRecord | undefined {
     this.assertOpen();
-    const run = getRunRow(this.db, id);
+    const source = this.sourceOf(id);
+    const run = source && getRunRow(source.db, id);
     if (!run) return undefined;
     // the index's columns hold a value only for a run recorded before version 5 and not yet moved to its file
     const files = this.runFiles.read(id);
@@ -392,20 +368,21 @@ export class RunStore {
   /** The run recorded with this external id (`mlflow:<run id>`), with all its fields; `undefined` if none. */
   findRunByExternalId(externalId: string): RunRecord | undefined {
     this.assertOpen();
-    const row = findRunByExternalId(this.db, externalId);
-    return row ? this.getRun(row.id) : undefined;
+    const id = findRunByExternalId(this.db, externalId)?.id ?? this.engine.segments.findExternal(this.db, externalId);
+    return id === undefined ? undefined : this.getRun(id);
   }
 
   /** Runs, newest first, with the final value of each metric (the value at its highest step). */
   listRuns(options: ListRunsOptions = {}): RunSummary[] {
     this.assertOpen();
-    return listRuns(this.db, options);
+    return listRunsAcross(this.db, this.engine.segments, options);
   }
 
   /** The final value of each of a run's metrics (as in `listRuns`), without listing the other runs; `{}` for an unknown run. */
   finalMetrics(runId: string): Record<string, number> {
     this.assertOpen();
-    return finalMetrics(this.db, runId);
+    const source = this.sourceOf(runId);
+    return source ? finalMetrics(source.db, runId) : {};
   }
 
   /**
@@ -414,22 +391,31 @@ export class RunStore {
    */
   getMetrics(runId: string, key?: string): StoredMetricPoint[] {
     this.assertOpen();
-    const seq = this.db.runSeq(runId);
-    if (seq === undefined) return [];
-    const points = legacyPoints(this.db, seq, key);
+    const source = this.sourceOf(runId);
+    if (!source) return [];
+    const points = source.db === this.db ? legacyPoints(this.db, source.seq, key) : [];
     for (const p of this.history.read(runId, key)) points.push(p);
     return latestByKeyAndStep(points);
   }
   /** The metric keys a run has points for, sorted. */
   metricKeys(runId: string): string[] {
     this.assertOpen();
-    return metricKeys(this.db, runId);
+    const source = this.sourceOf(runId);
+    return source ? metricKeys(source.db, runId) : [];
+  }
+
+  /** Where a run's row is: the index file, or (a run sealed long ago) its segment. */
+  private sourceOf(id: string): { db: StoreDb; seq: number } | undefined {
+    const seq = this.db.runSeq(id);
+    if (seq !== undefined) return { db: this.db, seq };
+    return this.engine.segments.locate(this.db, id);
   }
 
   /** A run's artifacts, by path. */
   getArtifacts(runId: string): ArtifactRecord[] {
     this.assertOpen();
-    return getArtifacts(this.db, runId);
+    const source = this.sourceOf(runId);
+    return source ? getArtifacts(source.db, runId) : [];
   }
 
 
@@ -476,55 +462,9 @@ export class RunStore {
   }
 
   private async writeNow(): Promise<void> {
-    if (this.options.readOnly || !this.hasUnsavedChanges) return;
-    // the folder may have been deleted since open (the file is then written anew, with everything we hold)
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-    const lock = await FileLock.acquire(this.lockPath, this.file, { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs });
-    try {
-      let merged = false;
-      if (!sameSignature(await statSignature(this.file, this.layout), this.signature)) {
-        const disk = await readFile(this.file);
-        if (disk) merged = await this.adopt(disk);
-        else this.signature = undefined; // deleted since we read it: ours becomes the file
-      }
-      // The points appended since the last save become durable before the index that summarises them.
-      await this.history.sync();
-      // Synchronous from here to the export: no mutation can slip in between.
-      this.runFiles.flush();
-      if (this.db.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.db, this.history);
-      moveLegacyRunFiles(this.db, this.runFiles);
-      const generation = this.gen + 1;
-      const saveId = randomUUID();
-      this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
-        String(generation), saveId, String(Date.now()), `pid ${process.pid}`,
-      ]);
-      const bytes = this.db.export();
-      const exported = this.journal.length;
-      const wasDirty = this.dirty;
-      this.dirty = false;
-      try {
-        await removeOrphanTemps(this.file);
-        this.signature = signatureOfBytes(await writeAtomic(this.file, bytes), bytes, this.layout);
-      } catch (e) {
-        this.dirty ||= wasDirty;
-        throw e;
-      }
-      // Mutations made while the file was being written stay in the journal for the next save.
-      const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
-      this.journal.splice(0, exported);
-      // A deleted run's history goes once its deletion is on disk (not if the id was recorded again since).
-      for (const id of deleted) {
-        if (this.db.runSeq(id) !== undefined) continue;
-        await this.history.remove(id);
-        await this.runFiles.remove(id);
-      }
-      this.gen = generation;
-      this.saveId = saveId;
-      const saved: StoreSaved = { generation, bytes: bytes.byteLength, merged };
+    await this.engine.save(saved => {
       for (const l of this.saveListeners) callSafely(l, saved);
-    } finally {
-      await lock.release();
-    }
+    });
   }
 
   /**
@@ -534,44 +474,13 @@ export class RunStore {
    */
   reloadIfChanged(): Promise<boolean> {
     if (this.state === 'closed') return Promise.reject(new Error(`the run store ${this.file} is closed`));
-    return this.exclusive(async () => {
-      const onDisk = await statSignature(this.file, this.layout);
-      if (!onDisk || sameSignature(onDisk, this.signature)) return false;
-      const disk = await readFile(this.file);
-      return disk ? this.adopt(disk) : false;
-    });
+    return this.exclusive(() => this.engine.reload());
   }
 
-  /** Makes `disk` our copy, with the journal re-applied. False if it is the version we already have. */
-  private async adopt(disk: { bytes: Uint8Array; stat: fs.Stats }): Promise<boolean> {
-    const loaded = tryLoadImage(this.SQL, this.file, disk.bytes, 'header');
-    if ('corrupt' in loaded) throw new StoreCorruptError(this.file, loaded.corrupt, await keepCorruptCopy(this.file, disk.bytes));
-    const fresh = loaded.db;
-    const meta = readMeta(fresh);
-    if (meta.saveId !== null && meta.saveId === this.saveId && !loaded.migrated) {
-      fresh.close();
-      this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
-      return false;
-    }
-    try {
-      fresh.transaction(() => {
-        for (const op of this.journal) applyOp(fresh, op, false);
-      });
-    } catch (e) {
-      fresh.close();
-      if (isCorruption(e)) throw new StoreCorruptError(this.file, `SQLite: ${(e as Error).message}`, await keepCorruptCopy(this.file, disk.bytes));
-      throw e;
-    }
-    this.db.close();
-    this.db = fresh;
-    this.layout = layoutOf(fresh);
-    this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
-    this.saveId = meta.saveId;
-    this.gen = meta.generation;
-    this.dirty ||= loaded.migrated;
+  /** The engine loaded another process's save: local changes queued so far are reported first. */
+  private externalChange(): void {
     this.flushLocalChange();
     this.emitChange({ origin: 'external', experiments: true, registry: true });
-    return true;
   }
 
   /** Saves pending changes and releases the in-memory database. If the save fails the store stays open (retry or inspect). */
@@ -587,7 +496,7 @@ export class RunStore {
       throw e;
     }
     this.state = 'closed';
-    this.db.close();
+    this.engine.close();
     this.changeListeners.clear();
     this.saveListeners.clear();
     this.errorListeners.clear();
@@ -669,39 +578,5 @@ function callSafely<T>(listener: (arg: T) => void, arg: T): void {
   }
 }
 
-/**
- * Moves the metric points of a store migrated from version 4 out of the index into the runs' history files (written
- * before what each file already holds, so points appended since the migration still win), then drops them from the
- * index. Synchronous, so that no append of this process interleaves with the rewrite of a file. A crash after some
- * files were written leaves the points in the file on disk too; the next save writes them again (same values).
- */
-function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
-  const seqs = db.all(`SELECT DISTINCT p.run_seq, r.id FROM ${LEGACY_POINTS} p JOIN runs r ON r.seq = p.run_seq`);
-  for (const [seq, id] of seqs) {
-    const points = db.all(`SELECT k.name, p.step, p.value, p.time FROM ${LEGACY_POINTS} p JOIN metric_keys k ON k.id = p.key_id WHERE p.run_seq = ? ORDER BY p.key_id, p.step`, [seq])
-      .map(([key, step, value, time]) => ({ key: key as string, step: step as number, value: metricValue(value), time: time as number | null }));
-    history.prependSync(id as string, MetricHistories.lines(points));
-  }
-  db.raw.exec(`DROP TABLE ${LEGACY_POINTS}`);
-}
-
 /** The run columns whose values live in the run's file (`run.json`) from version 5 on. */
 const LARGE_COLUMNS: readonly [column: string, field: keyof RunFileFields][] = [['config_snapshot', 'configSnapshot'], ['environment', 'environment']];
-
-/**
- * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once:
- * the `meta` row `run_files` says it is done (a version 5 process never writes those columns, and an older EDD cannot
- * write a version 5 file, so none come back).
- */
-function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
-  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return;
-  const rows = db.all('SELECT id, config_snapshot, environment FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
-  for (const [id, snapshot, environment] of rows) {
-    const fields: RunFileFields = {};
-    if (snapshot !== null) fields.configSnapshot = snapshot as string;
-    if (environment !== null) fields.environment = environment as string;
-    files.write(id as string, fields);
-  }
-  if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
-  db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
-}

@@ -222,7 +222,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // Metric histories leave the index for per-run append-only files (see history.ts): a save then costs what the
     // index weighs, not what every point ever logged weighs. SQL cannot write those files, so the points wait in
-    // metric_points_v4 until the first save of an EDD that knows this version moves them out (runStore.ts,
+    // metric_points_v4 until the first save of an EDD that knows this version moves them out (engine.ts,
     // `moveLegacyHistories`) and drops the table. Config snapshots and environments follow the same path: the
     // columns stay for the runs not yet moved, and are NULL for runs recorded from now on.
     version: 7,
@@ -242,6 +242,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN external_id TEXT;
       CREATE UNIQUE INDEX runs_by_external_id ON runs (external_id) WHERE external_id IS NOT NULL;`,
   },
+  {
+    // The index file stops growing with history: runs beyond the newest few thousand are sealed into immutable
+    // segment files (segments.ts); this file, the head, lists them with what the first level of the runs tree needs
+    // (runs and newest run per experiment) and the sealed runs that were copied back into it or deleted.
+    // `seq_floor` in meta keeps run numbers growing after the runs holding the highest ones were sealed.
+    version: 9,
+    description: 'segments: old runs in immutable segment files listed by the head',
+    sql: `
+      CREATE TABLE segments (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL UNIQUE,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        runs INTEGER NOT NULL,
+        min_at INTEGER,
+        max_at INTEGER,
+        max_seq INTEGER NOT NULL
+      );
+      CREATE TABLE segment_experiments (
+        segment INTEGER NOT NULL,
+        experiment_id TEXT NOT NULL,
+        runs INTEGER NOT NULL,
+        last_at INTEGER,
+        PRIMARY KEY (experiment_id, segment)
+      ) WITHOUT ROWID;
+      CREATE TABLE sealed_gone (id TEXT NOT NULL, segment INTEGER NOT NULL, PRIMARY KEY (id, segment)) WITHOUT ROWID;`,
+  },
 ];
 
 /** The schema version this build writes. */
@@ -251,6 +278,7 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 export function requiredTables(version: number): string[] {
   const v2 = ['meta', 'experiments', 'runs', 'metric_keys', 'metric_points', 'metric_final', 'artifacts'];
   const v4 = [...v2, 'gate_reports', 'models', 'model_versions', 'model_aliases', 'audit_log'];
+  if (version >= 9) return [...v4.filter(t => t !== 'metric_points'), 'segments', 'segment_experiments', 'sealed_gone'];
   if (version >= 7) return v4.filter(t => t !== 'metric_points');
   if (version >= 4) return v4;
   return version >= 2 ? v2 : ['meta', 'experiments', 'runs', 'metrics', 'artifacts'];

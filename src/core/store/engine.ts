@@ -1,0 +1,289 @@
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { SqlJsStatic } from 'sql.js';
+import { StoreDb } from './db';
+import { StoreCorruptError } from './errors';
+import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
+import { FileLock } from './lock';
+import { MetricHistories, runsFolderOf } from './history';
+import { RunFiles, type RunFileFields } from './runFiles';
+import { applyOp, LEGACY_POINTS, type Op } from './ops';
+import { metricValue } from './runQueries';
+import { isCorruption, layoutOf, loadImage, readMeta, tryLoadImage } from './image';
+import { migrate } from './schema';
+import { Segments, segmentsFolderOf } from './segments';
+import { loadSqlJs } from './sqljs';
+import type { StoreSaved } from './types';
+
+// The file engine under RunStore: the index file and the per-run files on disk, the in-memory copy of the index, the
+// journal of this process's unsaved operations, the lock, the merge with another process's save, and the atomic
+// write. RunStore is the run API over it (validation, events, the save schedule).
+
+export interface EngineOptions {
+  wasmPath: string | undefined;
+  lockTimeoutMs: number;
+  staleLockMs: number;
+  verify: 'quick' | 'header';
+  readOnly: boolean;
+  /** Runs per segment: the head is sealed down when it holds more than twice this many. */
+  segmentRuns: number;
+}
+
+export class StoreEngine {
+  /** Loads sql.js (on first use) and the file, or starts an empty index if there is none. */
+  static async open(file: string, options: EngineOptions, onExternal: () => void): Promise<StoreEngine> {
+    // compiling the wasm and reading the file overlap
+    const [SQL, disk] = await Promise.all([
+      loadSqlJs(options.wasmPath),
+      (options.readOnly ? Promise.resolve() : fs.promises.mkdir(path.dirname(file), { recursive: true })).then(() => readFile(file)),
+    ]);
+    if (!disk) {
+      const db = new StoreDb(new SQL.Database());
+      migrate(db.raw);
+      return new StoreEngine(file, SQL, db, undefined, false, options, onExternal);
+    }
+    const loaded = await loadImage(SQL, file, disk.bytes, options.verify);
+    return new StoreEngine(file, SQL, loaded.db, disk, loaded.migrated, options, onExternal);
+  }
+
+  private current: StoreDb;
+  private journal: Op[] = [];
+  /** Unsaved changes that are not in the journal (a migration). */
+  private dirty: boolean;
+  private signature: DiskSignature | undefined;
+  private layout: Layout;
+  private saveId: string | null;
+  private gen: number;
+  private readonly lockPath: string;
+  readonly history: MetricHistories;
+  readonly runFiles: RunFiles;
+  readonly segments: Segments;
+
+  private constructor(
+    /** Absolute path of the index file. */
+    readonly file: string,
+    private readonly SQL: SqlJsStatic,
+    db: StoreDb,
+    disk: { bytes: Uint8Array; stat: fs.Stats } | undefined,
+    migrated: boolean,
+    private readonly options: EngineOptions,
+    /** Called after another process's save was loaded (by a reload or a save's merge). */
+    private readonly onExternal: () => void,
+  ) {
+    this.segments = new Segments(SQL, segmentsFolderOf(file));
+    db.sealed = this.segments;
+    this.current = db;
+    this.layout = layoutOf(db);
+    this.signature = disk && signatureOfBytes(disk.stat, disk.bytes, this.layout);
+    this.dirty = migrated;
+    const meta = readMeta(db);
+    this.saveId = meta.saveId;
+    this.gen = meta.generation;
+    this.lockPath = `${file}.lock`;
+    this.history = new MetricHistories(runsFolderOf(file));
+    this.runFiles = new RunFiles(runsFolderOf(file));
+  }
+
+  /** The in-memory copy of the index (replaced when another process's save is merged, so never kept). */
+  get db(): StoreDb {
+    return this.current;
+  }
+
+  /** How many saves (by any process) the loaded copy has seen. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  get hasUnsavedChanges(): boolean {
+    return this.dirty || this.journal.length > 0 || this.runFiles.hasPending;
+  }
+
+  /** Applies a mutation to the copy (with `alsoDo` inside the same transaction) and journals it for the next save. */
+  apply(op: Op, alsoDo?: () => void): void {
+    this.current.transaction(() => {
+      applyOp(this.current, op, true);
+      alsoDo?.();
+    });
+    this.journal.push(op);
+  }
+
+  /**
+   * Writes all changes (the caller serialises saves): under the lock, merging with another process's save if there
+   * was one, then an atomic replace of the file. `saved` is called with what was written (before the lock is released).
+   */
+  async save(saved: (what: StoreSaved) => void): Promise<void> {
+    if (this.options.readOnly || !this.hasUnsavedChanges) return;
+    // the folder may have been deleted since open (the file is then written anew, with everything we hold)
+    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+    const lock = await FileLock.acquire(this.lockPath, this.file, { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs });
+    try {
+      let merged = false;
+      if (!sameSignature(await statSignature(this.file, this.layout), this.signature)) {
+        const disk = await readFile(this.file);
+        if (disk) merged = await this.adopt(disk);
+        else this.signature = undefined; // deleted since we read it: ours becomes the file
+      }
+      // What a v4/v5 store still holds in the index leaves it before any run is sealed (a segment has only the runs'
+      // rows, final values and artifacts).
+      if (this.current.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.current, this.history);
+      moveLegacyRunFiles(this.current, this.runFiles);
+      const sealed = await this.sealOldRuns();
+      // The points appended since the last save become durable before the index that summarises them.
+      await this.history.sync();
+      // Synchronous from here to the export: no mutation can slip in between.
+      const db = this.current;
+      this.runFiles.flush();
+      const generation = this.gen + 1;
+      const saveId = randomUUID();
+      db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
+        String(generation), saveId, String(Date.now()), `pid ${process.pid}`,
+      ]);
+      if (sealed) {
+        // the sealed runs' pages are free now: without this the head would keep the size of the whole history
+        db.raw.exec('VACUUM');
+        this.layout = layoutOf(db);
+      }
+      const bytes = db.export();
+      const exported = this.journal.length;
+      const wasDirty = this.dirty;
+      this.dirty = false;
+      try {
+        await removeOrphanTemps(this.file);
+        this.signature = signatureOfBytes(await writeAtomic(this.file, bytes), bytes, this.layout);
+      } catch (e) {
+        this.dirty ||= wasDirty;
+        throw e;
+      }
+      // Mutations made while the file was being written stay in the journal for the next save.
+      const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
+      this.journal.splice(0, exported);
+      // A deleted run's history goes once its deletion is on disk (not if the id was recorded again since).
+      for (const id of deleted) {
+        if (this.current.runSeq(id) !== undefined) continue;
+        await this.history.remove(id);
+        await this.runFiles.remove(id);
+      }
+      this.gen = generation;
+      this.saveId = saveId;
+      saved({ generation, bytes: bytes.byteLength, merged });
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Seals the oldest runs into segments while the head holds more than twice `segmentRuns` runs (under the lock, on
+   * the merged copy). A seal is dropped (its file becomes an orphan, removed by a later save) if this process wrote
+   * to one of its runs while the segment was being written: the head keeps them and the next save seals again.
+   */
+  private async sealOldRuns(): Promise<boolean> {
+    const limit = this.options.segmentRuns;
+    let sealed = false;
+    await this.segments.removeOrphans(this.current);
+    while ((this.current.one('SELECT COUNT(*) FROM runs')![0] as number) > 2 * limit) {
+      const db = this.current;
+      const before = this.journal.length;
+      const done = await this.segments.seal(db, limit, this.gen + 1, ids => this.current === db && !this.journal.slice(before).some(op => touches(op, ids)));
+      if (!done) break;
+      sealed = true;
+    }
+    return sealed;
+  }
+
+  /** Loads another process's saves if the file changed since we read or wrote it (the caller serialises this with saves). */
+  async reload(): Promise<boolean> {
+    const onDisk = await statSignature(this.file, this.layout);
+    if (!onDisk || sameSignature(onDisk, this.signature)) return false;
+    const disk = await readFile(this.file);
+    return disk ? this.adopt(disk) : false;
+  }
+
+  /** Makes `disk` our copy, with the journal re-applied. False if it is the version we already have. */
+  private async adopt(disk: { bytes: Uint8Array; stat: fs.Stats }): Promise<boolean> {
+    const loaded = tryLoadImage(this.SQL, this.file, disk.bytes, 'header');
+    if ('corrupt' in loaded) throw new StoreCorruptError(this.file, loaded.corrupt, await keepCorruptCopy(this.file, disk.bytes));
+    const fresh = loaded.db;
+    const meta = readMeta(fresh);
+    if (meta.saveId !== null && meta.saveId === this.saveId && !loaded.migrated) {
+      fresh.close();
+      this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
+      return false;
+    }
+    // an op on a run the other process sealed copies it back from the segment
+    fresh.sealed = this.segments;
+    try {
+      fresh.transaction(() => {
+        for (const op of this.journal) applyOp(fresh, op, false);
+      });
+    } catch (e) {
+      fresh.close();
+      if (isCorruption(e)) throw new StoreCorruptError(this.file, `SQLite: ${(e as Error).message}`, await keepCorruptCopy(this.file, disk.bytes));
+      throw e;
+    }
+    this.current.close();
+    this.current = fresh;
+    this.layout = layoutOf(fresh);
+    this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
+    this.saveId = meta.saveId;
+    this.gen = meta.generation;
+    this.dirty ||= loaded.migrated;
+    this.onExternal();
+    return true;
+  }
+
+  /** Releases the in-memory copy (unsaved changes are lost: the caller saves first). */
+  close(): void {
+    this.current.close();
+    this.segments.close();
+  }
+}
+
+/** Whether an op writes to one of these runs. */
+function touches(op: Op, ids: Set<string>): boolean {
+  switch (op.kind) {
+    case 'updateRun':
+    case 'deleteRun':
+      return ids.has(op.id);
+    case 'artifact':
+      return ids.has(op.row[0] as string);
+    case 'metrics':
+      return op.points.runIds.some(id => ids.has(id));
+    default:
+      return false;
+  }
+}
+
+/**
+ * Moves the metric points of a store migrated from version 4 out of the index into the runs' history files (written
+ * before what each file already holds, so points appended since the migration still win), then drops them from the
+ * index. Synchronous, so that no append of this process interleaves with the rewrite of a file. A crash after some
+ * files were written leaves the points in the file on disk too; the next save writes them again (same values).
+ */
+function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
+  const seqs = db.all(`SELECT DISTINCT p.run_seq, r.id FROM ${LEGACY_POINTS} p JOIN runs r ON r.seq = p.run_seq`);
+  for (const [seq, id] of seqs) {
+    const points = db.all(`SELECT k.name, p.step, p.value, p.time FROM ${LEGACY_POINTS} p JOIN metric_keys k ON k.id = p.key_id WHERE p.run_seq = ? ORDER BY p.key_id, p.step`, [seq])
+      .map(([key, step, value, time]) => ({ key: key as string, step: step as number, value: metricValue(value), time: time as number | null }));
+    history.prependSync(id as string, MetricHistories.lines(points));
+  }
+  db.raw.exec(`DROP TABLE ${LEGACY_POINTS}`);
+}
+
+/**
+ * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once:
+ * the `meta` row `run_files` says it is done (a version 5 process never writes those columns, and an older EDD cannot
+ * write a version 5 file, so none come back).
+ */
+function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
+  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return;
+  const rows = db.all('SELECT id, config_snapshot, environment FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
+  for (const [id, snapshot, environment] of rows) {
+    const fields: RunFileFields = {};
+    if (snapshot !== null) fields.configSnapshot = snapshot as string;
+    if (environment !== null) fields.environment = environment as string;
+    files.write(id as string, fields);
+  }
+  if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
+  db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
+}
