@@ -42,6 +42,8 @@ function help(): string {
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
+    '  edd import mlflow <mlruns | mlflow.db | sqlite:///path> [--copy-artifacts] [--json] [--store FILE]',
+    t('      Import MLflow experiments, runs, metric histories and registered models; importing again updates in place.'),
     '  edd --help | --version',
   ].join('\n');
 }
@@ -77,6 +79,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./registry')).shadowCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
+      case 'import':
+        return await (await import('./import')).importCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');
