@@ -1,7 +1,9 @@
 """Writes a known set of MLflow runs with MLflow's own client, then reads them back with the same client and dumps
 what MLflow sees as JSON: the import tests compare EDD's import with this, value by value.
 
-Usage: mlflow_write.py TRACKING_URI OUT_JSON [--registry] [--runs N --points P]
+Usage: mlflow_write.py TRACKING_URI OUT_JSON [--registry] [--runs N --points P] [--dump]
+
+--dump only reads back (what a push from EDD left on a server).
 
 --runs/--points write N plain runs of P points per metric (the benchmark's data set) and skip the dump.
 """
@@ -114,7 +116,8 @@ def main():
         write_many(client, int(sys.argv[sys.argv.index("--runs") + 1]), int(sys.argv[sys.argv.index("--points") + 1]))
         return
     registry = "--registry" in sys.argv
-    write_fixture(client, registry)
+    if "--dump" not in sys.argv:
+        write_fixture(client, registry)
     with open(out_path, "w") as f:
         json.dump(dump(client, registry), f, indent=1)
 

@@ -5,3 +5,7 @@ export { readMlflowSqlite, sqlitePathOf, TESTED_REVISIONS } from './sqliteSource
 export { importMlflow, externalIdOf, paramValue, versionSourceOf, localPathOf } from './importer';
 export type { ImportOptions, ImportResult, Origin } from './importer';
 export { readMlflowSource } from './source';
+export { MlflowRest, MlflowApiError, MlflowUnreachableError, credentialsFromEnv, displayUrl } from './rest';
+export type { Credentials, RestOptions } from './rest';
+export { pushRuns, pullRuns, syncStatePath, flattenParams, LIMITS } from './sync';
+export type { SyncOptions, PushResult, PullResult } from './sync';
