@@ -29,6 +29,9 @@ export const Commands = {
   installPythonHelper: 'edd.installPythonHelper',
   generateTypedConfig: 'edd.generateTypedConfig',
   createExampleProject: 'edd.createExampleProject',
+  importMlflow: 'edd.importMlflow',
+  syncMlflow: 'edd.syncMlflow',
+  setMlflowCredentials: 'edd.setMlflowCredentials',
 } as const;
 
 export const Views = {
@@ -48,6 +51,7 @@ export const Settings = {
   goals: 'compare.goals',
   registryUser: 'registry.user',
   pythonPath: 'python.path',
+  trackingUri: 'tracking.uri',
 } as const;
 
 export const ContextKeys = {
