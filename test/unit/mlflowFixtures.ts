@@ -42,13 +42,13 @@ export function assertSameRuns(store: RunStore, expected: Expected, origin: stri
       assert.strictEqual(got.startedAt, run.start_time);
       assert.strictEqual(got.endedAt, run.end_time);
       assert.strictEqual(got.gitCommit, run.tags['mlflow.source.git.commit'] ?? null);
-      const mlflowEnv = (got.environment as { mlflow: Record<string, unknown> }).mlflow;
-      assert.strictEqual(mlflowEnv.user, run.user_id);
-      assert.strictEqual(mlflowEnv.note, run.tags['mlflow.note.content'] ?? null);
-      assert.strictEqual(mlflowEnv.run_name, run.run_name);
+      if (run.user_id) assert.strictEqual(got.tags['mlflow.user'], run.user_id);
+      if (run.run_name) assert.strictEqual(got.tags['mlflow.runName'], run.run_name);
+      assert.strictEqual(got.tags['mlflow.note.content'], run.tags['mlflow.note.content']);
       assert.deepStrictEqual(got.params, Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, paramValue(v)])));
       for (const [k, v] of Object.entries(run.params)) assert.strictEqual(String(got.params[k]), v, `param ${k} of ${run.run_id}`);
-      assert.deepStrictEqual(got.tags, { ...run.tags, 'edd.origin': origin, 'mlflow.experiment': exp.name });
+      const derived = { ...(run.run_name ? { 'mlflow.runName': run.run_name } : {}), ...(run.user_id ? { 'mlflow.user': run.user_id } : {}) };
+      assert.deepStrictEqual(got.tags, { ...derived, ...run.tags, 'edd.origin': origin, 'mlflow.experiment': exp.name });
       assert.ok(store.getArtifacts(got.id).some(a => a.path === run.artifact_uri && a.kind === 'mlflow-artifacts'));
       const points = store.getMetrics(got.id);
       const want = Object.entries(run.history).flatMap(([key, h]) => h.map(([step, time, value]) => ({ key, step, time, value: expectedNumber(value) })));
