@@ -35,8 +35,8 @@ describe('edd sync mlflow: push to and pull from a real MLflow 3.17 server (SQLi
   this.timeout(600_000);
   let dir: string;
   let server: MlflowServer;
-  const readBack = () => {
-    python([WRITER, server.url, path.join(dir, 'server.json'), '--dump'], dir, { MLFLOW_TRACKING_URI: server.url });
+  const readBack = (...flags: string[]) => {
+    python([WRITER, server.url, path.join(dir, 'server.json'), '--dump', ...flags], dir, { MLFLOW_TRACKING_URI: server.url });
     return JSON.parse(fs.readFileSync(path.join(dir, 'server.json'), 'utf8')) as Expected;
   };
   const byEddId = (e: Expected) => {
@@ -58,13 +58,24 @@ describe('edd sync mlflow: push to and pull from a real MLflow 3.17 server (SQLi
   it('pushes runs (params in batches of 100, every metric point, tags, status, the config as an artifact); MLflow\'s client reads them back; a second push sends nothing', async () => {
     const file = path.join(dir, 'a', '.edd', 'edd.sqlite');
     const ids = await storeWithRuns(file, 3, 700);
+    const registry = await RunStore.open(file);
+    const versions = ids.slice(0, 2).map(runId => registry.registerModelVersion({ model: 'penguins-sync', runId, file: `models/penguins-sync/${runId}.onnx`, sha256: 'a'.repeat(64), size: 1, actor: 'kim' }));
+    registry.setModelStage({ versionId: versions[1].id, to: 'production', actor: 'kim', reason: 'better' });
+    registry.setModelAlias({ versionId: versions[1].id, alias: 'champion', actor: 'kim' });
+    registry.setModelAlias({ versionId: versions[0].id, alias: 'challenger', actor: 'kim' });
+    await registry.close();
     const r = await edd(['sync', 'mlflow', '--tracking-uri', server.url, '--push', '--json', '--store', file], dir);
     assert.strictEqual(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { push: { pushed: number; metricPoints: number; warnings: string[] } };
     assert.strictEqual(out.push.pushed, 3);
     assert.strictEqual(out.push.metricPoints, 3 * 3 * 700);
     assert.deepStrictEqual(out.push.warnings, []);
-    const seen = byEddId(readBack());
+    const back = readBack('--registry');
+    const seen = byEddId(back);
+    // registry promotions mirrored as aliases: the production version and EDD's own aliases
+    const model = back.models.find(m => m.name === 'penguins-sync')!;
+    const mlflowRunOf = (id: string) => seen.get(id)![0].run_id;
+    assert.deepStrictEqual(model.versions.map(v => [v.run_id, v.aliases]), [[mlflowRunOf(ids[0]), ['challenger']], [mlflowRunOf(ids[1]), ['champion', 'production']]]);
     const store = await RunStore.open(file, { readOnly: true });
     try {
       for (const id of ids) {

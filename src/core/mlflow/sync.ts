@@ -30,6 +30,8 @@ interface ServerState {
   pushed: Record<string, RunProgress>;
   /** MLflow run id → its end time when pulled (a finished run that has not changed is not fetched again). */
   pulled: Record<string, number | null>;
+  /** EDD model version id → the MLflow model version it was registered as. */
+  versions?: Record<string, string>;
 }
 
 interface SyncStateFile {
@@ -83,6 +85,8 @@ export interface PushResult {
   /** Runs skipped because they are not finished yet, or came from MLflow. */
   skipped: number;
   metricPoints: number;
+  /** Aliases set on the server's registered models (EDD's aliases and stages of pushed runs' versions). */
+  aliases: number;
   requests: number;
   warnings: string[];
 }
@@ -132,7 +136,7 @@ export async function pushRuns(store: RunStore, options: SyncOptions): Promise<P
   const rest = new MlflowRest(options.trackingUri, options);
   const state = new SyncState(syncStatePath(store.file));
   const server = state.server(rest.url);
-  const result: PushResult = { pushed: 0, alreadyPushed: 0, skipped: 0, metricPoints: 0, requests: 0, warnings: [] };
+  const result: PushResult = { pushed: 0, alreadyPushed: 0, skipped: 0, metricPoints: 0, aliases: 0, requests: 0, warnings: [] };
   const runs = store.listRuns().reverse();
   const candidates = runs.filter(r => TERMINAL.includes(r.status) && !r.externalId?.startsWith('mlflow:'));
   result.skipped = runs.length - candidates.length;
@@ -201,7 +205,48 @@ export async function pushRuns(store: RunStore, options: SyncOptions): Promise<P
     result.pushed++;
     options.onProgress?.('pushed', ++done, candidates.length);
   }
+  await pushRegistry(store, rest, server, state, result);
   return result;
+}
+
+/**
+ * Mirrors the registry of pushed runs: each EDD version becomes an MLflow model version of the same model (source
+ * `runs:/<run>/model`, tagged `edd.version_id` so a retry finds it), and its aliases and stage (`staging`,
+ * `production`) become MLflow aliases — MLflow 3's replacement for stages. Aliases only move, never get removed.
+ */
+async function pushRegistry(store: RunStore, rest: MlflowRest, server: ServerState, state: SyncState, result: PushResult): Promise<void> {
+  const versions = (server.versions ??= {});
+  for (const model of store.listModels()) {
+    for (const v of [...store.listModelVersions(model.name)].reverse()) {
+      const pushedRun = v.runId ? server.pushed[v.runId] : undefined;
+      if (!pushedRun?.done || v.sourcePath?.startsWith('mlflow:')) continue;
+      let mlflowVersion: string | undefined = versions[v.id];
+      if (!mlflowVersion) {
+        try {
+          await rest.post('registered-models/create', { name: model.name });
+        } catch (e) {
+          if (!(e instanceof MlflowApiError) || e.code !== 'RESOURCE_ALREADY_EXISTS') throw e;
+        }
+        const found = await rest.get<{ model_versions?: Array<{ version: string }> }>('model-versions/search', { filter: `name = '${model.name}' and tags.\`edd.version_id\` = '${v.id}'` });
+        mlflowVersion = found.model_versions?.[0]?.version;
+        if (!mlflowVersion) {
+          const created = await rest.post<{ model_version: { version: string } }>('model-versions/create', {
+            name: model.name, source: `runs:/${pushedRun.mlflowRunId}/model`, run_id: pushedRun.mlflowRunId, tags: [{ key: 'edd.version_id', value: v.id }, { key: 'edd.version', value: String(v.version) }],
+          });
+          mlflowVersion = created.model_version.version;
+        }
+        result.requests += 3;
+        versions[v.id] = mlflowVersion;
+        state.save();
+      }
+      const aliases = [...v.aliases, ...(v.stage === 'staging' || v.stage === 'production' ? [v.stage] : [])];
+      for (const alias of aliases) {
+        await rest.post('registered-models/alias', { name: model.name, alias, version: mlflowVersion });
+        result.requests++;
+        result.aliases++;
+      }
+    }
+  }
 }
 
 function tagsOf(run: RunRecord): Array<{ key: string; value: string }> {
