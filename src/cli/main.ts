@@ -52,6 +52,11 @@ function help(): string {
     t('      Per-group decision thresholds that bring the bias metric under its bound at the least cost in accuracy.'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
+    '  edd import mlflow <mlruns | mlflow.db | sqlite:///path> [--copy-artifacts] [--json] [--store FILE]',
+    t('      Import MLflow experiments, runs, metric histories and registered models; importing again updates in place.'),
+    '  edd sync mlflow --tracking-uri URL [--push] [--pull] [--json] [--retries N]',
+    t('      Share runs through an MLflow tracking server: push this store\'s finished runs, pull the others\' (both by default).'),
+    t('      Credentials from MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD; resumable: run it again after a failure.'),
     '  edd --help | --version',
   ].join('\n');
 }
@@ -93,6 +98,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./monitor')).monitorCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
+      case 'import':
+        return await (await import('./import')).importCommand(rest, io);
+      case 'sync':
+        return await (await import('./sync')).syncCommand(rest, io);
       case '--version':
       case '-v':
         io.out(typeof EDD_VERSION === 'string' ? EDD_VERSION : '0.0.0-dev');

@@ -13,6 +13,7 @@ import { ValidationService } from './validation';
 import { CompareCommands } from './compare/compareCommands';
 import { GateController } from './gate/gateController';
 import { MonitorController } from './monitor/monitorController';
+import { MlflowCommands } from './mlflow/mlflowCommands';
 import { ModelsTree } from './registry/modelsTree';
 import { RegistryCommands } from './registry/registryCommands';
 import { RunCodeLens } from './runs/codeLens';
@@ -37,7 +38,7 @@ export class Extension extends Disposable {
   readonly codegen: TypedConfigCodegen;
   readonly monitor: MonitorController;
 
-  constructor(extensionUri: vscode.Uri) {
+  constructor(extensionUri: vscode.Uri, secrets: vscode.SecretStorage) {
     super();
     
     this.experiments = this.track(new ExperimentsTree(this.stores, this.validation, this.runs));
@@ -53,6 +54,7 @@ export class Extension extends Disposable {
     this.codegen = this.track(new TypedConfigCodegen());
     this.track(new ExampleProject(extensionUri));
     this.monitor = this.track(new MonitorController(extensionUri));
+    this.track(new MlflowCommands(this.stores, secrets));
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
@@ -128,7 +130,7 @@ export interface EddApi {
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
-  root = new Extension(context.extensionUri);
+  root = new Extension(context.extensionUri, context.secrets);
   context.subscriptions.push(root);
   return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate, models: root.models, registry: root.registry, python: root.python };
 }

@@ -32,6 +32,9 @@ export const Commands = {
   createExampleProject: 'edd.createExampleProject',
   openMonitoring: 'edd.openMonitoring',
   createExperimentFromAlert: 'edd.createExperimentFromAlert',
+  importMlflow: 'edd.importMlflow',
+  syncMlflow: 'edd.syncMlflow',
+  setMlflowCredentials: 'edd.setMlflowCredentials',
 } as const;
 
 export const Views = {
@@ -51,6 +54,7 @@ export const Settings = {
   goals: 'compare.goals',
   registryUser: 'registry.user',
   pythonPath: 'python.path',
+  trackingUri: 'tracking.uri',
 } as const;
 
 export const ContextKeys = {

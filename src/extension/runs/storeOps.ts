@@ -5,6 +5,7 @@ import { LocalExecutor, SweepError, SweepSpecError, runSweep, type SweepEvent, t
 import type { Latency } from '../../core/compare/latency';
 import type { Curve } from '../../core/compare/model';
 import { PolicyError } from '../../core/checks/policy';
+import { importMlflow, MlflowApiError, MlflowInputError, MlflowUnreachableError, pullRuns, pushRuns, readMlflowSource, type SyncOptions } from '../../core/mlflow';
 import {
   gateStatus, planPromotion, promote, promotionOutcome, recordRefusal, registerRun, rollback, rollbackOutcome, setAlias, versionFile, RegistryError,
 } from '../../core/registry/registry';
@@ -101,6 +102,19 @@ export const storeOps = {
   /** A config's sweep, every trial a run executed here in the worker; its events (`SweepEvent`) go to the host. */
   runSweep: (s: RunStore | undefined, c: OpContext, o: Omit<RunSweepOptions, 'store' | 'executor' | 'signal' | 'onEvent'>) =>
     runSweep({ ...o, store: need(s), executor: new LocalExecutor(), signal: c.signal, onEvent: (e: SweepEvent) => c.emit(e) }),
+  /** Read an mlruns folder or mlflow.db and import it; the reading and the writes stay off the host's thread. */
+  importMlflow: async (s: RunStore | undefined, _c: OpContext, source: string, cwd: string) => {
+    const result = await importMlflow(need(s), await readMlflowSource(source, cwd), { origin: 'mlflow-import' });
+    await need(s).save();
+    return result;
+  },
+  /** Push this store's runs to an MLflow tracking server, then pull the others'. */
+  syncMlflow: async (s: RunStore | undefined, _c: OpContext, options: SyncOptions) => {
+    const pushed = await pushRuns(need(s), options);
+    const pulled = await pullRuns(need(s), options);
+    await need(s).save();
+    return { pushed, pulled };
+  },
   planReproduction: (s: RunStore | undefined, _c: OpContext, root: string, runId: string) => planReproduction(need(s), root, runId),
   /** Runs left running by a process that is gone, marked interrupted (none: nothing is written). */
   recover: async (s: RunStore | undefined, _c: OpContext) => (orphanedRuns(need(s)).length ? recoverInterruptedRuns(need(s)) : []),
@@ -146,7 +160,7 @@ export type OpResult<K extends OpName> = Awaited<ReturnType<StoreOps[K]>>;
  * host still tells a damaged store or a config that cannot run from a bug).
  */
 const ERROR_CLASSES: Record<string, new (...a: never[]) => Error> = {
-  StoreError, StoreCorruptError, StoreVersionError, StoreLockError, StoreNotFoundError, ConfigNotRunnableError, PolicyError, RegistryError, SweepError, SweepSpecError,
+  StoreError, StoreCorruptError, StoreVersionError, StoreLockError, StoreNotFoundError, ConfigNotRunnableError, PolicyError, RegistryError, SweepError, SweepSpecError, MlflowInputError, MlflowApiError, MlflowUnreachableError,
 };
 
 export interface WireError {
