@@ -106,7 +106,8 @@ export class MlflowRest {
       let response: Response;
       try {
         response = await fetch(this.base + path, {
-          method, body, headers: contentType ? { ...this.headers, 'Content-Type': contentType } : this.headers, signal: AbortSignal.timeout(this.opts.timeoutMs),
+          // the cast only bridges Node's and the DOM library's typings of a byte body (both accept a Uint8Array)
+          method, body: body as BodyInit | undefined, headers: contentType ? { ...this.headers, 'Content-Type': contentType } : this.headers, signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
