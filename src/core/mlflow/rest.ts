@@ -107,7 +107,7 @@ export class MlflowRest {
       try {
         response = await fetch(this.base + path, {
           // the cast only bridges Node's and the DOM library's typings of a byte body (both accept a Uint8Array)
-          method, body: body as BodyInit | undefined, headers: contentType ? { ...this.headers, 'Content-Type': contentType } : this.headers, signal: AbortSignal.timeout(this.opts.timeoutMs),
+          method, body: body as RequestInit['body'], headers: contentType ? { ...this.headers, 'Content-Type': contentType } : this.headers, signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
