@@ -44,6 +44,10 @@ function help(): string {
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
     '  edd serve <service.yaml> [--port N] [--host 127.0.0.1] [--store FILE]',
     t('      Serve the model version a service spec names over HTTP (blue-green, follows the registry); Ctrl+C stops.'),
+    '  edd canary start NAME@VERSION [--percent 10] [--step 10] [--interval 60s] [--mode canary|shadow] [--sticky-key COLUMN]',
+    t('      Send a share of the running server\'s requests to another version; guards promote it step by step or roll it back.'),
+    '  edd canary status|stop NAME',
+    t('      The canary\'s share, its last guard numbers and decisions; or stop it (share 0 at once).'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd --help | --version',
@@ -81,6 +85,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./registry')).shadowCommand(rest, io);
       case 'serve':
         return await (await import('./serve')).serveCommand(rest, io);
+      case 'canary':
+        return await (await import('./canary')).canaryCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
       case '--version':
