@@ -10,6 +10,7 @@
 //      gate-demo.js left it (a rollback to penguins@1), so that `npm start` can run again.
 // Exits non-zero if a step does not end the way it should. A load generator with Node's own fetch, no packages.
 'use strict';
+/* global fetch */
 const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
