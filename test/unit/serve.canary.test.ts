@@ -21,6 +21,29 @@ function sameAnswersModel(dest: string): string {
   return dest;
 }
 
+/**
+ * The fixture model, broken for short flippers: `features + 0·sqrt(features − [0, 0, 177.5, 0])` is NaN when
+ * flipper_length_mm < 177.5, so those answers fail the output validation (500). Warm-up rows all have longer flippers.
+ */
+function nanBelowModel(dest: string): string {
+  const model = onnx.ModelProto.decode(fs.readFileSync(FIXTURE_MODEL));
+  const g = model.graph!;
+  g.initializer!.push(
+    onnx.TensorProto.create({ name: 'cut', dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [0, 0, 177.5, 0] }),
+    onnx.TensorProto.create({ name: 'zero', dims: [1], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [0] }),
+  );
+  const first = g.node![0];
+  first.input![0] = 'guarded';
+  g.node!.unshift(
+    onnx.NodeProto.create({ opType: 'Sub', input: ['features', 'cut'], output: ['below'] }),
+    onnx.NodeProto.create({ opType: 'Sqrt', input: ['below'], output: ['root'] }),
+    onnx.NodeProto.create({ opType: 'Mul', input: ['root', 'zero'], output: ['nothing'] }),
+    onnx.NodeProto.create({ opType: 'Add', input: ['features', 'nothing'], output: ['guarded'] }),
+  );
+  fs.writeFileSync(dest, onnx.ModelProto.encode(model).finish());
+  return dest;
+}
+
 interface Row { instance: Record<string, number>; species: string }
 
 /** The example's reference rows: the features and `row_id` (the sticky key), with their species for feedback. */
@@ -47,7 +70,7 @@ describe('serve: canary and shadow on a real server, registry and onnxruntime', 
   let next = 0;
 
   before(async () => {
-    ({ dir, storeFile } = await servingWorkspace(SPEC, tmp => [sameAnswersModel(path.join(tmp, 'same.onnx'))]));
+    ({ dir, storeFile } = await servingWorkspace(SPEC, tmp => [sameAnswersModel(path.join(tmp, 'same.onnx')), nanBelowModel(path.join(tmp, 'nan.onnx'))]));
     server = await startServer({ spec: loadServiceSpec('penguins.service.yaml', dir), port: 0, pollMs: 50 });
   });
   after(async () => {
@@ -183,6 +206,22 @@ describe('serve: canary and shadow on a real server, registry and onnxruntime', 
     assert.deepStrictEqual(s.last!.breached, ['accuracy'], JSON.stringify(s.last));
     assert.ok(s.last!.accuracy.p_value! < 0.05);
     assert.ok(s.last!.accuracy.candidate.accuracy! < s.last!.accuracy.production.accuracy!);
+  });
+
+  it('rolls back on a higher error rate: a candidate whose answers fail the output validation for some inputs', async () => {
+    await startCanary({ version: 5, percent: 50, interval: '200ms', min_requests: 20, guards: { latency_p95_ratio: 20 } });
+    const short = rows.filter(r => r.instance.flipper_length_mm >= 185).slice(0, 40).map(r => ({ ...r, instance: { ...r.instance, flipper_length_mm: 170 } }));
+    const answers: Answered[] = [];
+    for (let i = 0; i < 200 && status()?.state === 'running'; i++) answers.push(await predict(short[i % short.length]));
+    await until(() => status()?.state === 'rolled_back', 'the error-rate guard to roll the canary back', 20_000);
+    assert.ok(answers.some(a => a.status === 500 && a.version === undefined), 'the broken candidate answered some requests with 500');
+    const s = status()!;
+    assert.ok(s.last!.breached.includes('error_rate'), JSON.stringify(s.last));
+    assert.strictEqual(s.last!.candidate.error_rate, 1);
+    assert.strictEqual(s.last!.production.error_rate, 0);
+    assert.match(s.reason!, /error rate 1\.000 against production's 0\.000/);
+    const entry = (await audit()).filter(e => e.action === 'canary' && e.version === 5 && e.details.decision === 'rollback').at(-1);
+    assert.ok(entry && (entry.details.report as { breached: string[] }).breached.includes('error_rate'));
   });
 
   it('refuses a version that fails its warm-up (its output breaks the spec\'s rules), recorded in the audit log', async () => {
