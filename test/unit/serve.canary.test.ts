@@ -11,7 +11,7 @@ import { loadServiceSpec, ServiceSpecError, type RawCanary } from '../../src/cor
 import { RunStore, type AuditEntry } from '../../src/core/store';
 import { until } from './processes';
 import { CLI, FIXTURE_MODEL, root } from './registryFixtures';
-import { servingWorkspace, SPEC } from './serve.fixtures';
+import { promoteElsewhere, servingWorkspace, SPEC } from './serve.fixtures';
 
 /** The fixture model with another doc string: other bytes (a new version), the same answers. */
 function sameAnswersModel(dest: string): string {
@@ -255,6 +255,16 @@ describe('serve: canary and shadow on a real server, registry and onnxruntime', 
     assert.strictEqual(missing.status, 2);
     const audited = (await audit()).filter(e => e.action === 'canary' && e.version === 4 && e.details.canary === st.id);
     assert.deepStrictEqual(audited.map(e => [e.details.decision, e.actor]), [['start', 'Tester <t@example.com>'], ['stop', 'Tester <t@example.com>']]);
+  });
+
+  it('a canary whose version is promoted by someone else ends once the server switched to it', async () => {
+    await startCanary({ version: 4, percent: 10, interval: '1h' });
+    await promoteElsewhere(storeFile, 4);
+    await until(() => status()?.state === 'stopped', 'the canary to end after the outside promotion');
+    assert.match(status()!.reason!, /version 4 became the served version outside the canary/);
+    assert.strictEqual(server.service.current!.version.version, 4);
+    await promoteElsewhere(storeFile, 1);
+    await until(() => server.service.current!.version.version === 1, 'the server to switch back to version 1');
   });
 
   it('steps up over short intervals and promotes at 100% through the registry; the blue-green switch takes over', async () => {

@@ -249,6 +249,10 @@ export class CanaryController {
     }
     if (this.status?.state === 'promoting' && this.version && this.o.service.current?.version.id === this.version.id) {
       await this.run(() => this.finishPromotion());
+    } else if (this.status?.state === 'running' && this.version && this.o.service.current?.version.id === this.version.id) {
+      // Promoted by someone else (edd promote, the editor): the server switched to it, there is nothing left to try.
+      const v = this.version.version;
+      await this.run(() => this.end('stopped', t('version {0} became the served version outside the canary', v), `edd serve for ${this.actor}`));
     }
   }
 
