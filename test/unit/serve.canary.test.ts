@@ -319,6 +319,13 @@ describe('serve: the spec\'s canary section', () => {
         await server.close();
       }
       assert.strictEqual(readJsonFile<CanaryStatus>(path.join(canaryDir(dir, 'penguins'), STATUS_FILE))!.state, 'stopped');
+      // It ran (and ended with the server): a restart does not run it again.
+      const again = await startServer({ spec, port: 0, pollMs: 50 });
+      try {
+        assert.strictEqual(again.canary.current, undefined);
+      } finally {
+        await again.close();
+      }
       fs.writeFileSync(path.join(dir, 'bad.service.yaml'), `${SPEC}canary:\n  version: 2\n  interval: 0s\n  mode: blue\n`);
       assert.throws(() => loadServiceSpec('bad.service.yaml', dir), (e: ServiceSpecError) => {
         const text = e.details.join('\n');

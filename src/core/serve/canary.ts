@@ -46,6 +46,8 @@ export interface CanaryRequest {
 
 export type CanaryState = 'running' | 'promoting' | 'promoted' | 'rolled_back' | 'stopped' | 'refused';
 const FINAL: ReadonlySet<CanaryState> = new Set(['promoted', 'rolled_back', 'stopped', 'refused']);
+/** The decisions that end a canary. */
+const ENDINGS: ReadonlySet<string> = new Set(['promote', 'rollback', 'stop', 'refused']);
 
 export interface SideNumbers { requests: number; errors: number; error_rate: number; p95_ms: number | null }
 
@@ -222,14 +224,19 @@ export class CanaryController {
     return this.status?.state === 'running' && this.status.mode === 'shadow' ? this.slot : undefined;
   }
 
-  /** At the server's start: the spec's canary (unless it already ended), then any request not yet handled. */
+  /** At the server's start: the spec's canary (unless it ran before), then any request not yet handled. */
   async start(): Promise<void> {
     const previous = readJsonFile<CanaryStatus>(path.join(this.dir, STATUS_FILE));
     const request = readJsonFile<CanaryRequest>(path.join(this.dir, REQUEST_FILE));
     if (request && previous && previous.id === request.id && isFinal(previous.state)) this.handledRequest = request.id;
     if (request?.action === 'stop') this.handledRequest = request.id;
     const plan = this.o.spec.canary;
-    if (plan && !(previous?.id === `spec:${plan.version}` && isFinal(previous.state)) && this.handledRequest === undefined && !(request?.action === 'start')) {
+    // A start request not yet handled wins over the spec's canary (it is newer than any server that could have run it).
+    const pendingStart = request?.action === 'start' && request.id !== this.handledRequest;
+    // The spec's canary runs once per version: not again after it ended (promoted, rolled back, stopped — also by a
+    // server stop), as the audit log says whatever ran since.
+    const ended = (id: string) => this.o.store.auditLog(this.o.spec.model).some(e => e.action === 'canary' && e.details.canary === id && ENDINGS.has(String(e.details.decision)));
+    if (plan && !pendingStart && !ended(`spec:${plan.version}`)) {
       await this.run(() => this.begin(`spec:${plan.version}`, plan, 'edd serve', t('the service spec\'s `canary` section')));
     }
     await this.poll();
