@@ -50,6 +50,10 @@ function help(): string {
     t('      Monitor a served model from its prediction log: application, model, bias, business and infrastructure per window; --check exits 1 on an alert.'),
     '  edd monitor <service.yaml> --suggest-thresholds [--metric M] [--sensitive COLUMN] [--apply]',
     t('      Per-group decision thresholds that bring the bias metric under its bound at the least cost in accuracy.'),
+    '  edd canary start NAME@VERSION [--percent 10] [--step 10] [--interval 60s] [--mode canary|shadow] [--sticky-key COLUMN]',
+    t('      Send a share of the running server\'s requests to another version; guards promote it step by step or roll it back.'),
+    '  edd canary status|stop NAME',
+    t('      The canary\'s share, its last guard numbers and decisions; or stop it (share 0 at once).'),
     '  edd codegen python|typescript [configs, folders or globs…] [--out FILE] [--check]',
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd import mlflow <mlruns | mlflow.db | sqlite:///path> [--copy-artifacts] [--json] [--store FILE]',
@@ -96,6 +100,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./serve')).serveCommand(rest, io);
       case 'monitor':
         return await (await import('./monitor')).monitorCommand(rest, io);
+      case 'canary':
+        return await (await import('./canary')).canaryCommand(rest, io);
       case 'codegen':
         return await (await import('./codegen')).codegenCommand(rest, io);
       case 'import':

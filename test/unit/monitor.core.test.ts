@@ -25,7 +25,10 @@ describe('monitor: the prediction log per window', () => {
   it('a quiet hour has no alert; the layers hold the expected numbers', async () => {
     const rows = penguins();
     const start = hourAgo(3);
-    writeSegment(dir, records(rows, { start, step: 10_000, feedback: true }), start);
+    const served = records(rows, { start, step: 10_000, feedback: true }) as Array<Record<string, unknown>>;
+    // a shadow candidate's answers (same request ids, never served) must not count as traffic or meet the feedback
+    const shadow = served.filter(r => r.type === 'prediction').map(r => ({ ...r, slot: 'shadow', outputs: { prediction: 'Gentoo', probabilities: [0, 0, 1] } }));
+    writeSegment(dir, [...served, ...shadow], start);
     const { result } = await monitorService(view(), { root: dir });
     assert.strictEqual(result.windows.length, 1);
     const w = result.windows[0];

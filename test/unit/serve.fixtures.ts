@@ -34,16 +34,16 @@ monitoring:
 `;
 
 /**
- * A temp workspace: versions 1 (the fixture model), 2 (its weights negated) and 3 (no softmax) of `penguins`,
- * version 1 in production; `penguins.service.yaml` as `spec`.
+ * A temp workspace: versions 1 (the fixture model), 2 (its weights negated) and 3 (no softmax) of `penguins`, then
+ * the models `extra` writes into its temp folder (versions 4, …), version 1 in production; `penguins.service.yaml` as `spec`.
  */
-export async function servingWorkspace(spec = SPEC): Promise<{ dir: string; storeFile: string }> {
+export async function servingWorkspace(spec = SPEC, extra: (tmp: string) => string[] = () => []): Promise<{ dir: string; storeFile: string }> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-serve-models-'));
   const flipped = path.join(tmp, 'flipped.onnx');
   const logits = path.join(tmp, 'logits.onnx');
   flippedModel(flipped);
   logitsModel(logits);
-  const { dir, file, runs } = await workspaceWithRuns([FIXTURE_MODEL, flipped, logits]);
+  const { dir, file, runs } = await workspaceWithRuns([FIXTURE_MODEL, flipped, logits, ...extra(tmp)]);
   fs.rmSync(tmp, { recursive: true, force: true });
   const store = await RunStore.open(file, { autoSave: false });
   for (const runId of runs) await registerRun(store, { root: dir, runId, model: 'penguins', actor: 'tester' });

@@ -201,7 +201,9 @@ export class MonitorAggregator {
 
   add(r: Record<string, unknown>): void {
     switch (r.type) {
-      case 'prediction': return this.prediction(r);
+      // A shadow's answer was never served: it shares the request id of the answer production gave, so counting it
+      // would double the traffic and join the feedback to the wrong prediction.
+      case 'prediction': return r.slot === 'shadow' ? undefined : this.prediction(r);
       case 'feedback': return this.feedback(r);
       case 'sample': {
         if (!this.inRange(r.time)) return;

@@ -26,7 +26,7 @@ export interface PredictionRecord {
   time: number;
   model: string;
   version: number | null;
-  /** `blue` or `green` (later also `canary`, `shadow`). */
+  /** `blue` or `green`, or `canary` / `shadow` for a candidate (./canary.ts). */
   slot: string;
   latency_ms: number;
   status: number;
@@ -43,10 +43,14 @@ export interface SampleRecord { type: 'sample'; time: number; cpu_percent: numbe
 export interface EventRecord {
   type: 'event';
   time: number;
-  kind: 'switch' | 'warmup_failed' | 'start' | 'stop';
+  kind: 'switch' | 'warmup_failed' | 'start' | 'stop' | 'canary';
   from_version?: number | null;
   to_version?: number | null;
   message?: string;
+  /** A canary's decision (`start`, `step`, `check`, `promote`, `rollback`, `stop`, `refused`) … */
+  decision?: string;
+  /** … and the numbers that made it. */
+  details?: Record<string, unknown>;
 }
 
 export type LogRecord = PredictionRecord | FeedbackRecord | SampleRecord | EventRecord;

@@ -22,6 +22,7 @@ import { RunStore } from '../store';
 import { compilePreprocessor, type FieldError, type Preprocessor } from './pipeline';
 import { PredictionLog, type EventRecord } from './predictionLog';
 import { BadRequest, ModelService, OutputInvalid, type Answer } from './service';
+import { CanaryController } from './canary';
 import type { ServiceSpec } from './spec';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -62,6 +63,8 @@ export interface RunningServer {
   port: number;
   app: FastifyInstance;
   service: ModelService;
+  /** Canary and shadow deployments (`edd canary`, the spec's `canary` section). */
+  canary: CanaryController;
   log: PredictionLog;
   /** Check the registry now (tests; the poll does it on its own). */
   follow(): Promise<void>;
@@ -121,6 +124,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const switches = new client.Counter({ name: 'edd_serve_switches_total', help: 'Blue-green switches to a new version', registers: [registry] });
   const warmupFailures = new client.Counter({ name: 'edd_serve_warmup_failures_total', help: 'New versions refused because their warm-up or output validation failed', registers: [registry] });
   const feedback = new client.Counter({ name: 'edd_serve_feedback_total', help: 'Feedback records received', registers: [registry] });
+  const canaryShare = new client.Gauge({ name: 'edd_serve_canary_share_percent', help: 'Percent of requests a canary answers (0 when none runs)', labelNames: ['version', 'mode'], registers: [registry] });
   const outputFailures = new client.Counter({ name: 'edd_serve_output_validation_failures_total', help: 'Requests whose model output failed validation', labelNames: ['version'], registers: [registry] });
 
   const service = new ModelService({
@@ -146,6 +150,15 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     throw new ServeError((e as Error).message);
   }
   updateVersionGauge();
+  const canary = new CanaryController({
+    spec, service, store, storeFile, log,
+    onEvent: e => {
+      canaryShare.reset();
+      const c = canary.current;
+      if (c && c.share > 0) canaryShare.labels(String(c.version), c.mode).set(c.share);
+      o.onEvent?.(e);
+    },
+  });
 
   const countCache = new Map<string, client.Counter.Internal>();
   const latencyCache = new Map<string, client.Histogram.Internal<string>>();
@@ -212,13 +225,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   /** Run one request through the service, log every instance, count it; the answer or a problem. */
   const answer = async (endpoint: string, requestId: string, instances: unknown[], reply: FastifyReply): Promise<Answer | undefined> => {
     const start = performance.now();
-    const slot = service.router(requestId);
+    const slot = service.router(requestId, instances);
     inFlight.inc();
     let status = 200;
     let result: Answer | undefined;
     let problem: Problem | undefined;
     try {
-      result = await service.predict(requestId, instances);
+      result = await service.runHeld(slot, instances);
     } catch (e) {
       if (e instanceof BadRequest) {
         status = e.status;
@@ -251,6 +264,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     }
     // On disk before the client sees the answer: a kill after it loses nothing that was answered.
     log.flush();
+    canary.observe(used, requestId, status, latencyMs, result);
+    if (result && canary.shadowSlot) void canary.shadow(requestId, instances);
     const v = String(version);
     count(endpoint, v, status);
     observe(endpoint, v, ms / 1000);
@@ -323,6 +338,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       return sendProblem(reply, { type: 'about:blank', title: t('Invalid feedback'), status: 400, detail: errors.map(e => e.message).join(' '), errors });
     }
     log.append({ type: 'feedback', request_id: body!.request_id as string, row: (body!.row as number | undefined) ?? 0, time: Date.now(), label: body!.label });
+    canary.feedback(body!.request_id as string, (body!.row as number | undefined) ?? 0, body!.label);
     feedback.inc();
     count('feedback', '', 202);
     return reply.code(202).send({ accepted: true });
@@ -340,6 +356,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         // a store being replaced mid-read: the next poll reads it
       }
       await service.follow();
+      await canary.poll();
     });
     return following;
   };
@@ -373,9 +390,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const port = (app.server.address() as { port: number }).port;
   const cur = service.current!;
   log.append({ type: 'event', time: Date.now(), kind: 'start', to_version: cur.version.version, message: t('Serving {0} version {1} on {2}.', spec.model, cur.version.version, address) });
+  // The spec's canary, or a request `edd canary start` left while no server ran.
+  following = following.then(() => canary.start());
+  await following;
   let closed = false;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, app, service, log,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, app, service, canary, log,
     follow,
     async close() {
       if (closed) return;
@@ -384,6 +404,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       clearInterval(sampler);
       await app.close();
       await following.catch(() => undefined);
+      await canary.close();
       log.append({ type: 'event', time: Date.now(), kind: 'stop', from_version: service.current?.version.version ?? null, message: t('Stopped serving {0}.', spec.model) });
       await service.close();
       log.close();

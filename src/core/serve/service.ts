@@ -6,7 +6,7 @@
  * alias moves, the new version is loaded into the idle slot, warmed up and its output validated on reference rows,
  * then made active by one assignment. A request holds the slot it started on until it ends, so in-flight requests
  * finish on the old version; a slot is released only once nothing runs on it. A canary or shadow slot fits the same
- * shape: {@link Router} picks the slot of each request, today always the active one.
+ * shape: {@link Router} picks the slot of each request — the active one, unless a canary (./canary.ts) takes a share.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { t } from '../l10n';
@@ -19,7 +19,10 @@ import { compilePostprocessor, type FieldError, type Postprocessor, type Preproc
 import type { EventRecord, PredictionLog } from './predictionLog';
 import type { ServiceSpec } from './spec';
 
-export type SlotName = 'blue' | 'green';
+/** The blue-green pair. */
+export type ColorName = 'blue' | 'green';
+/** A slot's name as the log and metrics show it: a canary or shadow candidate sits beside the pair. */
+export type SlotName = ColorName | 'canary' | 'shadow';
 
 /** A loaded version, ready to answer. */
 export interface Slot {
@@ -35,8 +38,8 @@ export interface Slot {
   drained?: () => void;
 }
 
-/** Chooses the slot of a request (by its id, for a sticky split). */
-export type Router = (requestId: string) => Slot;
+/** Chooses the slot of a request (by its id or an instance's sticky key, for a stable split). */
+export type Router = (requestId: string, instances: readonly unknown[]) => Slot;
 
 /** A bad request: 400 with the broken rules. */
 export class BadRequest extends Error {
@@ -76,14 +79,17 @@ export interface ServiceOptions {
 type OrtTensor = Tensor;
 
 export class ModelService {
-  private slots: Record<SlotName, Slot | undefined> = { blue: undefined, green: undefined };
-  private active: SlotName = 'blue';
+  private slots: Record<ColorName, Slot | undefined> = { blue: undefined, green: undefined };
+  private active: ColorName = 'blue';
   /** The version id being loaded (a change while loading is picked up after). */
   private loading: Promise<void> | undefined;
   /** A version whose warm-up failed: not retried until the target moves elsewhere. */
   private failedId: string | undefined;
   private readonly ort = loadOnnxRuntime();
-  readonly router: Router = () => this.slots[this.active]!;
+  /** Every request on the active slot. */
+  readonly activeRouter: Router = () => this.slots[this.active]!;
+  /** The router in force: a canary replaces it while it runs and puts {@link activeRouter} back when it ends. */
+  router: Router = this.activeRouter;
 
   constructor(private readonly o: ServiceOptions) {}
 
@@ -178,7 +184,7 @@ export class ModelService {
 
   private async switchTo(target: ModelVersionRecord): Promise<void> {
     const from = this.current!;
-    const idleName: SlotName = this.active === 'blue' ? 'green' : 'blue';
+    const idleName: ColorName = this.active === 'blue' ? 'green' : 'blue';
     let slot: Slot;
     try {
       slot = await this.load(target, idleName);
@@ -201,8 +207,8 @@ export class ModelService {
     this.o.onEvent?.(e);
   }
 
-  /** Release a slot once no request runs on it. */
-  private async release(slot: Slot): Promise<void> {
+  /** Release a slot once no request runs on it (a canary's slot when it ends). */
+  async release(slot: Slot): Promise<void> {
     if (slot.inFlight > 0) await new Promise<void>(resolve => { slot.drained = resolve; });
     await slot.session.release();
   }
@@ -230,8 +236,12 @@ export class ModelService {
   }
 
   /** One request: the router's slot, held until the answer is computed. */
-  async predict(requestId: string, instances: readonly unknown[]): Promise<Answer> {
-    const slot = this.router(requestId);
+  predict(requestId: string, instances: readonly unknown[]): Promise<Answer> {
+    return this.runHeld(this.router(requestId, instances), instances);
+  }
+
+  /** Run on `slot`, holding it (a switch or a canary's end releases it only after this). */
+  async runHeld(slot: Slot, instances: readonly unknown[]): Promise<Answer> {
     slot.inFlight++;
     try {
       return await this.run(slot, instances);

@@ -90,6 +90,66 @@ export interface MonitoringSpec {
   auto_correct: boolean;
 }
 
+/** Thresholds a canary must stay within against production, per interval (accuracy: over all feedback so far). */
+export interface CanaryGuards {
+  /** Largest canary error rate minus production's (errors: 5xx answers). */
+  error_rate_delta: number;
+  /** Largest canary p95 latency over production's… */
+  latency_p95_ratio: number;
+  /** …and only once the difference is at least this many milliseconds (sub-millisecond noise is no breach). */
+  latency_p95_slack_ms: number;
+  /** Largest PSI between the canary's and production's predicted classes (or predicted values). */
+  prediction_psi: number;
+  /** Roll back when a one-sided Welch test says the canary's accuracy is below production's with p below this. */
+  accuracy_p_value: number;
+  /** Labelled predictions each side needs before accuracy is tested. */
+  min_feedback: number;
+}
+
+/** A canary or shadow deployment of another version, as the spec or `edd canary start` gives it. */
+export interface CanarySpec {
+  version: number;
+  /** The first share of requests, percent. */
+  percent: number;
+  /** Added to the share after each interval whose guards passed; at 100 the canary is promoted. */
+  step: number;
+  /** As written, e.g. `60s`. */
+  interval: string;
+  interval_ms: number;
+  /** `canary` answers the share from the candidate; `shadow` answers from production and sends the candidate a copy. */
+  mode: 'canary' | 'shadow';
+  /** Split by this column's value (one key stays on one side) instead of by request id. */
+  sticky_key?: string;
+  /** Requests each side needs in an interval before it is judged; a quieter interval is extended. */
+  min_requests: number;
+  guards: CanaryGuards;
+}
+
+export const CANARY_GUARD_DEFAULTS: CanaryGuards = {
+  error_rate_delta: 0.02, latency_p95_ratio: 2, latency_p95_slack_ms: 10, prediction_psi: 0.25, accuracy_p_value: 0.05, min_feedback: 30,
+};
+
+/** A canary plan with the defaults filled in; `interval` must already be a valid duration. */
+export function canaryPlan(raw: RawCanary): CanarySpec {
+  const interval = raw.interval ?? '60s';
+  return {
+    version: raw.version,
+    percent: raw.percent ?? 10,
+    step: raw.step ?? 10,
+    interval, interval_ms: parseDuration(interval) ?? 60_000,
+    mode: raw.mode ?? 'canary',
+    ...(raw.sticky_key !== undefined ? { sticky_key: raw.sticky_key } : {}),
+    min_requests: raw.min_requests ?? 100,
+    guards: { ...CANARY_GUARD_DEFAULTS, ...(raw.guards ?? {}) },
+  };
+}
+
+/** The `canary` section as written. */
+export interface RawCanary {
+  version: number; percent?: number; step?: number; interval?: string; mode?: 'canary' | 'shadow'; sticky_key?: string; min_requests?: number;
+  guards?: Partial<CanaryGuards>;
+}
+
 /** A valid service spec, ready to serve. */
 export interface ServiceSpec {
   /** Absolute path of the spec file. */
@@ -110,6 +170,8 @@ export interface ServiceSpec {
   output: OutputRules;
   server: { body_limit_bytes: number; timeout_ms: number; max_instances: number };
   monitoring: MonitoringSpec;
+  /** A canary or shadow deployment started with the server (`edd canary start` starts one on a running server). */
+  canary?: CanarySpec;
 }
 
 /** Raw YAML value, after the schema said it is well formed. */
@@ -127,13 +189,14 @@ interface RawService {
     redact?: { hash?: string[]; drop?: string[] };
     auto_correct?: boolean;
   };
+  canary?: RawCanary;
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `90s`, `5m`, `1h`, `1.5d` → milliseconds; undefined when it is not such a duration. */
+/** `200ms`, `90s`, `5m`, `1h`, `1.5d` → milliseconds; undefined when it is not such a duration. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
   if (!m) return undefined;
   const ms = Number(m[1]) * UNIT_MS[m[2]];
   return ms > 0 ? ms : undefined;
@@ -186,6 +249,10 @@ function ruleProblems(doc: Document.Parsed, v: RawService): Problem[] {
   const window = v.monitoring?.window;
   if (typeof window === 'string' && /^\d/.test(window) && parseDuration(window) === undefined) {
     problems.push(at(doc, ['monitoring', 'window'], t('`monitoring.window` must be longer than zero, e.g. `1h`.')));
+  }
+  const interval = v.canary?.interval;
+  if (typeof interval === 'string' && /^\d/.test(interval) && parseDuration(interval) === undefined) {
+    problems.push(at(doc, ['canary', 'interval'], t('`canary.interval` must be longer than zero, e.g. `60s`.')));
   }
   const steps = Array.isArray(v.preprocess) ? v.preprocess : [];
   steps.forEach((s, i) => {
@@ -329,5 +396,6 @@ export function loadServiceSpec(file: string, root: string): ServiceSpec {
       redact: { hash: m.redact?.hash ?? [], drop: m.redact?.drop ?? [] },
       auto_correct: m.auto_correct ?? false,
     },
+    ...(v.canary ? { canary: canaryPlan(v.canary) } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { appendAudit, AUDIT_COLUMNS } from './auditChain';
 import { StoreNotFoundError } from './errors';
 import {
   STAGES, type AliasChange, type AuditAction, type AuditEntry, type GateReportQuery, type ModelRecord, type ModelVersionRecord, type NewGateReport,
-  type NewModelVersion, type RefusedPromotion, type RollbackPlan, type RollbackRequest, type Stage, type StageChange, type StoredGateReport,
+  type NewModelVersion, type RefusedPromotion, type CanaryDecision, type RollbackPlan, type RollbackRequest, type Stage, type StageChange, type StoredGateReport,
 } from './registryTypes';
 
 // Registry and gate-report mutations, as journal ops (see ops.ts). Versions are referred to by their UUID, never by
@@ -25,6 +25,7 @@ export type RegistryOp =
     expectProduction?: string | null;
   }
   | { kind: 'promoteRefused'; auditId: string; versionId: string; to: Stage; actor: string; reason: string | null; details: string; now: number }
+  | { kind: 'canary'; auditId: string; versionId: string; actor: string; reason: string | null; details: string; now: number }
   | {
     kind: 'alias'; auditId: string; versionId: string; alias: string; actor: string; reason: string | null; now: number;
     /** The audit id of the promotion this alias came with (`promote --alias`): not set if that promotion was overtaken. */
@@ -36,7 +37,7 @@ export type RegistryOp =
     expectCurrent?: string;
   };
 
-export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'promoteRefused', 'alias', 'rollback']);
+export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'promoteRefused', 'alias', 'rollback', 'canary']);
 
 const GATE_COLUMNS = 'id, created_at, policy, passed, run_id, model, version, model_sha256, report';
 
@@ -101,6 +102,11 @@ export function promoteRefusedOp(p: RefusedPromotion & OpIds, now: number): Regi
     kind: 'promoteRefused', auditId: p.auditId, versionId: nonEmpty(p.versionId, 'versionId'), to: p.to, actor: nonEmpty(p.actor, 'actor'),
     reason: optText(p.reason, 'reason'), details: JSON.stringify(p.details), now,
   };
+}
+
+/** A canary decision: changes nothing in the registry, recorded with its numbers. */
+export function canaryOp(d: CanaryDecision & OpIds, now: number): RegistryOp {
+  return { kind: 'canary', auditId: d.auditId, versionId: nonEmpty(d.versionId, 'versionId'), actor: nonEmpty(d.actor, 'actor'), reason: optText(d.reason, 'reason'), details: JSON.stringify(d.details), now };
 }
 
 export function aliasOp(a: AliasChange & OpIds, now: number): RegistryOp {
@@ -215,6 +221,15 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
         return;
       }
       audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'promote-refused', model: v.model, version: v.version, from: v.stage, to: op.to, reason: op.reason, details: op.details });
+      return;
+    }
+    case 'canary': {
+      const v = versionById(db, op.versionId);
+      if (!v) {
+        if (strict) throw new StoreNotFoundError(`no model version with id ${op.versionId}`);
+        return;
+      }
+      audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'canary', model: v.model, version: v.version, reason: op.reason, details: op.details });
       return;
     }
     case 'alias': {

@@ -2,11 +2,11 @@ import { randomUUID } from 'crypto';
 import type { StoreDb } from './db';
 import { verifyAuditLog } from './auditChain';
 import {
-  aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp,
+  aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp, canaryOp,
   rollbackOp, rollbackTarget, versionByIdFull, type RegistryOp,
 } from './registryOps';
 import type {
-  AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
+  AliasChange, AuditEntry, CanaryDecision, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
   RollbackRequest, StageChange, StoredGateReport,
 } from './registryTypes';
 
@@ -90,6 +90,13 @@ export class RegistryStore {
   /** Records a promotion the rules refused (nothing else changes). */
   recordRefusedPromotion(refused: RefusedPromotion): void {
     this.host.apply(promoteRefusedOp({ ...refused, auditId: randomUUID() }, Date.now()), []);
+  }
+
+  /** Records a canary decision (nothing else changes); returns the audit entry's id. */
+  recordCanaryDecision(decision: CanaryDecision): string {
+    const auditId = randomUUID();
+    this.host.apply(canaryOp({ ...decision, auditId }, Date.now()), []);
+    return auditId;
   }
 
   /** One audit entry by id (e.g. to learn after a save whether a promotion was applied or overtaken). */

@@ -46,8 +46,10 @@ export interface ModelVersionRecord {
 /**
  * What a registry change was. `promote-refused`: a promotion the rules refused (a failed or missing gate without an
  * override), or one that lost a race with a concurrent promotion to production; it changes nothing but is recorded.
+ * `canary`: a decision of a canary or shadow deployment (start, step, rollback, stop) with the numbers that made it;
+ * it changes no stage or alias (a canary's promotion is a `promote` entry of its own).
  */
-export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused';
+export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused' | 'canary';
 
 /** One entry of the append-only audit log. */
 export interface AuditEntry {
@@ -179,6 +181,14 @@ export interface StageChange {
   details?: Record<string, unknown>;
   /** The id the audit entry gets (to find out after the save whether a concurrent promotion overtook this one). */
   auditId?: string;
+}
+
+/** What `recordCanaryDecision` takes: the version under canary, and the decision with its numbers in `details`. */
+export interface CanaryDecision {
+  versionId: string;
+  actor: string;
+  reason?: string | null;
+  details: Record<string, unknown>;
 }
 
 /** What `recordRefusedPromotion` takes: the promotion the rules refused, and why. */

@@ -7,7 +7,7 @@ import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COL
 import { RegistryStore } from './registryStore';
 import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRunsAcross, metricKeys } from './runQueries';
 import type {
-  AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
+  AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, CanaryDecision, RollbackPlan,
   RollbackRequest, StageChange, StoredGateReport,
 } from './registryTypes';
 import { SCHEMA_VERSION } from './schema';
@@ -309,6 +309,11 @@ export class RunStore {
   /** Records a promotion the rules refused (nothing else changes). */
   recordRefusedPromotion(refused: RefusedPromotion): void {
     this.registry.recordRefusedPromotion(refused);
+  }
+
+  /** Records a canary or shadow decision with its numbers (nothing else changes); returns the audit entry's id. */
+  recordCanaryDecision(decision: CanaryDecision): string {
+    return this.registry.recordCanaryDecision(decision);
   }
 
   /** One audit entry by id (e.g. to learn after a save whether a promotion was applied or overtaken). */
