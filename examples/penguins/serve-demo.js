@@ -129,13 +129,9 @@ async function main() {
     await new Promise(resolve => child.once('exit', resolve));
   }
   // ── edd monitor ─────────────────────────────────────────────────────────────────────────────────────────────────
-  // `edd monitor` is built on another branch; this runs it once the CLI has it (its drift alert on
-  // flipper_length_mm is the point), and says so plainly otherwise.
-  if (/edd monitor/.test(spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' }).stdout)) {
-    edd(['monitor', spec, '--since', '1h']);
-  } else {
-    console.log('\n(edd monitor is not in this build yet: it would read .edd/serving/penguins/ and raise the drift alert on flipper_length_mm.)');
-  }
+  // The four layers per window from the log; the drifted segment raises the drift alert on flipper_length_mm
+  // (`--check` exits 1 on an alert, which is the point here).
+  edd(['monitor', spec, '--since', '1h', '--check'], 1);
   edd(['audit', 'penguins'], 0);
   // Back to the state gate-demo.js leaves, so that `npm start` runs again the same way.
   edd(['rollback', 'penguins', '--reason', 'demo: back to the baseline after the serving demo'], 0);

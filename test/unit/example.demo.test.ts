@@ -75,6 +75,8 @@ describe('example: npm start\'s gate, registry and serving demo', function () {
     assert.match(r.stdout, /→ canary of penguins@2: (rolled_back|refused) as expected/);
     assert.match(r.stdout, /→ canary of penguins@3: promoted as expected/);
     assert.match(r.stdout, /→ \d+ requests in all, 0 failed/);
+    // edd monitor over the log: the drifted segment's alert on flipper_length_mm
+    assert.match(r.stdout, /\$ edd monitor [^\n]*--check[\s\S]*Alerts:[\s\S]*flipper_length_mm/);
     const audit = json(['audit', 'penguins']) as Array<{ action: string; version: number; reason: string; details: { decision?: string; report?: { breached: string[] } } }>;
     const v2 = audit.filter(e => e.action === 'canary' && e.version === 2).at(-1)!;
     assert.ok(['rollback', 'refused'].includes(v2.details.decision!), JSON.stringify(v2));
