@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { EddApi } from '../../src/extension/extension';
+import type { ExperimentNode } from '../../src/extension/runs/experimentsTree';
 
 export const EXTENSION_ID = 'edd.edd';
 
@@ -71,4 +72,35 @@ export function byCode(ds: vscode.Diagnostic[], code: string): vscode.Diagnostic
 export function sameRange(actual: vscode.Range, expected: vscode.Range, what: string): void {
   const fmt = (r: vscode.Range) => `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
   assert.strictEqual(fmt(actual), fmt(expected), `range of ${what}`);
+}
+
+/** Wait until `check` returns a value, re-checking whenever the store or the tree changes (no fixed sleeps). */
+export function when<T>(api: EddApi, check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const subs: vscode.Disposable[] = [];
+    const finish = (v?: T, e?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      subs.forEach(s => s.dispose());
+      if (e) reject(e);
+      else resolve(v as T);
+    };
+    const attempt = async () => {
+      try {
+        const v = await check();
+        if (v !== undefined && v !== false) finish(v);
+      } catch (e) {
+        finish(undefined, e as Error);
+      }
+    };
+    subs.push(api.stores.onDidChange(() => void attempt()), api.experiments.onDidChangeTreeData(() => void attempt()), api.runs.onDidChangeActive(() => void attempt()));
+    const timer = setTimeout(() => finish(undefined, new Error(`timed out waiting for ${what}`)), timeoutMs);
+    void attempt();
+  });
+}
+
+export async function experimentNode(api: EddApi, id: string): Promise<ExperimentNode | undefined> {
+  return (await api.experiments.getChildren()).find(n => n.kind === 'experiment' && n.experimentId === id);
 }

@@ -24,6 +24,13 @@ describe('Restricted Mode (untrusted workspace)', () => {
     await assert.rejects(api.runs.run({ uri: workspaceUri('experiments/quick.yaml') }), /not trusted/);
   });
 
+  it('refuses to run a sweep: no trial spawned, nothing recorded', async () => {
+    const api = await activateEdd();
+    const result = await vscode.commands.executeCommand('edd.runSweep', workspaceUri('experiments/sweep-small.yaml'));
+    assert.strictEqual(result, undefined, 'the command did not run anything');
+    assert.ok(!fs.existsSync(api.stores.storeFile(vscode.workspace.workspaceFolders![0])), 'no run store was even created');
+  });
+
   it('refuses to run a model or change the registry: no gate, no promotion, no registration', async () => {
     const api = await activateEdd();
     const folder = vscode.workspace.workspaceFolders![0];

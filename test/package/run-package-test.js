@@ -123,7 +123,9 @@ function isolatedEnv(home) {
         'schemas/experiment.schema.json', 'schemas/promotion.schema.json', 'schemas/data-schema.schema.json', 'l10n/bundle.l10n.ko.json',
         'dist/node_modules/onnxruntime-node/package.json', 'dist/node_modules/onnxruntime-node/dist/index.js',
         'dist/node_modules/onnxruntime-common/package.json', 'dist/node_modules/onnxruntime-common/dist/cjs/index.js',
-        'python/pyproject.toml', 'python/edd/__init__.py', 'python/edd/_client.py', 'python/edd/_config.py', 'python/edd/py.typed']) {
+        'python/pyproject.toml', 'python/edd/__init__.py', 'python/edd/_client.py', 'python/edd/_config.py', 'python/edd/py.typed',
+        // every webview's bundle: a panel whose script is not packaged opens blank
+        ...['compare', 'gate', 'monitor'].flatMap(v => [`dist/webview/${v}.js`, `dist/webview/${v}.css`])]) {
         assert.ok(files.includes(`extension/${f}`), `extension/${f} is missing`);
       }
     });

@@ -51,6 +51,27 @@ async function setExpanded(pane, expanded) {
   if (((await header.getAttribute('aria-expanded')) === 'true') !== expanded) await header.click();
 }
 
+/**
+ * A service spec and five hours of its prediction log in the fixed format (the unit tests' fixtures, compiled into
+ * out/): four quiet hours with feedback, then an hour with flipper_length_mm shifted by 25 mm and slow answers.
+ */
+function writeMonitoringLog(workspace) {
+  const m = require(path.join(ROOT, 'out/test/unit/monitor.fixtures.js'));
+  fs.mkdirSync(path.join(workspace, 'data'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'examples/penguins-sklearn/data/penguins.csv'), path.join(workspace, 'data/penguins.csv'));
+  fs.writeFileSync(path.join(workspace, 'penguins.service.yaml'), m.SPEC);
+  fs.mkdirSync(path.join(workspace, '.edd/serving/penguins'), { recursive: true });
+  const rows = m.penguins();
+  const start = Math.floor((Date.now() - 6 * m.HOUR) / m.HOUR) * m.HOUR;
+  for (let h = 0; h < 4; h++) {
+    const t = start + h * m.HOUR;
+    m.writeSegment(workspace, m.records(rows, { start: t, step: 10_000, feedback: true, tag: `q${h}`, latency: i => 2 + ((i * 7 + h * 13) % 11) }), t);
+  }
+  const drifted = rows.map(r => ({ ...r, flipper_length_mm: r.flipper_length_mm === null ? null : Number(r.flipper_length_mm) + 25 }));
+  const t = start + 4 * m.HOUR;
+  m.writeSegment(workspace, m.records(drifted, { start: t, step: 10_000, feedback: true, tag: 'd', latency: i => (i % 8 === 0 ? 90 : 4) }), t);
+}
+
 const checks = [];
 const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
 
@@ -64,6 +85,7 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
   const logFile = path.join(results, 'code-server-ui.log');
   fs.writeFileSync(logFile, '');
   const workspace = copyWorkspace(path.join(ROOT, 'test/fixtures/workspace'));
+  writeMonitoringLog(workspace);
   let cs;
   let browser;
   let page;
@@ -248,6 +270,23 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     await page.screenshot({ path: shot5 });
     step(t0, `screenshot ${path.relative(ROOT, shot5)}`);
 
+    // Monitoring: the spec's panel from the palette, on the model layer; the drift alert drawn and listed.
+    await runCommand(page, 'View: Close All Editors');
+    await openFile(page, 'penguins.service.yaml');
+    await runCommand(page, 'EDD: Open Monitoring');
+    const monitor = await frameWith(page, '#chart-drift canvas');
+    await monitor.waitForSelector('#chart-drift[data-alerts]');
+    assert.notStrictEqual(await monitor.getAttribute('#chart-drift', 'data-alerts'), '0', 'the drift chart marks the alert');
+    const alertTexts = await monitor.$$eval('.alerts li .what', els => els.map(e => e.textContent));
+    step(t0, `monitoring alerts: ${alertTexts.join(' | ')}`);
+    assert.ok(alertTexts.some(a => /drift_psi \(flipper_length_mm\)/.test(a)), alertTexts.join('\n'));
+    checks.push('the Monitoring panel draws the drift chart and lists the drift alert');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await monitor.locator('#chart-drift').scrollIntoViewIfNeeded();
+    const shotMonitoring = path.join(results, 'ui-monitoring.png');
+    await page.screenshot({ path: shotMonitoring });
+    step(t0, `screenshot ${path.relative(ROOT, shotMonitoring)}`);
+
     // A sweep's comparison: 27 runs of a 3 × 3 grid × 3 seeds, tagged as `edd sweep` tags them, written into the
     // workspace's store by another process (the compiled core's RunStore, as the CLI would), then compared from the
     // palette; the panel shows the sweep views. Screenshot of the parallel coordinates with a keyboard brush.
@@ -273,7 +312,10 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     const sweepPick = page.locator('.quick-input-widget .quick-input-box input.input');
     await sweepPick.waitFor({ state: 'visible' });
     await sweepPick.fill('sweep_ui');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sweep_ui' }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sweep_ui' }).first().waitFor();
+    // every run the filter left: the quick pick's "select all" box
+    await page.locator('.quick-input-widget [aria-label="Toggle all checkboxes"]').click();
+    await page.locator('.quick-input-widget', { hasText: '27 Selected' }).waitFor();
     await page.keyboard.press('Enter');
     const sweepFrame = await frameWith(page, '#sweep-parallel .pc-axis');
     await sweepFrame.waitForSelector('#sweep-best');
@@ -284,6 +326,9 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     await sweepFrame.locator('#app[data-edd-brushed="9"]').waitFor({ state: 'attached' });
     checks.push('brushing a parallel-coordinates axis from the keyboard filters the run table');
     await sweepFrame.locator('#sweep-parallel').scrollIntoViewIfNeeded();
+    // no tooltip of the title bar's buttons (where the toggle-all box was clicked) in the picture
+    await page.mouse.move(1200, 700);
+    await page.locator('.workbench-hover-container').first().waitFor({ state: 'hidden' });
     const shot6 = path.join(results, 'ui-sweep-parallel.png');
     await page.screenshot({ path: shot6 });
     step(t0, `screenshot ${path.relative(ROOT, shot6)}`);
