@@ -2,11 +2,12 @@
 // The last part of `npm start`: serving. Run after gate-demo.js (penguins@1 in production, @2 refused by its gate,
 // @3 gated and passed).
 //   1. `edd serve` of examples/penguins/penguins.service.yaml on a free 127.0.0.1 port (production: penguins@1);
-//   2. normal traffic (the reference rows) with feedback, then a drifted segment (flipper_length_mm + 20 mm);
+//   2. normal traffic (the reference rows), each answer with its label sent back as feedback;
 //   3. a canary of penguins@2 (short training): a guard rolls it back (or, if every guard passed, its failed gate
 //      refuses the promotion);
 //   4. a canary of penguins@3 (higher learning rate): every step passes, it is promoted and the server switches to it;
-//   5. `edd monitor` of the log (the drift alert), then the server is stopped and the registry put back as
+//      then a drifted segment (flipper_length_mm + 20 mm);
+//   5. `edd monitor` of the drifted segment (the drift alert), then the server is stopped and the registry put back as
 //      gate-demo.js left it (a rollback to penguins@1), so that `npm start` can run again.
 // Exits non-zero if a step does not end the way it should. A load generator with Node's own fetch, no packages.
 'use strict';
@@ -62,6 +63,7 @@ function serve() {
 }
 
 const stats = { sent: 0, failed: 0, byVersion: {} };
+let driftStart = 0;
 
 /** `n` requests, `concurrency` at a time, each with its label sent back as feedback; `shift` moves flipper_length_mm. */
 async function traffic(url, n, { shift = 0, concurrency = 8, until } = {}) {
@@ -114,11 +116,14 @@ async function main() {
   try {
     await traffic(url, 400);
     console.log(`→ ${stats.sent} requests of the reference rows, each with its label as feedback`);
-    await traffic(url, 300, { shift: 20 });
-    console.log('→ 300 more with flipper_length_mm 20 mm longer: the drifted segment');
     await canary(url, 2, ['rolled_back', 'refused']);
     await canary(url, 3, ['promoted']);
     await traffic(url, 100);
+    // The drifted segment comes last, a moment after the rest, so that `edd monitor --since` reads it alone.
+    await new Promise(resolve => setTimeout(resolve, 1100));
+    driftStart = Date.now();
+    await traffic(url, 300, { shift: 20 });
+    console.log('→ 300 more with flipper_length_mm 20 mm longer: the drifted segment');
     console.log(`→ ${stats.sent} requests in all, ${stats.failed} failed; answered by version: ${JSON.stringify(stats.byVersion)}`);
     if (stats.failed > 0) {
       console.log('→ UNEXPECTED: no request may fail, not even during a switch');
@@ -129,9 +134,9 @@ async function main() {
     await new Promise(resolve => child.once('exit', resolve));
   }
   // ── edd monitor ─────────────────────────────────────────────────────────────────────────────────────────────────
-  // The four layers per window from the log; the drifted segment raises the drift alert on flipper_length_mm
-  // (`--check` exits 1 on an alert, which is the point here).
-  edd(['monitor', spec, '--since', '1h', '--check'], 1);
+  // The four layers per window from the log since the drifted segment began; it raises the drift alert on
+  // flipper_length_mm (`--check` exits 1 on an alert, which is the point here).
+  edd(['monitor', spec, '--since', `${Math.ceil((Date.now() - driftStart) / 1000)}s`, '--check'], 1);
   edd(['audit', 'penguins'], 0);
   // Back to the state gate-demo.js leaves, so that `npm start` runs again the same way.
   edd(['rollback', 'penguins', '--reason', 'demo: back to the baseline after the serving demo'], 0);
