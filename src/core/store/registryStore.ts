@@ -3,11 +3,11 @@ import type { StoreDb } from './db';
 import { verifyAuditLog } from './auditChain';
 import {
   aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp,
-  rollbackOp, rollbackTarget, versionByIdFull, type RegistryOp,
+  rollbackOp, rollbackTarget, thresholdsOp, versionByIdFull, type RegistryOp,
 } from './registryOps';
 import type {
   AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
-  RollbackRequest, StageChange, StoredGateReport,
+  RollbackRequest, StageChange, StoredGateReport, ThresholdsChange,
 } from './registryTypes';
 
 /** What the registry needs from the store that holds it: the current copy, and the way every mutation goes. */
@@ -90,6 +90,13 @@ export class RegistryStore {
   /** Records a promotion the rules refused (nothing else changes). */
   recordRefusedPromotion(refused: RefusedPromotion): void {
     this.host.apply(promoteRefusedOp({ ...refused, auditId: randomUUID() }, Date.now()), []);
+  }
+
+  /** Records thresholds written into a service spec (an audit entry only); returns the entry. */
+  recordThresholds(change: ThresholdsChange): AuditEntry {
+    const auditId = randomUUID();
+    this.host.apply(thresholdsOp({ ...change, auditId }, Date.now()), []);
+    return auditEntryById(this.host.db(), auditId)!;
   }
 
   /** One audit entry by id (e.g. to learn after a save whether a promotion was applied or overtaken). */

@@ -46,8 +46,10 @@ export interface ModelVersionRecord {
 /**
  * What a registry change was. `promote-refused`: a promotion the rules refused (a failed or missing gate without an
  * override), or one that lost a race with a concurrent promotion to production; it changes nothing but is recorded.
+ * `thresholds`: per-group decision thresholds written into a service spec's `postprocess` (`edd monitor
+ * --suggest-thresholds --apply` or `auto_correct`); it changes how the served version decides, not the registry.
  */
-export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused';
+export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused' | 'thresholds';
 
 /** One entry of the append-only audit log. */
 export interface AuditEntry {
@@ -199,6 +201,17 @@ export interface AliasChange {
   reason?: string | null;
   /** The audit id of the promotion this alias goes with: the alias does not move when that promotion is overtaken. */
   withPromotion?: string;
+}
+
+/** What `recordThresholds` takes: thresholds written into a service spec for the version it serves. */
+export interface ThresholdsChange {
+  model: string;
+  /** The version the spec served when they were written (null: the model has no such version in this store). */
+  version: number | null;
+  actor: string;
+  reason?: string | null;
+  /** The spec, the column, the metric and bound, the thresholds written and those they replaced, before/after numbers. */
+  details: Record<string, unknown>;
 }
 
 /** What `rollbackModel` takes. */
