@@ -7,6 +7,7 @@ import { PolicyError } from '../core/checks/policy';
 import type { GateReport } from '../core/checks/types';
 import { gateWithStore, parseModelRef, RegistryError, type GateTarget } from '../core/registry';
 import { inert } from '../core/inert';
+import { MonitorInputError, parseDuration } from '../core/monitor/options';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { existingStorePath, openStore, storePath } from './store';
@@ -17,6 +18,22 @@ function textReport(r: GateReport, io: Io): void {
   io.out(r.passed
     ? t('PASSED: {0} check(s) passed ({1} warning(s)).', r.summary.pass + r.summary.warn, r.summary.warn)
     : t('FAILED: {0} failed, {1} error(s), {2} passed.', r.summary.fail, r.summary.error, r.summary.pass + r.summary.warn));
+}
+
+/** `--since 24h` (back from now) or a time (`2026-12-06T08:00Z`), as epoch ms. */
+function timeOf(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d|w)$/.test(text.trim())) return Date.now() - parseDuration(text, flag);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw new UsageError(t('{0}: "{1}" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).', flag, text));
+  return at;
+}
+
+function logLine(log: NonNullable<GateReport['log']>, io: Io): void {
+  io.out(t('Prediction log {0} ({1} to {2}): {3} answered predictions from {4} segment(s); {5} with feedback, {6} without (left out of the label-based checks).',
+    inert(log.dir), log.since ?? '…', log.until ?? '…', log.rows, log.segments, log.labelled, log.unlabelled));
+  if (log.torn) io.out(t('{0} torn last line(s) skipped (a writer stopped mid-record).', log.torn));
+  if (log.bad) io.err(t('{0} line(s) of the log are not JSON records and were skipped.', log.bad));
 }
 
 /**
@@ -35,10 +52,12 @@ export async function gateCommand(args: readonly string[], io: Io): Promise<numb
     'junit': { type: 'string' },
     'store': { type: 'string' },
     'model': { type: 'string' },
+    'since': { type: 'string' },
+    'until': { type: 'string' },
   });
   const json = values.json === true;
   const noRecord = values['no-record'] === true;
-  if (positional.length !== 1) throw new UsageError(t('Usage: edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID | --model NAME@VERSION] [--predictions FILE] [--production FILE] [--json] [--junit FILE] [--no-record]'));
+  if (positional.length !== 1) throw new UsageError(t('Usage: edd gate <policy.yaml> [--onnx FILE | --run ID | --experiment ID | --model NAME@VERSION] [--predictions FILE | --predictions LOG_DIR [--since 24h|TIME] [--until TIME]] [--production FILE] [--json] [--junit FILE] [--no-record]'));
   if ([values.onnx, values.run, values.experiment, values.model].filter(v => v !== undefined).length > 1) throw new UsageError(t('Give one candidate: --onnx FILE, --run ID, --experiment ID or --model NAME@VERSION.'));
   const policyFile = path.resolve(io.cwd, positional[0]);
   const needsStore = values.run !== undefined || values.experiment !== undefined || values.model !== undefined;
@@ -54,10 +73,12 @@ export async function gateCommand(args: readonly string[], io: Io): Promise<numb
       target.runId = latest.id;
     } else if (values.run !== undefined) target.runId = values.run;
     else if (values.model !== undefined) target.model = parseModelRef(values.model);
-    ({ report } = await gateWithStore(policyFile, { root: io.cwd, store, target, predictions: values.predictions, record: !noRecord }));
+    const since = timeOf(values.since, '--since');
+    const until = timeOf(values.until, '--until');
+    ({ report } = await gateWithStore(policyFile, { root: io.cwd, store, target, predictions: values.predictions, since, until, record: !noRecord }));
     if (store && !noRecord) await store.save();
   } catch (e) {
-    if (e instanceof PolicyError || e instanceof GateInputError || e instanceof RegistryError) throw usageErrorFrom(e);
+    if (e instanceof PolicyError || e instanceof GateInputError || e instanceof RegistryError || e instanceof MonitorInputError) throw usageErrorFrom(e);
     throw e;
   } finally {
     await store?.close();
@@ -65,6 +86,9 @@ export async function gateCommand(args: readonly string[], io: Io): Promise<numb
   const junit = values.junit;
   if (junit) fs.writeFileSync(path.resolve(io.cwd, junit), gateJUnit(report));
   if (json) io.out(JSON.stringify(report, null, 2));
-  else textReport(report, io);
+  else {
+    if (report.log) logLine(report.log, io);
+    textReport(report, io);
+  }
   return report.passed ? 0 : 1;
 }

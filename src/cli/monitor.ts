@@ -2,12 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
-import { loadServiceView, monitorService, MonitorInputError, parseDuration, type WindowReport } from '../core/monitor';
+import { loadServiceView, monitorService, MonitorInputError, parseDuration, type ServiceView, type WindowReport } from '../core/monitor';
 import { experimentFromAlert, pickAlert } from '../core/monitor/experiment';
-import { concatRows, suggestThresholds, writeGroupThresholds, type BiasMetric } from '../core/monitor/thresholds';
+import { concatRows, suggestThresholds, writeGroupThresholds, type BiasMetric, type ThresholdSuggestion } from '../core/monitor/thresholds';
 import { DatasetError } from '../core/checks/dataset';
+import { recordThresholdChange, resolveActor } from '../core/registry';
+import type { AuditEntry } from '../core/store';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
+import { openStore, storePath } from './store';
 
 const f = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits));
 
@@ -24,6 +27,33 @@ function windowLine(w: WindowReport): string {
   ].join(' | ');
 }
 
+/**
+ * Writes the thresholds into the spec and records them in the registry's audit log. The entry is made first and the
+ * store saved after the spec is written; if the save fails, the spec gets its old text back, so a change to what is
+ * served is never left unrecorded.
+ */
+async function applyThresholds(io: Io, opts: { store?: string; user?: string; reason?: string }, file: string, shown: string, service: ServiceView, s: ThresholdSuggestion, auto: boolean): Promise<AuditEntry> {
+  const store = await openStore(storePath(io, opts.store), { autoSave: false }, io);
+  try {
+    const entry = recordThresholdChange(store, {
+      model: service.model, served: service.served, spec: path.relative(io.cwd, file).split(path.sep).join('/') || shown, column: s.column, metric: s.metric, bound: s.bound,
+      positiveClass: s.positive_class, rows: s.rows, thresholds: s.thresholds, previous: service.groupThresholds[s.column] ?? null, before: s.before, after: s.after,
+      auto, actor: await resolveActor(io.cwd, opts.user), reason: opts.reason ?? null,
+    });
+    const old = fs.readFileSync(file, 'utf8');
+    writeGroupThresholds(file, s.column, s.thresholds);
+    try {
+      await store.save();
+    } catch (e) {
+      fs.writeFileSync(file, old);
+      throw e;
+    }
+    return entry;
+  } finally {
+    await store.close();
+  }
+}
+
 /** `edd monitor <service.yaml> [--since 24h] [--window 1h] [--json] [--check] [--suggest-thresholds [--apply]] [--new-experiment OUT.yaml]`. */
 export async function monitorCommand(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('monitor', args, {
@@ -36,6 +66,9 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
     metric: { type: 'string' },
     sensitive: { type: 'string' },
     'new-experiment': { type: 'string' },
+    store: { type: 'string' },
+    user: { type: 'string' },
+    reason: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(t('`edd monitor` needs one service spec, e.g. edd monitor penguins.service.yaml'));
   if (values.apply && !values['suggest-thresholds']) throw new UsageError(t('--apply writes the suggested thresholds: use it with --suggest-thresholds'));
@@ -60,9 +93,9 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
       if (!rows.length) throw new UsageError(t('no predictions in the log {0} in the range read', result.log_dir));
       const s = suggestThresholds(concatRows(rows), column, positive, metric, bound);
       const applied = Boolean((values.apply || m.autoCorrect) && s.feasible && s.needed);
-      if (applied) writeGroupThresholds(file, column, s.thresholds);
+      const entry = applied ? await applyThresholds(io, values, file, positionals[0], service, s, !values.apply) : undefined;
       if (values.json) {
-        io.out(JSON.stringify({ ...s, applied }, null, 2));
+        io.out(JSON.stringify({ ...s, applied, ...(entry ? { audit: { seq: entry.seq, id: entry.id } } : {}) }, null, 2));
       } else if (!s.needed) {
         io.out(t('{0} for {1} is {2}, within the bound {3}, on {4} labelled predictions: no thresholds needed.', metric, column, f(s.before.metric), s.bound, s.rows));
       } else {
@@ -71,7 +104,7 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
         io.out('  ' + t('before: {0} = {1}, accuracy {2}', metric, f(s.before.metric), f(s.before.accuracy)));
         io.out('  ' + t('after: {0} = {1}, accuracy {2} (bound {3}; searched under {4} to allow for sampling error)', metric, f(s.after.metric), f(s.after.accuracy), s.bound, f(s.search_bound)));
         if (!s.feasible) io.out(t('No thresholds meet the bound on these rows; the least biased are shown. Collect more feedback or relax the bound.'));
-        else if (applied) io.out(t('Written to {0}: postprocess.group_thresholds.{1}', positionals[0], column));
+        else if (entry) io.out(t('Written to {0}: postprocess.group_thresholds.{1} (audit log entry #{2}).', positionals[0], column, entry.seq));
         else io.out(t('Add --apply to write them into {0} (postprocess.group_thresholds).', positionals[0]));
       }
       return s.feasible ? 0 : 1;
@@ -93,15 +126,16 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
     }
 
     // auto_correct: a bias alert is answered at once with the thresholds that meet its bound (when some do).
-    let correction: ReturnType<typeof suggestThresholds> | undefined;
+    let correction: ThresholdSuggestion | undefined;
+    let correctionEntry: AuditEntry | undefined;
     const biasAlert = service.monitoring.autoCorrect ? result.alerts.find(a => a.layer === 'bias' && a.column) : undefined;
     if (biasAlert) {
       const rows = [...aggregator.windowRows().values()];
       const s = suggestThresholds(concatRows(rows), biasAlert.column!, service.monitoring.positiveClass ?? service.classes[0], biasAlert.metric as BiasMetric, biasAlert.threshold);
-      if (s.feasible && s.needed) { writeGroupThresholds(file, s.column, s.thresholds); correction = s; }
+      if (s.feasible && s.needed) { correctionEntry = await applyThresholds(io, values, file, positionals[0], service, s, true); correction = s; }
     }
     if (values.json) {
-      io.out(JSON.stringify(correction ? { ...result, auto_correction: correction } : result, null, 2));
+      io.out(JSON.stringify(correction ? { ...result, auto_correction: { ...correction, audit: { seq: correctionEntry!.seq, id: correctionEntry!.id } } } : result, null, 2));
     } else {
       io.out(t('{0}: {1} windows of {2} from {3} ({4} records read, {5} segments, {6} skipped by time)', service.model, result.windows.length, values.window ?? `${result.window_ms / 60000} min`, result.log_dir, result.read.lines, result.read.segments, result.read.skipped));
       io.out(t('window | predictions | per s | errors | p95 ms | accuracy | macro F1 | prediction PSI | largest drift (PSI) | demographic parity | KPIs | CPU, memory | alerts'));
@@ -116,6 +150,7 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
       }
       if (correction) {
         io.out(t('auto_correct: wrote per-group thresholds for {0} into {1} (postprocess.group_thresholds): {2} {3} → {4}, accuracy {5} → {6}', correction.column, positionals[0], correction.metric, f(correction.before.metric), f(correction.after.metric), f(correction.before.accuracy), f(correction.after.accuracy)));
+        io.out(t('Recorded in the audit log as entry #{0}.', correctionEntry!.seq));
       }
     }
     return values.check && result.alerts.length ? 1 : 0;

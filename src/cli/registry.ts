@@ -3,7 +3,7 @@ import { t } from '../core/l10n';
 import { PolicyError } from '../core/checks/policy';
 import { GateInputError } from '../core/checks/gate';
 import {
-  describeAuditProblem, findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, versionFile,
+  describeAuditProblem, describeThresholdsEntry, findPolicyFiles, gateRequired, gateStatus, parseModelRef, policiesForModel, promote, promotionOutcome, registerRun, RegistryError, resolveActor, rollback, rollbackOutcome, setAlias, shadowEvaluate, versionFile,
 } from '../core/registry';
 import { STAGES, type RunStore, type AuditEntry, type AuditVerification, type Stage } from '../core/store';
 import { inert } from '../core/inert';
@@ -207,6 +207,7 @@ function describeEntry(e: AuditEntry): string {
       ? t('REFUSED promotion v{0}{1}: another promotion to production came first (v{2} was in production)', e.version ?? '?', stages, concurrent.production ?? '—')
       : t('REFUSED promotion v{0}{1}: {2}', e.version ?? '?', stages, inert(refusals));
   }
+  if (e.action === 'thresholds') what = inert(describeThresholdsEntry(e));
   const forced = e.forced ? ` ${t('[FORCED over a failed or missing gate]')}` : '';
   return `#${e.seq} ${when}  ${inert(e.model)}  ${what}${forced}  ${t('by {0}', inert(e.actor))}${e.reason ? ` — ${inert(e.reason)}` : ''}`;
 }

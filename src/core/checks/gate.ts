@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { t } from '../l10n';
 import { readPredictions } from '../compare/predictions';
+import { isLogFolder, LogReplayError, replayLog } from '../monitor/replay';
 import { anomaliesCheck } from './anomalies';
 import { biasCheck } from './bias';
 import { dataSchemaCheck } from './dataSchema';
@@ -38,8 +39,14 @@ export interface GateOptions {
   root: string;
   /** The candidate's ONNX model. */
   onnx?: string;
-  /** A predictions file (y_true, y_pred, score_<class>) instead of a model; overrides the policy's `predictions`. */
+  /**
+   * A predictions file (y_true, y_pred, score_<class>) instead of a model, or a prediction log folder
+   * (`.edd/serving/<model>/`, whose rows then are the evaluation data); overrides the policy's `predictions`.
+   */
   predictions?: string;
+  /** With a prediction log: only records at or after / before these times (epoch ms). */
+  since?: number;
+  until?: number;
   /** The production model's ONNX file, for `regression` checks. */
   production?: string;
   /** How reports name the production model (default: its path), e.g. `penguins@2`. */
@@ -101,7 +108,15 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   assertPolicyPaths({ ...policy, checks: options.checks ?? policy.checks }, options.root, shown);
   const resolve = (p: string) => path.resolve(options.root, p);
   const predictionsFile = options.predictions ?? policy.predictions ?? undefined;
-  const { evalFile, label, candidate } = gateInputs(policy, options.predictions);
+  const inputs = gateInputs(policy, options.predictions);
+  // A prediction log is what production saw: its rows are the evaluation data (`data.eval` is not read) and its
+  // logged predictions the candidate.
+  const logDir = predictionsFile !== undefined && isLogFolder(resolve(predictionsFile)) ? predictionsFile : undefined;
+  if (logDir === undefined && (options.since !== undefined || options.until !== undefined)) {
+    throw new GateInputError(t('--since/--until select a time range of a prediction log; the predictions given ({0}) are not a log folder.', predictionsFile ?? '—'));
+  }
+  const { evalFile, candidate } = logDir !== undefined ? { evalFile: logDir, candidate: 'predictions' as const } : inputs;
+  const label = logDir !== undefined ? policy.data.label ?? 'y_true' : inputs.label;
   // validatePolicy refuses a policy with neither; a caller's own Policy object may still lack both
   if (evalFile === undefined) throw new GateInputError(t('{0}: no evaluation data: set `data.eval`, or `predictions:` to a predictions file.', shown));
   const read = async (p: string) => {
@@ -111,7 +126,14 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
       throw new GateInputError((e as Error).message);
     }
   };
-  const evalData = await read(evalFile);
+  const replay = logDir === undefined ? undefined : (() => {
+    try {
+      return replayLog(resolve(logDir), { since: options.since, until: options.until, classes: policy.data.classes, label: label!, shown: path.relative(options.root, resolve(logDir)) || logDir });
+    } catch (e) {
+      throw e instanceof LogReplayError ? new GateInputError(e.message) : e;
+    }
+  })();
+  const evalData = replay ? replay.data : await read(evalFile);
   if (label !== undefined && !evalData.columns.has(label)) {
     throw new GateInputError(t('{0}: the label column `{1}` is not in the evaluation data (columns: {2}).', shown, label, evalData.names.join(', ')));
   }
@@ -137,7 +159,10 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
     // A data-only policy has no check that reads a model or predictions: a candidate given with it is not loaded.
     // Without `data.eval` the predictions file is the evaluation data, and the candidate.
     let usedPredictions: string | undefined;
-    if (candidate === 'predictions') {
+    if (replay) {
+      usedPredictions = logDir;
+      ctx.outputs = replay.outputs;
+    } else if (candidate === 'predictions') {
       usedPredictions = evalFile;
       ctx.outputs = outputsFromPredictions(resolve(evalFile!), evalData.rows);
     } else if (candidate === 'candidate' && options.onnx) {
@@ -185,6 +210,7 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
       candidate: usedPredictions && options.candidate && options.candidate.predictions === undefined
         ? { ...options.candidate, predictions: usedPredictions } // the policy's own predictions file was the candidate
         : options.candidate ?? { onnx: options.onnx, predictions: predictionsFile },
+      ...(replay ? { log: replay.summary } : {}),
     };
   }
 }

@@ -4,6 +4,8 @@
  * (src/core/checks/gate.ts) runs them and assembles the report that `edd gate --json` prints.
  */
 
+import type { LogReplaySummary } from '../monitor/replay';
+
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'error';
 
 /** One column of a data set: numbers (NaN = missing) or strings (null = missing). */
@@ -81,4 +83,6 @@ export interface GateReport {
   startedAt: string;
   durationMs: number;
   candidate: { model?: string; run?: string; onnx?: string; predictions?: string };
+  /** When the predictions were a prediction log (`.edd/serving/<model>/`): the range read and what was left out. */
+  log?: LogReplaySummary;
 }

@@ -54,6 +54,10 @@ export interface ServiceView {
   features: string[];
   classes: string[];
   monitoring: MonitoringOptions;
+  /** What the spec serves: its `alias`, else its `stage` (default `production`), as `findModelVersion` takes it. */
+  served: string;
+  /** `postprocess.group_thresholds` as the spec has it now (what an applied suggestion replaces). */
+  groupThresholds: Record<string, Record<string, number>>;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

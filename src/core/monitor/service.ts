@@ -43,7 +43,12 @@ export function loadServiceView(file: string, shown = file, root?: string): Serv
     return x.map(String);
   };
   try {
-    return { file, model: v.model, features: list('features'), classes: list('classes'), monitoring: parseMonitoring(v.monitoring, v.model) };
+    const served = typeof v.alias === 'string' ? v.alias : typeof v.stage === 'string' ? v.stage : 'production';
+    const post = v.postprocess as { group_thresholds?: Record<string, Record<string, number>> } | undefined;
+    return {
+      file, model: v.model, features: list('features'), classes: list('classes'), monitoring: parseMonitoring(v.monitoring, v.model), served,
+      groupThresholds: post?.group_thresholds ?? {},
+    };
   } catch (e) {
     if (e instanceof MonitorInputError && e.key) throw new MonitorInputError(`${where(e.key.replace(/\[\d+\]/g, ''))}: ${e.message}`, e.key);
     throw e;

@@ -334,3 +334,50 @@ export function rollbackOutcome(store: RunStore, r: { auditId: string; restored:
 function productionEntryOf(store: RunStore, v: ModelVersionRecord): AuditEntry | undefined {
   return store.auditLog(v.model).filter(e => e.version === v.version && e.toStage === 'production' && (e.action === 'promote' || e.action === 'rollback')).at(-1);
 }
+
+/** What `recordThresholdChange` records: thresholds fitted by `edd monitor --suggest-thresholds` and written into a spec. */
+export interface ThresholdRecord {
+  model: string;
+  /** What the spec serves (`production`, an alias): the audit entry names the version it resolves to now. */
+  served: string;
+  /** The spec, workspace-relative. */
+  spec: string;
+  column: string;
+  metric: string;
+  bound: number;
+  positiveClass: string;
+  rows: number;
+  thresholds: Record<string, number>;
+  /** The column's thresholds the spec had before (null: none). */
+  previous: Record<string, number> | null;
+  before: { metric: number; accuracy: number };
+  after: { metric: number; accuracy: number };
+  /** Written by `auto_correct: true` rather than `--apply`. */
+  auto: boolean;
+  actor: string;
+  reason?: string | null;
+}
+
+/** Records thresholds written into a service spec as a `thresholds` audit entry (save the store to keep it). */
+export function recordThresholdChange(store: RunStore, r: ThresholdRecord): AuditEntry {
+  const version = store.findModelVersion(r.model, r.served)?.version ?? null;
+  // NaN (no labelled rows for accuracy) would become null in JSON anyway; say so explicitly
+  const num = (x: number) => (Number.isFinite(x) ? x : null);
+  return store.recordThresholds({
+    model: r.model, version, actor: r.actor, reason: r.reason ?? null,
+    details: {
+      spec: r.spec, served: r.served, column: r.column, metric: r.metric, bound: r.bound, positive_class: r.positiveClass, rows: r.rows,
+      thresholds: r.thresholds, previous: r.previous, before: { metric: num(r.before.metric), accuracy: num(r.before.accuracy) },
+      after: { metric: num(r.after.metric), accuracy: num(r.after.accuracy) }, auto: r.auto,
+    },
+  });
+}
+
+/** A `thresholds` audit entry in words: where they were written, the values, and the metric before → after. */
+export function describeThresholdsEntry(e: AuditEntry): string {
+  const d = e.details as { spec?: string; column?: string; metric?: string; thresholds?: Record<string, number>; before?: { metric?: number | null; accuracy?: number | null }; after?: { metric?: number | null; accuracy?: number | null }; auto?: boolean };
+  const n = (x: number | null | undefined) => (typeof x === 'number' ? Number(x.toPrecision(4)).toString() : '—');
+  const values = Object.entries(d.thresholds ?? {}).map(([g, v]) => `${g} ${v}`).join(', ');
+  return t('{0}thresholds for v{1} written to {2} ({3}: {4}); {5} {6} → {7}, accuracy {8} → {9}',
+    d.auto ? 'auto_correct: ' : '', e.version ?? '—', d.spec ?? '?', d.column ?? '?', values, d.metric ?? '?', n(d.before?.metric), n(d.after?.metric), n(d.before?.accuracy), n(d.after?.accuracy));
+}

@@ -8,7 +8,7 @@ export { StoreNotFoundError } from './errors';
 export { STAGES } from './registryTypes';
 export type {
   Stage, ModelRecord, ModelVersionRecord, AuditAction, AuditEntry, AuditEntryRef, AuditProblem, AuditVerification, StoredGateReport, NewGateReport, GateReportQuery,
-  NewModelVersion, StageChange, AliasChange, RollbackRequest, RollbackPlan, RefusedPromotion, CanaryDecision,
+  NewModelVersion, StageChange, AliasChange, RollbackRequest, RollbackPlan, RefusedPromotion, CanaryDecision, ThresholdsChange,
 } from './registryTypes';
 export { NAME_PATTERN } from './registryOps';
 export { SCHEMA_VERSION, MIGRATIONS } from './schema';

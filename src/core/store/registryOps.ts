@@ -5,6 +5,7 @@ import { StoreNotFoundError } from './errors';
 import {
   STAGES, type AliasChange, type AuditAction, type AuditEntry, type GateReportQuery, type ModelRecord, type ModelVersionRecord, type NewGateReport,
   type NewModelVersion, type RefusedPromotion, type CanaryDecision, type RollbackPlan, type RollbackRequest, type Stage, type StageChange, type StoredGateReport,
+  type ThresholdsChange,
 } from './registryTypes';
 
 // Registry and gate-report mutations, as journal ops (see ops.ts). Versions are referred to by their UUID, never by
@@ -35,9 +36,10 @@ export type RegistryOp =
     kind: 'rollback'; auditId: string; model: string; actor: string; reason: string | null; now: number;
     /** The id of the version in production when the rollback was decided: not applied over a different one. */
     expectCurrent?: string;
-  };
+  }
+  | { kind: 'thresholds'; auditId: string; model: string; version: number | null; actor: string; reason: string | null; details: string; now: number };
 
-export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'promoteRefused', 'alias', 'rollback', 'canary']);
+export const REGISTRY_OP_KINDS: ReadonlySet<string> = new Set(['gateReport', 'registerVersion', 'promote', 'promoteRefused', 'alias', 'rollback', 'canary', 'thresholds']);
 
 const GATE_COLUMNS = 'id, created_at, policy, passed, run_id, model, version, model_sha256, report';
 
@@ -120,6 +122,13 @@ export function rollbackOp(r: RollbackRequest & OpIds & { expectCurrent?: string
   const op: RegistryOp = { kind: 'rollback', auditId: r.auditId, model: nonEmpty(r.model, 'model'), actor: nonEmpty(r.actor, 'actor'), reason: optText(r.reason, 'reason'), now };
   if (r.expectCurrent !== undefined) op.expectCurrent = nonEmpty(r.expectCurrent, 'expectCurrent');
   return op;
+}
+
+export function thresholdsOp(c: ThresholdsChange & OpIds, now: number): RegistryOp {
+  if (!NAME_PATTERN.test(c.model)) throw new TypeError(`model name ${JSON.stringify(c.model)} must be letters, digits, '.', '_' or '-'`);
+  if (c.version !== null && !Number.isSafeInteger(c.version)) throw new TypeError('version must be an integer or null');
+  if (typeof c.details !== 'object' || c.details === null) throw new TypeError('details must be an object');
+  return { kind: 'thresholds', auditId: c.auditId, model: c.model, version: c.version, actor: nonEmpty(c.actor, 'actor'), reason: optText(c.reason, 'reason'), details: JSON.stringify(c.details), now };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -260,6 +269,10 @@ export function applyRegistryOp(db: StoreDb, op: RegistryOp, strict: boolean): v
       audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'rollback', model: op.model, version: plan.target, from: targetStage, to: 'production', reason: op.reason, details: JSON.stringify({ replaced: plan.current }) });
       return;
     }
+    case 'thresholds':
+      // No stage or alias changes, so a replay has nothing to re-check: the entry is the whole op.
+      audit(db, { id: op.auditId, at: op.now, actor: op.actor, action: 'thresholds', model: op.model, version: op.version, reason: op.reason, details: op.details });
+      return;
   }
 }
 

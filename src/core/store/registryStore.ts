@@ -2,12 +2,12 @@ import { randomUUID } from 'crypto';
 import type { StoreDb } from './db';
 import { verifyAuditLog } from './auditChain';
 import {
-  aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp, canaryOp,
+  aliasOp, auditEntryById, auditLog, findVersion, gateReportOp, getGateReport, listGateReports, listModels, listVersions, promoteOp, promoteRefusedOp, registerOp, canaryOp, thresholdsOp,
   rollbackOp, rollbackTarget, versionByIdFull, type RegistryOp,
 } from './registryOps';
 import type {
   AliasChange, AuditEntry, CanaryDecision, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, RollbackPlan,
-  RollbackRequest, StageChange, StoredGateReport,
+  RollbackRequest, StageChange, StoredGateReport, ThresholdsChange,
 } from './registryTypes';
 
 /** What the registry needs from the store that holds it: the current copy, and the way every mutation goes. */
@@ -97,6 +97,13 @@ export class RegistryStore {
     const auditId = randomUUID();
     this.host.apply(canaryOp({ ...decision, auditId }, Date.now()), []);
     return auditId;
+  }
+
+  /** Records thresholds written into a service spec (an audit entry only); returns the entry. */
+  recordThresholds(change: ThresholdsChange): AuditEntry {
+    const auditId = randomUUID();
+    this.host.apply(thresholdsOp({ ...change, auditId }, Date.now()), []);
+    return auditEntryById(this.host.db(), auditId)!;
   }
 
   /** One audit entry by id (e.g. to learn after a save whether a promotion was applied or overtaken). */

@@ -48,8 +48,10 @@ export interface ModelVersionRecord {
  * override), or one that lost a race with a concurrent promotion to production; it changes nothing but is recorded.
  * `canary`: a decision of a canary or shadow deployment (start, step, rollback, stop) with the numbers that made it;
  * it changes no stage or alias (a canary's promotion is a `promote` entry of its own).
+ * `thresholds`: per-group decision thresholds written into a service spec's `postprocess` (`edd monitor
+ * --suggest-thresholds --apply` or `auto_correct`); it changes how the served version decides, not the registry.
  */
-export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused' | 'canary';
+export type AuditAction = 'register' | 'promote' | 'archive' | 'alias' | 'rollback' | 'promote-refused' | 'canary' | 'thresholds';
 
 /** One entry of the append-only audit log. */
 export interface AuditEntry {
@@ -209,6 +211,17 @@ export interface AliasChange {
   reason?: string | null;
   /** The audit id of the promotion this alias goes with: the alias does not move when that promotion is overtaken. */
   withPromotion?: string;
+}
+
+/** What `recordThresholds` takes: thresholds written into a service spec for the version it serves. */
+export interface ThresholdsChange {
+  model: string;
+  /** The version the spec served when they were written (null: the model has no such version in this store). */
+  version: number | null;
+  actor: string;
+  reason?: string | null;
+  /** The spec, the column, the metric and bound, the thresholds written and those they replaced, before/after numbers. */
+  details: Record<string, unknown>;
 }
 
 /** What `rollbackModel` takes. */

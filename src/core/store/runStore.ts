@@ -8,7 +8,7 @@ import { RegistryStore } from './registryStore';
 import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRunsAcross, metricKeys } from './runQueries';
 import type {
   AliasChange, AuditEntry, AuditVerification, GateReportQuery, ModelRecord, ModelVersionRecord, NewGateReport, NewModelVersion, RefusedPromotion, CanaryDecision, RollbackPlan,
-  RollbackRequest, StageChange, StoredGateReport,
+  RollbackRequest, StageChange, StoredGateReport, ThresholdsChange,
 } from './registryTypes';
 import { SCHEMA_VERSION } from './schema';
 import type { StoreDb } from './db';
@@ -329,6 +329,11 @@ export class RunStore {
   /** Points an alias at a version (an alias names one version per model; it moves from the previous one). */
   setModelAlias(change: AliasChange): ModelVersionRecord {
     return this.registry.setModelAlias(change);
+  }
+
+  /** Records per-group thresholds written into a service spec (an audit entry; the registry itself does not change). */
+  recordThresholds(change: ThresholdsChange): AuditEntry {
+    return this.registry.recordThresholds(change);
   }
 
   /** Restores the previous production version (the current one is archived). @throws StoreNotFoundError if there is none */

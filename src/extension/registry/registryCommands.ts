@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { GateInputError } from '../../core/checks/gate';
 import { PolicyError } from '../../core/checks/policy';
 import {
-  describeAuditProblem, gateRequired, policiesForModel, RegistryError, resolveActor, validPolicies, type StoreGateResult,
+  describeAuditProblem, describeThresholdsEntry, gateRequired, policiesForModel, RegistryError, resolveActor, validPolicies, type StoreGateResult,
 } from '../../core/registry';
 import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
@@ -300,7 +300,7 @@ function auditMarkdown(log: readonly AuditEntry[], title: string, verification: 
   const lines = [
     `# ${vscode.l10n.t('Audit log: {0}', title)}`,
     '',
-    vscode.l10n.t('Append-only: every registration, promotion, alias, archive and rollback, oldest first.'),
+    vscode.l10n.t('Append-only: every registration, promotion, alias, archive, rollback and applied threshold, oldest first.'),
     '',
     verification.ok
       ? vscode.l10n.t('Verified: {0} entries, hash chain intact; stages and aliases agree with the log.', verification.entries)
@@ -317,7 +317,9 @@ function auditMarkdown(log: readonly AuditEntry[], title: string, verification: 
         ? (e.details.concurrent
           ? vscode.l10n.t('REFUSED promotion v{0}{1}: another promotion to production came first (v{2} was in production)', e.version ?? '?', stages, String((e.details.concurrent as { production?: number | null }).production ?? '—'))
           : vscode.l10n.t('REFUSED promotion v{0}{1}: {2}', e.version ?? '?', stages, Array.isArray(e.details.refusals) ? e.details.refusals.map(String).join('; ') : ''))
-        : `${e.action} v${e.version ?? '?'}${stages}${e.forced ? ` **${vscode.l10n.t('FORCED over the gate')}**` : ''}`;
+        : e.action === 'thresholds'
+          ? describeThresholdsEntry(e)
+          : `${e.action} v${e.version ?? '?'}${stages}${e.forced ? ` **${vscode.l10n.t('FORCED over the gate')}**` : ''}`;
     lines.push(`| ${e.seq} | ${cell(new Date(e.at).toISOString().replace('T', ' ').slice(0, 19))} | ${cell(e.actor)} | ${cell(e.model)} | ${cell(what)} | ${cell(e.reason ?? '')} |`);
   }
   return lines.join('\n');
