@@ -54,6 +54,8 @@ function help(): string {
     t('      Write the typed config (edd_config.py / eddConfig.ts) from the schema and the configs\' hyperparameters.'),
     '  edd import mlflow <mlruns | mlflow.db | sqlite:///path> [--copy-artifacts] [--json] [--store FILE]',
     t('      Import MLflow experiments, runs, metric histories and registered models; importing again updates in place.'),
+    '  edd import dvc [DIR] [--experiment ID] [--json] [--store FILE]',
+    t('      Import a DVC project: params.yaml, the metrics files of dvc.yaml, DVCLive histories; one run per DVC experiment.'),
     '  edd sync mlflow --tracking-uri URL [--push] [--pull] [--json] [--retries N]',
     t('      Share runs through an MLflow tracking server: push this store\'s finished runs, pull the others\' (both by default).'),
     t('      Credentials from MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD; resumable: run it again after a failure.'),
