@@ -13,7 +13,7 @@ function help(): string {
     '  edd validate [paths or globs…] [--json] [--f1-tolerance N]',
     t('      Check experiment configs; prints file:line:col severity code message.'),
     t('      Exit 1 if any error, 0 otherwise, 2 for usage errors.'),
-    '  edd run <config.yaml> [--json] [--quiet] [--store FILE] [--on ray --address URL]',
+    '  edd run <config.yaml> [--json] [--quiet] [--store FILE] [--on ray --address URL] [--tracking-uri URL]',
     t('      Run the config\'s training command and record the run; exit code = the training\'s.'),
     '  edd run --reproduce RUN_ID [--json]',
     t('      Re-run a recorded run from its config snapshot and show what differs.'),
