@@ -6,6 +6,7 @@ import { inert } from '../core/inert';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { fmt, seconds } from './runs';
+import { credentialsFromEnv, displayUrl, LiveLogger } from '../core/mlflow';
 import { openStore, storePath } from './store';
 
 
@@ -44,6 +45,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     reproduce: { type: 'string' },
     on: { type: 'string' },
     address: { type: 'string' },
+    'tracking-uri': { type: 'string' },
   });
   const json = values.json === true;
   const reproduce = values.reproduce;
@@ -62,8 +64,13 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       throw usageErrorFrom(e as Error);
     }
   }
+  // Live logging to an MLflow tracking server (the editor passes its edd.tracking.uri setting as EDD_TRACKING_URI).
+  const trackingUri = values['tracking-uri'] ?? (process.env.EDD_TRACKING_URI || undefined);
+  if (trackingUri !== undefined && !/^https?:\/\//i.test(trackingUri)) throw new UsageError(t('{0} is not a tracking server URL: give http://host:port or https://….', inert(displayUrl(trackingUri))));
   const workspaceRoot = io.cwd;
   const store = await openStore(storePath(io, values.store), {}, io);
+  const live = trackingUri === undefined ? undefined : new LiveLogger(store, { trackingUri, credentials: credentialsFromEnv() });
+  let liveStarted: Promise<void> = Promise.resolve();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -98,7 +105,11 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
         store, workspaceRoot, configPath, configText,
         extraParams: original ? { reproduces: original.id } : undefined,
         signal: controller.signal,
-        onStart: run => { if (!json) io.err(t('Run {0} started ({1}).', inert(run.id), inert(run.experimentId))); },
+        onStart: run => {
+          if (!json) io.err(t('Run {0} started ({1}).', inert(run.id), inert(run.experimentId)));
+          if (live) liveStarted = live.start(run);
+        },
+        onMetrics: live ? points => void liveStarted.then(() => live.add(points)) : undefined,
         onEvent: e => {
           // The training's own output goes through raw, as `npm run` passes a script's output: it is the user's
           // process writing to the user's terminal. Everything EDD writes around it is made inert.
@@ -111,6 +122,11 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       // The cluster could not be reached or refused the upload: nothing was recorded, the address is to check.
       if (e instanceof RayError) throw usageErrorFrom(e);
       throw e;
+    }
+    if (live) {
+      await liveStarted;
+      const warning = await live.finish(result.run);
+      if (warning) result.warnings.push(warning);
     }
     if (json) {
       const out: Record<string, unknown> = runJson(result);

@@ -114,13 +114,20 @@ function writeMetrics(store: RunStore, id: string, run: MlflowRun, existing: Run
   const latest = new Map<string, MetricPoint>();
   for (const m of sorted) latest.set(`${m.key}\0${m.step}`, { runId: id, key: m.key, step: m.step, value: m.value, time: m.timestamp });
   result.pointsCollapsed += sorted.length - latest.size;
-  let points = [...latest.values()];
+  result.points += addNewPoints(store, id, [...latest.values()], existing !== undefined);
+}
+
+/**
+ * Adds the points a re-imported run does not hold yet with the same value and time (a point that replaced nothing
+ * would still be appended to the run's history file). Returns how many were written.
+ */
+export function addNewPoints(store: RunStore, id: string, points: MetricPoint[], existing: boolean): number {
   if (existing) {
     const stored = new Set(store.getMetrics(id).map(p => pointKey(p.key, p.step, p.value, p.time)));
     points = points.filter(p => !stored.has(pointKey(p.key, p.step, p.value, p.time ?? null)));
   }
   if (points.length) store.addMetrics(points);
-  result.points += points.length;
+  return points.length;
 }
 
 const pointKey = (key: string, step: number, value: number, time: number | null) => `${key}\0${step}\0${Object.is(value, NaN) ? 'NaN' : value}\0${time}`;

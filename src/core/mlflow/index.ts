@@ -8,4 +8,6 @@ export { readMlflowSource } from './source';
 export { MlflowRest, MlflowApiError, MlflowUnreachableError, credentialsFromEnv, displayUrl } from './rest';
 export type { Credentials, RestOptions } from './rest';
 export { pushRuns, pullRuns, syncStatePath, flattenParams, LIMITS } from './sync';
+export { LiveLogger } from './live';
+export type { LiveOptions } from './live';
 export type { SyncOptions, PushResult, PullResult } from './sync';

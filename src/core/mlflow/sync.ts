@@ -18,6 +18,8 @@ export const LIMITS = { metrics: 1000, params: 100, tags: 100 } as const;
 
 interface RunProgress {
   mlflowRunId: string;
+  /** Created by live logging during `edd run`: some points may be on the server already, in no particular order. */
+  live?: boolean;
   paramsSent?: boolean;
   tagsSent?: boolean;
   metricsSent: number;
@@ -44,7 +46,7 @@ export function syncStatePath(storeFile: string): string {
   return path.join(path.dirname(storeFile), 'mlflow-sync.json');
 }
 
-class SyncState {
+export class SyncState {
   private data: SyncStateFile;
   constructor(private readonly file: string) {
     let parsed: SyncStateFile | undefined;
@@ -75,6 +77,8 @@ class SyncState {
 
 export interface SyncOptions extends RestOptions {
   trackingUri: string;
+  /** Push only these runs (the end of a live-logged run). */
+  only?: readonly string[];
   /** Called after each run pushed or pulled (for progress). */
   onProgress?: (what: 'pushed' | 'pulled', done: number, total: number) => void;
 }
@@ -138,7 +142,7 @@ export async function pushRuns(store: RunStore, options: SyncOptions): Promise<P
   const server = state.server(rest.url);
   const result: PushResult = { pushed: 0, alreadyPushed: 0, skipped: 0, metricPoints: 0, aliases: 0, requests: 0, warnings: [] };
   const runs = store.listRuns().reverse();
-  const candidates = runs.filter(r => TERMINAL.includes(r.status) && !r.externalId?.startsWith('mlflow:'));
+  const candidates = runs.filter(r => TERMINAL.includes(r.status) && !r.externalId?.startsWith('mlflow:') && (!options.only || options.only.includes(r.id)));
   result.skipped = runs.length - candidates.length;
   let artifactsRefused = false;
   let done = 0;
@@ -184,7 +188,25 @@ export async function pushRuns(store: RunStore, options: SyncOptions): Promise<P
       progress.tagsSent = true;
       state.save();
     }
-    const points = store.getMetrics(run.id);
+    let points = store.getMetrics(run.id);
+    if (progress.live) {
+      // Live logging sent some points in the order they came: send only what the server does not hold yet.
+      const held = new Set<string>();
+      for (const key of new Set(points.map(p => p.key))) for (const m of await history(rest, runId, key)) held.add(`${m.key}\0${m.step}\0${m.timestamp}`);
+      result.requests += new Set(points.map(p => p.key)).size;
+      points = points.filter(p => !held.has(`${p.key}\0${p.step}\0${metricJson(p, run).timestamp}`));
+      let sent = 0;
+      for (const batch of chunks(points, LIMITS.metrics)) {
+        await rest.post('runs/log-batch', { run_id: runId, metrics: batch.map(p => metricJson(p, run)) });
+        result.requests++;
+        sent += batch.length;
+        result.metricPoints += batch.length;
+      }
+      progress.live = false;
+      progress.metricsSent = sent;
+      points = points.slice(0, sent);
+      state.save();
+    }
     while (progress.metricsSent < points.length) {
       const batch = points.slice(progress.metricsSent, progress.metricsSent + LIMITS.metrics);
       await rest.post('runs/log-batch', { run_id: runId, metrics: batch.map(p => metricJson(p, run)) });
@@ -257,9 +279,9 @@ function tagsOf(run: RunRecord): Array<{ key: string; value: string }> {
 }
 
 // The time of a point logged without one is the run's start, so that a re-sent batch is identical.
-const metricJson = (p: StoredMetricPoint, run: RunRecord) => ({ key: p.key, value: jsonValue(p.value), timestamp: p.time ?? run.startedAt ?? run.createdAt, step: p.step });
+export const metricJson = (p: Pick<StoredMetricPoint, 'key' | 'value' | 'step'> & { time?: number | null }, run: RunRecord) => ({ key: p.key, value: jsonValue(p.value), timestamp: p.time ?? run.startedAt ?? run.createdAt, step: p.step });
 
-async function ensureExperiment(rest: MlflowRest, server: ServerState, name: string, result: PushResult): Promise<string> {
+export async function ensureExperiment(rest: MlflowRest, server: ServerState, name: string, result: Pick<PushResult, 'requests'>): Promise<string> {
   const known = server.experiments[name];
   if (known) return known;
   let id: string | undefined;

@@ -32,6 +32,8 @@ export interface ExecuteOptions {
   tags?: Record<string, string>;
   /** How often metric points are written to the store while the run goes on (default 250 ms). */
   flushMs?: number;
+  /** Each batch of metric points once it is in the store (live logging to a tracking server sends them on). */
+  onMetrics?: (points: readonly MetricPoint[]) => void;
   /** What starts the training (default: {@link startRun}, a local process; the Ray executor submits a job instead). */
   start?: (options: RunOptions) => RunHandle;
 }
@@ -125,6 +127,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   const flush = () => {
     if (pending.length) {
       store.addMetrics(pending);
+      options.onMetrics?.(pending);
       pending = [];
       store.scheduleSave();
     }
@@ -150,7 +153,8 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
           // A point without a step gets the next step of its key.
           const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
           steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
-          pending.push({ runId: run.id, key: event.name, step, value: event.value, time: event.time });
+          // the time is fixed here, not by the store at the flush, so a live copy sent elsewhere carries the same time
+          pending.push({ runId: run.id, key: event.name, step, value: event.value, time: event.time ?? Date.now() });
           if (pending.length >= 5000) flush();
         } else if (event.type === 'param') {
           params[event.name] = event.value;

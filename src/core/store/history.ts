@@ -75,6 +75,9 @@ function isEscaped(text: string, i: number): boolean {
   return n % 2 === 1;
 }
 
+/** fsyncs in flight at once (libuv runs four at a time by default; a few more keep its queue full). */
+const SYNC_CONCURRENCY = 8;
+
 export class MetricHistories {
   /** Runs appended to since the last `sync` (their files get an fsync on the next save). */
   private readonly unsynced = new Set<string>();
@@ -129,23 +132,38 @@ export class MetricHistories {
     this.unsynced.add(runId);
   }
 
-  /** Makes the appends since the last call durable (fsync of each file written). */
+  /**
+   * Makes the appends since the last call durable (fsync of each file written). The fsyncs run several at a time: a
+   * file system commits its journal once for the fsyncs waiting together, so 10,000 files (an import) cost a few
+   * commits' time instead of 10,000 in a row.
+   */
   async sync(): Promise<void> {
     const runIds = [...this.unsynced];
     this.unsynced.clear();
-    for (const runId of runIds) {
-      let fh: fs.promises.FileHandle | undefined;
-      try {
-        fh = await fs.promises.open(this.fileOf(runId), 'r+');
-        await fh.sync();
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-          this.unsynced.add(runId);
-          throw e;
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (next < runIds.length && failure === undefined) {
+        const runId = runIds[next++];
+        let fh: fs.promises.FileHandle | undefined;
+        try {
+          fh = await fs.promises.open(this.fileOf(runId), 'r+');
+          await fh.sync();
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+            failure ??= e;
+            this.unsynced.add(runId);
+          }
+        } finally {
+          await fh?.close().catch(() => undefined);
         }
-      } finally {
-        await fh?.close().catch(() => undefined);
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, runIds.length) }, worker));
+    if (failure !== undefined) {
+      // the files not reached are still to be synced by the next save
+      for (const runId of runIds.slice(next)) this.unsynced.add(runId);
+      throw failure;
     }
   }
 
