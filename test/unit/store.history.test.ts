@@ -113,7 +113,7 @@ describe('run store: metric histories', () => {
 
   it('getCurve reads each key\'s columns as getMetrics does, on randomized files (escapes, NaN, ±Infinity, repeats, torn and foreign lines, chunk boundaries)', async () => {
     const keys = ['loss', 'a",b', 'back\\slash\\', 'x\\",y', '정확도/검증', 'emoji 🎯', 'c]\\n,"', 'loss2', 'los'];
-    const special = [NaN, Infinity, -Infinity, -0, 0, 1e-300, 1.7976931348623157e308, 5e-324, 123456789012345680000, 0.1 + 0.2, 1e21, 1e-7, 9007199254740993];
+    const special = [NaN, Infinity, -Infinity, -0, 0, 1e-300, 1.7976931348623157e308, 5e-324, 123456789012345680000, 0.1 + 0.2, 1e21, 1e-7, 2 ** 53 + 2, 123456789.12345679];
     const foreign = (key: string): string[] => {
       const k = JSON.stringify(key);
       return [`[${k},1.5,2,3]`, `[${k},1,2]`, `[${k},,2,3]`, `[${k},1,"x",3]`, `[${k},1,NaN,3]`, `[${k},1,2,NaN]`, `[${k},1,2,3,4]`, `[${k},1e21,2,3]`,
