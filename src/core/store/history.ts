@@ -33,6 +33,7 @@ function encodeValue(v: number): string {
 }
 
 const READ_CHUNK = 4 * 1024 * 1024;
+let readChunk: Buffer | undefined;
 
 /**
  * Parses whole lines (`text` ends with a newline) into `out`. Hand-rolled rather than JSON.parse per line, which
@@ -353,7 +354,9 @@ export class MetricHistories {
     const keyPrefix = `[${JSON.stringify(key)},`;
     const prefix = Buffer.from(keyPrefix, 'utf8');
     try {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK);
+      // One buffer for every call (this is synchronous): a comparison of 1,000 runs reads 1,000 small files, and a
+      // fresh 4 MB buffer for each was most of its time.
+      const chunk = (readChunk ??= Buffer.allocUnsafe(READ_CHUNK));
       let carry = 0;
       for (;;) {
         const n = fs.readSync(fd, chunk, carry, chunk.length - carry, null);
