@@ -36,7 +36,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { curvesOf } from '../../src/core/compare/build';
 import { columnsFor, curveFrame } from '../../src/core/compare/downsample';
-import type { Curve } from '../../src/core/compare/model';
 import type { CurveRequest, HostMessage } from '../../src/protocol/compare';
 import { RunStore } from '../../src/core/store';
 import { buildSweepComparison } from '../../src/core/compare/sweep';
@@ -105,9 +104,10 @@ async function main(): Promise<void> {
   const rows: Array<{ name: string; s: Stats; target?: number }> = [];
   const curveRows: CurveRow[] = [];
   try {
-    // `--sweep`: only (d), the sweep views.
+    // `--sweep`: only (d), the sweep views; `--curves`: only (c), the curves.
     const sweepOnly = process.argv.includes('--sweep');
-    if (!sweepOnly) {
+    const curvesOnly = process.argv.includes('--curves');
+    if (!sweepOnly && !curvesOnly) {
       const c = largeComparison(100, 30, 40);
       const msg = comparisonMessage(c);
       const cells = c.runs.length * (c.metrics.length + c.params.length);
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       rows.push({ name: 'first render, 100 runs × 30 metrics', s: stats(first), target: TARGET_RENDER_MS });
       rows.push({ name: 're-render on a live update (same page)', s: stats(update) });
     }
-    rows.push(...await sweepRows(h));
+    if (!curvesOnly) rows.push(...await sweepRows(h));
 
     if (!sweepOnly) for (const sc of CURVE_SCENARIOS) curveRows.push(await curveScenario(h, sc));
   } finally {
@@ -286,7 +286,7 @@ async function curveScenario(h: Harness, sc: (typeof CURVE_SCENARIOS)[number]): 
     for (let i = 0; i < sc.runs; i++) {
       const run = store.createRun({ experimentId: `exp-${i % 10}`, status: 'finished' });
       ids.push(run.id);
-      const cv: Curve = curve(run.id, metric, sc.points, i + 1);
+      const cv = curve(run.id, metric, sc.points, i + 1);
       store.addMetrics(cv.steps.map((step, k) => ({ runId: run.id, key: metric, step, value: cv.values[k] })));
     }
     await store.save();

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import Ajv from 'ajv';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -78,5 +79,28 @@ startRun({ command: [process.execPath, '-e', '0'], workspaceRoot: ${JSON.stringi
 `);
     const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, [script], (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))));
     assert.deepStrictEqual(JSON.parse(out), { status: 'finished', pending: [] });
+  });
+});
+
+describe('schemas: checked against the JSON Schema meta-schema here, not on every start', () => {
+  // The validators compile with validateSchema: false (src/core/config/schema.ts), as compiling the meta-schema was
+  // most of the schema's cost in each CLI process; a mistake in a schema file (a misspelt type) is caught here.
+  const metaCheck = () => new Ajv({ strict: true, strictTypes: false, allowUnionTypes: true })
+    .addKeyword({ keyword: 'markdownDescription', schemaType: 'string' })
+    .addKeyword({ keyword: 'errorMessage', schemaType: 'string' })
+    .addKeyword({ keyword: 'defaultSnippets', schemaType: 'array' });
+  const folder = path.join(root, 'schemas');
+
+  for (const file of fs.readdirSync(folder).filter(f => f.endsWith('.schema.json'))) {
+    it(`${file} is a valid JSON Schema`, () => {
+      const ajv = metaCheck();
+      const ok = ajv.validateSchema(JSON.parse(fs.readFileSync(path.join(folder, file), 'utf8')));
+      assert.strictEqual(ok, true, ajv.errorsText());
+    });
+  }
+
+  it('the check finds a misspelt type', () => {
+    const ajv = metaCheck();
+    assert.strictEqual(ajv.validateSchema({ type: 'object', properties: { a: { type: 'strnig' } } }), false);
   });
 });

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
 import { RunStore, SCHEMA_VERSION } from '../../src/core/store';
+import { MetricHistories } from '../../src/core/store/history';
 import { tempFolder } from '../store/helpers';
 
 // Metric histories in per-run append-only files (src/core/store/history.ts), and the move of a version 4 store's
@@ -10,6 +11,25 @@ import { tempFolder } from '../store/helpers';
 
 /** A store written by EDD at schema version 4 (generated with that release's code; see test/store/v4-store.sqlite). */
 const V4_FILE = path.resolve(__dirname, '../../../test/store/v4-store.sqlite');
+
+/** A seeded generator in [0, 1), so a failure can be replayed. */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** `getCurve` gives the steps and values of `getMetrics` for the key, bit for bit (NaN, -0). */
+function assertSameCurve(store: RunStore, runId: string, key: string): void {
+  const points = store.getMetrics(runId, key);
+  const curve = store.getCurve(runId, key);
+  assert.strictEqual(curve.steps.length, points.length, `${runId} ${key}: number of points`);
+  assert.strictEqual(curve.values.length, points.length);
+  for (let i = 0; i < points.length; i++) {
+    if (!Object.is(curve.steps[i], points[i].step) || !Object.is(curve.values[i], points[i].value)) {
+      assert.fail(`${runId} ${key} point ${i}: got (${curve.steps[i]}, ${curve.values[i]}), expected (${points[i].step}, ${points[i].value})`);
+    }
+  }
+}
 
 describe('run store: metric histories', () => {
   let folder: ReturnType<typeof tempFolder>;
@@ -91,6 +111,43 @@ describe('run store: metric histories', () => {
     await store.close();
   });
 
+  it('getCurve reads each key\'s columns as getMetrics does, on randomized files (escapes, NaN, ±Infinity, repeats, torn and foreign lines, chunk boundaries)', async () => {
+    const keys = ['loss', 'a",b', 'back\\slash\\', 'x\\",y', '정확도/검증', 'emoji 🎯', 'c]\\n,"', 'loss2', 'los'];
+    const special = [NaN, Infinity, -Infinity, -0, 0, 1e-300, 1.7976931348623157e308, 5e-324, 123456789012345680000, 0.1 + 0.2, 1e21, 1e-7, 2 ** 53 + 2, 123456789.12345679];
+    const foreign = (key: string): string[] => {
+      const k = JSON.stringify(key);
+      return [`[${k},1.5,2,3]`, `[${k},1,2]`, `[${k},,2,3]`, `[${k},1,"x",3]`, `[${k},1,NaN,3]`, `[${k},1,2,NaN]`, `[${k},1,2,3,4]`, `[${k},1e21,2,3]`,
+        `[${k},0x10,"12",null]`, `[${k},2,"",5]`, `[${k},3,"NaN",null]`, `[${k},4,"nan",1]`, `[${k}, 5 ,.5,1]`, `[${k},6,5.,1]`, `[${k},7,-1.25E+3,-0]`, `[${k},8,1e400,1]`, `[${k}`, ''];
+    };
+    for (let seed = 1; seed <= 12; seed++) {
+      const rand = lcg(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+      const store = await RunStore.open(folder.file, { autoSave: false });
+      const id = `r${seed}`;
+      store.createRun({ id, experimentId: 'e' });
+      // big files cross the 4 MB read chunk several times, at random places in a line
+      const n = seed % 4 === 0 ? 100_000 : 2_000;
+      const ordered = seed % 3 === 0;
+      let text = '';
+      for (let i = 0; i < n; i++) {
+        const r = rand();
+        if (r < 0.01) text += pick(foreign(pick(keys))) + '\n';
+        else if (r < 0.012) text += `["${pick(keys)}",${i},0.`.slice(0, 3 + Math.floor(rand() * 12)) + '\n'; // torn, then a new line
+        else {
+          const step = ordered ? i : rand() < 0.3 ? Math.floor(rand() * 50) - 10 : Math.floor(rand() * n);
+          const value = rand() < 0.1 ? pick(special) : rand() < 0.5 ? rand() : Math.round(rand() * 1e6) / 1e3 - 500;
+          text += MetricHistories.lines([{ key: pick(keys), step, value, time: rand() < 0.1 ? null : 1_700_000_000_000 + i }]);
+        }
+      }
+      text += `[${JSON.stringify(keys[0])},${n},0.12`; // a torn last line
+      fs.mkdirSync(path.dirname(historyOf(id)), { recursive: true });
+      fs.writeFileSync(historyOf(id), text);
+      if (n > 2_000) assert.ok(fs.statSync(historyOf(id)).size > 4 * 1024 * 1024);
+      for (const key of [...keys, 'missing']) assertSameCurve(store, id, key);
+      await store.close();
+    }
+  });
+
   it('a run id that is not a plain name cannot reach outside the runs folder', async () => {
     const store = await RunStore.open(folder.file, { autoSave: false });
     const id = '../../escape';
@@ -166,6 +223,8 @@ describe('run store: metric histories', () => {
         assert.ok(Number.isNaN(loss[3].value), 'the later NaN replaced step 3');
         assert.deepStrictEqual([loss[49].step, loss[49].value, loss[49].time], [49, 1 / 50, 1700000000049]);
         assert.deepStrictEqual(s.getMetrics('run-one', 'weird').map(p => p.value), [Infinity, -Infinity]);
+        assertSameCurve(s, 'run-one', 'loss');
+        assertSameCurve(s, 'run-one', 'weird');
         assert.strictEqual(s.getMetrics('run-one').length, 102);
         assert.deepStrictEqual(s.getMetrics('run-two').map(p => [p.key, p.value]), [['loss', 2.5]]);
         assert.deepStrictEqual(s.listRuns({ experimentId: 'exp_a', status: 'finished' })[0].finalMetrics, { accuracy: 49 / 50, loss: 1 / 50, weird: -Infinity });
@@ -191,6 +250,7 @@ describe('run store: metric histories', () => {
       assert.deepStrictEqual(fs.readdirSync(path.join(path.dirname(folder.file), 'runs', 'run-one')).sort(), ['metrics.jsonl', 'run.json']);
       const reopened = await RunStore.open(folder.file, { readOnly: true });
       assert.strictEqual(reopened.hasUnsavedChanges, false);
+      assert.strictEqual(reopened.getCurve('run-one', 'loss').values[49], 0.001);
       assert.deepStrictEqual(reopened.getMetrics('run-one', 'loss')[49].value, 0.001);
       assert.strictEqual(reopened.getMetrics('run-one').length, 102);
       assert.strictEqual(reopened.getRun('run-one')!.configSnapshot, 'experiment:\n  id: exp_a\n');

@@ -125,7 +125,7 @@ export function largeComparison(runs: number, metrics: number, params: number, s
 }
 
 /** A noisy decreasing loss curve of `points` steps. */
-export function curve(runId: string, metric: string, points: number, seed = 1, stepEvery = 1): Curve {
+export function curve(runId: string, metric: string, points: number, seed = 1, stepEvery = 1): Curve & { steps: number[]; values: number[] } {
   const r = rng(seed);
   const steps = new Array<number>(points);
   const values = new Array<number>(points);

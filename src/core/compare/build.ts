@@ -288,14 +288,7 @@ function summarise(points: ReadonlyArray<{ key: string; step: number; value: num
 /** Curves of one metric for the compared runs (every point; `curveFrame` reduces them for a plot). */
 export function curvesOf(store: RunStore, runIds: readonly string[], metric: string): Curve[] {
   return runIds.map(runId => {
-    const ps = store.getMetrics(runId, metric);
-    const steps = new Array<number>(ps.length);
-    const values = new Array<number>(ps.length);
-    for (let i = 0; i < ps.length; i++) {
-      steps[i] = ps[i].step;
-      values[i] = ps[i].value;
-    }
-    // The reducer takes steps in any order, so the store's order (by step) need not be checked here.
+    const { steps, values } = store.getCurve(runId, metric);
     return { runId, metric, steps, values };
   });
 }

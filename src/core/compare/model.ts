@@ -128,8 +128,9 @@ export interface CostRow {
 export interface Curve {
   runId: string;
   metric: string;
-  steps: number[];
-  values: number[];
+  /** Ascending, each step once (columns as the store reads them). */
+  steps: ArrayLike<number>;
+  values: ArrayLike<number>;
 }
 
 /** Hypothesis status of an experiment, and the comparison that set it. */

@@ -39,8 +39,10 @@ const compiled = new Map<SchemaNode, ValidateFunction>();
 function validatorFor(schema: SchemaNode): ValidateFunction {
   let fn = compiled.get(schema);
   if (!fn) {
-    // Strict mode catches mistakes in our own schemas; the editor-only keywords are declared as annotations.
-    ajv ??= new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true })
+    // Strict mode catches mistakes in our own schemas; the editor-only keywords are declared as annotations. The
+    // check against JSON Schema's meta-schema is left to a unit test (cli.coldstart.test.ts): compiling the
+    // meta-schema was most of the schema's cost on every `edd run` and `edd validate`.
+    ajv ??= new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true, validateSchema: false })
       .addKeyword({ keyword: 'markdownDescription', schemaType: 'string' })
       .addKeyword({ keyword: 'errorMessage', schemaType: 'string' })
       .addKeyword({ keyword: 'defaultSnippets', schemaType: 'array' });

@@ -45,7 +45,14 @@ export class FileLock {
     const content = JSON.stringify({ ...this.info, time: Date.now() } satisfies LockInfo);
     try {
       if ((await fs.promises.readFile(this.lockPath, 'utf8')) !== this.content) return; // broken and retaken: not ours to touch
-      await fs.promises.writeFile(this.lockPath, content);
+      // Written beside and renamed over: a reader never sees the file truncated and half written (an empty lock
+      // would look unreadable to another process deciding whether it is abandoned).
+      const temp = `${this.lockPath}.${this.info.token}.tmp`;
+      await fs.promises.writeFile(temp, content);
+      await fs.promises.rename(temp, this.lockPath).catch(async e => {
+        await fs.promises.unlink(temp).catch(() => undefined);
+        throw e;
+      });
       this.content = content;
     } catch {
       // released or broken meanwhile

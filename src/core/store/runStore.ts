@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import * as path from 'path';
 import { StoreEngine } from './engine';
-import type { MetricHistories } from './history';
+import type { CurveColumns, MetricHistories } from './history';
 import type { RunFiles, RunFileFields } from './runFiles';
 import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
 import { RegistryStore } from './registryStore';
@@ -407,6 +407,17 @@ export class RunStore {
     for (const p of this.history.read(runId, key)) points.push(p);
     return latestByKeyAndStep(points);
   }
+  /**
+   * One metric's points of a run as columns, by step (what `getMetrics(runId, key)` gives, without an object per
+   * point): what curves are drawn from.
+   */
+  getCurve(runId: string, key: string): CurveColumns {
+    this.assertOpen();
+    const source = this.sourceOf(runId);
+    if (!source) return { steps: new Float64Array(0), values: new Float64Array(0) };
+    return this.history.readColumns(runId, key, source.db === this.db ? legacyPoints(this.db, source.seq, key) : []);
+  }
+
   /** The metric keys a run has points for, sorted. */
   metricKeys(runId: string): string[] {
     this.assertOpen();
