@@ -5,6 +5,7 @@
  * ({@link parseMonitoring} on `spec.monitoring`).
  */
 import { t } from '../l10n';
+import type { MonitoringSpec } from '../serve/spec';
 
 /** A mistake in the `monitoring` section or in a monitoring option: the message names the key and the fix. */
 export class MonitorInputError extends Error {
@@ -14,23 +15,9 @@ export class MonitorInputError extends Error {
   }
 }
 
-export interface KpiSpec {
-  name: string;
-  /** `mean(condition)`, `count(condition)` or a condition alone (= mean), in the rule language. */
-  expr: string;
-  min?: number;
-  max?: number;
-}
-
-export interface MonitoringAlerts {
-  error_rate?: number;
-  latency_p95_ms?: number;
-  drift?: { psi?: number; ks_p_value?: number };
-  prediction_psi?: number;
-  accuracy_min?: number;
-  bias?: { demographic_parity_difference?: number; equal_opportunity_difference?: number };
-  kpis: KpiSpec[];
-}
+/** The alert thresholds and KPIs of a service spec's `monitoring` section (one shape, the service spec's). */
+export type MonitoringAlerts = MonitoringSpec['alerts'];
+export type KpiSpec = MonitoringAlerts['kpis'][number];
 
 /** The `monitoring` section, checked, with defaults applied. Paths are as written (relative to the workspace root). */
 export interface MonitoringOptions {

@@ -3,7 +3,7 @@
  * are recorded in the local store like local trials.
  */
 import { ConfigNotRunnableError } from '../runs';
-import type { Trial, TrialContext, TrialExecutor, TrialOutcome } from '../sweep/executor';
+import { trialMetricListener, type Trial, type TrialContext, type TrialExecutor, type TrialOutcome } from '../sweep/executor';
 import type { RunStatus } from '../store';
 import { executeRayRun, prepareCluster, type PreparedCluster } from './rayRun';
 import { RayJobsClient } from './rayClient';
@@ -40,7 +40,6 @@ export class RayTrialExecutor implements TrialExecutor {
   }
 
   async start(trial: Trial, context: TrialContext, signal: AbortSignal): Promise<TrialOutcome> {
-    const steps = new Map<string, number>();
     try {
       const result = await executeRayRun({
         store: context.store,
@@ -53,13 +52,7 @@ export class RayTrialExecutor implements TrialExecutor {
         signal,
         pollMs: this.options.pollMs,
         onStart: run => context.onRunCreated?.(run.id),
-        onEvent: event => {
-          if (event.type !== 'metric') return;
-          // The same step rule as the store's: a point without a step gets the next step of its key.
-          const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
-          steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
-          context.onMetric?.(event.name, step, event.value);
-        },
+        onEvent: trialMetricListener(context),
       });
       return { runId: result.run.id, status: result.run.status as RunStatus, ...(result.run.error ? { error: result.run.error } : {}), finalMetrics: result.finalMetrics };
     } catch (e) {

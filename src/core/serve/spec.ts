@@ -82,6 +82,7 @@ export interface MonitoringSpec {
     prediction_psi?: number;
     accuracy_min?: number;
     bias?: { demographic_parity_difference?: number; equal_opportunity_difference?: number };
+    /** `expr`: `mean(condition)`, `count(condition)` or a condition alone (= mean), in the rule language. */
     kpis: Array<{ name: string; expr: string; min?: number; max?: number }>;
   };
   /** `dir` is absolute; default `<root>/.edd/serving/<model>`. */

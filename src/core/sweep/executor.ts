@@ -4,6 +4,7 @@
  * protocol back into the same local store. The scheduler owns parallelism, cancel, early stopping and resume;
  * an executor only runs one trial to its end and records it as a run carrying `context.tags`.
  */
+import type { RunEvent } from '../runner';
 import type { RunStatus, RunStore } from '../store';
 
 /** One trial of a sweep: one set of overrides with one seed. Each trial becomes exactly one run. */
@@ -74,4 +75,19 @@ export class TrialStop extends Error {
     super(message);
     this.name = 'TrialStop';
   }
+}
+
+/**
+ * The run-event listener every executor gives its run: passes metrics on to `context.onMetric` with the step the store
+ * records (a point without a step gets its key's next step, as executeRun stores it), so early stopping compares the
+ * same steps.
+ */
+export function trialMetricListener(context: TrialContext): (event: RunEvent) => void {
+  const steps = new Map<string, number>();
+  return event => {
+    if (event.type !== 'metric') return;
+    const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
+    steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
+    context.onMetric?.(event.name, step, event.value);
+  };
 }

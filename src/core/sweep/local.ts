@@ -1,12 +1,9 @@
 import { executeRun, ConfigNotRunnableError } from '../runs';
-import type { Trial, TrialContext, TrialExecutor, TrialOutcome } from './executor';
+import { trialMetricListener, type Trial, type TrialContext, type TrialExecutor, type TrialOutcome } from './executor';
 
 /** Runs each trial on this machine as a normal EDD run (what `edd run` does), from the trial's config text. */
 export class LocalExecutor implements TrialExecutor {
   async start(trial: Trial, context: TrialContext, signal: AbortSignal): Promise<TrialOutcome> {
-    // executeRun resolves a point without a step to its key's next step when it stores it; do the same here so
-    // early stopping compares the steps the store records.
-    const steps = new Map<string, number>();
     try {
       const result = await executeRun({
         store: context.store,
@@ -16,12 +13,7 @@ export class LocalExecutor implements TrialExecutor {
         tags: context.tags,
         signal,
         onStart: run => context.onRunCreated?.(run.id),
-        onEvent: event => {
-          if (event.type !== 'metric') return;
-          const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
-          steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
-          context.onMetric?.(event.name, step, event.value);
-        },
+        onEvent: trialMetricListener(context),
       });
       return { runId: result.run.id, status: result.run.status, error: result.run.error ?? undefined, finalMetrics: result.finalMetrics };
     } catch (e) {
