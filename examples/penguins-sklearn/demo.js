@@ -15,7 +15,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const { eddRunner } = require('../demo-cli');
 const example = 'examples/penguins-sklearn';
 const policy = `${example}/penguins-sklearn.policy.yaml`;
 const python = path.join(root, '.venv', 'bin', 'python');
@@ -26,9 +26,9 @@ const DESIGNS = [
 ];
 const EXTRA_SEEDS = [2, 3];
 
+const { run } = eddRunner();
 function edd(args, { expected = 0, capture = false } = {}) {
-  if (!capture) console.log(`\n$ edd ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  const r = run(args, expected, { quiet: capture, echo: !capture, cwd: root });
   if (r.status !== expected) throw new Error(`edd ${args.join(' ')} exited ${r.status ?? r.signal} (expected ${expected})`);
   return r.stdout;
 }

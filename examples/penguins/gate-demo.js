@@ -8,22 +8,11 @@
 // Exits non-zero if any step does not end the way it should. Safe to run again (the same model file registers as the
 // version it already is).
 'use strict';
-const { spawnSync } = require('child_process');
-const path = require('path');
 
-const cli = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 const policy = 'examples/penguins/penguins.policy.yaml';
+const { run: edd, ok: allAsExpected } = require('../demo-cli').eddRunner();
 let ok = true;
 
-function edd(args, expected, { quiet = false } = {}) {
-  console.log(`\n$ edd ${args.map(a => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-  const r = spawnSync(process.execPath, [cli, ...args], { stdio: quiet ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
-  if (expected !== undefined && r.status !== expected) {
-    console.log(`→ exit ${r.status}: UNEXPECTED (wanted exit ${expected})`);
-    ok = false;
-  }
-  return r;
-}
 
 for (const [experiment, expected] of [['exp_20250101_001', 0], ['exp_20250101_004', 1]]) {
   const r = edd(['gate', policy, '--experiment', experiment, '--junit', `.edd/gate-${experiment}.xml`], expected);
@@ -59,4 +48,4 @@ if (stageOf(baseline) !== 'production') {
   console.log('→ UNEXPECTED: the baseline should be in production after the rollback');
   ok = false;
 }
-process.exitCode = ok ? 0 : 1;
+process.exitCode = ok && allAsExpected() ? 0 : 1;

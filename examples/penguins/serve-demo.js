@@ -12,26 +12,18 @@
 // Exits non-zero if a step does not end the way it should. A load generator with Node's own fetch, no packages.
 'use strict';
 /* global fetch */
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { randomUUID } = require('crypto');
 
 const root = process.cwd();
-const cli = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 const spec = 'examples/penguins/penguins.service.yaml';
 const statusFile = path.join(root, '.edd', 'serving', 'penguins', 'canary-status.json');
+const { cli, eddRunner } = require('../demo-cli');
+const { run: edd, ok: allAsExpected } = eddRunner();
 let ok = true;
 
-function edd(args, expected, { quiet = false } = {}) {
-  console.log(`\n$ edd ${args.map(a => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-  const r = spawnSync(process.execPath, [cli, ...args], { stdio: quiet ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
-  if (expected !== undefined && r.status !== expected) {
-    console.log(`→ exit ${r.status}: UNEXPECTED (wanted exit ${expected})`);
-    ok = false;
-  }
-  return r;
-}
 
 function rowsOf(file) {
   const [head, ...lines] = fs.readFileSync(path.join(__dirname, 'data', file), 'utf8').trim().split('\n');
@@ -143,7 +135,7 @@ async function main() {
 }
 
 main().then(() => {
-  process.exitCode = ok ? 0 : 1;
+  process.exitCode = ok && allAsExpected() ? 0 : 1;
 }, e => {
   console.error(e);
   process.exitCode = 1;
