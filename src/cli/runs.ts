@@ -26,7 +26,16 @@ function summaryJson(r: RunSummary) {
     sweep_id: r.tags.sweep_id ?? null,
     trial_index: r.tags.trial_index !== undefined ? Number(r.tags.trial_index) : null,
     final_metrics: r.finalMetrics,
+    origin: originOf(r),
+    // `mlflow:<run id>` for a run imported or pulled from MLflow (null for a run made here)
+    external_id: r.externalId,
   };
+}
+
+/** `local` (run here), `remote` (pulled from the team's tracking server), `imported` (read from MLflow's or DVC's files). */
+function originOf(r: RunSummary): 'local' | 'remote' | 'imported' {
+  const origin = r.tags['edd.origin'];
+  return origin === undefined ? 'local' : origin === 'mlflow-remote' ? 'remote' : 'imported';
 }
 
 /** `edd runs [--experiment ID] [--json] [--limit N]`: newest first. */
@@ -64,7 +73,9 @@ function printRuns(runs: RunSummary[], file: string, json: boolean, io: Io): num
   for (const r of runs) {
     const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${inert(k)}=${fmt(v)}`).join(' ');
     const start = r.startedAt === null ? '-' : new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
-    io.out(`${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(11)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`);
+    const line = `${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(11)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`;
+    const origin = originOf(r);
+    io.out(origin === 'remote' ? t('{0}  (remote)', line) : origin === 'imported' ? t('{0}  (imported)', line) : line);
   }
   return 0;
 }

@@ -54,7 +54,8 @@ export class Extension extends Disposable {
     this.codegen = this.track(new TypedConfigCodegen());
     this.track(new ExampleProject(extensionUri));
     this.monitor = this.track(new MonitorController(extensionUri));
-    this.track(new MlflowCommands(this.stores, secrets));
+    const mlflow = this.track(new MlflowCommands(this.stores, secrets));
+    this.runs.tracking = folder => mlflow.trackingOf(folder);
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
       node?.kind === 'version' && node.folder && node.model && node.version ? this.showVersionReport(node.folder, node.model, node.version) : undefined));
     this.track(vscode.commands.registerCommand(Commands.checkVersion, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>

@@ -60,6 +60,10 @@ def write_fixture(client, registry):
             client.transition_model_version_stage("penguins-clf", "3", "Staging")
         client.set_registered_model_alias("penguins-clf", "champion", "2")
         client.set_registered_model_alias("penguins-clf", "challenger", "3")
+        # a deleted version: the file store keeps its folder with the stage Deleted_Internal
+        client.create_model_version("penguins-clf", f"runs:/{runs[0]}/model", run_id=runs[0])
+        client.set_registered_model_alias("penguins-clf", "gone", "4")
+        client.delete_model_version("penguins-clf", "4")
         client.create_registered_model("dropped")
         client.create_model_version("dropped", f"runs:/{runs[0]}/model", run_id=runs[0])
         client.delete_registered_model("dropped")

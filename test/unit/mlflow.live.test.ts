@@ -4,40 +4,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunStore } from '../../src/core/store';
-import { python, WRITER, type Expected, type ExpectedRun } from './mlflowFixtures';
+import { LIVE_CONFIG as CONFIG, PAUSING_TRAINING as SCRIPT, serverRunsByEddId, waitForLivePoints } from './mlflowFixtures';
 import { freePort, MlflowServer } from './mlflowServer';
 import { CLI, edd } from './registryFixtures';
-
-/** A training that logs 1,500 points, waits until the test lets it go on (a file appears), then logs 10 more. */
-const SCRIPT = `
-const fs = require('fs');
-for (let s = 0; s < 1500; s++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / (s + 1), step: s }));
-const until = Date.now() + 240000;
-const wait = () => {
-  if (fs.existsSync('release')) {
-    for (let s = 1500; s < 1510; s++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / (s + 1), step: s }));
-    return;
-  }
-  if (Date.now() > until) process.exit(3);
-  setTimeout(wait, 50);
-};
-wait();
-`;
-
-const CONFIG = (id: string) => `experiment:\n  id: "${id}"\n  name: "live"\n  hypothesis: "logs reach the server while the run goes on"\n  parameters:\n    model_type: "mlp"\n    lr: 0.5\n  run:\n    command: [node, train.js]\n    timeout: 300\n`;
 
 describe('edd run with a tracking URI: live logging to a real MLflow 3.17 server', function () {
   this.timeout(600_000);
   let dir: string;
   let server: MlflowServer;
-  const readBack = (): Map<string, ExpectedRun[]> => {
-    python([WRITER, server.url, path.join(dir, 'server.json'), '--dump'], dir, { MLFLOW_TRACKING_URI: server.url });
-    const e = JSON.parse(fs.readFileSync(path.join(dir, 'server.json'), 'utf8')) as Expected;
-    const map = new Map<string, ExpectedRun[]>();
-    for (const x of e.experiments) for (const r of x.runs) if (r.tags['edd.run_id']) map.set(r.tags['edd.run_id'], [...(map.get(r.tags['edd.run_id']) ?? []), r]);
-    return map;
-  };
-  const api = async <T>(endpoint: string, body: unknown): Promise<T> => (await (await fetch(`${server.url}/api/2.0/mlflow/${endpoint}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json()) as T;
+  const readBack = () => serverRunsByEddId(server.url, dir);
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-mlflow-live-'));
@@ -60,25 +35,7 @@ describe('edd run with a tracking URI: live logging to a real MLflow 3.17 server
     run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number>(resolve => run.on('exit', code => resolve(code ?? -1)));
     // the training is paused after 1,500 points: they must be on the server, in a RUNNING run, before it goes on
-    const deadline = Date.now() + 180_000;
-    let seen = 0;
-    for (;;) {
-      assert.strictEqual(run.exitCode, null, `edd run ended early: ${stderr}`);
-      assert.ok(Date.now() < deadline, `no live points on the server (last seen ${seen})`);
-      const exp = await api<{ experiments?: Array<{ experiment_id: string; name: string }> }>('experiments/search', { max_results: 100 });
-      const id = exp.experiments?.find(e => e.name === 'exp_20250101_501')?.experiment_id;
-      if (id) {
-        const runs = await api<{ runs?: Array<{ info: { run_id: string; status: string } }> }>('runs/search', { experiment_ids: [id] });
-        const r = runs.runs?.[0];
-        if (r) {
-          assert.strictEqual(r.info.status, 'RUNNING');
-          const h = (await (await fetch(`${server.url}/api/2.0/mlflow/metrics/get-history?run_id=${r.info.run_id}&metric_key=loss&max_results=25000`)).json()) as { metrics?: unknown[] };
-          seen = h.metrics?.length ?? 0;
-          if (seen >= 1000) break;
-        }
-      }
-      await new Promise(r => setTimeout(r, 200));
-    }
+    await waitForLivePoints(server.url, 'exp_20250101_501', 1000, () => assert.strictEqual(run.exitCode, null, `edd run ended early: ${stderr}`));
     fs.writeFileSync(path.join(dir, 'release'), '');
     assert.strictEqual(await exited, 0, stderr);
     fs.rmSync(path.join(dir, 'release'));

@@ -150,7 +150,7 @@ describe('edd run / edd runs (the CLI, as a real process)', function () {
     assert.match(lines[0], /exp_20250110_007 {2}failed/);
     const json = JSON.parse((await cli(['runs', '--experiment', 'exp_20250110_001', '--json'], dir)).stdout);
     assert.strictEqual(json.length, 1);
-    assert.deepStrictEqual(Object.keys(json[0]), ['run_id', 'experiment_id', 'status', 'started_at', 'duration_s', 'exit_code', 'seed', 'sweep_id', 'trial_index', 'final_metrics']);
+    assert.deepStrictEqual(Object.keys(json[0]), ['run_id', 'experiment_id', 'status', 'started_at', 'duration_s', 'exit_code', 'seed', 'sweep_id', 'trial_index', 'final_metrics', 'origin', 'external_id']);
     assert.strictEqual(json[0].final_metrics.val_accuracy, 0.8);
   });
 

@@ -1,12 +1,15 @@
 // MLflow's file store: `mlruns/<experiment id>/meta.yaml`, `mlruns/<experiment id>/<run id>/meta.yaml`, and per run
 // `params/`, `tags/` (one file per key, the file's whole text is the value) and `metrics/` (one file per key, lines
-// `timestamp value step`). A key with `/` is a path of sub-folders. Registered models (`mlruns/models/`) are not read
-// from a file store (MLflow 3 keeps its registry in a database).
+// `timestamp value step`). A key with `/` is a path of sub-folders. The registry is under `mlruns/models/<name>/`:
+// the model's `meta.yaml`, `version-<n>/meta.yaml` per version (a deleted version stays, with the stage
+// `Deleted_Internal`; a deleted model's folder is removed) and `aliases/<alias>` holding the version number — the
+// folder MLflow's FileStore reads aliases from (the model's meta.yaml has an `aliases:` copy too, written at its
+// last update, which can be stale).
 import * as fs from 'fs';
 import * as path from 'path';
 import { LineCounter, parseDocument } from 'yaml';
 import { t } from '../l10n';
-import { mlflowStatus, MlflowInputError, type MlflowData, type MlflowMetric, type MlflowRun } from './types';
+import { mlflowStatus, MlflowInputError, type MlflowData, type MlflowMetric, type MlflowModel, type MlflowRun } from './types';
 
 /** Folders of `mlruns/` that are not experiments. */
 const NOT_EXPERIMENTS = new Set(['.trash', 'models', '.git']);
@@ -32,6 +35,7 @@ export async function readMlflowFileStore(root: string): Promise<MlflowData> {
       if (run) data.runs.push(run);
     }
   }
+  data.models = await readModels(path.join(root, 'models'));
   if (data.experiments.length === 0) {
     throw new MlflowInputError(t('{0} is not an MLflow file store: no experiment folder with a meta.yaml in it. Give the mlruns folder (or an mlflow.db).', root));
   }
@@ -59,6 +63,39 @@ async function readMeta(file: string, required: readonly string[]): Promise<Meta
     throw new MlflowInputError(t('{0}:{1}: this meta.yaml ends without {2}; it is probably truncated. Restore it from a backup or delete the run folder.', file, lastLine, absent.join(', ')));
   }
   return meta as Meta;
+}
+
+/** The registered models of a file store (none when it has no `models` folder). */
+async function readModels(dir: string): Promise<MlflowModel[]> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const models: MlflowModel[] = [];
+  for (const entry of entries.filter(e => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const modelDir = path.join(dir, entry.name);
+    if (!fs.existsSync(path.join(modelDir, 'meta.yaml'))) continue;
+    const meta = await readMeta(path.join(modelDir, 'meta.yaml'), ['name']);
+    const aliases = await readKeyFiles(path.join(modelDir, 'aliases'));
+    const model: MlflowModel = { name: String(meta.name), versions: [] };
+    for (const v of await fs.promises.readdir(modelDir, { withFileTypes: true })) {
+      if (!v.isDirectory() || !/^version-\d+$/.test(v.name) || !fs.existsSync(path.join(modelDir, v.name, 'meta.yaml'))) continue;
+      const vm = await readMeta(path.join(modelDir, v.name, 'meta.yaml'), ['version']);
+      const stage = optional(vm.current_stage) ?? 'None';
+      if (stage.startsWith('Deleted')) continue;
+      const version = Number(vm.version);
+      model.versions.push({
+        version, stage, runId: optional(vm.run_id), source: optional(vm.source), user: optional(vm.user_id), createdAt: optionalNumber(vm.creation_timestamp),
+        aliases: Object.entries(aliases).filter(([, n]) => Number(n.trim()) === version).map(([a]) => a).sort(),
+      });
+    }
+    model.versions.sort((a, b) => a.version - b.version);
+    models.push(model);
+  }
+  return models;
 }
 
 const optional = (v: unknown): string | null => (v === undefined || v === null || v === '' ? null : String(v));

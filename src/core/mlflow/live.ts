@@ -26,6 +26,7 @@ export class LiveLogger {
   private queue: MetricPoint[] = [];
   private sending: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private started: Promise<void> = Promise.resolve();
   /** Why live logging stopped (the server did not answer or refused); undefined while it works. */
   problem: string | undefined;
   /** Points the server acknowledged while the run went on. */
@@ -54,6 +55,31 @@ export class LiveLogger {
     } catch (e) {
       this.problem = (e as Error).message;
     }
+  }
+
+  /**
+   * executeRun's `onStart` for this logger: the MLflow run is created in the background and the points that come
+   * meanwhile are sent after it. With {@link onMetrics} and {@link end}, how both `edd run` and the editor's runs log.
+   */
+  begin(run: RunRecord): void {
+    this.started = this.start(run);
+  }
+
+  /** executeRun's `onMetrics`: points just written to the store, sent once the MLflow run exists. */
+  onMetrics(points: readonly MetricPoint[]): void {
+    void this.started.then(() => this.add(points));
+  }
+
+  /** After executeRun returned: {@link finish} once the MLflow run is created (or failed to be). */
+  async end(run: RunRecord): Promise<string | undefined> {
+    await this.started;
+    return this.finish(run);
+  }
+
+  /** The run never got recorded (executeRun threw): stop the timer, send nothing more. */
+  abandon(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.problem ??= 'abandoned';
   }
 
   /** Points just written to the store. */

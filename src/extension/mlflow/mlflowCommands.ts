@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { MlflowApiError, MlflowInputError, MlflowUnreachableError, type Credentials } from '../../core/mlflow';
+import { MlflowApiError, MlflowInputError, MlflowUnreachableError, type Credentials, type LiveOptions } from '../../core/mlflow';
 import { Disposable } from '../dispose';
 import { Commands, Settings } from '../ids';
 import type { StoreService } from '../runs/storeService';
@@ -53,6 +53,15 @@ export class MlflowCommands extends Disposable {
       if (e instanceof MlflowInputError) void vscode.window.showErrorMessage(e.message);
       else throw e;
     }
+  }
+
+  /**
+   * Where the runs of `folder` log live: `edd.tracking.uri` with the stored credentials (the same shape and the same
+   * environment fallbacks as the CLI's); undefined when the setting is empty.
+   */
+  async trackingOf(folder: vscode.WorkspaceFolder): Promise<LiveOptions | undefined> {
+    const uri = vscode.workspace.getConfiguration(Settings.section, folder.uri).get<string>(Settings.trackingUri)?.trim();
+    return uri ? { trackingUri: uri, credentials: await this.credentials() } : undefined;
   }
 
   private async credentials(): Promise<Credentials> {

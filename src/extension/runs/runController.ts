@@ -2,7 +2,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { metricDifferences, ConfigNotRunnableError, type ExecuteResult } from '../../core/runs';
 import type { RunEvent } from '../../core/runner';
-import type { ExecuteEvent } from './storeOps';
+import type { LiveOptions } from '../../core/mlflow';
+import type { ExecuteEvent, ExecuteOpResult } from './storeOps';
 import { Disposable } from '../dispose';
 import { Commands } from '../ids';
 import type { StoreService } from './storeService';
@@ -37,6 +38,9 @@ export class RunController extends Disposable {
   private readonly changed = this.track(new vscode.EventEmitter<void>());
   /** Fires when a run starts or ends in this window. */
   readonly onDidChangeActive = this.changed.event;
+
+  /** The MLflow server a folder's runs log to live (edd.tracking.uri and the stored credentials), if any. */
+  tracking: (folder: vscode.WorkspaceFolder) => Promise<LiveOptions | undefined> = () => Promise.resolve(undefined);
 
   constructor(private readonly stores: StoreService) {
     super();
@@ -84,8 +88,9 @@ export class RunController extends Disposable {
     request.signal?.addEventListener('abort', () => controller.abort(), { once: true });
     const active: Active = { experimentId: '', controller };
     const rel = vscode.workspace.asRelativePath(request.uri, false);
+    const tracking = await this.tracking(folder);
 
-    const go = async (report?: (fraction: number | undefined, message?: string) => void): Promise<ExecuteResult> => {
+    const go = async (report?: (fraction: number | undefined, message?: string) => void): Promise<ExecuteOpResult> => {
       this.output.appendLine('');
       let epochs: number | undefined;
       const latest = new Map<string, number>();
@@ -120,6 +125,7 @@ export class RunController extends Disposable {
           configPath: request.uri.fsPath,
           configText: request.configText,
           extraParams: request.extraParams,
+          tracking,
         });
       } catch (e) {
         if (e instanceof ConfigNotRunnableError) {
@@ -138,7 +144,7 @@ export class RunController extends Disposable {
       }
     };
 
-    let result: ExecuteResult;
+    let result: ExecuteOpResult;
     if (request.progress === 'none') {
       result = await go();
     } else {
@@ -165,7 +171,7 @@ export class RunController extends Disposable {
     return new RunNotStartedError(message);
   }
 
-  private announce(r: ExecuteResult, folder: vscode.WorkspaceFolder): void {
+  private announce(r: ExecuteOpResult, folder: vscode.WorkspaceFolder): void {
     const run = r.run;
     const secs = run.durationMs === null ? '' : `${(run.durationMs / 1000).toFixed(1)} s`;
     const metric = keyMetricText(r.finalMetrics);
@@ -178,6 +184,12 @@ export class RunController extends Disposable {
       void vscode.window.showWarningMessage(vscode.l10n.t('Run of {0} was cancelled after {1}.', run.experimentId, secs));
     } else {
       void vscode.window.showErrorMessage(vscode.l10n.t('Run of {0} failed: {1}', run.experimentId, run.error ?? ''), openLog).then(onChoice);
+    }
+    if (r.liveLogging) {
+      // The run is recorded here; the server gets it at the next sync (nothing is sent twice).
+      this.output.appendLine(r.liveLogging);
+      const sync = vscode.l10n.t('Sync Now');
+      void vscode.window.showWarningMessage(r.liveLogging, sync).then(c => { if (c === sync) void vscode.commands.executeCommand(Commands.syncMlflow); });
     }
     for (const p of r.protocolErrors.slice(0, 20)) this.output.appendLine(vscode.l10n.t('[EDD] metrics protocol: {0}', p));
   }

@@ -5,12 +5,12 @@ import { LocalExecutor, SweepError, SweepSpecError, runSweep, type SweepEvent, t
 import type { Latency } from '../../core/compare/latency';
 import type { Curve } from '../../core/compare/model';
 import { PolicyError } from '../../core/checks/policy';
-import { importMlflow, MlflowApiError, MlflowInputError, MlflowUnreachableError, pullRuns, pushRuns, readMlflowSource, type SyncOptions } from '../../core/mlflow';
+import { importMlflow, LiveLogger, MlflowApiError, MlflowInputError, MlflowUnreachableError, pullRuns, pushRuns, readMlflowSource, type LiveOptions, type SyncOptions } from '../../core/mlflow';
 import {
   gateStatus, planPromotion, promote, promotionOutcome, recordRefusal, registerRun, rollback, rollbackOutcome, setAlias, versionFile, RegistryError,
 } from '../../core/registry/registry';
 import { gateWithStore, shadowEvaluate, type StoreGateOptions } from '../../core/registry/gate';
-import { executeRun, type ExecuteOptions } from '../../core/runs/execute';
+import { executeRun, type ExecuteOptions, type ExecuteResult } from '../../core/runs/execute';
 import { orphanedRuns, recoverInterruptedRuns } from '../../core/runs/recover';
 import { planReproduction } from '../../core/runs/reproduce';
 import { ConfigNotRunnableError, type RunSpec } from '../../core/runs/spec';
@@ -36,6 +36,10 @@ export interface OpContext {
   emit(event: unknown): void;
 }
 
+/** A run to execute in the worker; `tracking`: the MLflow server it logs to live, with its credentials. */
+export type ExecuteOpOptions = Omit<ExecuteOptions, 'store' | 'signal' | 'onStart' | 'onEvent' | 'onMetrics'> & { tracking?: LiveOptions };
+/** The recorded run; `liveLogging`: why live logging stopped (the run is local only until a sync sends it). */
+export type ExecuteOpResult = ExecuteResult & { liveLogging?: string };
 /** Events of a run executed in the worker. */
 export type ExecuteEvent = { type: 'start'; run: RunRecord; spec: RunSpec } | { type: 'event'; event: RunEvent };
 /** Progress of a gate run in the worker. */
@@ -93,12 +97,28 @@ export const storeOps = {
     for (const p of need(s).getMetrics(runId)) out[p.key] = Math.max(p.step, out[p.key] ?? -Infinity);
     return out;
   },
-  execute: (s: RunStore | undefined, c: OpContext, o: Omit<ExecuteOptions, 'store' | 'signal' | 'onStart' | 'onEvent'>) =>
-    executeRun({
-      ...o, store: need(s), signal: c.signal,
-      onStart: (run, spec) => c.emit({ type: 'start', run, spec } satisfies ExecuteEvent),
-      onEvent: event => c.emit({ type: 'event', event } satisfies ExecuteEvent),
-    }),
+  execute: async (s: RunStore | undefined, c: OpContext, o: ExecuteOpOptions): Promise<ExecuteOpResult> => {
+    const { tracking, ...options } = o;
+    // With a tracking server (edd.tracking.uri), the run logs live to it as `edd run --tracking-uri` does.
+    const live = tracking ? new LiveLogger(need(s), tracking) : undefined;
+    let result;
+    try {
+      result = await executeRun({
+        ...options, store: need(s), signal: c.signal,
+        onStart: (run, spec) => {
+          live?.begin(run);
+          c.emit({ type: 'start', run, spec } satisfies ExecuteEvent);
+        },
+        onMetrics: live ? points => live.onMetrics(points) : undefined,
+        onEvent: event => c.emit({ type: 'event', event } satisfies ExecuteEvent),
+      });
+    } catch (e) {
+      live?.abandon();
+      throw e;
+    }
+    const liveLogging = await live?.end(result.run);
+    return liveLogging ? { ...result, warnings: [...result.warnings, liveLogging], liveLogging } : result;
+  },
   /** A config's sweep, every trial a run executed here in the worker; its events (`SweepEvent`) go to the host. */
   runSweep: (s: RunStore | undefined, c: OpContext, o: Omit<RunSweepOptions, 'store' | 'executor' | 'signal' | 'onEvent'>) =>
     runSweep({ ...o, store: need(s), executor: new LocalExecutor(), signal: c.signal, onEvent: (e: SweepEvent) => c.emit(e) }),
