@@ -68,6 +68,8 @@ export class ServingController extends Disposable {
   /** Servers being stopped on purpose (their exit is no surprise). */
   private readonly stopping = new Set<ChildProcess>();
   private poll: NodeJS.Timeout | undefined;
+  /** Servers spawned by this window so far (tests check that a refusal spawned none). */
+  spawned = 0;
   private readonly changed = this.track(new vscode.EventEmitter<void>());
   /** Fires when what is served or its status bar text changed. */
   readonly onDidChange = this.changed.event;
@@ -178,6 +180,7 @@ export class ServingController extends Disposable {
     const args = [cli, 'serve', spec.fsPath, '--host', '127.0.0.1', '--port', String(port), '--store', this.stores.storeFile(folder)];
     const rel = vscode.workspace.asRelativePath(spec, false);
     this.output.appendLine(vscode.l10n.t('[{0}] starting: edd {1}', model, args.slice(1).join(' ')));
+    this.spawned++;
     const child = spawn(process.execPath, args, {
       cwd: folder.uri.fsPath, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', EDD_LOCALE: vscode.env.language },
