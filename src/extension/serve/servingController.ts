@@ -65,6 +65,8 @@ export class ServingController extends Disposable {
   private readonly item = this.track(vscode.window.createStatusBarItem('edd.serving', vscode.StatusBarAlignment.Left, 9));
   private readonly served = new Map<string, ServedService>();
   private readonly starting = new Map<string, Starting>();
+  /** Models whose Start Serving is under way (from the check to the server's readiness). */
+  private readonly pending = new Set<string>();
   /** Servers being stopped on purpose (their exit is no surprise). */
   private readonly stopping = new Set<ChildProcess>();
   private poll: NodeJS.Timeout | undefined;
@@ -159,19 +161,24 @@ export class ServingController extends Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} is already served at {1} (from {2}). Stop Serving it first to serve another spec of the same model.', model, running.url, vscode.workspace.asRelativePath(running.spec)));
       return running;
     }
-    if (this.starting.has(key)) throw new ServingError(vscode.l10n.t('A server of {0} is already starting.', model));
+    if (this.pending.has(key)) throw new ServingError(vscode.l10n.t('A server of {0} is already starting.', model));
+    this.pending.add(key);
     const rel = vscode.workspace.asRelativePath(spec, false);
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('EDD: starting the server of {0}…', rel), cancellable: true },
-      async (_progress, token) => {
-        const served = await this.spawnServer(spec, folder, model, key, token);
-        this.served.set(key, served);
-        await this.refresh();
-        this.startPolling();
-        void vscode.window.showInformationMessage(vscode.l10n.t('Serving {0} version {1} at {2}', model, served.version ?? '?', served.url), vscode.l10n.t('Show Output'))
-          .then(choice => { if (choice) this.output.show(true); });
-        return served;
-      });
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('EDD: starting the server of {0}…', rel), cancellable: true },
+        async (_progress, token) => {
+          const served = await this.spawnServer(spec, folder, model, key, token);
+          this.served.set(key, served);
+          await this.refresh();
+          this.startPolling();
+          void vscode.window.showInformationMessage(vscode.l10n.t('Serving {0} version {1} at {2}', model, served.version ?? '?', served.url), vscode.l10n.t('Show Output'))
+            .then(choice => { if (choice) this.output.show(true); });
+          return served;
+        });
+    } finally {
+      this.pending.delete(key);
+    }
   }
 
   private async spawnServer(spec: vscode.Uri, folder: vscode.WorkspaceFolder, model: string, key: string, token: vscode.CancellationToken): Promise<ServedService> {
