@@ -34,11 +34,6 @@ export interface ServedService {
   canary?: CanaryStatus;
 }
 
-interface Starting {
-  child: ChildProcess;
-  stderr: () => string;
-}
-
 /** The defaults of `edd canary start` (canaryPlan's), offered first in the quick picks. */
 const PERCENTS = [10, 5, 20, 25, 50];
 const STEPS = [10, 5, 20, 25, 50];
@@ -64,7 +59,7 @@ export class ServingController extends Disposable {
   private readonly canaryOutput = this.track(vscode.window.createOutputChannel(vscode.l10n.t('EDD Canary')));
   private readonly item = this.track(vscode.window.createStatusBarItem('edd.serving', vscode.StatusBarAlignment.Left, 9));
   private readonly served = new Map<string, ServedService>();
-  private readonly starting = new Map<string, Starting>();
+  private readonly starting = new Map<string, ChildProcess>();
   /** Models whose Start Serving is under way (from the check to the server's readiness). */
   private readonly pending = new Set<string>();
   /** Servers being stopped on purpose (their exit is no surprise). */
@@ -91,7 +86,7 @@ export class ServingController extends Disposable {
     reg(Commands.stopCanary, arg => this.trusted(() => this.stopCanary(arg)));
     reg(Commands.servingActions, () => this.trusted(() => this.actions()));
     // The window closing: stop every server (deactivate awaits stopAll; this is the last resort if it did not run).
-    this.track({ dispose: () => { for (const s of this.served.values()) this.kill(s.child); for (const s of this.starting.values()) this.kill(s.child); } });
+    this.track({ dispose: () => { for (const s of this.served.values()) this.kill(s.child); for (const c of this.starting.values()) this.kill(c); } });
     this.track({ dispose: () => this.stopPolling() });
     this.render();
   }
@@ -210,7 +205,7 @@ export class ServingController extends Disposable {
       const s = stderr.split('\n').filter(l => l.trim() && !/edd --help/.test(l)).map(l => l.replace(/^edd: /, '')).join('\n');
       return s.length > STDERR_TAIL ? `…${s.slice(-STDERR_TAIL)}` : s;
     };
-    this.starting.set(key, { child, stderr: tail });
+    this.starting.set(key, child);
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let spawnError: Error | undefined;
     child.on('error', e => { spawnError = e; });
