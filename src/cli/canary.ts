@@ -1,10 +1,8 @@
-import { randomUUID } from 'crypto';
-import * as path from 'path';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
 import { parseModelRef, RegistryError, resolveActor, resolveVersion } from '../core/registry';
-import { canaryDir, checkPlan, isFinal, readJsonFile, REQUEST_FILE, STATUS_FILE, writeJsonAtomic, type CanaryRequest, type CanaryStatus, type GuardReport } from '../core/serve/canary';
-import type { RawCanary } from '../core/serve/spec';
+import { isFinal, type CanaryStatus } from '../core/serve/canary';
+import { CanaryPlanError, canaryStartPlan, canaryStatusLines, readCanaryStatus, requestCanaryStart, requestCanaryStop, waitForCanaryStatus } from '../core/serve/canaryControl';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { existingStorePath, openStore } from './store';
@@ -55,25 +53,18 @@ async function start(args: readonly string[], io: Io): Promise<number> {
   } finally {
     await store.close();
   }
-  const plan: RawCanary = { version };
-  const percent = number('--percent', values.percent);
-  const step = number('--step', values.step);
-  const minRequests = number('--min-requests', values['min-requests']);
-  if (percent !== undefined) plan.percent = percent;
-  if (step !== undefined) plan.step = step;
-  if (minRequests !== undefined) plan.min_requests = minRequests;
-  if (values.interval !== undefined) plan.interval = values.interval;
-  if (values.mode !== undefined) plan.mode = values.mode as RawCanary['mode'];
-  if (values['sticky-key'] !== undefined) plan.sticky_key = values['sticky-key'];
-  const problems = checkPlan(plan);
-  if (problems.length) throw new UsageError(problems.join('\n'));
-  const request: CanaryRequest = {
-    id: randomUUID(), action: 'start', model: ref.model, time: Date.now(), actor: await resolveActor(io.cwd, values.user), plan,
-    ...(values.reason?.trim() ? { reason: values.reason.trim() } : {}),
-  };
-  const dir = canaryDir(io.cwd, ref.model);
-  writeJsonAtomic(path.join(dir, REQUEST_FILE), request);
-  const s = await waitFor(dir, values.wait, x => x.id === request.id);
+  let plan;
+  try {
+    plan = canaryStartPlan(version, {
+      percent: number('--percent', values.percent), step: number('--step', values.step), min_requests: number('--min-requests', values['min-requests']),
+      interval: values.interval, mode: values.mode, sticky_key: values['sticky-key'],
+    });
+  } catch (e) {
+    if (e instanceof CanaryPlanError) throw new UsageError(e.message);
+    throw e;
+  }
+  const request = requestCanaryStart(io.cwd, { model: ref.model, plan, actor: await resolveActor(io.cwd, values.user), reason: values.reason });
+  const s = await waitForCanaryStatus(io.cwd, ref.model, waitSeconds(values.wait), x => x.id === request.id);
   if (values.json) {
     io.out(JSON.stringify(s ?? { id: request.id, state: 'requested' }, null, 2));
   } else if (!s) {
@@ -90,18 +81,13 @@ async function stop(args: readonly string[], io: Io): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError(USAGE());
   const model = positionals[0];
-  const dir = canaryDir(io.cwd, model);
-  const before = readJsonFile<CanaryStatus>(path.join(dir, STATUS_FILE));
-  if (!before || isFinal(before.state)) {
+  const seconds = waitSeconds(values.wait);
+  const before = requestCanaryStop(io.cwd, { model, actor: await resolveActor(io.cwd, values.user), reason: values.reason });
+  if (!before) {
     io.out(t('No canary of {0} is running.', inert(model)));
     return 0;
   }
-  const request: CanaryRequest = {
-    id: randomUUID(), action: 'stop', model, time: Date.now(), actor: await resolveActor(io.cwd, values.user),
-    ...(values.reason?.trim() ? { reason: values.reason.trim() } : {}),
-  };
-  writeJsonAtomic(path.join(dir, REQUEST_FILE), request);
-  const s = await waitFor(dir, values.wait, x => x.id !== before.id || isFinal(x.state));
+  const s = await waitForCanaryStatus(io.cwd, model, seconds, x => x.id !== before.id || isFinal(x.state));
   if (!s) {
     io.out(t('Stop of the canary of {0} requested; the server has not answered yet (it reads requests on each registry poll).', inert(model)));
     return 0;
@@ -113,7 +99,7 @@ async function stop(args: readonly string[], io: Io): Promise<number> {
 async function status(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('canary status', args, { 'json': { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError(USAGE());
-  const s = readJsonFile<CanaryStatus>(path.join(canaryDir(io.cwd, positionals[0]), STATUS_FILE));
+  const s = readCanaryStatus(io.cwd, positionals[0]);
   if (values.json) {
     io.out(JSON.stringify(s ?? null, null, 2));
     return 0;
@@ -126,45 +112,11 @@ async function status(args: readonly string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** Polls the status file until `done` holds or `--wait` seconds (default 10) pass. */
-async function waitFor(dir: string, wait: string | undefined, done: (s: CanaryStatus) => boolean): Promise<CanaryStatus | undefined> {
-  const seconds = number('--wait', wait) ?? 10;
-  const deadline = Date.now() + Math.max(0, seconds) * 1000;
-  for (;;) {
-    const s = readJsonFile<CanaryStatus>(path.join(dir, STATUS_FILE));
-    if (s && done(s)) return s;
-    if (Date.now() >= deadline) return undefined;
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
-
-function stateText(s: CanaryStatus): string {
-  switch (s.state) {
-    case 'running': return s.mode === 'shadow' ? t('running (shadow: production answers, the candidate gets a copy)') : t('running at {0}%', s.share);
-    case 'promoting': return t('promoted; waiting for the server to switch');
-    case 'promoted': return t('promoted');
-    case 'rolled_back': return t('rolled back');
-    case 'stopped': return t('stopped');
-    case 'refused': return t('refused');
-  }
-}
-
-function guardLines(r: GuardReport): string[] {
-  const side = (name: string, n: GuardReport['production']) => t('  {0}: {1} requests, error rate {2}, p95 {3} ms', name, n.requests, n.error_rate.toFixed(3), n.p95_ms ?? '—');
-  const lines = [side(t('candidate'), r.candidate), side(t('production'), r.production), t('  prediction PSI: {0}', r.prediction_psi ?? '—')];
-  const a = r.accuracy;
-  lines.push(t('  accuracy: candidate {0} (n={1}), production {2} (n={3}), p = {4}', a.candidate.accuracy ?? '—', a.candidate.n, a.production.accuracy ?? '—', a.production.n, a.p_value ?? '—'));
-  if (r.breached.length) lines.push(t('  breached: {0}', r.breached.join(', ')));
-  return lines;
+/** `--wait SECONDS`, default 10. */
+function waitSeconds(wait: string | undefined): number {
+  return number('--wait', wait) ?? 10;
 }
 
 function printStatus(io: Io, s: CanaryStatus): void {
-  io.out(t('{0} of {1}@{2}: {3}', s.mode === 'shadow' ? t('Shadow') : t('Canary'), inert(s.model), s.version, stateText(s)));
-  if (s.reason) io.out(t('  reason: {0}', inert(s.reason)));
-  io.out(t('  plan: start {0}%, +{1}% every {2}, at least {3} requests a side per interval{4}', s.plan.percent, s.plan.step, s.plan.interval, s.plan.min_requests, s.plan.sticky_key ? t(', sticky by {0}', inert(s.plan.sticky_key)) : ''));
-  if (s.last) {
-    io.out(t('  last interval:'));
-    for (const l of guardLines(s.last)) io.out(l);
-  }
-  for (const d of s.decisions.slice(-10)) io.out(`  ${new Date(d.time).toISOString().replace('T', ' ').slice(0, 19)}  ${inert(d.decision)}  ${d.share}%  ${inert(d.reason)}`);
+  for (const line of canaryStatusLines(s)) io.out(line);
 }

@@ -16,6 +16,7 @@ import { MonitorController } from './monitor/monitorController';
 import { MlflowCommands } from './mlflow/mlflowCommands';
 import { ModelsTree } from './registry/modelsTree';
 import { RegistryCommands } from './registry/registryCommands';
+import { ServingController } from './serve/servingController';
 import { RunCodeLens } from './runs/codeLens';
 import { ExperimentsTree } from './runs/experimentsTree';
 import { RunCommands } from './runs/runCommands';
@@ -37,6 +38,7 @@ export class Extension extends Disposable {
   readonly python: PythonHelper;
   readonly codegen: TypedConfigCodegen;
   readonly monitor: MonitorController;
+  readonly serving: ServingController;
 
   constructor(extensionUri: vscode.Uri, secrets: vscode.SecretStorage) {
     super();
@@ -54,6 +56,7 @@ export class Extension extends Disposable {
     this.codegen = this.track(new TypedConfigCodegen());
     this.track(new ExampleProject(extensionUri));
     this.monitor = this.track(new MonitorController(extensionUri));
+    this.serving = this.track(new ServingController(extensionUri, this.stores));
     const mlflow = this.track(new MlflowCommands(this.stores, secrets));
     this.runs.tracking = folder => mlflow.trackingOf(folder);
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>
@@ -127,19 +130,21 @@ export interface EddApi {
   models: ModelsTree;
   registry: RegistryCommands;
   python: PythonHelper;
+  serving: ServingController;
 }
 
 export function activate(context: vscode.ExtensionContext): EddApi {
   setMessages(vscode.l10n.bundle);
   root = new Extension(context.extensionUri, context.secrets);
   context.subscriptions.push(root);
-  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate, models: root.models, registry: root.registry, python: root.python };
+  return { validation: root.validation, stores: root.stores, runs: root.runs, experiments: root.experiments, compare: root.compare, gate: root.gate, models: root.models, registry: root.registry, python: root.python, serving: root.serving };
 }
 
 export async function deactivate(): Promise<void> {
   const r = root;
   root = undefined;
   if (!r) return;
+  await r.serving.stopAll(); // servers this window started stop cleanly (their logs flushed)
   await r.stores.flush(); // unsaved runs reach the disk before the host goes away
   r.dispose();
 }

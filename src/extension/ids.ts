@@ -35,6 +35,12 @@ export const Commands = {
   importMlflow: 'edd.importMlflow',
   syncMlflow: 'edd.syncMlflow',
   setMlflowCredentials: 'edd.setMlflowCredentials',
+  startServing: 'edd.startServing',
+  stopServing: 'edd.stopServing',
+  startCanary: 'edd.startCanary',
+  canaryStatus: 'edd.canaryStatus',
+  stopCanary: 'edd.stopCanary',
+  servingActions: 'edd.servingActions',
 } as const;
 
 export const Views = {
@@ -55,6 +61,7 @@ export const Settings = {
   registryUser: 'registry.user',
   pythonPath: 'python.path',
   trackingUri: 'tracking.uri',
+  servePort: 'serve.port',
 } as const;
 
 export const ContextKeys = {

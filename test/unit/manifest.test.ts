@@ -26,7 +26,7 @@ describe('package.json manifest', () => {
 
   it('declares every setting the code reads, with scope and markdownDescription', () => {
     const props = contributes.configuration.properties;
-    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance, Settings.storePath, Settings.keyMetric, Settings.goals, Settings.registryUser, Settings.pythonPath, Settings.trackingUri].map(k => `${Settings.section}.${k}`).sort();
+    const keys = [Settings.glob, Settings.debounceMs, Settings.f1Tolerance, Settings.storePath, Settings.keyMetric, Settings.goals, Settings.registryUser, Settings.pythonPath, Settings.trackingUri, Settings.servePort].map(k => `${Settings.section}.${k}`).sort();
     assert.deepStrictEqual(Object.keys(props).sort(), keys);
     for (const k of keys) {
       assert.ok(props[k].scope, `${k} has a scope`);
