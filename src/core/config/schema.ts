@@ -1,9 +1,9 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isScalar, Scalar, type Document, type Node } from 'yaml';
 import experimentSchema from '../../../schemas/experiment.schema.json';
 import { t } from '../l10n';
 import { ProblemCode, type Fix, type Problem } from './problem';
-import { precompiledValidators } from './schemaValidators';
+import { compileValidator, precompiledValidators } from './schemaValidators';
 import { schemaMessage, schemaReason } from './schemaMessages';
 import { closest } from './suggest';
 import { lastPair, locate, span, type Located } from './yamlAst';
@@ -34,21 +34,6 @@ export interface SchemaNode {
 
 export const experimentSchemaJson = experimentSchema as SchemaNode;
 
-/**
- * The one Ajv setup of the config schemas, for the validators compiled at first use here and for the ones compiled
- * ahead of time into the bundles (schemaStandalone.ts): both must report the same errors.
- */
-export function createSchemaAjv(options: { source?: boolean } = {}): Ajv {
-  // Strict mode catches mistakes in our own schemas; the editor-only keywords are declared as annotations. The
-  // check against JSON Schema's meta-schema is left to a unit test (cli.coldstart.test.ts): compiling the
-  // meta-schema was most of the schema's cost on every `edd run` and `edd validate`.
-  return new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true, validateSchema: false, code: { source: options.source === true } })
-    .addKeyword({ keyword: 'markdownDescription', schemaType: 'string' })
-    .addKeyword({ keyword: 'errorMessage', schemaType: 'string' })
-    .addKeyword({ keyword: 'defaultSnippets', schemaType: 'array' });
-}
-
-let ajv: Ajv | undefined;
 const compiled = new Map<SchemaNode, ValidateFunction>();
 
 function validatorFor(schema: SchemaNode): ValidateFunction {
@@ -56,7 +41,7 @@ function validatorFor(schema: SchemaNode): ValidateFunction {
   if (!fn) {
     // A bundle carries the schemas/ validators as code (esbuild.mjs): nothing to compile when a process starts.
     const id = (schema as { $id?: unknown }).$id;
-    fn = typeof id === 'string' && Object.prototype.hasOwnProperty.call(precompiledValidators, id) ? precompiledValidators[id] : (ajv ??= createSchemaAjv()).compile(schema);
+    fn = typeof id === 'string' && Object.prototype.hasOwnProperty.call(precompiledValidators, id) ? precompiledValidators[id] : compileValidator(schema);
     compiled.set(schema, fn);
   }
   return fn;

@@ -1,8 +1,20 @@
+import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import { createSchemaAjv } from './schemaAjv';
 
 /**
- * Validators of the schemas in schemas/, compiled ahead of time, by `$id`. Empty here, so code run from `out/`
- * compiles each schema at its first use; esbuild.mjs replaces this module in every bundle with ajv's standalone code
- * for all of them (made by schemaStandalone.ts), so no bundle compiles a schema when it starts.
+ * The validators of the config schemas. Run from `out/` (tests), each schema is compiled at its first use. Every
+ * bundle has this module replaced (esbuild.mjs) by ajv's standalone code for all of schemas/ (schemaStandalone.ts),
+ * with a `compileValidator` that refuses: no bundle compiles a schema when it starts, nor carries ajv's compiler.
  */
+
+/** Validators compiled ahead of time, by schema `$id` (none here). */
 export const precompiledValidators: Record<string, ValidateFunction> = {};
+
+let ajv: Ajv | undefined;
+
+/** A validator for a schema that has none compiled ahead of time. */
+export function compileValidator(schema: object): ValidateFunction {
+  ajv ??= createSchemaAjv();
+  return ajv.compile(schema);
+}
