@@ -1,13 +1,47 @@
 // Bundles the extension host code, the CLI, the validation worker and the webviews with esbuild.
 // `node esbuild.mjs [--watch] [--production]`
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { createRequire } from 'module';
+import { tmpdir } from 'os';
+import { dirname, join, resolve } from 'path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+
+/**
+ * The config schemas' validators as code (ajv's standalone output) in place of src/core/config/schemaValidators.ts,
+ * which is empty: compiling the experiment schema at start was ~60 ms of every `edd run`. The code is made by
+ * schemaStandalone.ts (bundled and run here), with the Ajv setup the run-time compile uses.
+ */
+async function standaloneValidators() {
+  const out = mkdtempSync(join(tmpdir(), 'edd-schemas-'));
+  try {
+    const file = join(out, 'standalone.cjs');
+    await esbuild.build({ bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', entryPoints: ['src/core/config/schemaStandalone.ts'], outfile: file });
+    return createRequire(import.meta.url)(file).standaloneValidatorsSource();
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+let standaloneSource;
+
+/** @type {esbuild.Plugin} */
+const precompiledSchemas = {
+  name: 'precompiled-schemas',
+  setup(build) {
+    const stub = resolve('src/core/config/schemaValidators.ts');
+    build.onLoad({ filter: /[\\/]schemaValidators\.ts$/ }, async args => {
+      if (args.path !== stub) return undefined;
+      // Made once for all the bundles of a build; with --watch, again at each rebuild (a schema may have changed).
+      const source = watch ? standaloneValidators() : (standaloneSource ??= standaloneValidators());
+      return { contents: await source, loader: 'js', resolveDir: dirname(stub), watchFiles: readdirSync('schemas').map(f => resolve('schemas', f)) };
+    });
+  },
+};
 
 /** @type {esbuild.BuildOptions} */
 const node = {
@@ -20,6 +54,7 @@ const node = {
   logLevel: 'warning',
   // onnxruntime-node ships native binaries and must stay a runtime require (later issues).
   external: ['vscode', 'onnxruntime-node', 'sql.js/dist/sql-wasm.wasm'],
+  plugins: [precompiledSchemas],
 };
 
 /** Webview front ends: browser IIFEs loaded by a nonce'd <script> under a strict CSP; imported CSS (uPlot's and the
@@ -42,7 +77,21 @@ const targets = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/extension/validationWorker.ts'], outfile: 'dist/validationWorker.js' },
   { ...node, entryPoints: ['src/extension/runs/storeWorker.ts'], outfile: 'dist/storeWorker.js' },
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { EDD_VERSION: JSON.stringify(pkg.version) } },
+  {
+    ...node,
+    // The CLI as ES module chunks in dist/cli/ (splitting needs ESM): `edd runs` or `edd --help` compile a few KB, not
+    // the 3.6 MB every command together makes. dist/cli.js starts it (see writeCliLauncher).
+    format: 'esm',
+    splitting: true,
+    entryPoints: { bin: 'src/cli/bin.ts' },
+    outdir: 'dist/cli',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: '[name]-[hash]',
+    // The bundled CommonJS code (sql.js, the store's wasm lookup, onnxruntime-node's lazy require) expects require,
+    // __filename and __dirname, which an ES module lacks: each chunk gets its own.
+    banner: { js: "import { createRequire as __eddCreateRequire } from 'module'; import { fileURLToPath as __eddFileURLToPath } from 'url'; import { dirname as __eddDirname } from 'path'; const require = __eddCreateRequire(import.meta.url); const __filename = __eddFileURLToPath(import.meta.url); const __dirname = __eddDirname(__filename);" },
+    define: { EDD_VERSION: JSON.stringify(pkg.version) },
+  },
   { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts', monitor: 'webview/monitor/main.ts' } },
   // The example EDD: Create Example Project copies out: its training script with `yaml` and `onnx-proto` inside, since
   // the copy has no node_modules. Not minified: the user reads it.
@@ -72,6 +121,23 @@ function stageExample() {
   copyFileSync('node_modules/vega-datasets/data/penguins.json', `${to}/data/penguins.json`);
 }
 stageExample();
+
+// `bin` in package.json: a CommonJS file (the package is not "type": "module") that imports the CLI's ES module entry.
+// Chunk names carry a hash, so the folder is emptied first: a package must not carry chunks of an earlier build.
+function writeCliLauncher() {
+  if (!watch) rmSync('dist/cli', { recursive: true, force: true });
+  writeFileSync('dist/cli.js', [
+    '#!/usr/bin/env node',
+    '// Starts the CLI; its code is in dist/cli/ (see esbuild.mjs).',
+    "'use strict';",
+    "import('./cli/bin.mjs').catch(e => {",
+    "  process.stderr.write(`edd: cannot load the CLI from ${__dirname}/cli: ${e && e.stack || e}\\n`);",
+    '  process.exitCode = 70;',
+    '});',
+    '',
+  ].join('\n'), { mode: 0o755 });
+}
+writeCliLauncher();
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

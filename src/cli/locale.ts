@@ -13,7 +13,8 @@ export function cliLanguage(env: NodeJS.ProcessEnv = process.env): string {
 export function loadCliMessages(env: NodeJS.ProcessEnv = process.env): void {
   const lang = cliLanguage(env);
   if (lang === 'en') return;
-  const file = path.join(__dirname, '..', 'l10n', `bundle.l10n.${lang}.json`);
+  // This module is bundled into dist/cli/ (the CLI's chunks), two folders below the package root.
+  const file = path.join(__dirname, '..', '..', 'l10n', `bundle.l10n.${lang}.json`);
   try {
     setMessages(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>);
   } catch {

@@ -1,7 +1,6 @@
 import { inert, inertLines } from '../core/inert';
 import { t } from '../core/l10n';
 import { UsageError, type Io } from './io';
-import { loadCliMessages } from './locale';
 
 declare const EDD_VERSION: string | undefined;
 
@@ -132,12 +131,4 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.err(`edd: ${inertLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
     return 70;
   }
-}
-
-if (require.main === module) {
-  loadCliMessages();
-  const io: Io = { cwd: process.cwd(), out: l => process.stdout.write(l + '\n'), err: l => process.stderr.write(l + '\n') };
-  main(process.argv.slice(2), io).then(code => {
-    process.exitCode = code;
-  });
 }

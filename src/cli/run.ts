@@ -7,7 +7,7 @@ import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { fmt, seconds } from './runs';
 import { credentialsFromEnv, displayUrl, LiveLogger } from '../core/mlflow';
-import { openStore, storePath } from './store';
+import { openStore, preferQuickWasmStart, storePath } from './store';
 
 
 /** The JSON shape of one finished `edd run`. */
@@ -68,8 +68,13 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   const trackingUri = values['tracking-uri'] ?? (process.env.EDD_TRACKING_URI || undefined);
   if (trackingUri !== undefined && !/^https?:\/\//i.test(trackingUri)) throw new UsageError(t('{0} is not a tracking server URL: give http://host:port or https://….', inert(displayUrl(trackingUri))));
   const workspaceRoot = io.cwd;
-  const store = await openStore(storePath(io, values.store), {}, io);
-  const live = trackingUri === undefined ? undefined : new LiveLogger(store, { trackingUri, credentials: credentialsFromEnv() });
+  preferQuickWasmStart();
+  // A local run reads and checks its config while the store opens (executeRun takes the opening).
+  const opening = openStore(storePath(io, values.store), {}, io);
+  opening.catch(() => undefined); // reported where it is awaited, not as an unhandled rejection in the meantime
+  const local = reproduce === undefined && rayAddress === undefined && trackingUri === undefined;
+  const store = local ? undefined : await opening;
+  const live = store === undefined || trackingUri === undefined ? undefined : new LiveLogger(store, { trackingUri, credentials: credentialsFromEnv() });
   let liveStarted: Promise<void> = Promise.resolve();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -80,11 +85,11 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     let configText: string | undefined;
     let original: { id: string; finalMetrics: Record<string, number> } | undefined;
     if (reproduce !== undefined) {
-      const plan = await planReproduction(store, workspaceRoot, reproduce).catch(e => {
+      const plan = await planReproduction(store!, workspaceRoot, reproduce).catch(e => {
         if (e instanceof RunNotFoundError || e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
         throw e;
       });
-      original = { id: plan.original.id, finalMetrics: store.finalMetrics(plan.original.id) };
+      original = { id: plan.original.id, finalMetrics: store!.finalMetrics(plan.original.id) };
       configPath = plan.original.configPath ?? 'config.yaml';
       configText = plan.original.configSnapshot ?? undefined;
       if (!json) {
@@ -100,9 +105,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
     }
     let result: ExecuteResult;
     try {
-      const execute = rayAddress === undefined ? executeRun : (o: ExecuteOptions) => executeRayRun({ ...o, address: rayAddress });
-      result = await execute({
-        store, workspaceRoot, configPath, configText,
+      const options: Omit<ExecuteOptions, 'store'> = {
+        workspaceRoot, configPath, configText,
         extraParams: original ? { reproduces: original.id } : undefined,
         signal: controller.signal,
         onStart: run => {
@@ -116,9 +120,16 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
           if (e.type === 'log' && !json && !values.quiet) io.err(e.text);
           if (e.type === 'protocol-error' && !json) io.err(t('warning: line {0} of the metrics protocol: {1}', e.line, inert(e.message)));
         },
-      });
+      };
+      result = rayAddress !== undefined ? await executeRayRun({ ...options, store: store!, address: rayAddress }) : await executeRun({ ...options, store: store ?? opening });
     } catch (e) {
       if (e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
+      // The config named on the command line could not be read: the user's mistake, not an internal error.
+      const err = e as NodeJS.ErrnoException;
+      if (err.syscall !== undefined && (err.path === configPath || (err.path === undefined && err.code === 'EISDIR'))) { // (a read of a folder names no path)
+        const shown = inert(path.relative(io.cwd, configPath) || configPath);
+        throw new UsageError(err.code === 'ENOENT' ? t('Cannot read {0}: no such file.', shown) : t('{0}: cannot read the file ({1}); check that it exists and that you may read it.', shown, inert(err.code ?? err.message)));
+      }
       // The cluster could not be reached or refused the upload: nothing was recorded, the address is to check.
       if (e instanceof RayError) throw usageErrorFrom(e);
       throw e;
@@ -150,7 +161,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   } finally {
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
-    await store.close();
+    // executeRun has settled the opening (a store that could not be opened was its error)
+    await (await opening.catch(() => undefined))?.close();
   }
 }
 

@@ -5,7 +5,7 @@ import { t } from '../core/l10n';
 import type { RunSummary } from '../core/store';
 import { parseCommandArgs } from './args';
 import { UsageError, type Io } from './io';
-import { openStore, storePath } from './store';
+import { storePath } from './storePath';
 
 // `edd runs`, apart from `edd run`: listing must not load what running needs (the runner, the config validator).
 
@@ -50,9 +50,11 @@ export async function runsCommand(args: readonly string[], io: Io): Promise<numb
   const limit = values.limit !== undefined ? Number(values.limit) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError(t('--limit needs a positive whole number'));
   const file = storePath(io, values.store);
-  // No store yet: nothing to list, and nothing to recover. Answered without loading sql.js (compiling its wasm is
-  // most of a cold start); a listing never creates the file.
+  // No store yet: nothing to list, and nothing to recover. Answered without loading the store's code and sql.js
+  // (compiling its wasm is most of a cold start); a listing never creates the file.
   if (!fs.existsSync(file)) return printRuns([], file, values.json === true, io);
+  const { openStore, preferQuickWasmStart } = await import('./store');
+  preferQuickWasmStart();
   const store = await openStore(file, { readOnly: true }, io);
   try {
     return printRuns(store.listRuns({ experimentId: values.experiment, limit }), file, values.json === true, io);

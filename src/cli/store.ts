@@ -1,22 +1,11 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as v8 from 'v8';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
 import { orphanedRuns, recoverInterruptedRuns } from '../core/runs/recover';
 import { RunStore, StoreError, type RunStoreOptions } from '../core/store';
-import { UsageError, usageErrorFrom, type Io } from './io';
+import { usageErrorFrom, type Io } from './io';
 
-/** The store file of the store commands: `--store PATH`, default `.edd/edd.sqlite` under the current folder. */
-export function storePath(io: Io, explicit: string | undefined): string {
-  return path.resolve(io.cwd, explicit ?? RunStore.DEFAULT_RELATIVE_PATH);
-}
-
-/** The store file, which must exist (commands that read runs): a usage error saying how to make one otherwise. */
-export function existingStorePath(io: Io, explicit: string | undefined): string {
-  const file = storePath(io, explicit);
-  if (!fs.existsSync(file)) throw new UsageError(t('No run store at {0}: run an experiment first (`edd run <config.yaml>`).', inert(path.relative(io.cwd, file) || file)));
-  return file;
-}
+export { existingStorePath, storePath } from './storePath';
 
 /**
  * Opens the store; a damaged or foreign file is a usage error with the store's own message (exit 2, no stack).
@@ -55,4 +44,16 @@ async function openOrUsageError(file: string, options: RunStoreOptions): Promise
     if (e instanceof StoreError) throw usageErrorFrom(e as Error);
     throw e;
   }
+}
+
+/**
+ * For the commands that open the store and are soon done (`edd run`, `edd runs`): sql.js's wasm is compiled by
+ * Liftoff only. By default V8 also recompiles the hot functions with TurboFan on background threads, and the main
+ * thread ended up waiting for those compiles (node drains background tasks when its event loop has nothing else
+ * pending): `edd run` of a trivial command sat ~150 ms idle after opening the store, more on a busy machine, for
+ * code too short-lived to gain from TurboFan. SQL-heavy work runs a few per cent slower on Liftoff code. Set before the first store opens;
+ * it changes nothing for wasm already compiled.
+ */
+export function preferQuickWasmStart(): void {
+  v8.setFlagsFromString('--liftoff-only');
 }

@@ -8,6 +8,11 @@
  * `node -e 0` in a fresh workspace (so the run's own child process is a second `node -e 0`). EDD_BENCH_REPS=N changes
  * the number of runs of each (default 15); medians are compared.
  *
+ * EDD_BENCH_CLI_BASELINE=path/to/other/dist/cli.js adds the same commands of another build (a copy of dist/ made
+ * before a change), interleaved with this one's, so both meet the same load on a shared machine. On Linux the CPU
+ * time of each process (user + system, its children included, from /proc/self/stat's cutime and cstime: 10 ms ticks,
+ * so means, not medians) is printed too: less disturbed by other processes than the wall clock.
+ *
  * Prints; never asserts on timings (exit code 0 on a missed target). Exits non-zero only if something is broken.
  */
 import { spawnSync } from 'child_process';
@@ -31,57 +36,97 @@ function check(condition: unknown, what: string): void {
   }
 }
 
-/** Milliseconds from spawn to exit of `node args…` in `cwd`; the exit code must be 0. */
-function time(args: string[], cwd: string): number {
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU milliseconds of the waited-for children so far (Linux), or undefined. */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * TICK_MS; // cutime, cstime (fields 16 and 17 of the line)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Milliseconds from spawn to exit of `node args…` in `cwd`, and its CPU time if known; the exit code must be 0. */
+function time(args: string[], cwd: string): { ms: number; cpu: number | undefined } {
+  const cpuBefore = childrenCpuMs();
   const start = performance.now();
   const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
   const ms = performance.now() - start;
+  const cpuAfter = childrenCpuMs();
   check(r.status === 0, `node ${args.join(' ')} in ${cwd} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  return { ms, cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
 }
 
+const baseline = process.env.EDD_BENCH_CLI_BASELINE ? path.resolve(process.env.EDD_BENCH_CLI_BASELINE) : undefined;
 const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-cli-empty-'));
-const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-cli-run-'));
-fs.writeFileSync(path.join(workspace, 'trivial.yaml'), [
-  'experiment:',
-  '  id: "exp_20250101_001"',
-  '  name: trivial',
-  '  hypothesis: the CLI starts quickly',
-  '  parameters:',
-  '    model_type: none',
-  '  run:',
-  `    command: [${JSON.stringify(process.execPath)}, "-e", "0"]`,
-  '',
-].join('\n'));
+const workspaces: string[] = [];
+
+/** A fresh workspace with a config whose command is `node -e 0` (one per build: each has its own store). */
+function trivialWorkspace(): string {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-cli-run-'));
+  workspaces.push(workspace);
+  fs.writeFileSync(path.join(workspace, 'trivial.yaml'), [
+    'experiment:',
+    '  id: "exp_20250101_001"',
+    '  name: trivial',
+    '  hypothesis: the CLI starts quickly',
+    '  parameters:',
+    '    model_type: none',
+    '  run:',
+    `    command: [${JSON.stringify(process.execPath)}, "-e", "0"]`,
+    '',
+  ].join('\n'));
+  return workspace;
+}
+
+function commands(script: string, label: string) {
+  return [
+    { name: `${label}runs (empty folder)`, args: [script, 'runs'], cwd: empty, target: TARGET_RUNS },
+    { name: `${label}--help`, args: [script, '--help'], cwd: empty },
+    { name: `${label}run trivial.yaml`, args: [script, 'run', 'trivial.yaml', '--quiet'], cwd: trivialWorkspace(), target: TARGET_RUN },
+  ];
+}
 
 const cases: { name: string; args: string[]; cwd: string; target?: number }[] = [
   { name: 'node -e 0', args: ['-e', '0'], cwd: empty },
-  { name: 'edd runs (empty folder)', args: [cli, 'runs'], cwd: empty, target: TARGET_RUNS },
-  { name: 'edd --help', args: [cli, '--help'], cwd: empty },
-  { name: 'edd run trivial.yaml', args: [cli, 'run', 'trivial.yaml', '--quiet'], cwd: workspace, target: TARGET_RUN },
+  ...commands(cli, 'edd '),
+  ...(baseline ? commands(baseline, 'baseline edd ') : []),
 ];
 
 try {
   check(fs.existsSync(cli), `${cli} is missing: run \`node esbuild.mjs\` first`);
+  check(!baseline || fs.existsSync(baseline), `EDD_BENCH_CLI_BASELINE: ${baseline} is missing`);
   // One untimed round first: the OS file cache, not the CLI, would otherwise decide the first sample.
   for (const c of cases) time(c.args, c.cwd);
   const samples = cases.map(() => [] as number[]);
+  const cpu = cases.map(() => [] as number[]);
   // Interleaved, so a burst of load on the machine falls on every case alike.
-  for (let i = 0; i < REPS; i++) cases.forEach((c, j) => samples[j].push(time(c.args, c.cwd)));
+  for (let i = 0; i < REPS; i++) {
+    cases.forEach((c, j) => {
+      const r = time(c.args, c.cwd);
+      samples[j].push(r.ms);
+      if (r.cpu !== undefined) cpu[j].push(r.cpu);
+    });
+  }
   check(!fs.existsSync(path.join(empty, '.edd')), '`edd runs` in an empty folder created .edd/');
   const medians = samples.map(s => stats(s).median);
   const floor = medians[0];
-  console.log(`CLI cold start: medians of ${REPS} runs each, node ${process.version}, ${os.cpus().length} cores\n`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cpuFloor = cpu[0].length ? mean(cpu[0]) : undefined;
+  console.log(`CLI cold start: medians of ${REPS} runs each, node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}\n`);
   const rows = cases.map((c, j) => {
     const s = stats(samples[j]);
     const ratio = s.median / floor;
     const verdict = c.target === undefined ? '' : `${ratio <= c.target ? 'PASS' : 'MISS'} (target ≤ ${c.target}×)`;
-    return [c.name, `${s.median.toFixed(0)} ms`, `${s.p90.toFixed(0)} ms`, `${ratio.toFixed(2)}×`, verdict];
+    const cpuCols = cpuFloor === undefined || cpu[j].length === 0 ? ['', ''] : [`${mean(cpu[j]).toFixed(0)} ms`, `${(mean(cpu[j]) / cpuFloor).toFixed(2)}×`];
+    return [c.name, `${s.median.toFixed(0)} ms`, `${s.p90.toFixed(0)} ms`, `${ratio.toFixed(2)}×`, ...cpuCols, verdict];
   });
-  const header = ['command', 'median', 'p90', 'vs node -e 0', ''];
+  const header = ['command', 'median', 'p90', 'vs node -e 0', 'cpu (mean)', 'cpu vs node', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
-  for (const r of [header, ...rows]) console.log(r.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => (i === 0 || i === header.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
 } finally {
-  fs.rmSync(empty, { recursive: true, force: true });
-  fs.rmSync(workspace, { recursive: true, force: true });
+  for (const dir of [empty, ...workspaces]) fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -130,6 +130,18 @@ function isolatedEnv(home) {
       }
     });
 
+    await check('carries the CLI\'s entry and every chunk its chunks import (dist/cli/)', () => {
+      const chunks = files.filter(f => /^extension\/dist\/cli\/[^/]+\.mjs$/.test(f));
+      assert.ok(chunks.includes('extension/dist/cli/bin.mjs'), 'extension/dist/cli/bin.mjs is missing');
+      assert.ok(chunks.length > 2, `only ${chunks.length} chunk(s) in dist/cli/`);
+      for (const chunk of chunks) {
+        const text = fs.readFileSync(path.join(tmp, chunk), 'utf8');
+        for (const [, name] of text.matchAll(/(?:\bfrom|\bimport\(?)\s*["']\.\/([^"']+\.mjs)["']/g)) {
+          assert.ok(chunks.includes(`extension/dist/cli/${name}`), `${chunk} imports ./${name}, which is not in the package`);
+        }
+      }
+    });
+
     await check('carries the walkthrough media and the example EDD: Create Example Project copies (no node_modules in it)', () => {
       for (const f of ['dist/examples/penguins/train.js', 'dist/examples/penguins/penguins.policy.yaml', 'dist/examples/penguins/experiments/baseline.yaml',
         'dist/examples/penguins/experiments/higher-lr.yaml', 'dist/examples/penguins/data/penguins.json', 'dist/examples/penguins/data/eval.csv',

@@ -66,6 +66,27 @@ describe('CLI cold start: commands load only what they use', function () {
     assert.match(r.stderr, /\[wasm /);
   });
 
+  it('`edd run` checks its config while the store opens: a damaged store is still reported first, a bad config alone second', async () => {
+    const work = path.join(dir, 'ws');
+    fs.mkdirSync(path.join(work, '.edd'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'bad.yaml'), 'experiment:\n  id: x\n');
+    fs.writeFileSync(path.join(work, '.edd', 'edd.sqlite'), 'not a database');
+    const both = await cli(['run', 'bad.yaml'], work, hook);
+    assert.strictEqual(both.code, 2, both.stderr);
+    assert.match(both.stderr, /^edd: The EDD run store .*edd\.sqlite is damaged/m);
+    assert.doesNotMatch(both.stderr, /bad\.yaml/);
+    fs.rmSync(path.join(work, '.edd'), { recursive: true });
+    const config = await cli(['run', 'bad.yaml'], work, hook);
+    assert.strictEqual(config.code, 2, config.stderr);
+    assert.match(config.stderr, /^edd: bad\.yaml has \d+ error\(s\); fix them before running it:/m);
+    assert.doesNotMatch(config.stderr, /\n\s+at /, 'a usage error, no stack');
+    // (it once was an internal error, exit 70 with a stack)
+    const missing = await cli(['run', 'nowhere.yaml'], work, hook);
+    assert.strictEqual(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /^edd: Cannot read nowhere\.yaml: no such file\.\nRun `edd --help` for usage\.\n$/m);
+    assert.doesNotMatch(missing.stderr, /\n\s+at /);
+  });
+
   it('a finished run leaves no timer behind: the process can exit as soon as the run is recorded', async () => {
     // The runner's wait for the child's output to close once raced a 1 s timer that stayed armed, so `edd run` of
     // a trivial command sat idle for a second after everything was done.
@@ -83,7 +104,7 @@ startRun({ command: [process.execPath, '-e', '0'], workspaceRoot: ${JSON.stringi
 });
 
 describe('schemas: checked against the JSON Schema meta-schema here, not on every start', () => {
-  // The validators compile with validateSchema: false (src/core/config/schema.ts), as compiling the meta-schema was
+  // The validators compile with validateSchema: false (src/core/config/schemaAjv.ts), as compiling the meta-schema was
   // most of the schema's cost in each CLI process; a mistake in a schema file (a misspelt type) is caught here.
   const metaCheck = () => new Ajv({ strict: true, strictTypes: false, allowUnionTypes: true })
     .addKeyword({ keyword: 'markdownDescription', schemaType: 'string' })

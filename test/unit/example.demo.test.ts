@@ -30,6 +30,7 @@ describe('example: npm start\'s gate, registry and serving demo', function () {
     for (const f of fs.readdirSync(path.join(root, 'dist'))) {
       if (f.endsWith('.js') || f.endsWith('.wasm')) fs.copyFileSync(path.join(root, 'dist', f), path.join(dir, 'dist', f));
     }
+    fs.cpSync(path.join(root, 'dist', 'cli'), path.join(dir, 'dist', 'cli'), { recursive: true }); // the CLI's chunks
     for (const config of ['baseline', 'short-training', 'higher-lr']) {
       const r = spawnSync(process.execPath, [cli, 'run', `examples/penguins/experiments/${config}.yaml`, '--quiet'], { cwd: dir, encoding: 'utf8' });
       assert.strictEqual(r.status, 0, `${config}: ${r.stderr}`);

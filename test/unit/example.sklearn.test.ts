@@ -30,6 +30,7 @@ function workspace(venv: boolean): string {
   for (const f of fs.readdirSync(path.join(root, 'dist'))) {
     if (f.endsWith('.js') || f.endsWith('.wasm')) fs.copyFileSync(path.join(root, 'dist', f), path.join(dir, 'dist', f));
   }
+  fs.cpSync(path.join(root, 'dist', 'cli'), path.join(dir, 'dist', 'cli'), { recursive: true }); // the CLI's chunks
   if (venv) fs.symlinkSync(fs.realpathSync(path.join(root, '.venv')), path.join(dir, '.venv'), 'dir');
   return dir;
 }

@@ -1,8 +1,9 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isScalar, Scalar, type Document, type Node } from 'yaml';
 import experimentSchema from '../../../schemas/experiment.schema.json';
 import { t } from '../l10n';
 import { ProblemCode, type Fix, type Problem } from './problem';
+import { compileValidator, precompiledValidators } from './schemaValidators';
 import { schemaMessage, schemaReason } from './schemaMessages';
 import { closest } from './suggest';
 import { lastPair, locate, span, type Located } from './yamlAst';
@@ -33,20 +34,14 @@ export interface SchemaNode {
 
 export const experimentSchemaJson = experimentSchema as SchemaNode;
 
-let ajv: Ajv | undefined;
 const compiled = new Map<SchemaNode, ValidateFunction>();
 
 function validatorFor(schema: SchemaNode): ValidateFunction {
   let fn = compiled.get(schema);
   if (!fn) {
-    // Strict mode catches mistakes in our own schemas; the editor-only keywords are declared as annotations. The
-    // check against JSON Schema's meta-schema is left to a unit test (cli.coldstart.test.ts): compiling the
-    // meta-schema was most of the schema's cost on every `edd run` and `edd validate`.
-    ajv ??= new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true, validateSchema: false })
-      .addKeyword({ keyword: 'markdownDescription', schemaType: 'string' })
-      .addKeyword({ keyword: 'errorMessage', schemaType: 'string' })
-      .addKeyword({ keyword: 'defaultSnippets', schemaType: 'array' });
-    fn = ajv.compile(schema);
+    // A bundle carries the schemas/ validators as code (esbuild.mjs): nothing to compile when a process starts.
+    const id = (schema as { $id?: unknown }).$id;
+    fn = typeof id === 'string' && Object.prototype.hasOwnProperty.call(precompiledValidators, id) ? precompiledValidators[id] : compileValidator(schema);
     compiled.set(schema, fn);
   }
   return fn;

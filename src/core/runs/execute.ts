@@ -56,13 +56,24 @@ export interface ExecuteResult {
  * the log, and the outcome. Resolves when the run is over and saved; rejects only when the config cannot be run
  * (invalid, no command, refused paths) — in that case no run is recorded, or it is recorded `failed` with the reason
  * when the failure happened after the record was created.
+ *
+ * `store` may be the store's opening: the config is read and checked while it opens (part of `edd run`'s cold start).
  */
-export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult> {
-  const { store, workspaceRoot } = options;
+export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { store: RunStore | Promise<RunStore> }): Promise<ExecuteResult> {
+  const { workspaceRoot } = options;
   const configAbs = path.resolve(workspaceRoot, options.configPath);
   const configRel = path.relative(workspaceRoot, configAbs).split(path.sep).join('/');
-  const text = options.configText ?? (await fs.promises.readFile(configAbs, 'utf8'));
-  const spec = readRunSpec(text, configRel, workspaceRoot);
+  let text: string;
+  let spec: RunSpec;
+  try {
+    text = options.configText ?? (await fs.promises.readFile(configAbs, 'utf8'));
+    spec = readRunSpec(text, configRel, workspaceRoot);
+  } catch (e) {
+    // A store that cannot be opened is reported first, as when it was opened before the config was read.
+    await options.store;
+    throw e;
+  }
+  const store = await options.store;
 
   store.upsertExperiment({ id: spec.experimentId, name: spec.name, hypothesis: spec.hypothesis, configPath: configRel });
   const run = store.createRun({

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import * as path from 'path';
 import { StoreEngine } from './engine';
+import { DEFAULT_STORE_RELATIVE_PATH } from './location';
 import type { CurveColumns, MetricHistories } from './history';
 import type { RunFiles, RunFileFields } from './runFiles';
 import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
@@ -83,7 +84,7 @@ const DEFAULTS: Omit<Options, 'wasmPath'> = {
  */
 export class RunStore {
   /** Where the store lives, relative to the workspace folder. */
-  static readonly DEFAULT_RELATIVE_PATH = path.join('.edd', 'edd.sqlite');
+  static readonly DEFAULT_RELATIVE_PATH = DEFAULT_STORE_RELATIVE_PATH;
   /** The schema version this build reads and writes. */
   static readonly SCHEMA_VERSION = SCHEMA_VERSION;
 

@@ -8,13 +8,15 @@ import type { SqlJsStatic } from 'sql.js';
 const modules = new Map<string, Promise<SqlJsStatic>>();
 
 /**
- * Where `sql-wasm.wasm` is when no `wasmPath` is given: next to this code if a bundle copied it there (esbuild puts
- * this module into `dist/extension.js` / `dist/cli.js`, so `dist/sql-wasm.wasm`), else in the installed sql.js
- * package (tests and the CLI run from `out/`).
+ * Where `sql-wasm.wasm` is when no `wasmPath` is given: in `dist/` if a bundle copied it there (esbuild puts this
+ * module into `dist/extension.js`, `dist/storeWorker.js`, or one of the CLI's chunks in `dist/cli/`), else in the
+ * installed sql.js package (tests and the CLI run from `out/`).
  */
 export function defaultWasmPath(): string {
-  const beside = path.join(__dirname, 'sql-wasm.wasm');
-  if (fs.existsSync(beside)) return beside;
+  for (const folder of [__dirname, path.dirname(__dirname)]) {
+    const beside = path.join(folder, 'sql-wasm.wasm');
+    if (fs.existsSync(beside)) return beside;
+  }
   return require.resolve('sql.js/dist/sql-wasm.wasm');
 }
 
