@@ -3,6 +3,7 @@ import * as path from 'path';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
 import type { RunSummary } from '../core/store';
+import { runOrigin } from '../core/store/origin';
 import { parseCommandArgs } from './args';
 import { UsageError, type Io } from './io';
 import { storePath } from './storePath';
@@ -26,17 +27,12 @@ function summaryJson(r: RunSummary) {
     sweep_id: r.tags.sweep_id ?? null,
     trial_index: r.tags.trial_index !== undefined ? Number(r.tags.trial_index) : null,
     final_metrics: r.finalMetrics,
-    origin: originOf(r),
+    origin: runOrigin(r),
     // `mlflow:<run id>` for a run imported or pulled from MLflow (null for a run made here)
     external_id: r.externalId,
   };
 }
 
-/** `local` (run here), `remote` (pulled from the team's tracking server), `imported` (read from MLflow's or DVC's files). */
-function originOf(r: RunSummary): 'local' | 'remote' | 'imported' {
-  const origin = r.tags['edd.origin'];
-  return origin === undefined ? 'local' : origin === 'mlflow-remote' ? 'remote' : 'imported';
-}
 
 /** `edd runs [--experiment ID] [--json] [--limit N]`: newest first. */
 export async function runsCommand(args: readonly string[], io: Io): Promise<number> {
@@ -76,7 +72,7 @@ function printRuns(runs: RunSummary[], file: string, json: boolean, io: Io): num
     const metrics = Object.entries(r.finalMetrics).sort().map(([k, v]) => `${inert(k)}=${fmt(v)}`).join(' ');
     const start = r.startedAt === null ? '-' : new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
     const line = `${inert(r.id)}  ${inert(r.experimentId)}  ${r.status.padEnd(11)}  ${start}  ${seconds(r.durationMs).padStart(8)}  ${metrics}`;
-    const origin = originOf(r);
+    const origin = runOrigin(r);
     io.out(origin === 'remote' ? t('{0}  (remote)', line) : origin === 'imported' ? t('{0}  (imported)', line) : line);
   }
   return 0;

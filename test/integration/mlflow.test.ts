@@ -52,6 +52,10 @@ describe('MLflow: EDD: Import MLflow Runs… from an mlruns folder', () => {
       const children = (await api.experiments.getChildren(exp)).filter((n): n is Extract<ExperimentNode, { kind: 'run' }> => n.kind === 'run');
       return children.length === 2 ? children : undefined;
     }, 'the imported experiment with two runs in the Experiments view');
+    for (const run of runs) {
+      const item = await api.experiments.getTreeItem(run);
+      assert.match(String(item.description), /imported/, 'an imported run says so in the Experiments view');
+    }
     const groups = await api.experiments.getChildren(runs[0]);
     const group = (name: string) => {
       const g = groups.find(x => x.kind === 'group' && x.group === name);

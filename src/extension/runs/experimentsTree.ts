@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExperimentSummary, RunSummary, RunStatus } from '../../core/store';
+import { runOrigin } from '../../core/store/origin';
 import { SWEEP_TAGS, sweepProgress } from '../../core/sweep/scheduler';
 import { Disposable } from '../dispose';
 import { Commands, ContextKeys, Settings, Views } from '../ids';
@@ -205,7 +206,13 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.id = `run:${node.folder}:${node.runId}`;
         const status = s?.status ?? 'queued';
         const km = s ? keyMetric(s.finalMetrics, this.configuredKeyMetric()) : undefined;
-        item.description = [km ? `${km[0]} ${formatMetric(km[1])}` : undefined, duration(s?.durationMs ?? null), status !== 'finished' ? runStatusLabel(status) : undefined].filter(Boolean).join(' · ');
+        const origin = s ? runOrigin(s) : 'local';
+        item.description = [
+          km ? `${km[0]} ${formatMetric(km[1])}` : undefined,
+          duration(s?.durationMs ?? null),
+          status !== 'finished' ? runStatusLabel(status) : undefined,
+          origin === 'remote' ? vscode.l10n.t('remote') : origin === 'imported' ? vscode.l10n.t('imported') : undefined,
+        ].filter(Boolean).join(' · ');
         item.iconPath = statusIcon[status];
         const live = this.runs.isRunning(node.runId);
         item.contextValue = `edd.run.${live ? 'running' : status}`;
