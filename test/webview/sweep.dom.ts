@@ -76,6 +76,8 @@ test('renders the best trial, the parallel coordinates, the scatter, the groups 
   assert.match(await p.page.locator('#sweep-importance-method').innerText(), /one-way ANOVA η² = SS between/);
   assert.strictEqual(await cellText(p, 'sweep-importance', 0, 0), 'parameters.learning_rate');
   assert.match((await cellText(p, 'sweep-importance', 0, 1))!, /93\.0%/);
+  assert.strictEqual(await cellText(p, 'sweep-importance', 0, 3), '2.0e-15', 'the F test\'s p-value');
+  assert.match(await p.page.locator('#sweep-importance-method').innerText(), /p is the F test's p-value/);
   // The model name that is HTML is text in the table, never an element.
   assert.strictEqual(await p.page.locator('#sec-sweep img').count(), 0);
   const texts = await p.page.locator('#grid-sweep-runs tbody').innerText();

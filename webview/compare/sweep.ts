@@ -541,13 +541,14 @@ export class SweepView {
 
   private renderImportance(): void {
     const s = this.sweep!;
-    this.method.textContent = t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest.', s.metric, 10, 5);
+    this.method.textContent = t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest. p is the F test\'s p-value (whether the parameter\'s values differ at all), not corrected for the number of parameters.', s.metric, 10, 5);
     this.importanceGrid.update({
       label: t('Parameter importance'),
       columns: [
         { width: 200, header: th => { th.textContent = t('Parameter'); } },
         { width: 200, header: th => { th.textContent = 'η²'; }, className: 'num' },
         { width: 90, header: th => { th.textContent = 'F'; }, className: 'num' },
+        { width: 90, header: th => { th.textContent = 'p'; }, className: 'num' },
         { width: 110, header: th => { th.textContent = t('levels'); }, className: 'num' },
       ],
       rowCount: s.importance.length,
@@ -559,6 +560,7 @@ export class SweepView {
           meter.value = Number.isFinite(i.etaSquared) ? i.etaSquared : 0;
           setChildren(cell, meter, ` ${Number.isFinite(i.etaSquared) ? `${(100 * i.etaSquared).toFixed(1)}%` : '—'}`);
         } else if (col === 2) cell.textContent = num(i.statistic);
+        else if (col === 3) cell.textContent = pValue(i.pValue);
         else cell.textContent = i.binned ? t('{0} (binned)', i.levels) : String(i.levels);
       },
     });
