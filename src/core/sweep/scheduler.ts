@@ -118,6 +118,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const { configRel, text, spec, trials } = await loadSweep(workspaceRoot, options.configPath);
   let sweepId: string;
   const done = new Set<number>();
+  const stopper = spec.earlyTerminate && spec.metric ? new MedianStopper(spec.metric.name, spec.metric.goal, spec.earlyTerminate.minSteps) : undefined;
   if (options.resume !== undefined) {
     sweepId = options.resume;
     const runs = sweepRuns(store, sweepId);
@@ -131,7 +132,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       if (digest !== undefined && trials[index] !== undefined && trialDigest(trials[index]) !== digest) {
         throw new SweepError(t('{0} changed since sweep {1} started (trial {2} now has other values): start a new sweep instead of resuming this one.', configRel, sweepId, index));
       }
-      if (isTrialDone(r)) done.add(index);
+      if (isTrialDone(r)) {
+        done.add(index);
+        // The earlier session's trials are the yardstick too: without their histories, the first trials of a resumed
+        // sweep would be judged against nobody (or against each other only).
+        if (stopper) {
+          const curve = store.getCurve(r.id, stopper.metric);
+          for (let i = 0; i < curve.steps.length; i++) stopper.record(index, curve.steps[i], curve.values[i]);
+        }
+      }
     }
   } else {
     sweepId = sweepIdOf(configRel, options.now ?? new Date());
@@ -143,7 +152,6 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
 
   const outcomes: SweepResult['outcomes'] = new Map();
   const running = new Map<number, AbortController>();
-  const stopper = spec.earlyTerminate && spec.metric ? new MedianStopper(spec.metric.name, spec.metric.goal, spec.earlyTerminate.minSteps) : undefined;
   const cancelAll = () => {
     for (const c of running.values()) c.abort(new TrialStop('cancel', t('The sweep was cancelled.')));
   };
@@ -205,18 +213,25 @@ export class MedianStopper {
   private readonly byStep = new Map<number, Map<number, number>>();
 
   constructor(
-    private readonly metric: string,
+    readonly metric: string,
     private readonly goal: 'maximize' | 'minimize',
     private readonly minSteps: number,
   ) {}
 
-  /** Record a point; returns why the trial should stop, or `undefined`. */
-  observe(trial: number, name: string, step: number, value: number): string | undefined {
-    if (name !== this.metric || !Number.isFinite(value)) return undefined;
+  /** Record a point of `trial`'s metric without judging it (an earlier session's trial, on resume). */
+  record(trial: number, step: number, value: number): void {
+    if (!Number.isFinite(value)) return;
     let at = this.byStep.get(step);
     if (!at) this.byStep.set(step, (at = new Map()));
     at.set(trial, value);
+  }
+
+  /** Record a point; returns why the trial should stop, or `undefined`. */
+  observe(trial: number, name: string, step: number, value: number): string | undefined {
+    if (name !== this.metric || !Number.isFinite(value)) return undefined;
+    this.record(trial, step, value);
     if (step < this.minSteps) return undefined;
+    const at = this.byStep.get(step)!;
     const others = [...at].filter(([k]) => k !== trial).map(([, v]) => v).sort((a, b) => a - b);
     if (others.length < 2) return undefined;
     const mid = others.length / 2;
