@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunStore } from '../../src/core/store';
-import { LocalExecutor, SWEEP_TAGS, isTrialDone, runSweep, sweepRuns, type SweepEvent, type TrialExecutor } from '../../src/core/sweep';
+import { LocalExecutor, SWEEP_TAGS, isTrialDone, runSweep, sweepProgress, sweepRuns, type SweepEvent, type TrialExecutor } from '../../src/core/sweep';
 import { until } from './processes';
 
 const root = path.resolve(__dirname, '../../..');
@@ -71,7 +71,8 @@ describe('edd sweep runs trials as tagged runs', function () {
     assert.ok(sweepId, r.stdout);
     const list = await runs(dir);
     assert.strictEqual(list.length, 27);
-    assert.ok(list.every(x => x.status === 'finished' && x.tags.sweep_id === sweepId && x.tags.sweep_config === 'grid.yaml'));
+    assert.ok(list.every(x => x.status === 'finished' && x.tags.sweep_id === sweepId && x.tags.sweep_config === 'grid.yaml' && x.tags.sweep_trials === '27'));
+    assert.deepStrictEqual(sweepProgress(list), { done: 27, running: 0, failed: 0, cancelled: 0, total: 27 });
     const finished = finishedTrials(list);
     assert.deepStrictEqual([...finished.keys()].sort((a, b) => a - b), [...Array(27).keys()]);
     assert.ok([...finished.values()].every(n => n === 1));

@@ -33,7 +33,7 @@ export interface TrialContext {
   configText: string;
   /**
    * Tags the run must carry, all of them: `sweep_id`, `trial_index` (decimal string), `sweep_config` (= `configPath`),
-   * `sweep_trial` (a digest of the overrides and seed, checked on resume).
+   * `sweep_trial` (a digest of the overrides and seed, checked on resume), `sweep_trials` (the sweep's trial count).
    */
   tags: Record<string, string>;
   /** Called once the run record exists (before the trial's process starts). */

@@ -9,7 +9,7 @@ import { expandTrials, readSweepSpec, type SweepSpec } from './spec';
 import { sweepIdOf, trialConfigText } from './trialConfig';
 
 /** Tag keys every trial's run carries (the comparison and the Experiments view group by them). */
-export const SWEEP_TAGS = { id: 'sweep_id', trial: 'trial_index', config: 'sweep_config', stopped: 'sweep_stopped', digest: 'sweep_trial' } as const;
+export const SWEEP_TAGS = { id: 'sweep_id', trial: 'trial_index', config: 'sweep_config', stopped: 'sweep_stopped', digest: 'sweep_trial', total: 'sweep_trials' } as const;
 
 /** A short digest of what a trial runs (overrides and seed): resume checks that trial i is still the same trial. */
 export function trialDigest(trial: Trial): string {
@@ -84,6 +84,8 @@ export interface SweepProgress {
   running: number;
   failed: number;
   cancelled: number;
+  /** The sweep's number of trials (its runs' `sweep_trials` tag); null for runs recorded before the tag existed. */
+  total: number | null;
 }
 
 /**
@@ -98,7 +100,9 @@ export function sweepProgress(runs: readonly Pick<RunSummary, 'status' | 'tags'>
     const had = best.get(key);
     if (!had || rank(r) > rank(had)) best.set(key, r);
   }
-  const p: SweepProgress = { done: 0, running: 0, failed: 0, cancelled: 0 };
+  // A resumed sweep whose config gained trials tags its new runs with the larger count: the largest is the sweep's.
+  const totals = runs.map(r => Number(r.tags[SWEEP_TAGS.total])).filter(n => Number.isSafeInteger(n) && n > 0);
+  const p: SweepProgress = { done: 0, running: 0, failed: 0, cancelled: 0, total: totals.length ? Math.max(...totals) : null };
   for (const r of best.values()) {
     const k = rank(r);
     if (k === 4) p.done++;
@@ -160,7 +164,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const runOne = async (trial: Trial) => {
     const controller = new AbortController();
     running.set(trial.index, controller);
-    const tags = { [SWEEP_TAGS.id]: sweepId, [SWEEP_TAGS.trial]: String(trial.index), [SWEEP_TAGS.config]: configRel, [SWEEP_TAGS.digest]: trialDigest(trial) };
+    const tags = {
+      [SWEEP_TAGS.id]: sweepId, [SWEEP_TAGS.trial]: String(trial.index), [SWEEP_TAGS.config]: configRel, [SWEEP_TAGS.digest]: trialDigest(trial),
+      // The sweep's size travels with every run: the Experiments view shows "of N" from the store alone.
+      [SWEEP_TAGS.total]: String(trials.length),
+    };
     let outcome: TrialOutcome;
     try {
       outcome = await executor.start(trial, {
