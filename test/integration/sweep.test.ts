@@ -32,6 +32,7 @@ describe('sweeps: EDD: Run Sweep on a config with a `sweep:` block', () => {
     assert.strictEqual(sweep.sweepId, result.sweepId);
     const item = await api.experiments.getTreeItem(sweep);
     assert.ok(String(item.label).length > 0);
+    assert.strictEqual(item.description, '4 done · 0 running · 0 failed of 4');
     const runs = (await api.experiments.getChildren(sweep)).filter((n): n is Extract<ExperimentNode, { kind: 'run' }> => n.kind === 'run');
     assert.strictEqual(runs.length, 4, 'the sweep node holds its four runs');
     const store = await api.stores.get(vscode.workspace.workspaceFolders![0]);

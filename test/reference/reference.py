@@ -106,14 +106,18 @@ def holm_case(inp):
 
 def anova_case(inp):
     groups = [g for g in inp["groups"] if len(g) > 0]
-    f = stats.f_oneway(*groups).statistic
+    res = stats.f_oneway(*groups)
+    f = res.statistic
     # eta² is the R² of the one-way model: an OLS fit of the value on a constant and k - 1 group indicators.
     y = np.array([x for g in groups for x in g], dtype=float)
     labels = np.array([k for k, g in enumerate(groups) for _ in g])
     x = np.column_stack([np.ones(len(y))] + [(labels == k).astype(float) for k in range(1, len(groups))])
     total = float(((y - y.mean()) ** 2).sum())
     eta = sm.OLS(y, x).fit().rsquared if total > 0 else float("nan")
-    return {"statistic": num(f), "etaSquared": num(eta), "ssTotal": num(total)}
+    # How much a relative error in F moves p: |d log p / d log F| = F·pdf(F) / sf(F) (the comparison scales p's tolerance by it).
+    dfb, dfw = len(groups) - 1, len(y) - len(groups)
+    cond = float(f * stats.f.pdf(f, dfb, dfw) / res.pvalue) if np.isfinite(f) and dfw > 0 and res.pvalue > 0 else 0.0
+    return {"statistic": num(f), "pValue": num(res.pvalue), "etaSquared": num(eta), "ssTotal": num(total), "pCondition": num(cond)}
 
 
 METHODS = {

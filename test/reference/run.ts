@@ -388,7 +388,7 @@ const METHODS: Record<string, Method> = {
   anova_oneway: {
     edd: i => {
       const a = oneWayAnova(i.groups as number[][]);
-      return { statistic: a.statistic, etaSquared: a.etaSquared, ssTotal: a.ssTotal };
+      return { statistic: a.statistic, pValue: a.pValue, etaSquared: a.etaSquared, ssTotal: a.ssTotal };
     },
     generate: r => {
       const k = int(r, 2, 8);
@@ -404,7 +404,12 @@ const METHODS: Record<string, Method> = {
     abs: 1e-12, rel: 1e-8,
     // F divides by the within-group sum of squares: when it is a tiny share of the total (η² → 1), the digits lost
     // to cancellation grow as 1 / (1 − η²), as for the t-tests' conditioning above.
-    compare: (_i, edd, ref, m) => compareWith(edd, ref, { ...m, rel: Math.max(m.rel, 1e-13 / Math.max(1e-300, 1 - (ref.etaSquared || 0))) }),
+    // p inherits F's relative error times the tail's condition number F·pdf(F)/sf(F) (large far in the tail).
+    compare: (_i, edd, ref, m) => {
+      const rel = Math.max(m.rel, 1e-13 / Math.max(1e-300, 1 - (ref.etaSquared || 0)));
+      const { pValue, ...rest } = edd;
+      return compareWith(rest, ref, { ...m, rel }) ?? compareWith({ pValue }, ref, { abs: 1e-300, rel: Math.max(1e-12, rel * Math.max(1, ref.pCondition || 0)) });
+    },
   },
 };
 

@@ -7,7 +7,7 @@ import { CompareError } from '../../src/core/compare/build';
 import { buildSweepComparison, commonSweepId, sweepMetricOf, sweepOfComparison } from '../../src/core/compare/sweep';
 import { isHostMessage, isWebviewMessage } from '../../src/protocol/compare';
 import { sweepJson, sweepMarkdown } from '../../src/core/compare/sweepRender';
-import { holm, oneWayAnova, welchTTest } from '../../src/core/stats';
+import { fUpperTail, holm, oneWayAnova, welchTTest } from '../../src/core/stats';
 import { RunStore } from '../../src/core/store';
 
 const root = path.resolve(__dirname, '../../..');
@@ -140,6 +140,7 @@ describe('compare --sweep: a 3 × 3 grid × 3 seeds sweep from a real store', fu
     const a = oneWayAnova(byLr);
     assert.ok(Math.abs(s.importance[0].etaSquared - a.etaSquared) < 1e-12);
     assert.ok(Math.abs(s.importance[0].statistic - a.statistic) < 1e-6 * a.statistic);
+    assert.ok(s.importance[0].pValue > 0 && Math.abs(s.importance[0].pValue / a.pValue - 1) < 1e-6, `p ${s.importance[0].pValue} vs ${a.pValue}`);
     assert.ok(s.importance[0].etaSquared > 0.9);
     // In a balanced grid the main effects cannot explain more than everything.
     assert.ok(s.importance.reduce((x, i) => x + i.etaSquared, 0) <= 1 + 1e-12);
@@ -222,12 +223,16 @@ describe('compare --sweep: a 3 × 3 grid × 3 seeds sweep from a real store', fu
     assert.match(r.stdout, /## Groups by parameters\.model_type/);
     assert.match(r.stdout, /p \(Holm\)/);
     assert.match(r.stdout, /## Parameter importance\n\nShare of the variance of val_accuracy/);
+    assert.match(r.stdout, /\| parameter \| η² \| F \| p \| levels \|/);
     const j = edd(['--sweep', 'sw-1', '--json']);
     assert.strictEqual(j.status, 0, j.stderr);
-    const out = JSON.parse(j.stdout) as ReturnType<typeof sweepJson> & { importance: Array<{ parameter: string; eta_squared: number }> };
+    const out = JSON.parse(j.stdout) as ReturnType<typeof sweepJson> & { importance: Array<{ parameter: string; eta_squared: number; f_statistic: number; p_value: number; df_between: number; df_within: number }> };
     assert.strictEqual(out.metric, 'val_accuracy');
     assert.strictEqual(out.correction, 'holm');
     assert.strictEqual(out.importance[0].parameter, 'parameters.learning_rate');
+    const lr = out.importance[0];
+    assert.ok(lr.p_value > 0 && lr.p_value < 1e-6, `p ${lr.p_value}`);
+    assert.strictEqual(lr.p_value, fUpperTail(lr.f_statistic, lr.df_between, lr.df_within));
   });
 
   it('CLI: an unknown sweep id, an unknown group and run ids with --sweep exit 2 with a message', () => {

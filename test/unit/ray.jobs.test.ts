@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { executeRayRun, RayError, RayJobsClient, RayTrialExecutor, type RayRunInfo } from '../../src/core/remote';
 import { RunStore } from '../../src/core/store';
+import { LocalExecutor } from '../../src/core/sweep';
 import { HOSTILE_ARGS, startRayHead, type RayHead } from '../harness/ray';
 
 const root = path.resolve(__dirname, '../../..');
@@ -194,6 +195,36 @@ describe('ray: runs on a real Ray head', function () {
     assert.match(crash.error ?? '', /about to fail/, 'the error carries the tail of the log');
     assert.strictEqual((await client.getJob((crash.environment as { ray: RayRunInfo }).ray.submission_id)).status, 'FAILED');
     assert.strictEqual(store.listRuns({ tags: { sweep_id: 'sw-ray' } }).length, 8);
+  });
+
+  it('a trial that cannot start fails its run the same way on Ray as locally, with the error, and leaves no run running', async () => {
+    const ray = new RayTrialExecutor(head.address, { pollMs: 300 });
+    await ray.prepare(dir);
+    const local = new LocalExecutor();
+    const cases = [
+      // Fails after the run is recorded, before anything is submitted: its data cannot be fingerprinted.
+      { name: 'missing-data', text: config('exp_20250110_105', ['python', 'train.py', 'quick', '1']).replace('  run:', '  data:\n    files: [missing.csv]\n  run:'), error: /dataset file not found: missing\.csv/ },
+      // Refused while the job is built (a NUL byte cannot travel in an argument).
+      { name: 'nul-argument', text: config('exp_20250110_105', ['python', 'train.py', 'a\u0000b']), error: /NUL character|null bytes/ },
+    ];
+    for (const c of cases) {
+      for (const [where, executor] of [['ray', ray], ['local', local]] as const) {
+        const tags = { sweep_id: `sw-cannot-start-${c.name}-${where}`, trial_index: '0' };
+        const created: string[] = [];
+        const outcome = await executor.start({ index: 0, overrides: {}, seed: 0 }, {
+          store, workspaceRoot: dir, configPath: 'experiments/trial.yaml', configText: c.text, tags, onRunCreated: id => created.push(id),
+        }, new AbortController().signal);
+        const what = `${c.name} on ${where}: ${JSON.stringify(outcome)}`;
+        assert.strictEqual(outcome.status, 'failed', what);
+        assert.match(outcome.error ?? '', c.error, what);
+        const runs = store.listRuns({ tags });
+        assert.strictEqual(runs.length, 1, what);
+        assert.strictEqual(outcome.runId, runs[0].id, what);
+        assert.strictEqual(runs[0].status, 'failed', what);
+        assert.match(runs[0].error ?? '', c.error, what);
+      }
+    }
+    assert.deepStrictEqual(store.listRuns().filter(r => r.status === 'running' || r.status === 'queued').map(r => r.id), []);
   });
 
   it('records a job stopped outside EDD (the dashboard, `ray job stop`) as failed, saying so', async () => {

@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { RayError, RayJobsClient, shJoin, shQuote, workspaceFiles, workspacePackage } from '../../src/core/remote';
+import { RayError, RayJobsClient, RayTrialExecutor, shJoin, shQuote, workspaceFiles, workspacePackage } from '../../src/core/remote';
 import { RunStore } from '../../src/core/store';
+import { runSweep } from '../../src/core/sweep';
 import { HOSTILE_ARGS } from '../harness/ray';
 
 const root = path.resolve(__dirname, '../../..');
@@ -92,6 +93,22 @@ describe('ray: quoting, packaging and errors without a cluster', function () {
     } finally {
       server.close();
       server.unref();
+    }
+  });
+
+  it('a sweep trial on an unreachable cluster fails with the address in its error, and records no run', async () => {
+    fs.copyFileSync(path.join(root, 'test/fixtures/sweep/train.js'), path.join(dir, 'train.js'));
+    fs.writeFileSync(path.join(dir, 'grid.yaml'), fs.readFileSync(path.join(root, 'test/fixtures/sweep/grid.yaml'), 'utf8')
+      .replace(/ {4}parameters:\n(.|\n)*?seeds: \[0, 1, 2\]/, '    parameters:\n      parameters.batch_size: { values: [16, 32] }\n    seeds: [0]'));
+    const port = await closedPort();
+    const store = await RunStore.open(path.join(dir, '.edd/edd.sqlite'));
+    try {
+      const result = await runSweep({ store, workspaceRoot: dir, configPath: 'grid.yaml', executor: new RayTrialExecutor(`http://127.0.0.1:${port}`) });
+      assert.deepStrictEqual([...result.outcomes].map(([i, o]) => [i, o.status, o.runId]), [[0, 'failed', null], [1, 'failed', null]]);
+      for (const o of result.outcomes.values()) assert.match(o.error ?? '', new RegExp(`Cannot reach the Ray cluster at http://127\\.0\\.0\\.1:${port}`));
+      assert.deepStrictEqual(store.listRuns(), [], 'a cluster that was never reached leaves no run behind');
+    } finally {
+      await store.close();
     }
   });
 

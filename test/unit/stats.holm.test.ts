@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { holm, oneWayAnova } from '../../src/core/stats';
+import { fUpperTail, holm, oneWayAnova } from '../../src/core/stats';
 import { published } from './published';
 
 describe('stats: Holm–Bonferroni correction against published values', () => {
@@ -44,17 +44,34 @@ describe('stats: one-way ANOVA against published values', () => {
     const petersburg = [0.0974, 0.1352, 0.0817, 0.1016, 0.0968, 0.1064, 0.105];
     const magadan = [0.1033, 0.0915, 0.0781, 0.0685, 0.0677, 0.0697, 0.0764, 0.0689];
     const tvarminne = [0.0703, 0.1026, 0.0956, 0.0973, 0.1039, 0.1045];
-    // → F_onewayResult(statistic=7.121019471642447, pvalue=0.0002812242314534544)
+    // → F_onewayResult(statistic=7.121019471642447, pvalue=0.0002812242314534544) (the docstring's output; scipy
+    // 1.17.1 in .venv prints the same two numbers for these groups)
     const r = oneWayAnova([tillamook, newport, petersburg, magadan, tvarminne]);
     published(r.statistic, '7.121019471642447', 'F');
+    published(r.pValue, '0.0002812242314534544', 'p');
     assert.strictEqual(r.dfBetween, 4);
     assert.strictEqual(r.dfWithin, 34);
     // η² follows from F: F·dfb / (F·dfb + dfw).
     published(r.etaSquared, String((7.121019471642447 * 4) / (7.121019471642447 * 4 + 34)), 'eta²');
   });
 
+  it('keeps the digits of a tiny p-value (the upper tail is not 1 − cdf)', () => {
+    // scipy 1.17.1 (.venv): f_oneway(*groups) → statistic=72266.6666667324, pvalue=3.2738820323264585e-25, and
+    // f.sf(200, 2, 100) = 1.1258999068426271e-35, f.sf(0.5, 3, 7) = 0.6940363875688137, f.sf(3, 1, 1) = 0.33333333333333337.
+    const r = oneWayAnova([[1, 1.1, 0.9, 1.05, 0.95], [10, 10.1, 9.9, 10.05, 9.95], [20, 20.1, 19.9, 20.05, 19.95]]);
+    published(r.statistic, '72266.6666667324', 'F');
+    assert.ok(Math.abs(r.pValue / 3.2738820323264585e-25 - 1) < 1e-9, `p ${r.pValue}`);
+    assert.ok(Math.abs(fUpperTail(200, 2, 100) / 1.1258999068426271e-35 - 1) < 1e-12, `sf ${fUpperTail(200, 2, 100)}`);
+    published(fUpperTail(0.5, 3, 7), '0.6940363875688137', 'sf(0.5; 3, 7)');
+    published(fUpperTail(3, 1, 1), '0.33333333333333337', 'sf(3; 1, 1)');
+    assert.strictEqual(fUpperTail(0, 2, 5), 1);
+  });
+
   it('degenerate inputs: constant groups, one group, equal values', () => {
     assert.strictEqual(oneWayAnova([[1, 1], [2, 2]]).statistic, Infinity);
+    // scipy: f_oneway([1, 1], [2, 2]) → (inf, 0.0); f_oneway([3, 3], [3, 3]) → (nan, nan).
+    assert.strictEqual(oneWayAnova([[1, 1], [2, 2]]).pValue, 0);
+    assert.ok(Number.isNaN(oneWayAnova([[3, 3], [3, 3]]).pValue));
     assert.strictEqual(oneWayAnova([[1, 1], [2, 2]]).etaSquared, 1);
     assert.ok(Number.isNaN(oneWayAnova([[3, 3], [3, 3]]).statistic));
     assert.ok(Number.isNaN(oneWayAnova([[3, 3], [3, 3]]).etaSquared));

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunStore } from '../../src/core/store';
-import { LocalExecutor, SWEEP_TAGS, isTrialDone, runSweep, sweepRuns, type SweepEvent, type TrialExecutor } from '../../src/core/sweep';
+import { LocalExecutor, SWEEP_TAGS, isTrialDone, runSweep, sweepProgress, sweepRuns, type SweepEvent, type TrialExecutor } from '../../src/core/sweep';
 import { until } from './processes';
 
 const root = path.resolve(__dirname, '../../..');
@@ -71,7 +71,8 @@ describe('edd sweep runs trials as tagged runs', function () {
     assert.ok(sweepId, r.stdout);
     const list = await runs(dir);
     assert.strictEqual(list.length, 27);
-    assert.ok(list.every(x => x.status === 'finished' && x.tags.sweep_id === sweepId && x.tags.sweep_config === 'grid.yaml'));
+    assert.ok(list.every(x => x.status === 'finished' && x.tags.sweep_id === sweepId && x.tags.sweep_config === 'grid.yaml' && x.tags.sweep_trials === '27'));
+    assert.deepStrictEqual(sweepProgress(list), { done: 27, running: 0, failed: 0, cancelled: 0, total: 27 });
     const finished = finishedTrials(list);
     assert.deepStrictEqual([...finished.keys()].sort((a, b) => a - b), [...Array(27).keys()]);
     assert.ok([...finished.values()].every(n => n === 1));
@@ -165,6 +166,35 @@ describe('edd sweep runs trials as tagged runs', function () {
       const again = await runSweep({ store, workspaceRoot: dir, configPath: 'grid.yaml', executor: new LocalExecutor(), resume: result.sweepId });
       assert.strictEqual(again.skipped, 3);
       assert.strictEqual(again.outcomes.size, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('resume: early stopping judges the new trials against the earlier session\'s finished trials, loaded from the store', async () => {
+    const dir = workspace(s => s
+      .replace('epochs: 5', 'epochs: 40').replace('step_ms: 0', 'step_ms: 5')
+      .replace(/ {4}parameters:\n(.|\n)*?seeds: \[0, 1, 2\]/, '    parameters:\n      parameters.handicap: { values: [0, 0.01, 0.5] }\n    seeds: [0]')
+      .replace('max_parallel: 2', 'max_parallel: 1\n    early_terminate: { type: median, min_steps: 3 }'));
+    dirs.push(dir);
+    const store = await RunStore.open(path.join(dir, '.edd/edd.sqlite'));
+    try {
+      // The first session runs the two good trials to their end, then is cancelled before the bad one starts.
+      const cancel = new AbortController();
+      const first = await runSweep({
+        store, workspaceRoot: dir, configPath: 'grid.yaml', executor: new LocalExecutor(), signal: cancel.signal,
+        onEvent: e => { if (e.type === 'trial-end' && e.trial.index === 1) cancel.abort(); },
+      });
+      assert.deepStrictEqual([...first.outcomes].map(([i, o]) => [i, o.status]), [[0, 'finished'], [1, 'finished']]);
+      // Alone in its session, the bad trial has only the two earlier trials to be compared with.
+      const again = await runSweep({ store, workspaceRoot: dir, configPath: 'grid.yaml', executor: new LocalExecutor(), resume: first.sweepId });
+      assert.strictEqual(again.skipped, 2);
+      const bad = again.outcomes.get(2)!;
+      assert.deepStrictEqual([bad.status, bad.stoppedEarly], ['cancelled', true], bad.error);
+      assert.match(bad.error ?? '', /median rule\): val_accuracy = [0-9.]+ at step 3 is worse than the median [0-9.]+ of 2 other trials/);
+      const points = store.getMetrics(bad.runId!, 'val_accuracy');
+      assert.ok(points.length < 20, `stopped after ${points.length} of 40 steps`);
+      assert.strictEqual(store.getRun(bad.runId!)!.tags[SWEEP_TAGS.stopped], 'median');
     } finally {
       await store.close();
     }

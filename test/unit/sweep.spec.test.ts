@@ -212,7 +212,11 @@ describe('sweep spec: trials, sampling, diagnostics', () => {
       run(0, 'finished'), run(1, 'interrupted'), run(1, 'finished'), // resumed: done, not failed
       run(2, 'cancelled', true), // stopped early: done
       run(3, 'running'), run(4, 'failed'), run(5, 'interrupted'), run(6, 'cancelled'),
-    ]), { done: 3, running: 1, failed: 2, cancelled: 1 });
+    ]), { done: 3, running: 1, failed: 2, cancelled: 1, total: null });
+    // The total comes from the runs' sweep_trials tag; a resumed sweep whose config grew shows the larger count.
+    const sized = (trial: number, status: 'finished' | 'running', total: string) => ({ status, tags: { sweep_id: 'sw-1', trial_index: String(trial), sweep_trials: total } });
+    assert.deepStrictEqual(sweepProgress([sized(0, 'finished', '27'), sized(1, 'running', '27')]), { done: 1, running: 1, failed: 0, cancelled: 0, total: 27 });
+    assert.strictEqual(sweepProgress([sized(0, 'finished', '4'), sized(5, 'finished', '6'), sized(1, 'finished', 'x')]).total, 6);
   });
 
   it('the sweep id is derived from the config path and the start time', () => {

@@ -180,9 +180,9 @@ export function sweepFixture(runs = 27, seed = 5): SweepComparison {
     ],
     pairsOmitted: false, alpha: 0.05,
     importance: [
-      { parameter: 'parameters.learning_rate', etaSquared: 0.93, statistic: 180, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
-      { parameter: 'parameters.model_type', etaSquared: 0.04, statistic: 1.2, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
-      { parameter: 'seed', etaSquared: 0.01, statistic: 0.3, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
+      { parameter: 'parameters.learning_rate', etaSquared: 0.93, statistic: 180, pValue: 2e-15, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
+      { parameter: 'parameters.model_type', etaSquared: 0.04, statistic: 1.2, pValue: 0.31, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
+      { parameter: 'seed', etaSquared: 0.01, statistic: 0.3, pValue: 0.74, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
     ],
     importanceMethod: 'anova-eta-squared',
   };

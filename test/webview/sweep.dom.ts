@@ -76,6 +76,8 @@ test('renders the best trial, the parallel coordinates, the scatter, the groups 
   assert.match(await p.page.locator('#sweep-importance-method').innerText(), /one-way ANOVA η² = SS between/);
   assert.strictEqual(await cellText(p, 'sweep-importance', 0, 0), 'parameters.learning_rate');
   assert.match((await cellText(p, 'sweep-importance', 0, 1))!, /93\.0%/);
+  assert.strictEqual(await cellText(p, 'sweep-importance', 0, 3), '2.0e-15', 'the F test\'s p-value');
+  assert.match(await p.page.locator('#sweep-importance-method').innerText(), /p is the F test's p-value/);
   // The model name that is HTML is text in the table, never an element.
   assert.strictEqual(await p.page.locator('#sec-sweep img').count(), 0);
   const texts = await p.page.locator('#grid-sweep-runs tbody').innerText();
@@ -147,6 +149,39 @@ test('group by another parameter posts setSweepGroupBy; a new sweep keeps the br
   await p.send({ type: 'sweep', sweep: sweepFixture(27) } satisfies HostMessage);
   await waitData(p, 'eddSweep', 2);
   assert.strictEqual(await rowCount(p, 'sweep-runs'), 9);
+}));
+
+test('a reload brings back the brushes, the scatter\'s parameter and the grouping (kept with setState)', async h => withSweep(h, async p => {
+  await p.page.locator('.pc-axis[data-axis="0"]').focus();
+  await p.page.keyboard.press('Enter');
+  await waitData(p, 'eddBrush', 1);
+  await p.page.locator('#sweep-scatter-param').click();
+  await p.page.locator('#sweep-scatter-param li[role="option"]', { hasText: 'parameters.model_type' }).first().click();
+  await p.page.locator('#sweep-group-by').click();
+  await p.page.locator('#sweep-group-by li[role="option"]', { hasText: 'trial_index' }).first().click();
+  await p.page.waitForFunction(() => (window.__edd.posted as Array<{ type: string }>).some(m => m.type === 'setSweepGroupBy'));
+  const saved = (await p.recorded()).state as { sweep?: unknown };
+  assert.deepStrictEqual(saved.sweep, { sweepId: 'sweep-<i>1</i>', brushes: { 'parameters.learning_rate': [0.25, 0.75] }, scatterParam: 'parameters.model_type', groupBy: 'trial_index' });
+
+  await p.reload();
+  await p.sendAndWait(comparisonMessage(smallComparison()));
+  // The host (revived by VS Code) sends the sweep with its default grouping: the webview restores its choices on it.
+  await p.send({ type: 'sweep', sweep: sweepFixture(27) } satisfies HostMessage);
+  await waitData(p, 'eddSweep', 1);
+  assert.strictEqual(await rowCount(p, 'sweep-runs'), 9, 'the brush filters the runs again');
+  assert.strictEqual(await p.page.locator('.pc-axis[data-axis="0"]').getAttribute('aria-valuetext'), '0.01 to 0.01');
+  assert.match(await p.page.locator('#sweep-brush-status').innerText(), /9 of 26 runs in the brushed ranges/);
+  assert.strictEqual(await p.page.locator('#sweep-scatter-param').evaluate(e => (e as HTMLElement & { value: string }).value), 'parameters.model_type');
+  assert.match((await p.page.locator('#sweep-scatter').getAttribute('aria-label'))!, /val_accuracy against parameters\.model_type/);
+  // Grouping is the host's work: the webview asks for the restored one, once.
+  await p.page.waitForFunction(() => (window.__edd.posted as Array<{ type: string }>).some(m => m.type === 'setSweepGroupBy'));
+  const asked = (await p.posted()).filter((m): m is Extract<WebviewMessage, { type: 'setSweepGroupBy' }> => m.type === 'setSweepGroupBy');
+  assert.deepStrictEqual(asked.map(m => m.groupBy), ['trial_index']);
+  await p.send({ type: 'sweep', sweep: { ...sweepFixture(27), groupBy: 'trial_index' } } satisfies HostMessage);
+  await waitData(p, 'eddSweep', 2);
+  assert.strictEqual(await p.page.locator('#sweep-group-by').evaluate(e => (e as HTMLElement & { value: string }).value), 'trial_index');
+  assert.strictEqual(await rowCount(p, 'sweep-runs'), 9, 'the brush stays');
+  assert.strictEqual((await p.posted()).filter(m => m.type === 'setSweepGroupBy').length, 1, 'not asked again');
 }));
 
 test('an undefined test (NaN p, null after postMessage\'s JSON) says it is not testable, never significant', async h => withSweep(h, async p => {

@@ -17,7 +17,7 @@ import { dateTime } from './format';
 import { Grid } from './grid';
 import { t } from './l10n';
 import { costSpec, evaluationSpec, hypothesesSpec, intervalsSpec, metricsSpec, paramsSpec, significanceSpec, type TableContext } from './tables';
-import { SweepView } from './sweep';
+import { SweepView, type SweepViewState } from './sweep';
 import * as ui from './ui';
 import { uniqueLabels, type ValueKind } from './view';
 
@@ -28,6 +28,8 @@ type SectionId = 'params' | 'metrics' | 'evaluation' | 'significance' | 'interva
 /** What the webview stores with `setState`: the protocol's state plus what only the webview cares about. */
 interface LocalState extends CompareViewState {
   collapsed?: SectionId[];
+  /** The sweep views' brushes, scatter parameter and grouping (checked by the sweep view when restored). */
+  sweep?: SweepViewState;
 }
 
 /** Dispatched on `document` after a render has been painted (the tests and the benchmark wait for it). */
@@ -189,7 +191,7 @@ export class CompareApp {
     const header = h('header', { class: 'toolbar' },
       h('div', { class: 'titles' }, this.title, this.subtitle),
       h('div', { class: 'controls' }, baselineLabel, this.baseline.el, this.exportCsv, this.exportMd));
-    this.sweep = new SweepView(root, host);
+    this.sweep = new SweepView(root, host, this.state.sweep, s => this.update({ sweep: s }, false));
     const main = h('main', { class: 'sections' }, this.sweep.el, ...Object.values(this.sections).map(s => s.el));
     for (const s of Object.values(this.sections)) s.hide(true);
     setChildren(root, header, this.errorEl, this.waiting, main);
@@ -227,6 +229,7 @@ export class CompareApp {
       runIds: incoming.runIds.length > 0 ? incoming.runIds : c.runs.map(r => r.runId),
       baselineRunId: c.runs[c.baselineIndex]?.runId ?? incoming.baselineRunId,
       collapsed: this.state.collapsed,
+      ...(this.state.sweep ? { sweep: this.state.sweep } : {}),
     };
     if (next.curveMetric === undefined || !c.curveMetrics.includes(next.curveMetric)) next.curveMetric = c.curveMetrics[0];
     if (JSON.stringify(next) !== JSON.stringify(this.state)) {

@@ -46,6 +46,36 @@ interface Axis {
 
 type Value = string | number | boolean | null;
 
+/**
+ * What the sweep views keep across a reload of the webview (inside the panel's `setState`): the brushes, the scatter's
+ * parameter and the grouping the user chose, for the sweep they were chosen on.
+ */
+export interface SweepViewState {
+  sweepId: string;
+  /** Brushed ranges in axis units (0…1) by axis key. */
+  brushes: Record<string, [number, number]>;
+  scatterParam?: string;
+  groupBy?: string;
+}
+
+/** A restored state checked field by field: `getState` returns whatever an older version of the panel stored. */
+function readSweepState(v: unknown): SweepViewState | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const s = v as Record<string, unknown>;
+  if (typeof s.sweepId !== 'string') return undefined;
+  const brushes: Record<string, [number, number]> = {};
+  if (typeof s.brushes === 'object' && s.brushes !== null) {
+    for (const [k, b] of Object.entries(s.brushes)) {
+      if (Array.isArray(b) && b.length === 2 && b.every(x => typeof x === 'number' && x >= 0 && x <= 1) && b[0] <= b[1]) brushes[k] = [b[0], b[1]];
+    }
+  }
+  return {
+    sweepId: s.sweepId, brushes,
+    ...(typeof s.scatterParam === 'string' ? { scatterParam: s.scatterParam } : {}),
+    ...(typeof s.groupBy === 'string' ? { groupBy: s.groupBy } : {}),
+  };
+}
+
 function themeColor(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
@@ -95,6 +125,9 @@ export class SweepView {
   private seq = 0;
   private brushSeq = 0;
   private scatterParam: string | undefined;
+  /** Restored from the panel's state, applied when its sweep arrives (then dropped). */
+  private restored: SweepViewState | undefined;
+  private groupBy: string | undefined;
 
   private readonly title: HTMLHeadingElement;
   private readonly summary: HTMLParagraphElement;
@@ -114,7 +147,13 @@ export class SweepView {
   private readonly method: HTMLParagraphElement;
   private readonly importanceGrid: Grid;
 
-  constructor(private readonly root: HTMLElement, private readonly host: CompareHost) {
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: CompareHost,
+    saved?: unknown,
+    private readonly onState: (state: SweepViewState) => void = () => {},
+  ) {
+    this.restored = readSweepState(saved);
     this.title = h('h2', { id: 'h-sweep' }, t('Sweep'));
     this.summary = h('p', { class: 'sweep-summary' });
     this.best = h('p', { class: 'sweep-best', id: 'sweep-best' });
@@ -130,11 +169,15 @@ export class SweepView {
     });
     this.runGrid = new Grid('list-grid');
     this.runGrid.el.id = 'grid-sweep-runs';
-    this.scatterSelect = ui.select(t('Parameter on the x axis'), v => { this.scatterParam = v; this.drawScatter(); }, 'sweep-scatter-param');
+    this.scatterSelect = ui.select(t('Parameter on the x axis'), v => { this.scatterParam = v; this.drawScatter(); this.save(); }, 'sweep-scatter-param');
     this.scatterCanvas = h('canvas', { class: 'scatter-canvas', id: 'sweep-scatter', attrs: { role: 'img' } });
     this.scatterStatus = h('p', { class: 'scatter-status' });
     this.groupSelect = ui.select(t('Group the runs by'), v => {
-      if (v && v !== this.sweep?.groupBy) this.host.post({ type: 'setSweepGroupBy', groupBy: v });
+      if (v && v !== this.sweep?.groupBy) {
+        this.groupBy = v;
+        this.save();
+        this.host.post({ type: 'setSweepGroupBy', groupBy: v });
+      }
     }, 'sweep-group-by');
     this.groupNote = h('p', { class: 'sweep-note' });
     this.groupGrid = new Grid('list-grid');
@@ -163,6 +206,20 @@ export class SweepView {
   /** Renders a sweep (brushes on axes that still exist are kept, so a live update does not lose the filter). */
   show(sweep: SweepComparison): void {
     const kept = new Map(this.axes.filter(a => a.brush).map(a => [a.key, a.brush!]));
+    // After a reload, the first sweep of the same id gets back what the user had chosen on it.
+    const restored = this.restored?.sweepId === sweep.sweepId ? this.restored : undefined;
+    this.restored = undefined;
+    if (restored) {
+      for (const [k, b] of Object.entries(restored.brushes)) kept.set(k, b);
+      this.scatterParam = restored.scatterParam;
+      this.groupBy = restored.groupBy;
+      // The host groups; it is asked again for the chosen grouping (once: a grouping it cannot make is not retried).
+      if (restored.groupBy !== undefined && restored.groupBy !== sweep.groupBy && this.groupChoices(sweep).includes(restored.groupBy)) {
+        this.host.post({ type: 'setSweepGroupBy', groupBy: restored.groupBy });
+      }
+    } else if (sweep.sweepId !== this.sweep?.sweepId) {
+      this.groupBy = undefined;
+    }
     this.sweep = sweep;
     this.el.hidden = false;
     this.used = sweep.runs.filter(r => r.value !== null);
@@ -289,7 +346,24 @@ export class SweepView {
     e.preventDefault();
   }
 
+  /** Stores the user's choices with the panel's state (they survive a reload of the webview). */
+  private save(): void {
+    if (!this.sweep) return;
+    const brushes: Record<string, [number, number]> = {};
+    for (const a of this.axes) if (a.brush) brushes[a.key] = a.brush;
+    this.onState({
+      sweepId: this.sweep.sweepId, brushes,
+      ...(this.scatterParam !== undefined ? { scatterParam: this.scatterParam } : {}),
+      ...(this.groupBy !== undefined ? { groupBy: this.groupBy } : {}),
+    });
+  }
+
+  private groupChoices(s: SweepComparison): string[] {
+    return [...s.parameters, 'trial_index'];
+  }
+
   private onBrush(): void {
+    this.save();
     this.filter();
     this.draw();
     this.renderRuns();
@@ -504,7 +578,7 @@ export class SweepView {
 
   private renderGroups(): void {
     const s = this.sweep!;
-    const choices = [...s.parameters, 'trial_index'];
+    const choices = this.groupChoices(s);
     this.groupSelect.setOptions(choices.map(c => ({ value: c, label: c })), s.groupBy ?? undefined);
     const bestGroup = s.groups.reduce<number>((b, g, i) => (b < 0 || (s.goal === 'max' ? g.mean > s.groups[b].mean : g.mean < s.groups[b].mean) ? i : b), -1);
     const vsBest = (i: number) => s.pairs.find(p => (p.a === i && p.b === bestGroup) || (p.b === i && p.a === bestGroup));
@@ -541,13 +615,14 @@ export class SweepView {
 
   private renderImportance(): void {
     const s = this.sweep!;
-    this.method.textContent = t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest.', s.metric, 10, 5);
+    this.method.textContent = t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest. p is the F test\'s p-value (whether the parameter\'s values differ at all), not corrected for the number of parameters.', s.metric, 10, 5);
     this.importanceGrid.update({
       label: t('Parameter importance'),
       columns: [
         { width: 200, header: th => { th.textContent = t('Parameter'); } },
         { width: 200, header: th => { th.textContent = 'η²'; }, className: 'num' },
         { width: 90, header: th => { th.textContent = 'F'; }, className: 'num' },
+        { width: 90, header: th => { th.textContent = 'p'; }, className: 'num' },
         { width: 110, header: th => { th.textContent = t('levels'); }, className: 'num' },
       ],
       rowCount: s.importance.length,
@@ -559,6 +634,7 @@ export class SweepView {
           meter.value = Number.isFinite(i.etaSquared) ? i.etaSquared : 0;
           setChildren(cell, meter, ` ${Number.isFinite(i.etaSquared) ? `${(100 * i.etaSquared).toFixed(1)}%` : '—'}`);
         } else if (col === 2) cell.textContent = num(i.statistic);
+        else if (col === 3) cell.textContent = pValue(i.pValue);
         else cell.textContent = i.binned ? t('{0} (binned)', i.levels) : String(i.levels);
       },
     });

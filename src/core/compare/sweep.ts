@@ -64,6 +64,8 @@ export interface SweepImportance {
   etaSquared: number;
   /** F statistic of the same ANOVA (scipy.stats.f_oneway). */
   statistic: number;
+  /** p-value of F (scipy's `f_oneway(...).pvalue`): whether the levels differ at all; not corrected across parameters. */
+  pValue: number;
   dfBetween: number;
   dfWithin: number;
   levels: number;
@@ -198,7 +200,7 @@ function importanceOf(parameter: string, values: ParamValue[], metric: number[])
   const groups: number[][] = Array.from({ length: Math.max(...levels, 0) + 1 }, () => []);
   levels.forEach((l, i) => groups[l].push(metric[i]));
   const a = oneWayAnova(groups);
-  return { parameter, etaSquared: a.etaSquared, statistic: a.statistic, dfBetween: a.dfBetween, dfWithin: a.dfWithin, levels: count, binned };
+  return { parameter, etaSquared: a.etaSquared, statistic: a.statistic, pValue: a.pValue, dfBetween: a.dfBetween, dfWithin: a.dfWithin, levels: count, binned };
 }
 
 function better(goal: Goal, a: number, b: number): boolean {

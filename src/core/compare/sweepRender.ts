@@ -5,7 +5,7 @@ import { IMPORTANCE_BINS, IMPORTANCE_MAX_LEVELS, MAX_PAIRWISE_GROUPS } from './s
 
 /** How the importance was computed, in words (the CLI prints it above the numbers; the panel says the same). */
 export function importanceMethodText(metric: string): string {
-  return t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest.',
+  return t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest. p is the F test\'s p-value (whether the parameter\'s values differ at all), not corrected for the number of parameters.',
     metric, IMPORTANCE_MAX_LEVELS, IMPORTANCE_BINS);
 }
 
@@ -36,7 +36,7 @@ export function sweepJson(s: SweepComparison): Record<string, unknown> {
     alpha: s.alpha,
     correction: 'holm',
     importance_method: s.importanceMethod,
-    importance: s.importance.map(i => ({ parameter: i.parameter, eta_squared: finite(i.etaSquared), f_statistic: finite(i.statistic), df_between: i.dfBetween, df_within: i.dfWithin, levels: i.levels, binned: i.binned })),
+    importance: s.importance.map(i => ({ parameter: i.parameter, eta_squared: finite(i.etaSquared), f_statistic: finite(i.statistic), p_value: finite(i.pValue), df_between: i.dfBetween, df_within: i.dfWithin, levels: i.levels, binned: i.binned })),
   };
 }
 
@@ -84,6 +84,6 @@ export function sweepMarkdown(s: SweepComparison): string {
   }
   out.push('', h2(t('Parameter importance')), '', importanceMethodText(cell(s.metric)));
   if (s.importance.length === 0) out.push('', t('No parameter varies across the runs.'));
-  else out.push('', table([t('parameter'), 'η²', 'F', t('levels')], s.importance.map(i => [cell(i.parameter), num(i.etaSquared), num(i.statistic), i.binned ? t('{0} (binned)', i.levels) : String(i.levels)])));
+  else out.push('', table([t('parameter'), 'η²', 'F', 'p', t('levels')], s.importance.map(i => [cell(i.parameter), num(i.etaSquared), num(i.statistic), num(i.pValue), i.binned ? t('{0} (binned)', i.levels) : String(i.levels)])));
   return out.join('\n') + '\n';
 }

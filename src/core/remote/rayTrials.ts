@@ -2,9 +2,7 @@
  * A sweep's trials as Ray jobs: a `TrialExecutor` (src/core/sweep/executor.ts) whose trials run on a Ray cluster and
  * are recorded in the local store like local trials.
  */
-import { ConfigNotRunnableError } from '../runs';
-import { trialMetricListener, type Trial, type TrialContext, type TrialExecutor, type TrialOutcome } from '../sweep/executor';
-import type { RunStatus } from '../store';
+import { recordTrial, trialMetricListener, type Trial, type TrialContext, type TrialExecutor, type TrialOutcome } from '../sweep/executor';
 import { executeRayRun, prepareCluster, type PreparedCluster } from './rayRun';
 import { RayJobsClient } from './rayClient';
 
@@ -39,25 +37,19 @@ export class RayTrialExecutor implements TrialExecutor {
     return this.prepared;
   }
 
-  async start(trial: Trial, context: TrialContext, signal: AbortSignal): Promise<TrialOutcome> {
-    try {
-      const result = await executeRayRun({
-        store: context.store,
-        workspaceRoot: context.workspaceRoot,
-        configPath: context.configPath,
-        configText: context.configText,
-        address: this.address,
-        prepared: await this.prepare(context.workspaceRoot),
-        tags: context.tags,
-        signal,
-        pollMs: this.options.pollMs,
-        onStart: run => context.onRunCreated?.(run.id),
-        onEvent: trialMetricListener(context),
-      });
-      return { runId: result.run.id, status: result.run.status as RunStatus, ...(result.run.error ? { error: result.run.error } : {}), finalMetrics: result.finalMetrics };
-    } catch (e) {
-      if (e instanceof ConfigNotRunnableError) return { runId: null, status: 'failed', error: e.message, finalMetrics: {} };
-      throw e;
-    }
+  start(_trial: Trial, context: TrialContext, signal: AbortSignal): Promise<TrialOutcome> {
+    return recordTrial(context, async () => executeRayRun({
+      store: context.store,
+      workspaceRoot: context.workspaceRoot,
+      configPath: context.configPath,
+      configText: context.configText,
+      address: this.address,
+      prepared: await this.prepare(context.workspaceRoot),
+      tags: context.tags,
+      signal,
+      pollMs: this.options.pollMs,
+      onStart: run => context.onRunCreated?.(run.id),
+      onEvent: trialMetricListener(context),
+    }));
   }
 }

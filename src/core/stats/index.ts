@@ -30,5 +30,5 @@ export { mean, variance, quantileSorted, checkAlternative } from './descriptive'
 export type { Alternative } from './descriptive';
 export { holm } from './holm';
 export type { HolmResult } from './holm';
-export { oneWayAnova } from './anova';
+export { fUpperTail, oneWayAnova } from './anova';
 export type { AnovaResult } from './anova';

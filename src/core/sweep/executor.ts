@@ -5,6 +5,7 @@
  * an executor only runs one trial to its end and records it as a run carrying `context.tags`.
  */
 import type { RunEvent } from '../runner';
+import { ConfigNotRunnableError, type ExecuteResult } from '../runs';
 import type { RunStatus, RunStore } from '../store';
 
 /** One trial of a sweep: one set of overrides with one seed. Each trial becomes exactly one run. */
@@ -32,7 +33,7 @@ export interface TrialContext {
   configText: string;
   /**
    * Tags the run must carry, all of them: `sweep_id`, `trial_index` (decimal string), `sweep_config` (= `configPath`),
-   * `sweep_trial` (a digest of the overrides and seed, checked on resume).
+   * `sweep_trial` (a digest of the overrides and seed, checked on resume), `sweep_trials` (the sweep's trial count).
    */
   tags: Record<string, string>;
   /** Called once the run record exists (before the trial's process starts). */
@@ -90,4 +91,33 @@ export function trialMetricListener(context: TrialContext): (event: RunEvent) =>
     steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
     context.onMetric?.(event.name, step, event.value);
   };
+}
+
+/**
+ * One trial's run through `execute` (executeRun, or executeRayRun), turned into a {@link TrialOutcome} the same way
+ * for every executor when the trial cannot even start: a refused config fails the trial with no run; a failure after
+ * the run was recorded (its data could not be read, the job could not be built) fails that run, which is marked
+ * `failed` with the error if it was left `queued` or `running`. Anything else (no run was recorded) is rethrown for
+ * the scheduler, which fails the trial without a run.
+ */
+export async function recordTrial(context: TrialContext, execute: () => Promise<ExecuteResult>): Promise<TrialOutcome> {
+  const { store, tags } = context;
+  // On resume the trial's earlier runs carry the same tags: only a run recorded by this attempt is this trial's.
+  const before = new Set(store.listRuns({ tags }).map(r => r.id));
+  try {
+    const result = await execute();
+    return { runId: result.run.id, status: result.run.status, ...(result.run.error ? { error: result.run.error } : {}), finalMetrics: result.finalMetrics };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // A trial whose config is refused (an override of the wrong type, say) fails alone; the sweep goes on.
+    if (e instanceof ConfigNotRunnableError) return { runId: null, status: 'failed', error: message, finalMetrics: {} };
+    const run = store.listRuns({ tags }).find(r => !before.has(r.id));
+    if (!run) throw e;
+    if (run.status === 'queued' || run.status === 'running') {
+      store.updateRun(run.id, { status: 'failed', error: message, endedAt: Date.now() });
+      await store.save();
+      return { runId: run.id, status: 'failed', error: message, finalMetrics: {} };
+    }
+    return { runId: run.id, status: 'failed', error: run.error ?? message, finalMetrics: {} };
+  }
 }

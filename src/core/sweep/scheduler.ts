@@ -9,7 +9,7 @@ import { expandTrials, readSweepSpec, type SweepSpec } from './spec';
 import { sweepIdOf, trialConfigText } from './trialConfig';
 
 /** Tag keys every trial's run carries (the comparison and the Experiments view group by them). */
-export const SWEEP_TAGS = { id: 'sweep_id', trial: 'trial_index', config: 'sweep_config', stopped: 'sweep_stopped', digest: 'sweep_trial' } as const;
+export const SWEEP_TAGS = { id: 'sweep_id', trial: 'trial_index', config: 'sweep_config', stopped: 'sweep_stopped', digest: 'sweep_trial', total: 'sweep_trials' } as const;
 
 /** A short digest of what a trial runs (overrides and seed): resume checks that trial i is still the same trial. */
 export function trialDigest(trial: Trial): string {
@@ -84,6 +84,8 @@ export interface SweepProgress {
   running: number;
   failed: number;
   cancelled: number;
+  /** The sweep's number of trials (its runs' `sweep_trials` tag); null for runs recorded before the tag existed. */
+  total: number | null;
 }
 
 /**
@@ -98,7 +100,9 @@ export function sweepProgress(runs: readonly Pick<RunSummary, 'status' | 'tags'>
     const had = best.get(key);
     if (!had || rank(r) > rank(had)) best.set(key, r);
   }
-  const p: SweepProgress = { done: 0, running: 0, failed: 0, cancelled: 0 };
+  // A resumed sweep whose config gained trials tags its new runs with the larger count: the largest is the sweep's.
+  const totals = runs.map(r => Number(r.tags[SWEEP_TAGS.total])).filter(n => Number.isSafeInteger(n) && n > 0);
+  const p: SweepProgress = { done: 0, running: 0, failed: 0, cancelled: 0, total: totals.length ? Math.max(...totals) : null };
   for (const r of best.values()) {
     const k = rank(r);
     if (k === 4) p.done++;
@@ -118,6 +122,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const { configRel, text, spec, trials } = await loadSweep(workspaceRoot, options.configPath);
   let sweepId: string;
   const done = new Set<number>();
+  const stopper = spec.earlyTerminate && spec.metric ? new MedianStopper(spec.metric.name, spec.metric.goal, spec.earlyTerminate.minSteps) : undefined;
   if (options.resume !== undefined) {
     sweepId = options.resume;
     const runs = sweepRuns(store, sweepId);
@@ -131,7 +136,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       if (digest !== undefined && trials[index] !== undefined && trialDigest(trials[index]) !== digest) {
         throw new SweepError(t('{0} changed since sweep {1} started (trial {2} now has other values): start a new sweep instead of resuming this one.', configRel, sweepId, index));
       }
-      if (isTrialDone(r)) done.add(index);
+      if (isTrialDone(r)) {
+        done.add(index);
+        // The earlier session's trials are the yardstick too: without their histories, the first trials of a resumed
+        // sweep would be judged against nobody (or against each other only).
+        if (stopper) {
+          const curve = store.getCurve(r.id, stopper.metric);
+          for (let i = 0; i < curve.steps.length; i++) stopper.record(index, curve.steps[i], curve.values[i]);
+        }
+      }
     }
   } else {
     sweepId = sweepIdOf(configRel, options.now ?? new Date());
@@ -143,7 +156,6 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
 
   const outcomes: SweepResult['outcomes'] = new Map();
   const running = new Map<number, AbortController>();
-  const stopper = spec.earlyTerminate && spec.metric ? new MedianStopper(spec.metric.name, spec.metric.goal, spec.earlyTerminate.minSteps) : undefined;
   const cancelAll = () => {
     for (const c of running.values()) c.abort(new TrialStop('cancel', t('The sweep was cancelled.')));
   };
@@ -152,7 +164,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const runOne = async (trial: Trial) => {
     const controller = new AbortController();
     running.set(trial.index, controller);
-    const tags = { [SWEEP_TAGS.id]: sweepId, [SWEEP_TAGS.trial]: String(trial.index), [SWEEP_TAGS.config]: configRel, [SWEEP_TAGS.digest]: trialDigest(trial) };
+    const tags = {
+      [SWEEP_TAGS.id]: sweepId, [SWEEP_TAGS.trial]: String(trial.index), [SWEEP_TAGS.config]: configRel, [SWEEP_TAGS.digest]: trialDigest(trial),
+      // The sweep's size travels with every run: the Experiments view shows "of N" from the store alone.
+      [SWEEP_TAGS.total]: String(trials.length),
+    };
     let outcome: TrialOutcome;
     try {
       outcome = await executor.start(trial, {
@@ -205,18 +221,25 @@ export class MedianStopper {
   private readonly byStep = new Map<number, Map<number, number>>();
 
   constructor(
-    private readonly metric: string,
+    readonly metric: string,
     private readonly goal: 'maximize' | 'minimize',
     private readonly minSteps: number,
   ) {}
 
-  /** Record a point; returns why the trial should stop, or `undefined`. */
-  observe(trial: number, name: string, step: number, value: number): string | undefined {
-    if (name !== this.metric || !Number.isFinite(value)) return undefined;
+  /** Record a point of `trial`'s metric without judging it (an earlier session's trial, on resume). */
+  record(trial: number, step: number, value: number): void {
+    if (!Number.isFinite(value)) return;
     let at = this.byStep.get(step);
     if (!at) this.byStep.set(step, (at = new Map()));
     at.set(trial, value);
+  }
+
+  /** Record a point; returns why the trial should stop, or `undefined`. */
+  observe(trial: number, name: string, step: number, value: number): string | undefined {
+    if (name !== this.metric || !Number.isFinite(value)) return undefined;
+    this.record(trial, step, value);
     if (step < this.minSteps) return undefined;
+    const at = this.byStep.get(step)!;
     const others = [...at].filter(([k]) => k !== trial).map(([, v]) => v).sort((a, b) => a - b);
     if (others.length < 2) return undefined;
     const mid = others.length / 2;

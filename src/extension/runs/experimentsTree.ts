@@ -222,7 +222,9 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         const p = sweepProgress(store ? await store.listRuns({ experimentId: node.experimentId, tags: { [SWEEP_TAGS.id]: node.sweepId } }) : []);
         const item = new vscode.TreeItem(vscode.l10n.t('Sweep {0}', node.sweepId), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `sweep:${node.folder}:${node.experimentId}:${node.sweepId}`;
-        item.description = vscode.l10n.t('{0} done · {1} running · {2} failed', p.done, p.running, p.failed);
+        item.description = p.total === null
+          ? vscode.l10n.t('{0} done · {1} running · {2} failed', p.done, p.running, p.failed)
+          : vscode.l10n.t('{0} done · {1} running · {2} failed of {3}', p.done, p.running, p.failed, p.total);
         item.iconPath = p.running ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')) : new vscode.ThemeIcon('run-all');
         item.contextValue = 'edd.sweep';
         return item;
