@@ -43,7 +43,7 @@ function help(): string {
     t('      Check the audit log\'s hash chain and that every stage and alias agrees with it; exit 1 naming the first bad entry.'),
     '  edd shadow NAME@VERSION [--policy FILE] [--metric accuracy|f1] [--json]',
     t('      Run the version and production on the policy\'s evaluation data: agreement, paired test, disagreeing rows.'),
-    '  edd serve <service.yaml> [--port N] [--host 127.0.0.1] [--store FILE]',
+    '  edd serve <service.yaml> [--port N] [--host 127.0.0.1] [--store FILE] [--stop-with-stdin]',
     t('      Serve the model version a service spec names over HTTP (blue-green, follows the registry); Ctrl+C stops.'),
     '  edd monitor <service.yaml> [--since 24h] [--window 1h] [--json] [--check] [--new-experiment OUT.yaml]',
     t('      Monitor a served model from its prediction log: application, model, bias, business and infrastructure per window; --check exits 1 on an alert.'),

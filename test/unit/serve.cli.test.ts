@@ -9,7 +9,7 @@ import { ADELIE, GENTOO, servingWorkspace } from './serve.fixtures';
 
 /** `edd serve` as a real process on a free port; resolves with its URL once it prints it. */
 function serve(dir: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', 'penguins.service.yaml', '--port', '0', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', 'penguins.service.yaml', '--port', '0', ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', d => { err += d; });
@@ -57,6 +57,21 @@ describe('serve: `edd serve` as a real process', function () {
     assert.strictEqual(ids.length, 200);
     for (const id of ids) assert.ok(logged.has(id), `request ${id} answered but not in the log`);
     assert.strictEqual(records(dir).filter(r => r.type === 'prediction').length, 400);
+  });
+
+  it('--stop-with-stdin: the server stops cleanly when its parent goes (its stdin closes); without it, it serves on', async () => {
+    const plain = await serve(dir);
+    pids.push(plain.child.pid!);
+    const watched = await serve(dir, ['--stop-with-stdin']);
+    pids.push(watched.child.pid!);
+    const exited = new Promise<number | null>(resolve => watched.child.on('exit', c => resolve(c)));
+    plain.child.stdin!.end();
+    watched.child.stdin!.end();
+    assert.strictEqual(await exited, 0);
+    assert.ok(records(dir).some(r => r.type === 'event' && r.kind === 'stop'));
+    const res = await fetch(`${plain.url}/v2/health/live`);
+    assert.strictEqual(res.status, 200, 'the server without the option still serves after its stdin closed');
+    plain.child.kill('SIGINT');
   });
 
   it('Ctrl+C stops cleanly: exit 0 and a stop event in the log', async () => {

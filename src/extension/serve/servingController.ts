@@ -179,12 +179,12 @@ export class ServingController extends Disposable {
   private async spawnServer(spec: vscode.Uri, folder: vscode.WorkspaceFolder, model: string, key: string, token: vscode.CancellationToken): Promise<ServedService> {
     const port = vscode.workspace.getConfiguration(Settings.section, folder.uri).get<number>(Settings.servePort) ?? 0;
     const cli = vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.js').fsPath;
-    const args = [cli, 'serve', spec.fsPath, '--host', '127.0.0.1', '--port', String(port), '--store', this.stores.storeFile(folder)];
+    const args = [cli, 'serve', spec.fsPath, '--host', '127.0.0.1', '--port', String(port), '--store', this.stores.storeFile(folder), '--stop-with-stdin'];
     const rel = vscode.workspace.asRelativePath(spec, false);
     this.output.appendLine(vscode.l10n.t('[{0}] starting: edd {1}', model, args.slice(1).join(' ')));
     this.spawned++;
     const child = spawn(process.execPath, args, {
-      cwd: folder.uri.fsPath, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: folder.uri.fsPath, stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', EDD_LOCALE: vscode.env.language },
     });
     let stdout = '';
