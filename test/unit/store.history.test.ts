@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
 import { RunStore, SCHEMA_VERSION } from '../../src/core/store';
-import { curveCacheFile, writeCurveCache } from '../../src/core/store/curveCache';
+import { curveCacheFile, readCurveCache, writeCurveCache } from '../../src/core/store/curveCache';
 import { CACHE_FROM_BYTES, MetricHistories } from '../../src/core/store/history';
 import { tempFolder } from '../store/helpers';
 
@@ -233,6 +233,52 @@ describe('run store: metric histories', () => {
     store.deleteRun('r1');
     await store.close();
     assert.ok(!fs.existsSync(path.join(runFolder, 'curves')));
+  });
+
+  it('a save brings the curve caches of the long histories it wrote up to date, after each 1 MB and quarter more', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    store.createRun({ id: 'short', experimentId: 'e' });
+    const rand = lcg(3);
+    let step = 0;
+    const log = (points: number): void => {
+      const batch = [];
+      for (let i = 0; i < points; i++, step++) batch.push({ runId: 'r1', key: step % 3 ? 'loss' : 'acc', step, value: rand(), time: 1_700_000_000_000 + step });
+      store.addMetrics(batch);
+      store.addMetrics([{ runId: 'short', key: 'loss', step, value: rand() }]);
+    };
+    const history = historyOf('r1');
+    const coveredOf = (key: string): number | undefined => {
+      const fd = fs.openSync(history, 'r');
+      try {
+        return readCurveCache(curveCacheFile(path.dirname(history), key), key, fd, fs.fstatSync(fd))?.covered;
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    log(10_000);
+    await store.save();
+    assert.ok(fs.statSync(history).size < CACHE_FROM_BYTES);
+    assert.ok(!fs.existsSync(path.join(path.dirname(history), 'curves')), 'no cache for a short history');
+    log(40_000);
+    await store.save();
+    const size = fs.statSync(history).size;
+    assert.ok(size > CACHE_FROM_BYTES);
+    assert.deepStrictEqual([coveredOf('loss'), coveredOf('acc')], [size, size], 'the save cached the whole history');
+    assert.ok(!fs.existsSync(path.join(path.dirname(historyOf('short')), 'curves')));
+    log(1_000); // less than 1 MB more: parsed after the cache when read
+    await store.save();
+    assert.deepStrictEqual([coveredOf('loss'), coveredOf('acc')], [size, size]);
+    assertSameCurve(store, 'r1', 'loss');
+    assert.strictEqual(coveredOf('loss'), size, 'a read does not rewrite the cache for a short tail either');
+    log(40_000);
+    await store.save();
+    const grown = fs.statSync(history).size;
+    assert.ok(grown - size > Math.max(CACHE_FROM_BYTES, size / 4));
+    assert.deepStrictEqual([coveredOf('loss'), coveredOf('acc')], [grown, grown]);
+    assertSameCurve(store, 'r1', 'loss');
+    assertSameCurve(store, 'r1', 'acc');
+    await store.close();
   });
 
   it('a run id that is not a plain name cannot reach outside the runs folder', async () => {

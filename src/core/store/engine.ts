@@ -170,6 +170,8 @@ export class StoreEngine {
     } finally {
       await lock.release();
     }
+    // after the lock: another process's save need not wait for this
+    this.history.refreshCurveCaches();
   }
 
   /**

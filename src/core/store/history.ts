@@ -255,6 +255,12 @@ export class MetricHistories {
   /** Runs whose file is known to end with a newline (checked once per process, before the first append). */
   private readonly clean = new Set<string>();
   private readonly keyJson = new Map<string, string>();
+  /** Keys appended to per run since their curve cache was last brought up to date by this process. */
+  private readonly appendedKeys = new Map<string, Set<string>>();
+  /** Runs synced by the last `sync` whose history is long enough for curve caches, with its size then. */
+  private readonly syncedLong = new Map<string, number>();
+  /** The history's size when this process last brought a key's curve cache up to date (`run id \0 key`). */
+  private readonly cachedAt = new Map<string, number>();
 
   /** `writeCaches`: whether reading a curve may write its cache (not for a store opened read-only). */
   constructor(readonly folder: string, private readonly writeCaches = true) {}
@@ -272,6 +278,11 @@ export class MetricHistories {
       let key = this.keyJson.get(keys[i]);
       if (key === undefined) this.keyJson.set(keys[i], (key = JSON.stringify(keys[i])));
       lines.push(`[${key},${steps[i]},${encodeValue(values[i])},${times[i]}]\n`);
+      if (this.writeCaches) {
+        let appended = this.appendedKeys.get(runIds[i]);
+        if (!appended) this.appendedKeys.set(runIds[i], (appended = new Set()));
+        appended.add(keys[i]);
+      }
     }
     for (const [runId, lines] of byRun) this.appendText(runId, lines.join(''));
   }
@@ -321,6 +332,11 @@ export class MetricHistories {
         try {
           fh = await fs.promises.open(this.fileOf(runId), 'r+');
           await fh.sync();
+          if (this.writeCaches) {
+            const { size } = await fh.stat();
+            if (size >= CACHE_FROM_BYTES) this.syncedLong.set(runId, size);
+            else this.appendedKeys.delete(runId); // (a short history's keys: those appended next are the ones logged)
+          }
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
             failure ??= e;
@@ -336,6 +352,35 @@ export class MetricHistories {
       // the files not reached are still to be synced by the next save
       for (const runId of runIds.slice(next)) this.unsynced.add(runId);
       throw failure;
+    }
+  }
+
+  /**
+   * Brings the curve caches of the long histories written since the last call up to date (called after a save, outside
+   * the lock), so that the first view of a long curve recorded by this process reads its cache instead of parsing the
+   * whole history. A key's cache is refreshed once its history grew by 1 MB and by a quarter since its last refresh:
+   * each byte is parsed about once over a run, and at most a fifth of a history is left for the first view to parse.
+   * Best effort: a history that cannot be read now is read when shown.
+   */
+  refreshCurveCaches(): void {
+    const runs = [...this.syncedLong];
+    this.syncedLong.clear();
+    for (const [runId, size] of runs) {
+      const keys = this.appendedKeys.get(runId);
+      if (!keys) continue;
+      for (const key of [...keys]) {
+        const id = `${runId}\0${key}`;
+        const at = this.cachedAt.get(id) ?? 0;
+        if (size - at < Math.max(CACHE_FROM_BYTES, at / 4)) continue;
+        try {
+          this.readColumns(runId, key);
+        } catch {
+          continue;
+        }
+        this.cachedAt.set(id, size);
+        keys.delete(key);
+      }
+      if (keys.size === 0) this.appendedKeys.delete(runId);
     }
   }
 
@@ -481,6 +526,8 @@ export class MetricHistories {
   /** Deletes a run's history (once its deletion is saved in the index). */
   async remove(runId: string): Promise<void> {
     this.unsynced.delete(runId);
+    this.appendedKeys.delete(runId);
+    this.syncedLong.delete(runId);
     this.clean.delete(runId);
     await fs.promises.rm(this.fileOf(runId), { force: true });
     await fs.promises.rm(curveCacheFolder(path.dirname(this.fileOf(runId))), { recursive: true, force: true });
