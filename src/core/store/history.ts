@@ -132,7 +132,8 @@ class ColumnBuilder {
 export function latestByStep(steps: Float64Array, values: Float64Array, length: number): CurveColumns {
   let ordered = true;
   for (let i = 1; i < length && ordered; i++) ordered = steps[i] > steps[i - 1];
-  if (ordered) return { steps: steps.slice(0, length), values: values.slice(0, length) };
+  // (columns that are exactly the points, as read from a curve cache, are given as they are: they are this read's own)
+  if (ordered) return length === steps.length && length === values.length ? { steps, values } : { steps: steps.slice(0, length), values: values.slice(0, length) };
   const order = new Uint32Array(length);
   for (let i = 0; i < length; i++) order[i] = i;
   order.sort((a, b) => steps[a] - steps[b] || a - b); // by step, then as written
