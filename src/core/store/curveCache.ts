@@ -135,8 +135,12 @@ export function writeCurveCache(file: string, key: string, historyFd: number, hi
     fd = undefined;
     fs.renameSync(temp, file);
   } catch {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
+    try {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(temp, { force: true });
+    } catch {
+      // (left for nobody: a temp name is never read)
+    }
   }
 }
 
