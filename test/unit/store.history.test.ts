@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
 import { RunStore, SCHEMA_VERSION } from '../../src/core/store';
-import { MetricHistories } from '../../src/core/store/history';
+import { curveCacheFile, readCurveCache, writeCurveCache } from '../../src/core/store/curveCache';
+import { CACHE_FROM_BYTES, MetricHistories } from '../../src/core/store/history';
 import { tempFolder } from '../store/helpers';
 
 // Metric histories in per-run append-only files (src/core/store/history.ts), and the move of a version 4 store's
@@ -128,24 +129,156 @@ describe('run store: metric histories', () => {
       // big files cross the 4 MB read chunk several times, at random places in a line
       const n = seed % 4 === 0 ? 100_000 : 2_000;
       const ordered = seed % 3 === 0;
-      let text = '';
-      for (let i = 0; i < n; i++) {
-        const r = rand();
-        if (r < 0.01) text += pick(foreign(pick(keys))) + '\n';
-        else if (r < 0.012) text += `["${pick(keys)}",${i},0.`.slice(0, 3 + Math.floor(rand() * 12)) + '\n'; // torn, then a new line
-        else {
-          const step = ordered ? i : rand() < 0.3 ? Math.floor(rand() * 50) - 10 : Math.floor(rand() * n);
-          const value = rand() < 0.1 ? pick(special) : rand() < 0.5 ? rand() : Math.round(rand() * 1e6) / 1e3 - 500;
-          text += MetricHistories.lines([{ key: pick(keys), step, value, time: rand() < 0.1 ? null : 1_700_000_000_000 + i }]);
+      const randomLines = (from: number, to: number): string => {
+        let text = '';
+        for (let i = from; i < to; i++) {
+          const r = rand();
+          if (r < 0.01) text += pick(foreign(pick(keys))) + '\n';
+          else if (r < 0.012) text += `["${pick(keys)}",${i},0.`.slice(0, 3 + Math.floor(rand() * 12)) + '\n'; // torn, then a new line
+          else {
+            const step = ordered ? i : rand() < 0.3 ? Math.floor(rand() * 50) - 10 : Math.floor(rand() * n);
+            const value = rand() < 0.1 ? pick(special) : rand() < 0.5 ? rand() : Math.round(rand() * 1e6) / 1e3 - 500;
+            text += MetricHistories.lines([{ key: pick(keys), step, value, time: rand() < 0.1 ? null : 1_700_000_000_000 + i }]);
+          }
         }
-      }
-      text += `[${JSON.stringify(keys[0])},${n},0.12`; // a torn last line
+        return text;
+      };
+      const torn = `[${JSON.stringify(keys[0])},${n},0.12`; // a torn last line
       fs.mkdirSync(path.dirname(historyOf(id)), { recursive: true });
-      fs.writeFileSync(historyOf(id), text);
+      fs.writeFileSync(historyOf(id), randomLines(0, n) + torn);
       if (n > 2_000) assert.ok(fs.statSync(historyOf(id)).size > 4 * 1024 * 1024);
       for (const key of [...keys, 'missing']) assertSameCurve(store, id, key);
+      if (n > 2_000) {
+        // the big files are read through curve caches: written by the first read, used by the next ones, and
+        // completed by the lines appended after them (a few: parsed on each read; a lot: cached again)
+        assert.strictEqual(fs.readdirSync(path.join(path.dirname(historyOf(id)), 'curves')).length, keys.length + 1);
+        for (const key of [...keys, 'missing']) assertSameCurve(store, id, key);
+        store.addMetrics(keys.map((key, i) => ({ runId: id, key, step: i, value: special[i % special.length] })));
+        for (const key of keys) assertSameCurve(store, id, key);
+        const more = randomLines(n, n + 30_000) + torn;
+        assert.ok(Buffer.byteLength(more) > CACHE_FROM_BYTES);
+        fs.appendFileSync(historyOf(id), more);
+        for (const key of keys) assertSameCurve(store, id, key);
+        for (const key of keys) assertSameCurve(store, id, key);
+      }
       await store.close();
     }
+  });
+
+  it('a long history\'s curve cache is used while it describes the file, and never once it is damaged, stale or for another key', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    const n = 40_000;
+    const rand = lcg(7);
+    store.addMetrics(Array.from({ length: n }, (_, i) => ({ runId: 'r1', key: i % 4 ? 'loss' : 'acc', step: i, value: rand(), time: 1_700_000_000_000 + i })));
+    const history = historyOf('r1');
+    assert.ok(fs.statSync(history).size > CACHE_FROM_BYTES);
+    const runFolder = path.dirname(history);
+    const lossCache = curveCacheFile(runFolder, 'loss');
+    const accCache = curveCacheFile(runFolder, 'acc');
+    assertSameCurve(store, 'r1', 'loss');
+    assert.ok(fs.existsSync(lossCache), 'the first read wrote the cache');
+    const truth = store.getMetrics('r1', 'loss').map(p => p.value);
+
+    // A cache with other values (and a valid checksum) is what the next read gives: the reader does use it …
+    const fd = fs.openSync(history, 'r');
+    const stat = fs.fstatSync(fd);
+    const steps = Float64Array.from(truth, (_, i) => i * 4 + 1).filter(x => x < n);
+    const forged = steps.map(() => 42);
+    writeCurveCache(lossCache, 'loss', fd, stat, stat.size, steps, forged);
+    fs.closeSync(fd);
+    assert.ok(store.getCurve('r1', 'loss').values.every(v => v === 42));
+    const forgedBytes = fs.readFileSync(lossCache);
+    const withForged = (edit: (b: Buffer) => Buffer): void => {
+      fs.writeFileSync(lossCache, edit(Buffer.from(forgedBytes)));
+    };
+    // … and none that fails a check: a flipped bit in a value, a torn cache, another key's cache under this name
+    withForged(b => { b[b.length - 3] ^= 1; return b; });
+    assert.deepStrictEqual([...store.getCurve('r1', 'loss').values], truth, 'a damaged cache is not used');
+    withForged(b => b.subarray(0, b.length - 8));
+    assert.deepStrictEqual([...store.getCurve('r1', 'loss').values], truth, 'a torn cache is not used');
+    store.getCurve('r1', 'acc');
+    fs.copyFileSync(accCache, lossCache);
+    assert.deepStrictEqual([...store.getCurve('r1', 'loss').values], truth, 'another key\'s cache is not used');
+    // a history replaced by another file, or rewritten in place, is read again from its text
+    withForged(b => b);
+    const text = fs.readFileSync(history);
+    fs.writeFileSync(`${history}.new`, text);
+    fs.renameSync(`${history}.new`, history);
+    assert.deepStrictEqual([...store.getCurve('r1', 'loss').values], truth, 'a new file (another inode) is read again');
+    const rewritten = fs.readFileSync(lossCache);
+    const fd2 = fs.openSync(history, 'r');
+    writeCurveCache(lossCache, 'loss', fd2, fs.fstatSync(fd2), text.length, steps, forged);
+    fs.closeSync(fd2);
+    assert.ok(store.getCurve('r1', 'loss').values.every(v => v === 42), 'a cache for the new file is used');
+    const changed = Buffer.from(text);
+    const digit = text.lastIndexOf(0x2c) - 1; // the last digit of the last line's value
+    changed[digit] = changed[digit] === 0x35 ? 0x36 : 0x35;
+    fs.writeFileSync(history, changed); // same inode, same length
+    assertSameCurve(store, 'r1', 'loss');
+    assert.ok(store.getCurve('r1', 'loss').values.every(v => v !== 42), 'a file whose end changed is read again');
+    assert.ok(!fs.readFileSync(lossCache).equals(rewritten));
+
+    // a store opened read-only reads through a valid cache but writes none
+    await store.save();
+    fs.rmSync(path.join(runFolder, 'curves'), { recursive: true });
+    const reader = await RunStore.open(folder.file, { readOnly: true });
+    assertSameCurve(reader, 'r1', 'loss');
+    assert.ok(!fs.existsSync(lossCache));
+    await reader.close();
+
+    // the caches go with the run
+    assertSameCurve(store, 'r1', 'loss');
+    assert.ok(fs.existsSync(lossCache));
+    store.deleteRun('r1');
+    await store.close();
+    assert.ok(!fs.existsSync(path.join(runFolder, 'curves')));
+  });
+
+  it('a save brings the curve caches of the long histories it wrote up to date, after each 1 MB and quarter more', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'r1', experimentId: 'e' });
+    store.createRun({ id: 'short', experimentId: 'e' });
+    const rand = lcg(3);
+    let step = 0;
+    const log = (points: number): void => {
+      const batch = [];
+      for (let i = 0; i < points; i++, step++) batch.push({ runId: 'r1', key: step % 3 ? 'loss' : 'acc', step, value: rand(), time: 1_700_000_000_000 + step });
+      store.addMetrics(batch);
+      store.addMetrics([{ runId: 'short', key: 'loss', step, value: rand() }]);
+    };
+    const history = historyOf('r1');
+    const coveredOf = (key: string): number | undefined => {
+      const fd = fs.openSync(history, 'r');
+      try {
+        return readCurveCache(curveCacheFile(path.dirname(history), key), key, fd, fs.fstatSync(fd))?.covered;
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    log(10_000);
+    await store.save();
+    assert.ok(fs.statSync(history).size < CACHE_FROM_BYTES);
+    assert.ok(!fs.existsSync(path.join(path.dirname(history), 'curves')), 'no cache for a short history');
+    log(40_000);
+    await store.save();
+    const size = fs.statSync(history).size;
+    assert.ok(size > CACHE_FROM_BYTES);
+    assert.deepStrictEqual([coveredOf('loss'), coveredOf('acc')], [size, size], 'the save cached the whole history');
+    assert.ok(!fs.existsSync(path.join(path.dirname(historyOf('short')), 'curves')));
+    log(1_000); // less than 1 MB more: parsed after the cache when read
+    await store.save();
+    assert.deepStrictEqual([coveredOf('loss'), coveredOf('acc')], [size, size]);
+    assertSameCurve(store, 'r1', 'loss');
+    assert.strictEqual(coveredOf('loss'), size, 'a read does not rewrite the cache for a short tail either');
+    log(40_000);
+    await store.save();
+    const grown = fs.statSync(history).size;
+    assert.ok(grown - size > Math.max(CACHE_FROM_BYTES, size / 4));
+    assert.deepStrictEqual([coveredOf('loss'), coveredOf('acc')], [grown, grown]);
+    assertSameCurve(store, 'r1', 'loss');
+    assertSameCurve(store, 'r1', 'acc');
+    await store.close();
   });
 
   it('a run id that is not a plain name cannot reach outside the runs folder', async () => {

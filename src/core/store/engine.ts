@@ -81,7 +81,7 @@ export class StoreEngine {
     this.saveId = meta.saveId;
     this.gen = meta.generation;
     this.lockPath = `${file}.lock`;
-    this.history = new MetricHistories(runsFolderOf(file));
+    this.history = new MetricHistories(runsFolderOf(file), !options.readOnly);
     this.runFiles = new RunFiles(runsFolderOf(file));
   }
 
@@ -170,6 +170,8 @@ export class StoreEngine {
     } finally {
       await lock.release();
     }
+    // after the lock: another process's save need not wait for this
+    this.history.refreshCurveCaches();
   }
 
   /**

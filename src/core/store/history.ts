@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { curveCacheFile, curveCacheFolder, readCurveCache, writeCurveCache } from './curveCache';
 import type { StoredMetricPoint } from './types';
 
 // Metric histories live outside the SQLite index, one append-only file per run (`<runs>/<run id>/metrics.jsonl`),
@@ -33,6 +34,8 @@ function encodeValue(v: number): string {
 }
 
 const READ_CHUNK = 4 * 1024 * 1024;
+/** A history this large (about 20,000 points) or larger is read through curve caches; a smaller one parses in a few ms. */
+export const CACHE_FROM_BYTES = 1024 * 1024;
 let readChunk: Buffer | undefined;
 
 /**
@@ -86,21 +89,39 @@ export interface CurveColumns {
 
 /** Growable columns of (step, value) in file order. */
 class ColumnBuilder {
-  steps = new Float64Array(1024);
-  values = new Float64Array(1024);
+  steps: Float64Array = new Float64Array(1024);
+  values: Float64Array = new Float64Array(1024);
   length = 0;
 
   push(step: number, value: number): void {
-    if (this.length === this.steps.length) {
-      const steps = new Float64Array(this.length * 2);
-      const values = new Float64Array(this.length * 2);
-      steps.set(this.steps);
-      values.set(this.values);
-      this.steps = steps;
-      this.values = values;
-    }
+    if (this.length === this.steps.length) this.grow(this.length * 2);
     this.steps[this.length] = step;
     this.values[this.length++] = value;
+  }
+
+  /** Columns holding `steps` and `values` (taken, not copied), to push more points after. */
+  static of(steps: Float64Array, values: Float64Array): ColumnBuilder {
+    const b = new ColumnBuilder();
+    b.steps = steps;
+    b.values = values;
+    b.length = steps.length;
+    return b;
+  }
+
+  pushColumns(steps: Float64Array, values: Float64Array): void {
+    if (this.length + steps.length > this.steps.length) this.grow(Math.max(this.length * 2, this.length + steps.length + 1024));
+    this.steps.set(steps, this.length);
+    this.values.set(values, this.length);
+    this.length += steps.length;
+  }
+
+  private grow(capacity: number): void {
+    const steps = new Float64Array(capacity);
+    const values = new Float64Array(capacity);
+    steps.set(this.steps.subarray(0, this.length));
+    values.set(this.values.subarray(0, this.length));
+    this.steps = steps;
+    this.values = values;
   }
 }
 
@@ -111,7 +132,8 @@ class ColumnBuilder {
 export function latestByStep(steps: Float64Array, values: Float64Array, length: number): CurveColumns {
   let ordered = true;
   for (let i = 1; i < length && ordered; i++) ordered = steps[i] > steps[i - 1];
-  if (ordered) return { steps: steps.slice(0, length), values: values.slice(0, length) };
+  // (columns that are exactly the points, as read from a curve cache, are given as they are: they are this read's own)
+  if (ordered) return length === steps.length && length === values.length ? { steps, values } : { steps: steps.slice(0, length), values: values.slice(0, length) };
   const order = new Uint32Array(length);
   for (let i = 0; i < length; i++) order[i] = i;
   order.sort((a, b) => steps[a] - steps[b] || a - b); // by step, then as written
@@ -234,8 +256,15 @@ export class MetricHistories {
   /** Runs whose file is known to end with a newline (checked once per process, before the first append). */
   private readonly clean = new Set<string>();
   private readonly keyJson = new Map<string, string>();
+  /** Keys appended to per run since their curve cache was last brought up to date by this process. */
+  private readonly appendedKeys = new Map<string, Set<string>>();
+  /** Runs synced by the last `sync` whose history is long enough for curve caches, with its size then. */
+  private readonly syncedLong = new Map<string, number>();
+  /** The history's size when this process last brought a key's curve cache up to date (`run id \0 key`). */
+  private readonly cachedAt = new Map<string, number>();
 
-  constructor(readonly folder: string) {}
+  /** `writeCaches`: whether reading a curve may write its cache (not for a store opened read-only). */
+  constructor(readonly folder: string, private readonly writeCaches = true) {}
 
   fileOf(runId: string): string {
     return path.join(this.folder, runFolderName(runId), FILE_NAME);
@@ -250,6 +279,11 @@ export class MetricHistories {
       let key = this.keyJson.get(keys[i]);
       if (key === undefined) this.keyJson.set(keys[i], (key = JSON.stringify(keys[i])));
       lines.push(`[${key},${steps[i]},${encodeValue(values[i])},${times[i]}]\n`);
+      if (this.writeCaches) {
+        let appended = this.appendedKeys.get(runIds[i]);
+        if (!appended) this.appendedKeys.set(runIds[i], (appended = new Set()));
+        appended.add(keys[i]);
+      }
     }
     for (const [runId, lines] of byRun) this.appendText(runId, lines.join(''));
   }
@@ -299,6 +333,11 @@ export class MetricHistories {
         try {
           fh = await fs.promises.open(this.fileOf(runId), 'r+');
           await fh.sync();
+          if (this.writeCaches) {
+            const { size } = await fh.stat();
+            if (size >= CACHE_FROM_BYTES) this.syncedLong.set(runId, size);
+            else this.appendedKeys.delete(runId); // (a short history's keys: those appended next are the ones logged)
+          }
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
             failure ??= e;
@@ -314,6 +353,35 @@ export class MetricHistories {
       // the files not reached are still to be synced by the next save
       for (const runId of runIds.slice(next)) this.unsynced.add(runId);
       throw failure;
+    }
+  }
+
+  /**
+   * Brings the curve caches of the long histories written since the last call up to date (called after a save, outside
+   * the lock), so that the first view of a long curve recorded by this process reads its cache instead of parsing the
+   * whole history. A key's cache is refreshed once its history grew by 1 MB and by a quarter since its last refresh:
+   * each byte is parsed about once over a run, and at most a fifth of a history is left for the first view to parse.
+   * Best effort: a history that cannot be read now is read when shown.
+   */
+  refreshCurveCaches(): void {
+    const runs = [...this.syncedLong];
+    this.syncedLong.clear();
+    for (const [runId, size] of runs) {
+      const keys = this.appendedKeys.get(runId);
+      if (!keys) continue;
+      for (const key of [...keys]) {
+        const id = `${runId}\0${key}`;
+        const at = this.cachedAt.get(id) ?? 0;
+        if (size - at < Math.max(CACHE_FROM_BYTES, at / 4)) continue;
+        try {
+          this.readColumns(runId, key);
+        } catch {
+          continue;
+        }
+        this.cachedAt.set(id, size);
+        keys.delete(key);
+      }
+      if (keys.size === 0) this.appendedKeys.delete(runId);
     }
   }
 
@@ -356,51 +424,75 @@ export class MetricHistories {
   }
 
   /**
-   * One metric's points, in file order, as columns (`getCurve` orders them): the lines are matched on the bytes of
-   * the encoded key and parsed without decoding, as a million-point curve is read on every comparison. Skips what
-   * `read` skips; read in chunks like `read`.
+   * One metric's points in the lines of `fd` from byte `from` (a line start) on, in file order, as columns
+   * (`getCurve` orders them): the lines are matched on the bytes of the encoded key and parsed without decoding, as
+   * a million-point curve is read on every comparison. Skips what `read` skips; read in chunks like `read`. Answers
+   * where the last whole line read ends (a torn last line is left for the next read).
    */
-  private readColumnsInto(runId: string, key: string, out: ColumnBuilder): void {
+  private readColumnsFrom(fd: number, from: number, key: string, out: ColumnBuilder): number {
+    const keyPrefix = `[${JSON.stringify(key)},`;
+    const prefix = Buffer.from(keyPrefix, 'utf8');
+    // One buffer for every call (this is synchronous): a comparison of 1,000 runs reads 1,000 small files, and a
+    // fresh 4 MB buffer for each was most of its time.
+    const chunk = (readChunk ??= Buffer.allocUnsafe(READ_CHUNK));
+    let carry = 0;
+    let position = from; // of the next byte to read
+    let covered = from;
+    for (;;) {
+      const n = fs.readSync(fd, chunk, carry, chunk.length - carry, position);
+      if (n === 0) break;
+      position += n;
+      const end = carry + n;
+      const lastNewline = chunk.lastIndexOf(0x0a, end - 1);
+      if (lastNewline >= 0) parseColumnLines(chunk, lastNewline + 1, prefix, keyPrefix, out);
+      const rest = end - (lastNewline + 1);
+      if (rest === chunk.length) {
+        carry = 0;
+        continue;
+      }
+      if (lastNewline >= 0) covered = position - rest;
+      chunk.copy(chunk, 0, lastNewline + 1, end);
+      carry = rest;
+    }
+    return covered;
+  }
+
+  /**
+   * One metric's points by step (a later point at a step replaces an earlier one), as columns; `before` (points not
+   * in the file: a version 4 store's) count as written first. A history of `CACHE_FROM_BYTES` or more is read through
+   * the metric's curve cache (curveCache.ts): the points the cache holds, then the lines written after them.
+   */
+  readColumns(runId: string, key: string, before: readonly { step: number; value: number }[] = []): CurveColumns {
+    const out = new ColumnBuilder();
+    for (const p of before) out.push(p.step, p.value);
     let fd: number;
     try {
       fd = fs.openSync(this.fileOf(runId), 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return latestByStep(out.steps, out.values, out.length);
       throw e;
     }
-    const keyPrefix = `[${JSON.stringify(key)},`;
-    const prefix = Buffer.from(keyPrefix, 'utf8');
     try {
-      // One buffer for every call (this is synchronous): a comparison of 1,000 runs reads 1,000 small files, and a
-      // fresh 4 MB buffer for each was most of its time.
-      const chunk = (readChunk ??= Buffer.allocUnsafe(READ_CHUNK));
-      let carry = 0;
-      for (;;) {
-        const n = fs.readSync(fd, chunk, carry, chunk.length - carry, null);
-        if (n === 0) break;
-        const end = carry + n;
-        const lastNewline = chunk.lastIndexOf(0x0a, end - 1);
-        if (lastNewline >= 0) parseColumnLines(chunk, lastNewline + 1, prefix, keyPrefix, out);
-        const rest = end - (lastNewline + 1);
-        if (rest === chunk.length) {
-          carry = 0;
-          continue;
-        }
-        chunk.copy(chunk, 0, lastNewline + 1, end);
-        carry = rest;
+      const stat = fs.fstatSync(fd);
+      if (stat.size < CACHE_FROM_BYTES) {
+        this.readColumnsFrom(fd, 0, key, out);
+        return latestByStep(out.steps, out.values, out.length);
       }
+      const cacheFile = curveCacheFile(path.dirname(this.fileOf(runId)), key);
+      const cached = readCurveCache(cacheFile, key, fd, stat);
+      const own = cached ? ColumnBuilder.of(cached.steps, cached.values) : new ColumnBuilder();
+      const from = cached?.covered ?? 0;
+      const covered = this.readColumnsFrom(fd, from, key, own);
+      // A history still being written is cached again only once enough was added to make its parse worth keeping.
+      if (this.writeCaches && (!cached || covered - from >= CACHE_FROM_BYTES)) {
+        writeCurveCache(cacheFile, key, fd, stat, covered, own.steps.subarray(0, own.length), own.values.subarray(0, own.length));
+      }
+      if (out.length === 0) return latestByStep(own.steps, own.values, own.length);
+      out.pushColumns(own.steps.subarray(0, own.length), own.values.subarray(0, own.length));
+      return latestByStep(out.steps, out.values, out.length);
     } finally {
       fs.closeSync(fd);
     }
-  }
-
-  /** One metric's points by step (a later point at a step replaces an earlier one), as columns; `before` (points
-   * not in the file: a version 4 store's) count as written first. */
-  readColumns(runId: string, key: string, before: readonly { step: number; value: number }[] = []): CurveColumns {
-    const out = new ColumnBuilder();
-    for (const p of before) out.push(p.step, p.value);
-    this.readColumnsInto(runId, key, out);
-    return latestByStep(out.steps, out.values, out.length);
   }
 
   /**
@@ -428,13 +520,18 @@ export class MetricHistories {
     }
     fs.renameSync(temp, file);
     this.clean.add(runId);
+    // (its inode changed, so the caches would not be used; they go rather than linger)
+    fs.rmSync(curveCacheFolder(path.dirname(file)), { recursive: true, force: true });
   }
 
   /** Deletes a run's history (once its deletion is saved in the index). */
   async remove(runId: string): Promise<void> {
     this.unsynced.delete(runId);
+    this.appendedKeys.delete(runId);
+    this.syncedLong.delete(runId);
     this.clean.delete(runId);
     await fs.promises.rm(this.fileOf(runId), { force: true });
+    await fs.promises.rm(curveCacheFolder(path.dirname(this.fileOf(runId))), { recursive: true, force: true });
   }
 
   /** The lines of `points` in this file format (for the v4 migration and tools that write histories directly). */
