@@ -73,6 +73,13 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
     await options.store;
     throw e;
   }
+  // What the run records about its environment (git, the data's fingerprint) is gathered while the store opens: the
+  // git calls are child processes, the longest wait before the training starts.
+  const prepared = Promise.all([
+    captureEnvironment({ workspaceRoot, command: spec.command, cwd: spec.cwd }),
+    spec.dataFiles.length ? datasetFingerprint(spec.dataFiles, workspaceRoot).then(f => f.sha256) : null,
+  ]);
+  prepared.catch(() => undefined); // reported below, once the run that failed to prepare is recorded
   const store = await options.store;
 
   store.upsertExperiment({ id: spec.experimentId, name: spec.name, hypothesis: spec.hypothesis, configPath: configRel });
@@ -111,8 +118,7 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   let environment: EnvironmentInfo;
   let fingerprint: string | null = null;
   try {
-    environment = await captureEnvironment({ workspaceRoot, command: spec.command, cwd: spec.cwd });
-    if (spec.dataFiles.length) fingerprint = (await datasetFingerprint(spec.dataFiles, workspaceRoot)).sha256;
+    [environment, fingerprint] = await prepared;
   } catch (e) {
     return fail(t('Could not prepare the run: {0}', (e as Error).message));
   }
