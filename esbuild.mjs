@@ -42,6 +42,8 @@ const targets = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/extension/validationWorker.ts'], outfile: 'dist/validationWorker.js' },
   { ...node, entryPoints: ['src/extension/runs/storeWorker.ts'], outfile: 'dist/storeWorker.js' },
+  // `edd monitor`'s log readers (src/core/monitor/parallel.ts), beside dist/cli.js.
+  { ...node, entryPoints: ['src/core/monitor/monitorWorker.ts'], outfile: 'dist/monitorWorker.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { EDD_VERSION: JSON.stringify(pkg.version) } },
   { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts', monitor: 'webview/monitor/main.ts' } },
   // The example EDD: Create Example Project copies out: its training script with `yaml` and `onnx-proto` inside, since
