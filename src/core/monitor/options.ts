@@ -6,6 +6,7 @@
  */
 import { t } from '../l10n';
 import type { MonitoringSpec } from '../serve/spec';
+import { parseDuration as parseDurationText } from '../duration';
 
 /** A mistake in the `monitoring` section or in a monitoring option: the message names the key and the fix. */
 export class MonitorInputError extends Error {
@@ -47,14 +48,12 @@ export interface ServiceView {
   groupThresholds: Record<string, Record<string, number>>;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `90s`, `15m`, `1h`, `24h`, `7d`, `1w` (or a plain number of milliseconds) → milliseconds. */
+/** `90s`, `15m`, `1h`, `24h`, `7d`, `1w` (or a plain number of milliseconds) → milliseconds; `key` names it in the error. */
 export function parseDuration(text: string | number, key: string): number {
   if (typeof text === 'number' && Number.isFinite(text) && text > 0) return text;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(String(text));
-  if (!m || !(Number(m[1]) > 0)) throw new MonitorInputError(t('{0}: {1} is not a duration; write a number and a unit, e.g. 30m, 1h, 24h or 7d', key, JSON.stringify(text)), key);
-  return Number(m[1]) * UNITS[m[2]];
+  const ms = parseDurationText(String(text));
+  if (ms === undefined) throw new MonitorInputError(t('{0}: {1} is not a duration; write a number and a unit, e.g. 30m, 1h, 24h or 7d', key, JSON.stringify(text)), key);
+  return ms;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -104,7 +103,7 @@ export function parseMonitoring(raw: unknown, model: string): MonitoringOptions 
   const auto = m.auto_correct;
   if (auto !== undefined && typeof auto !== 'boolean') throw new MonitorInputError(t('{0}: must be true or false', `${W}.auto_correct`), `${W}.auto_correct`);
   return {
-    windowMs: m.window === undefined ? UNITS.h : parseDuration(m.window as string, `${W}.window`),
+    windowMs: m.window === undefined ? 3_600_000 : parseDuration(m.window as string, `${W}.window`),
     reference: str(m, 'reference', W),
     label: str(m, 'label', W),
     sensitive: sensitive as string[],
