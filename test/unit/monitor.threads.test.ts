@@ -62,11 +62,12 @@ describe('monitor: worker threads read and report exactly as one thread does', f
       assert.strictEqual(one.result.read.threads, 0);
       assert.strictEqual(one.result.read.bad, 1);
       assert.strictEqual(one.result.read.torn, 1);
-      assert.ok(one.result.windows.length >= 5, String(one.result.windows.length));
+      // 3 hours of records in half-hour windows; --since 4.5h keeps 1.5 to 2.5 hours of them, by the time of day
+      assert.ok(one.result.windows.length >= (since ? 3 : 6), String(one.result.windows.length));
       assert.ok(one.result.windows.some(w => w.model.labelled > 0 && w.infrastructure && w.infrastructure.samples > 1));
       for (const threads of [2, 3]) {
         const many = await monitorService(view, { ...o, threads });
-        assert.strictEqual(many.result.read.threads, threads);
+        assert.strictEqual(many.result.read.threads, Math.min(threads, one.result.read.segments), 'at most one thread per segment read');
         assert.deepStrictEqual({ ...many.result, read: { ...many.result.read, threads: 0 } }, one.result);
         assert.deepStrictEqual(many.aggregator.windowRows(), one.aggregator.windowRows());
         assert.strictEqual(many.aggregator.unmatchedFeedback, one.aggregator.unmatchedFeedback);
