@@ -92,6 +92,8 @@ const targets = [
     banner: { js: "import { createRequire as __eddCreateRequire } from 'module'; import { fileURLToPath as __eddFileURLToPath } from 'url'; import { dirname as __eddDirname } from 'path'; const require = __eddCreateRequire(import.meta.url); const __filename = __eddFileURLToPath(import.meta.url); const __dirname = __eddDirname(__filename);" },
     define: { EDD_VERSION: JSON.stringify(pkg.version) },
   },
+  // `edd monitor`'s log readers (src/core/monitor/parallel.ts), beside dist/cli.js.
+  { ...node, entryPoints: ['src/core/monitor/monitorWorker.ts'], outfile: 'dist/monitorWorker.js' },
   { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts', monitor: 'webview/monitor/main.ts' } },
   // The example EDD: Create Example Project copies out: its training script with `yaml` and `onnx-proto` inside, since
   // the copy has no node_modules. Not minified: the user reads it.

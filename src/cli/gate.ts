@@ -7,7 +7,8 @@ import { PolicyError } from '../core/checks/policy';
 import type { GateReport } from '../core/checks/types';
 import { gateWithStore, parseModelRef, RegistryError, type GateTarget } from '../core/registry';
 import { inert } from '../core/inert';
-import { MonitorInputError, parseDuration } from '../core/monitor/options';
+import { MonitorInputError } from '../core/monitor/options';
+import { parsePointInTime } from '../core/duration';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { existingStorePath, openStore, storePath } from './store';
@@ -23,9 +24,8 @@ function textReport(r: GateReport, io: Io): void {
 /** `--since 24h` (back from now) or a time (`2026-12-06T08:00Z`), as epoch ms. */
 function timeOf(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d|w)$/.test(text.trim())) return Date.now() - parseDuration(text, flag);
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new UsageError(t('{0}: "{1}" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).', flag, text));
+  const at = parsePointInTime(text);
+  if (at === undefined) throw new UsageError(t('{0}: "{1}" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).', flag, text));
   return at;
 }
 

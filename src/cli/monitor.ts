@@ -77,7 +77,11 @@ export async function monitorCommand(args: readonly string[], io: Io): Promise<n
     const service = loadServiceView(file, positionals[0], io.cwd);
     const since = values.since !== undefined ? Date.now() - parseDuration(values.since, '--since') : undefined;
     const windowMs = values.window !== undefined ? parseDuration(values.window, '--window') : undefined;
-    const { result, aggregator } = await monitorService(service, { root: io.cwd, since, windowMs });
+    // EDD_MONITOR_THREADS: how many worker threads read the log (0: none); by default one per CPU for a large log.
+    const threadsEnv = process.env.EDD_MONITOR_THREADS;
+    const threads = threadsEnv ? Number(threadsEnv) : undefined;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0)) throw new UsageError(t('EDD_MONITOR_THREADS must be a whole number of threads (0 reads the log without worker threads), got {0}', JSON.stringify(threadsEnv)));
+    const { result, aggregator } = await monitorService(service, { root: io.cwd, since, windowMs, threads });
 
     if (values['suggest-thresholds']) {
       const m = service.monitoring;

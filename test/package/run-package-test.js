@@ -119,7 +119,7 @@ function isolatedEnv(home) {
     console.log(`[package] ${path.relative(ROOT, VSIX)}: ${(size / 1024 / 1024).toFixed(2)} MB, ${files.length} files, unzipped in ${tmp}`);
 
     await check('carries the bundles, the CLI, sql.js\'s wasm, the schemas, onnxruntime-node and the Python client', () => {
-      for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/validationWorker.js', 'dist/storeWorker.js', 'dist/sql-wasm.wasm',
+      for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/validationWorker.js', 'dist/storeWorker.js', 'dist/monitorWorker.js', 'dist/sql-wasm.wasm',
         'schemas/experiment.schema.json', 'schemas/promotion.schema.json', 'schemas/data-schema.schema.json', 'l10n/bundle.l10n.ko.json',
         'dist/node_modules/onnxruntime-node/package.json', 'dist/node_modules/onnxruntime-node/dist/index.js',
         'dist/node_modules/onnxruntime-common/package.json', 'dist/node_modules/onnxruntime-common/dist/cjs/index.js',

@@ -84,6 +84,30 @@ describe('edd gate --predictions <prediction log> (issue 13 item 5)', function (
     assert.match(text.stdout, /1 torn last line\(s\) skipped/);
   });
 
+  it('the policy\'s since/until cut the log as --since/--until do; the flags override them; a bad value is refused at file:line:col', async () => {
+    const until = new Date(Date.now() - 2 * HOUR).toISOString();
+    fs.writeFileSync(path.join(dir, 'since.policy.yaml'), policy('.edd/serving/penguins\nsince: 2h'));
+    fs.writeFileSync(path.join(dir, 'until.policy.yaml'), policy(`.edd/serving/penguins\nuntil: "${until}"`));
+    fs.writeFileSync(path.join(dir, 'empty.policy.yaml'), policy('.edd/serving/penguins\nsince: 1ms'));
+    const [fromPolicy, fromFlag, untilPolicy, untilFlag, overridden] = await Promise.all([
+      json(['since.policy.yaml']), json(['log.policy.yaml', '--since', '2h']),
+      json(['until.policy.yaml']), json(['log.policy.yaml', '--until', until]),
+      json(['empty.policy.yaml', '--since', '2h']),
+    ]);
+    for (const [a, b] of [[fromPolicy, fromFlag], [untilPolicy, untilFlag], [overridden, fromFlag]]) {
+      assert.deepStrictEqual(a.checks.map(c => [c.kind, c.status, c.measured]), b.checks.map(c => [c.kind, c.status, c.measured]));
+      assert.deepStrictEqual([a.log?.rows, a.log?.segments, a.log?.labelled, a.log?.until], [b.log?.rows, b.log?.segments, b.log?.labelled, b.log?.until]);
+    }
+    assert.strictEqual(fromPolicy.log?.rows, rows.length - 1);
+    assert.strictEqual(untilPolicy.log?.rows, 50);
+    assert.strictEqual(untilPolicy.log?.until, until);
+
+    fs.writeFileSync(path.join(dir, 'bad.policy.yaml'), policy('.edd/serving/penguins\nsince: yesterday'));
+    const bad = await edd(['gate', 'bad.policy.yaml', '--no-record'], dir);
+    assert.strictEqual(bad.code, 2, bad.stdout);
+    assert.match(bad.stderr, /bad\.policy\.yaml:6:8 invalid-value since: "yesterday" is neither a duration back from now/);
+  });
+
   it('without a range it reads the whole log; --until cuts it; bad ranges and empty ranges are input errors (exit 2)', async () => {
     const all = await json(['log.policy.yaml']);
     assert.strictEqual(all.log?.rows, rows.length - 1 + 50);

@@ -137,6 +137,22 @@ describe('monitor: the prediction log per window', () => {
     fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), fs.readFileSync(path.join(dir, 'penguins.service.yaml'), 'utf8').replace('window: 1h', 'window: soon'));
     assert.throws(() => view(), (e: Error) => e instanceof MonitorInputError && /penguins\.service\.yaml:8:11: `monitoring\.window` is not valid \(`soon`\)/.test(e.message));
   });
+
+  it('every wrong monitoring value is refused by the service spec\'s validator, at its line, before monitoring reads it', () => {
+    const spec = fs.readFileSync(path.join(dir, 'penguins.service.yaml'), 'utf8');
+    const cases: Array<[string, string, RegExp]> = [
+      ['error_rate: 0.01', 'error_rate: high', /:14:17: `monitoring\.alerts\.error_rate` must be a number/],
+      ['sensitive: [sex]', 'sensitive: sex', /:11:14: `monitoring\.sensitive` must be a list/],
+      ['kpis: [{ name: adelie_share, expr: "mean(prediction == \'Adelie\')", min: 0.1, max: 0.8 }]', 'kpis: [{ name: adelie_share, min: 0.1 }]', /:\d+:\d+: `monitoring\.alerts\.kpis\[0\]` is missing the required key `expr`/],
+      ['auto_correct: false', 'auto_correct: maybe', /:23:17: `monitoring\.auto_correct` must be true or false/],
+      ['  log: { dir: .edd/serving/penguins, segment_mb: 64, retention_days: 30 }', '  log: .edd/serving/penguins', /:21:8: `monitoring\.log` must be a mapping/],
+    ];
+    for (const [from, to, where] of cases) {
+      assert.ok(spec.includes(from), from);
+      fs.writeFileSync(path.join(dir, 'penguins.service.yaml'), spec.replace(from, to));
+      assert.throws(() => view(), (e: Error) => e instanceof MonitorInputError && where.test(e.message) && e.message.startsWith(path.join(dir, 'penguins.service.yaml')), to);
+    }
+  });
 });
 
 /** A synthetic binary-ish task where group B's scores are shifted down: the model selects B less often. */

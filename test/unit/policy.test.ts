@@ -117,6 +117,39 @@ describe('promotion policies: schema and validation', () => {
     assert.ok(!isPolicyFile('/w/experiments/a.yaml', 'experiment:\n'));
   });
 
+  it('a prediction log\'s time range (since/until): a bad value at the value, without a log at the key, completion and hover from the schema', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'out', 'policy-range-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'log'));
+      fs.writeFileSync(path.join(dir, 'rows.csv'), 'y_true,y_pred\na,a\n');
+      const policy = (predictions: string, range: string) => `data:\n  label: y_true\npredictions: ${predictions}\n${range}checks:\n  - metric: { name: accuracy, min: 0.5 }\n`;
+      const problems = (text: string) => validatePolicy(text, { root: dir }).problems.map(p => {
+        const line = text.slice(0, p.offset).split('\n').length, col = p.offset - text.lastIndexOf('\n', p.offset - 1);
+        return `${line}:${col} ${p.code} ${text.slice(p.offset, p.offset + p.length)} | ${p.message}`;
+      });
+      for (const range of ['since: 24h\n', 'since: 7d\nuntil: 1h\n', 'since: 2026-12-06T08:00Z\nuntil: "2026-12-07T08:00:00Z"\n']) {
+        const v = validatePolicy(policy('log', range), { root: dir });
+        assert.deepStrictEqual(v.problems, [], range);
+        assert.ok(v.policy?.since !== undefined);
+      }
+      assert.deepStrictEqual(problems(policy('log', 'since: yesterday\nuntil: 0h\n')), [
+        '4:8 invalid-value yesterday | since: "yesterday" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).',
+        '5:8 invalid-value 0h | until: "0h" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).',
+      ]);
+      assert.match(problems(policy('log', 'since: 1h\nuntil: 2h\n')).join('\n'), /^5:8 invalid-value 2h \| `until` \(2h\) is not after `since` \(1h\)/);
+      assert.match(problems(policy('rows.csv', 'since: 1h\n')).join('\n'), /^4:1 invalid-value since \| `since` selects a time range of a prediction log, but `predictions:` \(rows\.csv\) is a file/);
+      assert.match(problems('data:\n  eval: rows.csv\n  label: y_true\nuntil: 1h\nchecks:\n  - metric: { name: accuracy, min: 0.5 }\n').join('\n'), /^4:1 missing-key until \| `until` selects a time range of a prediction log: set `predictions:`/);
+      assert.match(problems(policy('log', 'since: 24\n')).join('\n'), /^4:8 wrong-type 24 \| `since` must be a string/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const text = 'predictions: .edd/serving/penguins\n\n';
+    const labels = completeAt(text, text.length - 1, promotionSchemaJson).map(e => e.label);
+    assert.ok(labels.includes('since') && labels.includes('until'), labels.join(','));
+    const h = hoverAt('predictions: log\nsince: 24h\n', 'predictions: log\nsi'.length, promotionSchemaJson);
+    assert.match(h?.contents ?? '', /duration back from when the gate runs/);
+  });
+
   it('completes and explains policy keys from the schema', () => {
     const text = 'data:\n  eval: e.csv\n  \n';
     const labels = completeAt(text, text.indexOf('  \n') + 2, promotionSchemaJson).map(e => e.label);

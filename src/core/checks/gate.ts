@@ -2,6 +2,7 @@ import * as path from 'path';
 import { t } from '../l10n';
 import { readPredictions } from '../compare/predictions';
 import { isLogFolder, LogReplayError, replayLog } from '../monitor/replay';
+import { parsePointInTime } from '../duration';
 import { anomaliesCheck } from './anomalies';
 import { biasCheck } from './bias';
 import { dataSchemaCheck } from './dataSchema';
@@ -115,6 +116,16 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   if (logDir === undefined && (options.since !== undefined || options.until !== undefined)) {
     throw new GateInputError(t('--since/--until select a time range of a prediction log; the predictions given ({0}) are not a log folder.', predictionsFile ?? '—'));
   }
+  // The policy's range, where the flags give none (`since: 24h` is back from now, when the gate runs).
+  const policyTime = (key: 'since' | 'until') => {
+    const text = policy[key];
+    if (text === undefined || logDir === undefined) return undefined;
+    const at = parsePointInTime(text);
+    if (at === undefined) throw new GateInputError(t('{0}: {1}: "{2}" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).', shown, key, text));
+    return at;
+  };
+  const since = options.since ?? policyTime('since');
+  const until = options.until ?? policyTime('until');
   const { evalFile, candidate } = logDir !== undefined ? { evalFile: logDir, candidate: 'predictions' as const } : inputs;
   const label = logDir !== undefined ? policy.data.label ?? 'y_true' : inputs.label;
   // validatePolicy refuses a policy with neither; a caller's own Policy object may still lack both
@@ -128,7 +139,7 @@ export async function runGate(policyFile: string, options: GateOptions): Promise
   };
   const replay = logDir === undefined ? undefined : (() => {
     try {
-      return replayLog(resolve(logDir), { since: options.since, until: options.until, classes: policy.data.classes, label: label!, shown: path.relative(options.root, resolve(logDir)) || logDir });
+      return replayLog(resolve(logDir), { since, until, classes: policy.data.classes, label: label!, shown: path.relative(options.root, resolve(logDir)) || logDir });
     } catch (e) {
       throw e instanceof LogReplayError ? new GateInputError(e.message) : e;
     }

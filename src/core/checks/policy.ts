@@ -1,7 +1,9 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { isMap, isSeq, type Node } from 'yaml';
 import promotionSchema from '../../../schemas/promotion.schema.json';
 import { t } from '../l10n';
+import { parsePointInTime } from '../duration';
 import { ProblemCode, type Problem } from '../config/problem';
 import { placeProblems } from '../config/validate';
 import { schemaProblems, type SchemaNode } from '../config/schema';
@@ -32,6 +34,9 @@ export interface Policy {
   require_gate?: boolean;
   data: { eval?: string; reference?: string; label?: string; features?: string[]; classes?: string[] };
   predictions?: string | null;
+  /** The time range of a prediction log `predictions` names: a duration back from now or a date and time. */
+  since?: string;
+  until?: string;
   checks: Array<{ kind: CheckKind; spec: Record<string, unknown>; source: { offset: number; length: number } }>;
 }
 
@@ -74,6 +79,42 @@ function inputProblems(root: unknown, items: readonly Node[], text: string, poli
     }
   });
   return problems;
+}
+
+/**
+ * The prediction log's time range: each bound must read as a time (at its value), needs `predictions:` (at its key),
+ * and that must be a log folder (with a workspace root to look in), and `since` must come before `until`.
+ */
+function rangeProblems(root: unknown, text: string, policy: Policy, workspace: string | undefined): Problem[] {
+  const problems: Problem[] = [];
+  const at = (node: unknown, message: string, code: ProblemCode = ProblemCode.invalidValue): Problem => ({ ...placeOf(node as Node | undefined, text), severity: 'error', code, message });
+  const now = Date.now();
+  const times: Record<string, number | undefined> = {};
+  for (const key of ['since', 'until'] as const) {
+    const value = policy[key];
+    if (value === undefined) continue;
+    const pair = pairOf(root, key);
+    times[key] = parsePointInTime(value, now);
+    if (times[key] === undefined) {
+      problems.push(at(pair?.value, t('{0}: "{1}" is neither a duration back from now (24h, 7d) nor a time (2026-12-06T08:00Z).', key, value)));
+    } else if (typeof policy.predictions !== 'string' || policy.predictions.trim() === '') {
+      problems.push(at(pair?.key, t('`{0}` selects a time range of a prediction log: set `predictions:` to the log folder (e.g. .edd/serving/<model>), or remove `{0}`.', key), ProblemCode.missingKey));
+    } else if (workspace !== undefined && isFile(path.resolve(workspace, policy.predictions))) {
+      problems.push(at(pair?.key, t('`{0}` selects a time range of a prediction log, but `predictions:` ({1}) is a file, not a log folder. Remove `{0}`, or point `predictions:` at the log folder.', key, policy.predictions)));
+    }
+  }
+  if (times.since !== undefined && times.until !== undefined && times.since >= times.until) {
+    problems.push(at(pairOf(root, 'until')?.value, t('`until` ({0}) is not after `since` ({1}): the range holds no record.', policy.until!, policy.since!)));
+  }
+  return problems;
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The key/value pair `key` of a YAML map node (undefined for anything else). */
@@ -147,8 +188,8 @@ export function validatePolicy(text: string, options: PolicyValidateOptions = {}
     const kind = Object.keys(c)[0] as CheckKind;
     return { kind, spec: c[kind] ?? {}, source: placeOf(items[i], text) };
   });
-  const policy: Policy = { model: v.model, require_gate: v.require_gate, data: v.data ?? {}, predictions: v.predictions, checks };
-  const missing = inputProblems(root, items, text, policy);
+  const policy: Policy = { model: v.model, require_gate: v.require_gate, data: v.data ?? {}, predictions: v.predictions, since: v.since, until: v.until, checks };
+  const missing = [...rangeProblems(root, text, policy, options.root), ...inputProblems(root, items, text, policy)];
   if (missing.length) return { problems: [...problems, ...missing].sort((a, b) => a.offset - b.offset) };
   return { problems, policy };
 }

@@ -35,6 +35,11 @@ class F64 {
     if (this.n === this.a.length) { const b = new Float64Array(this.a.length * 2); b.set(this.a); this.a = b; }
     this.a[this.n++] = v;
   }
+  append(v: Float64Array): void {
+    if (this.n + v.length > this.a.length) { const b = new Float64Array(Math.max(this.a.length * 2, this.n + v.length)); b.set(this.a.subarray(0, this.n)); this.a = b; }
+    this.a.set(v, this.n);
+    this.n += v.length;
+  }
   view(): Float64Array { return this.a.subarray(0, this.n); }
 }
 
@@ -45,6 +50,12 @@ class I32 {
     if (this.n === this.a.length) { const b = new Int32Array(this.a.length * 2); b.set(this.a); this.a = b; }
     this.a[this.n++] = v;
   }
+  /** Appends `v` with each code c ≥ 0 replaced by `map[c]` (a reader's dictionary codes → this one's). */
+  appendMapped(v: Int32Array, map: Int32Array): void {
+    if (this.n + v.length > this.a.length) { const b = new Int32Array(Math.max(this.a.length * 2, this.n + v.length)); b.set(this.a.subarray(0, this.n)); this.a = b; }
+    for (let i = 0; i < v.length; i++) { const c = v[i]; this.a[this.n++] = c < 0 ? c : map[c]; }
+  }
+  view(): Int32Array { return this.a.subarray(0, this.n); }
 }
 
 /** Category text ↔ index. */
@@ -71,13 +82,35 @@ interface WindowAcc {
   start: number;
   records: number;
   requests: number;
+  /** The request id of the window's first and last prediction record (requests are counted by changes of id). */
+  firstRequest: unknown;
   lastRequest: unknown;
   clientErrors: number;
   serverErrors: number;
   latencies: F64;
   versions: Set<number>;
-  samples: number; cpuSum: number; cpuMax: number; rssMax: number; heapMax: number; inFlightMax: number;
+  /** The finite CPU figures in log order: summed at the end, so parts of the log read apart add up to the same mean. */
+  cpu: F64;
+  samples: number; cpuMax: number; rssMax: number; heapMax: number; inFlightMax: number;
   events: Array<Record<string, unknown>>;
+}
+
+/**
+ * What an aggregator accumulated from part of the log (one segment, read by a worker thread), as plain data and
+ * typed arrays that move between threads without a copy; {@link MonitorAggregator.merge} adds it to another
+ * aggregator exactly as if that one had read the same records itself. Codes are the part's own dictionaries'.
+ */
+export interface PartialState {
+  windows: Array<Omit<WindowAcc, 'latencies' | 'versions' | 'cpu'> & { latencies: Float64Array; versions: number[]; cpu: Float64Array }>;
+  labels: string[];
+  rowWindow: Float64Array;
+  rowPred: Int32Array;
+  rowScores: Float64Array;
+  columns: Array<{ numbers: Float64Array; codes: Int32Array; names: string[] }>;
+  /** The rows' feedback join keys stay with the reader ({@link PartialState}'s rows are joined there: see `join`). */
+  feedback: Array<[string, string]>;
+  /** Rows already joined to their feedback (label codes, −1 = none): windows sent out to be reported on. */
+  rowLabel?: Int32Array;
 }
 
 /** The reference data's side of the comparison: sorted numeric columns, category lists, label shares. */
@@ -165,8 +198,12 @@ export class MonitorAggregator {
   /** Feedback by join key; joined to the rows in {@link windowRows} (feedback is much rarer than predictions). */
   private readonly feedbackLabels = new Map<string, string>();
   private joined = false;
+  /** Rows were merged from parts whose join keys stayed with their readers: only {@link applyJoin} can join them. */
+  private keysElsewhere = false;
   private unmatched = 0;
   readonly classes: string[];
+  /** Answered instances added so far. */
+  get rows(): number { return this.rowPred.n; }
   /** Feedback whose prediction was not among the rows read (another range, or never logged). */
   get unmatchedFeedback(): number { this.joinFeedback(); return this.unmatched; }
 
@@ -187,8 +224,8 @@ export class MonitorAggregator {
     let w = this.windows.get(start);
     if (!w) {
       w = {
-        start, records: 0, requests: 0, lastRequest: undefined, clientErrors: 0, serverErrors: 0, latencies: new F64(), versions: new Set(),
-        samples: 0, cpuSum: 0, cpuMax: 0, rssMax: 0, heapMax: 0, inFlightMax: 0, events: [],
+        start, records: 0, requests: 0, firstRequest: undefined, lastRequest: undefined, clientErrors: 0, serverErrors: 0, latencies: new F64(), versions: new Set(),
+        cpu: new F64(), samples: 0, cpuMax: 0, rssMax: 0, heapMax: 0, inFlightMax: 0, events: [],
       };
       this.windows.set(start, w);
     }
@@ -210,7 +247,7 @@ export class MonitorAggregator {
         const w = this.windowOf(r.time);
         w.samples++;
         const cpu = Number(r.cpu_percent);
-        if (Number.isFinite(cpu)) { w.cpuSum += cpu; w.cpuMax = Math.max(w.cpuMax, cpu); }
+        if (Number.isFinite(cpu)) { w.cpu.push(cpu); w.cpuMax = Math.max(w.cpuMax, cpu); }
         w.rssMax = Math.max(w.rssMax, Number(r.rss_bytes) || 0);
         w.heapMax = Math.max(w.heapMax, Number(r.heap_bytes) || 0);
         w.inFlightMax = Math.max(w.inFlightMax, Number(r.in_flight) || 0);
@@ -225,7 +262,7 @@ export class MonitorAggregator {
   private prediction(r: Record<string, unknown>): void {
     if (!this.inRange(r.time)) return;
     const w = this.windowOf(r.time);
-    w.records++;
+    if (w.records++ === 0) w.firstRequest = r.request_id;
     if (r.request_id !== w.lastRequest) { w.requests++; w.lastRequest = r.request_id; }
     if (typeof r.version === 'number') w.versions.add(r.version);
     const status = typeof r.status === 'number' ? r.status : 200;
@@ -255,8 +292,72 @@ export class MonitorAggregator {
     this.feedbackLabels.set(r.row === 0 || r.row === undefined ? String(r.request_id) : `${String(r.request_id)}\u0000${String(r.row)}`, String(r.label));
   }
 
+  /**
+   * The windows starting at `starts`, their rows joined to the feedback, as a {@link PartialState} another
+   * aggregator merges to report on them ({@link finish} there gives these windows' reports, the same as here).
+   */
+  exportWindows(starts: readonly number[]): { state: PartialState; transfer: ArrayBuffer[] } {
+    this.joinFeedback();
+    const wanted = new Set(starts);
+    const rw = this.rowWindow.a;
+    const idx: number[] = [];
+    for (let i = 0; i < this.rowPred.n; i++) if (wanted.has(rw[i])) idx.push(i);
+    const n = idx.length, k = this.classes.length;
+    const pickF = (src: Float64Array) => { const out = new Float64Array(n); for (let j = 0; j < n; j++) out[j] = src[idx[j]]; return out; };
+    const pickI = (src: Int32Array) => { const out = new Int32Array(n); for (let j = 0; j < n; j++) out[j] = src[idx[j]]; return out; };
+    const scores = new Float64Array(n * k);
+    for (let j = 0; j < n; j++) for (let q = 0; q < k; q++) scores[j * k + q] = this.rowScores.a[idx[j] * k + q];
+    const windows = starts.map(s => this.windows.get(s)!).map(w => ({ ...w, latencies: w.latencies.view().slice(), versions: [...w.versions], cpu: w.cpu.view().slice() }));
+    const state: PartialState = {
+      windows, labels: this.labels.names,
+      rowWindow: pickF(rw), rowPred: pickI(this.rowPred.a), rowScores: scores, rowLabel: pickI(this.rowLabel.a),
+      columns: this.columns.map(c => (c.kind === 'number' ? { numbers: pickF(c.numbers.a), codes: new Int32Array(0), names: [] } : { numbers: new Float64Array(0), codes: pickI(c.codes.a), names: c.dict.names })),
+      feedback: [],
+    };
+    const transfer = [...windows.flatMap(w => [w.latencies.buffer, w.cpu.buffer]), state.rowWindow.buffer, state.rowPred.buffer, state.rowScores.buffer, state.rowLabel!.buffer,
+      ...state.columns.flatMap(c => [c.numbers.buffer, c.codes.buffer])] as ArrayBuffer[];
+    return { state, transfer };
+  }
+
+  /** Answered instances per window start (the weight of a window's report). */
+  rowsPerWindow(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const start of this.windows.keys()) out.set(start, 0);
+    const rw = this.rowWindow.a;
+    for (let i = 0; i < this.rowPred.n;) {
+      let j = i + 1;
+      while (j < this.rowPred.n && rw[j] === rw[i]) j++;
+      out.set(rw[i], out.get(rw[i])! + j - i);
+      i = j;
+    }
+    return out;
+  }
+
+  /** The feedback's join keys in the order {@link applyJoin} takes matches to them. */
+  feedbackKeys(): string[] {
+    return [...this.feedbackLabels.keys()];
+  }
+
+  /**
+   * Joins the feedback to rows whose keys are elsewhere (merged parts: the readers match their rows' keys to
+   * {@link feedbackKeys} with {@link matchFeedback}): `matches[i]` is row i's feedback key index, or −1. Labels get
+   * their codes in row order, as {@link joinFeedback} gives them.
+   */
+  applyJoin(keys: readonly string[], matches: Int32Array): void {
+    this.joined = true;
+    this.unmatched = 0;
+    if (this.feedbackLabels.size === 0) return;
+    let matched = 0;
+    for (let i = 0; i < this.rowLabel.n; i++) {
+      const f = matches[i];
+      if (f >= 0) { this.rowLabel.a[i] = this.labels.of(this.feedbackLabels.get(keys[f])!); matched++; }
+    }
+    this.unmatched = Math.max(0, this.feedbackLabels.size - matched);
+  }
+
   private joinFeedback(): void {
     if (this.joined) return;
+    if (this.keysElsewhere) throw new Error('monitor: feedback added after the rows read by worker threads were joined');
     this.joined = true;
     if (this.feedbackLabels.size === 0) return;
     let matched = 0;
@@ -265,6 +366,71 @@ export class MonitorAggregator {
       if (label !== undefined) { this.rowLabel.a[i] = this.labels.of(label); matched++; }
     }
     this.unmatched = Math.max(0, this.feedbackLabels.size - matched);
+  }
+
+  /**
+   * This aggregator's records as a {@link PartialState}, and the buffers to transfer with it; the rows' join keys
+   * are returned apart, for {@link matchFeedback}. Use the aggregator no further.
+   */
+  exportState(): { state: PartialState; transfer: ArrayBuffer[]; keys: string[] } {
+    const windows = [...this.windows.values()].map(w => ({ ...w, latencies: w.latencies.view(), versions: [...w.versions], cpu: w.cpu.view() }));
+    const state: PartialState = {
+      windows, labels: this.labels.names,
+      rowWindow: this.rowWindow.view(), rowPred: this.rowPred.view(), rowScores: this.rowScores.view(),
+      columns: this.columns.map(c => ({ numbers: c.numbers.view(), codes: c.codes.view(), names: c.dict.names })),
+      feedback: [...this.feedbackLabels],
+    };
+    const transfer = [...windows.flatMap(w => [w.latencies.buffer, w.cpu.buffer]), state.rowWindow.buffer, state.rowPred.buffer, state.rowScores.buffer,
+      ...state.columns.flatMap(c => [c.numbers.buffer, c.codes.buffer])] as ArrayBuffer[];
+    return { state, transfer, keys: this.rowKeys };
+  }
+
+  /**
+   * Adds the records of a part read elsewhere (the next part of the log: parts must come in log order) as if they had
+   * been added here one by one: the same counts, the same rows in the same order, the same dictionaries.
+   */
+  merge(p: PartialState): void {
+    for (const pw of p.windows) {
+      const w = this.windowOf(pw.start);
+      if (pw.records > 0) {
+        // The part counted its first record as a new request if its id was set; here it is new if it differs from the
+        // id of this window's last record so far.
+        w.requests += pw.requests - (pw.firstRequest !== undefined ? 1 : 0) + (pw.firstRequest !== w.lastRequest ? 1 : 0);
+        if (w.records === 0) w.firstRequest = pw.firstRequest;
+        w.lastRequest = pw.lastRequest;
+      }
+      w.records += pw.records;
+      w.clientErrors += pw.clientErrors;
+      w.serverErrors += pw.serverErrors;
+      w.latencies.append(pw.latencies);
+      for (const v of pw.versions) w.versions.add(v);
+      w.cpu.append(pw.cpu);
+      w.samples += pw.samples;
+      w.cpuMax = Math.max(w.cpuMax, pw.cpuMax);
+      w.rssMax = Math.max(w.rssMax, pw.rssMax);
+      w.heapMax = Math.max(w.heapMax, pw.heapMax);
+      w.inFlightMax = Math.max(w.inFlightMax, pw.inFlightMax);
+      for (const e of pw.events) w.events.push(e);
+    }
+    const codes = (names: string[], dict: Dictionary) => Int32Array.from(names, n => dict.of(n));
+    this.rowWindow.append(p.rowWindow);
+    this.rowPred.appendMapped(p.rowPred, codes(p.labels, this.labels));
+    this.rowScores.append(p.rowScores);
+    this.columns.forEach((c, i) => {
+      const pc = p.columns[i];
+      if (c.kind === 'number') c.numbers.append(pc.numbers);
+      else c.codes.appendMapped(pc.codes, codes(pc.names, c.dict));
+    });
+    if (p.rowLabel) {
+      this.rowLabel.appendMapped(p.rowLabel, codes(p.labels, this.labels));
+    } else {
+      for (let i = 0; i < p.rowPred.length; i++) this.rowLabel.push(-1);
+      this.keysElsewhere = true;
+    }
+    if (p.feedback.length) {
+      this.joined = false;
+      for (const [k, v] of p.feedback) this.feedbackLabels.set(k, v);
+    }
   }
 
   /** The rows of each window, as the gate's data structures (for the statistics and for tests that compare). */
@@ -408,7 +574,7 @@ export class MonitorAggregator {
       start: startIso, start_ms: w.start, end_ms: w.start + o.windowMs, versions: [...w.versions].sort((x, y) => x - y),
       application, model, bias, business,
       infrastructure: w.samples ? {
-        samples: w.samples, cpu_percent_mean: w.cpuSum / w.samples, cpu_percent_max: w.cpuMax, rss_bytes_max: w.rssMax, heap_bytes_max: w.heapMax, in_flight_max: w.inFlightMax,
+        samples: w.samples, cpu_percent_mean: sum(w.cpu.view()) / w.samples, cpu_percent_max: w.cpuMax, rss_bytes_max: w.rssMax, heap_bytes_max: w.heapMax, in_flight_max: w.inFlightMax,
       } : null,
       events: w.events,
       alerts,
@@ -437,6 +603,22 @@ export function biasOf(rows: WindowRows, col: Column, positive: string, yPred: r
     demographic_parity_difference: all.groups.length ? all.demographic_parity_difference : null,
     equal_opportunity_difference: anyLabels ? labelled.equal_opportunity_difference : null,
   };
+}
+
+/** For each of `rowKeys`, the index of its key in `feedbackKeys`, or −1 (the reader's side of {@link MonitorAggregator.applyJoin}). */
+export function matchFeedback(rowKeys: readonly string[], feedbackKeys: readonly string[]): Int32Array {
+  const index = new Map<string, number>();
+  feedbackKeys.forEach((k, i) => index.set(k, i));
+  const out = new Int32Array(rowKeys.length);
+  for (let i = 0; i < rowKeys.length; i++) out[i] = index.get(rowKeys[i]) ?? -1;
+  return out;
+}
+
+/** Left to right, as a running total over the log would add them. */
+function sum(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s;
 }
 
 function round(v: number): string {

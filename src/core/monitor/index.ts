@@ -6,7 +6,8 @@
 import * as path from 'path';
 import { readDataset } from '../checks/dataset';
 import { MonitorAggregator, type Alert, type WindowReport } from './aggregate';
-import { emptyStats, listSegments, readSegments, segmentsSince, type ReadStats } from './log';
+import { emptyStats, listSegments, segmentsSince, type ReadStats } from './log';
+import { LogWorkers, readerThreads } from './parallel';
 import type { MonitoringAlerts, ServiceView } from './options';
 
 export { MonitorAggregator, biasOf } from './aggregate';
@@ -26,6 +27,8 @@ export interface MonitorOptions {
   until?: number;
   /** Overrides the spec's window (ms). */
   windowMs?: number;
+  /** Worker threads that read the log (default: one per CPU for a large log, else none; see parallel.ts). */
+  threads?: number;
 }
 
 export interface MonitorResult {
@@ -65,8 +68,15 @@ export async function monitorService(service: ServiceView, options: MonitorOptio
   const segments = segmentsSince(all, options.since);
   const read = emptyStats();
   read.skipped = all.length - segments.length;
-  readSegments(segments, r => aggregator.add(r), read);
-  const windows = aggregator.finish(reference ? { data: reference, label: m.label } : undefined);
+  read.threads = readerThreads(segments, options.threads);
+  const workers = new LogWorkers({ options: m, classes: service.classes, columns, since: options.since, until: options.until }, read.threads);
+  let windows: WindowReport[];
+  try {
+    await workers.read(segments, aggregator, read);
+    windows = await workers.finish(aggregator, reference ? { data: reference, label: m.label } : undefined);
+  } finally {
+    await workers.close();
+  }
   return {
     result: {
       model: service.model, spec: service.file, log_dir: m.logDir, window_ms: m.windowMs,

@@ -50,6 +50,8 @@ export interface ReadStats {
   bad: number;
   badAt: string[];
   bytes: number;
+  /** Worker threads that read the log (0: read on the main thread). */
+  threads: number;
 }
 
 const CHUNK = 1 << 20;
@@ -107,5 +109,5 @@ export function readSegments(segments: readonly Segment[], onRecord: (record: Re
 }
 
 export function emptyStats(): ReadStats {
-  return { segments: 0, skipped: 0, lines: 0, torn: 0, bad: 0, badAt: [], bytes: 0 };
+  return { segments: 0, skipped: 0, lines: 0, torn: 0, bad: 0, badAt: [], bytes: 0, threads: 0 };
 }

@@ -6,6 +6,7 @@
  */
 import { t } from '../l10n';
 import type { MonitoringSpec } from '../serve/spec';
+import { parseDuration as parseDurationText } from '../duration';
 
 /** A mistake in the `monitoring` section or in a monitoring option: the message names the key and the fix. */
 export class MonitorInputError extends Error {
@@ -47,81 +48,54 @@ export interface ServiceView {
   groupThresholds: Record<string, Record<string, number>>;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `90s`, `15m`, `1h`, `24h`, `7d`, `1w` (or a plain number of milliseconds) → milliseconds. */
+/** `90s`, `15m`, `1h`, `24h`, `7d`, `1w` (or a plain number of milliseconds) → milliseconds; `key` names it in the error. */
 export function parseDuration(text: string | number, key: string): number {
   if (typeof text === 'number' && Number.isFinite(text) && text > 0) return text;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(String(text));
-  if (!m || !(Number(m[1]) > 0)) throw new MonitorInputError(t('{0}: {1} is not a duration; write a number and a unit, e.g. 30m, 1h, 24h or 7d', key, JSON.stringify(text)), key);
-  return Number(m[1]) * UNITS[m[2]];
+  const ms = parseDurationText(String(text));
+  if (ms === undefined) throw new MonitorInputError(t('{0}: {1} is not a duration; write a number and a unit, e.g. 30m, 1h, 24h or 7d', key, JSON.stringify(text)), key);
+  return ms;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The `monitoring` section as the service schema lets it be written (RawService's). */
+interface RawMonitoring {
+  window?: string;
+  reference?: string;
+  label?: string;
+  sensitive?: string[];
+  positive_class?: string;
+  alerts?: Partial<MonitoringAlerts>;
+  log?: { dir?: string };
+  auto_correct?: boolean;
 }
 
-function num(obj: Record<string, unknown>, key: string, where: string): number | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new MonitorInputError(t('{0}: must be a number, got {1}', `${where}.${key}`, JSON.stringify(v)), `${where}.${key}`);
-  return v;
-}
-
-function str(obj: Record<string, unknown>, key: string, where: string): string | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new MonitorInputError(t('{0}: must be text, got {1}', `${where}.${key}`, JSON.stringify(v)), `${where}.${key}`);
-  return String(v);
-}
-
-function section(obj: Record<string, unknown>, key: string, where: string): Record<string, unknown> {
-  const v = obj[key];
-  if (v === undefined || v === null) return {};
-  if (!isObject(v)) throw new MonitorInputError(t('{0}: must be a mapping (key: value lines)', `${where}.${key}`), `${where}.${key}`);
-  return v;
-}
-
-/** Checks the plain `monitoring` object of a service spec for model `model`; `undefined` gives the defaults. */
+/**
+ * The `monitoring` object of a service spec for model `model`, with defaults applied (`undefined` gives the
+ * defaults). It does not check the values again: the spec has passed `validateService` (loadServiceView runs it
+ * first), whose schema and rules refuse every wrong type, a bad window and a KPI without name or expression, each at
+ * its line.
+ */
 export function parseMonitoring(raw: unknown, model: string): MonitoringOptions {
-  const W = 'monitoring';
-  if (raw !== undefined && raw !== null && !isObject(raw)) throw new MonitorInputError(t('{0}: must be a mapping (key: value lines)', W), W);
-  const m = (raw ?? {}) as Record<string, unknown>;
-  const a = section(m, 'alerts', W);
-  const drift = section(a, 'drift', `${W}.alerts`);
-  const bias = section(a, 'bias', `${W}.alerts`);
-  const kpisRaw = a.kpis ?? [];
-  if (!Array.isArray(kpisRaw)) throw new MonitorInputError(t('{0}: must be a list of {name, expr, min, max}', `${W}.alerts.kpis`), `${W}.alerts.kpis`);
-  const kpis = kpisRaw.map((k, i): KpiSpec => {
-    const where = `${W}.alerts.kpis[${i}]`;
-    if (!isObject(k) || typeof k.expr !== 'string' || k.expr.trim() === '') throw new MonitorInputError(t('{0}: needs expr, e.g. {1}', where, '{ name: adelie_share, expr: "mean(prediction == \'Adelie\')", min: 0.1 }'), where);
-    return { name: str(k, 'name', where) ?? k.expr, expr: k.expr, min: num(k, 'min', where), max: num(k, 'max', where) };
-  });
-  const sensitiveRaw = m.sensitive ?? [];
-  const sensitive = typeof sensitiveRaw === 'string' ? [sensitiveRaw] : sensitiveRaw;
-  if (!Array.isArray(sensitive) || !sensitive.every(s => typeof s === 'string')) throw new MonitorInputError(t('{0}: must be a column name or a list of them', `${W}.sensitive`), `${W}.sensitive`);
-  const log = section(m, 'log', W);
-  const auto = m.auto_correct;
-  if (auto !== undefined && typeof auto !== 'boolean') throw new MonitorInputError(t('{0}: must be true or false', `${W}.auto_correct`), `${W}.auto_correct`);
+  const m = (raw ?? {}) as RawMonitoring;
+  const a = m.alerts ?? {};
   return {
-    windowMs: m.window === undefined ? UNITS.h : parseDuration(m.window as string, `${W}.window`),
-    reference: str(m, 'reference', W),
-    label: str(m, 'label', W),
-    sensitive: sensitive as string[],
-    positiveClass: str(m, 'positive_class', W),
+    windowMs: m.window === undefined ? 3_600_000 : parseDuration(m.window, 'monitoring.window'),
+    reference: m.reference,
+    label: m.label,
+    sensitive: m.sensitive ?? [],
+    positiveClass: m.positive_class,
     alerts: {
-      error_rate: num(a, 'error_rate', `${W}.alerts`),
-      latency_p95_ms: num(a, 'latency_p95_ms', `${W}.alerts`),
-      drift: Object.keys(drift).length ? { psi: num(drift, 'psi', `${W}.alerts.drift`), ks_p_value: num(drift, 'ks_p_value', `${W}.alerts.drift`) } : undefined,
-      prediction_psi: num(a, 'prediction_psi', `${W}.alerts`),
-      accuracy_min: num(a, 'accuracy_min', `${W}.alerts`),
-      bias: Object.keys(bias).length ? {
-        demographic_parity_difference: num(bias, 'demographic_parity_difference', `${W}.alerts.bias`),
-        equal_opportunity_difference: num(bias, 'equal_opportunity_difference', `${W}.alerts.bias`),
+      error_rate: a.error_rate,
+      latency_p95_ms: a.latency_p95_ms,
+      drift: a.drift && Object.keys(a.drift).length ? { psi: a.drift.psi, ks_p_value: a.drift.ks_p_value } : undefined,
+      prediction_psi: a.prediction_psi,
+      accuracy_min: a.accuracy_min,
+      bias: a.bias && Object.keys(a.bias).length ? {
+        demographic_parity_difference: a.bias.demographic_parity_difference,
+        equal_opportunity_difference: a.bias.equal_opportunity_difference,
       } : undefined,
-      kpis,
+      kpis: (a.kpis ?? []).map(k => ({ name: k.name, expr: k.expr, min: k.min, max: k.max })),
     },
-    logDir: str(log, 'dir', `${W}.log`) ?? `.edd/serving/${model}`,
-    autoCorrect: auto === true,
+    logDir: m.log?.dir ?? `.edd/serving/${model}`,
+    autoCorrect: m.auto_correct === true,
   };
 }

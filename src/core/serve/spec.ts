@@ -19,6 +19,7 @@ import * as path from 'path';
 import { isMap, isSeq, type Document, type Node } from 'yaml';
 import serviceSchema from '../../../schemas/service.schema.json';
 import { parseDataSchema } from '../checks/dataSchema';
+import { parseDuration } from '../duration';
 import { t } from '../l10n';
 import type { DataSchema } from '../config/dataSchema';
 import { ProblemCode, type Problem } from '../config/problem';
@@ -193,15 +194,8 @@ interface RawService {
   canary?: RawCanary;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `200ms`, `90s`, `5m`, `1h`, `1.5d` → milliseconds; undefined when it is not such a duration. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) return undefined;
-  const ms = Number(m[1]) * UNIT_MS[m[2]];
-  return ms > 0 ? ms : undefined;
-}
+/** `200ms`, `90s`, `5m`, `1h`, `1.5d` → milliseconds; undefined when it is not such a duration (src/core/duration.ts). */
+export { parseDuration };
 
 /** The files a spec names, with where they sit; each must resolve inside the workspace. */
 export function servicePaths(value: unknown): PathEntry[] {
