@@ -24,6 +24,7 @@ const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_
 function workspace(venv: boolean): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-sklearn-'));
   fs.cpSync(path.join(root, example), path.join(dir, example), { recursive: true, filter: f => !/(__pycache__|[\\/]out)$/.test(f) });
+  fs.copyFileSync(path.join(root, 'examples', 'demo-cli.js'), path.join(dir, 'examples', 'demo-cli.js')); // the examples' shared edd() helper
   fs.cpSync(path.join(root, 'python', 'edd'), path.join(dir, 'python', 'edd'), { recursive: true, filter: f => !f.endsWith('__pycache__') });
   fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
   fs.mkdirSync(path.join(dir, 'dist'));
