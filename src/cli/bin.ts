@@ -7,7 +7,21 @@ import { main } from './main';
 // message bundle, the error classes `main` tests with instanceof) exist once.
 
 loadCliMessages();
-const io: Io = { cwd: process.cwd(), out: l => process.stdout.write(l + '\n'), err: l => process.stderr.write(l + '\n') };
+// A reader that goes away (`edd runs | head`) is not an error of ours: the rest of the output is dropped and the
+// command finishes its work (an `edd run` still records the run and waits for its training), instead of dying of an
+// unhandled EPIPE with a stack trace.
+const closed = { stdout: false, stderr: false };
+for (const name of ['stdout', 'stderr'] as const) {
+  process[name].on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed[name] = true;
+  });
+}
+const io: Io = {
+  cwd: process.cwd(),
+  out: l => { if (!closed.stdout) process.stdout.write(l + '\n'); },
+  err: l => { if (!closed.stderr) process.stderr.write(l + '\n'); },
+};
 main(process.argv.slice(2), io).then(code => {
   process.exitCode = code;
 });

@@ -64,7 +64,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       throw usageErrorFrom(e as Error);
     }
   }
-  // Live logging to an MLflow tracking server (the editor passes its edd.tracking.uri setting as EDD_TRACKING_URI).
+  // Live logging to an MLflow tracking server (the editor's runs go through the store worker's execute op instead).
   const trackingUri = values['tracking-uri'] ?? (process.env.EDD_TRACKING_URI || undefined);
   if (trackingUri !== undefined && !/^https?:\/\//i.test(trackingUri)) throw new UsageError(t('{0} is not a tracking server URL: give http://host:port or https://….', inert(displayUrl(trackingUri))));
   const workspaceRoot = io.cwd;

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -340,5 +340,50 @@ describe('main() in-process', () => {
       'configs/not-positive.yaml:10:17 error not-positive `data.train_size` must be a positive number of examples (it is -100).',
     ]);
     assert.deepStrictEqual(io.errLines, ['1 file(s) checked: 2 error(s), 0 warning(s).']);
+  });
+});
+
+describe('edd CLI: a reader that goes away (edd runs | head)', function () {
+  this.timeout(60_000);
+
+  /** Runs the CLI with its stdout closed before it writes anything; resolves with the exit code and stderr. */
+  function withClosedStdout(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise(resolve => {
+      const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDD_LOCALE: 'en' } });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', d => { stderr += d; });
+      child.on('exit', code => resolve({ code, stderr }));
+    });
+  }
+
+  it('--help into a closed pipe: exit 0, no EPIPE stack', async () => {
+    const r = await withClosedStdout(['--help'], os.tmpdir());
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /EPIPE|at .*\(node:/);
+  });
+
+  it('edd run into a closed pipe still waits for its training and records the run finished', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-epipe-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'chatty.yaml'), [
+        'experiment:',
+        '  id: "exp_20250101_001"',
+        '  name: chatty',
+        '  hypothesis: output into a closed pipe loses nothing',
+        '  parameters:',
+        '    model_type: none',
+        '  run:',
+        `    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 2000; i++) console.log('line ' + i); console.log(JSON.stringify({ edd: 'metric', name: 'acc', value: 0.5, step: 1 }))"]`,
+        '',
+      ].join('\n'));
+      const r = await withClosedStdout(['run', 'chatty.yaml'], dir);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /EPIPE|at .*\(node:/);
+      const runs = JSON.parse(spawnSync(process.execPath, [cli, 'runs', '--json'], { cwd: dir, encoding: 'utf8' }).stdout) as Array<{ status: string }>;
+      assert.deepStrictEqual(runs.map(x => x.status), ['finished']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
