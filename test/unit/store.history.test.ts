@@ -165,6 +165,24 @@ describe('run store: metric histories', () => {
     }
   });
 
+  it('a curve cache\'s temp file left by a killed writer is removed by the next write of that cache (a live writer\'s is kept)', async () => {
+    const store = await RunStore.open(folder.file, { autoSave: false });
+    store.createRun({ id: 'rt', experimentId: 'e' });
+    store.addMetrics(Array.from({ length: 40_000 }, (_, i) => ({ runId: 'rt', key: 'loss', step: i, value: i / 7, time: 1_700_000_000_000 + i })));
+    const cache = curveCacheFile(path.dirname(historyOf('rt')), 'loss');
+    fs.mkdirSync(path.dirname(cache), { recursive: true });
+    // a pid above Linux's pid_max (2^22) cannot be alive; this process's parent is
+    const dead = `${cache}.tmp-9999999-1`;
+    const live = `${cache}.tmp-${process.ppid}-1`;
+    for (const f of [dead, live]) fs.writeFileSync(f, 'partial');
+    assertSameCurve(store, 'rt', 'loss');
+    assert.ok(fs.existsSync(cache), 'the read wrote the cache');
+    assert.ok(!fs.existsSync(dead), 'the dead writer\'s temp file is gone');
+    assert.ok(fs.existsSync(live), 'a live writer\'s temp file is left alone');
+    fs.rmSync(live);
+    await store.close();
+  });
+
   it('a long history\'s curve cache is used while it describes the file, and never once it is damaged, stale or for another key', async () => {
     const store = await RunStore.open(folder.file, { autoSave: false });
     store.createRun({ id: 'r1', experimentId: 'e' });

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { crc32 } from 'zlib';
+import { pidAlive } from './fileio';
 
 // A cache of one metric's points from a run's history file (`metrics.jsonl`), as binary columns beside it
 // (`<run folder>/curves/<hash of the key>.bin`): parsing the text of a million-point curve costs about as much as
@@ -134,6 +135,7 @@ export function writeCurveCache(file: string, key: string, historyFd: number, hi
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(temp, file);
+    removeDeadWritersTemps(file);
   } catch {
     try {
       if (fd !== undefined) fs.closeSync(fd);
@@ -146,4 +148,15 @@ export function writeCurveCache(file: string, key: string, historyFd: number, hi
 
 function pad8(n: number): number {
   return Math.ceil(n / 8) * 8;
+}
+
+/** Temp files of this cache left by a writer that was killed between its write and its rename. */
+function removeDeadWritersTemps(file: string): void {
+  const prefix = `${path.basename(file)}.tmp-`;
+  for (const name of fs.readdirSync(path.dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    fs.rmSync(path.join(path.dirname(file), name), { force: true });
+  }
 }
