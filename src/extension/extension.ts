@@ -57,6 +57,8 @@ export class Extension extends Disposable {
     this.track(new ExampleProject(extensionUri));
     this.monitor = this.track(new MonitorController(extensionUri));
     this.serving = this.track(new ServingController(extensionUri, this.stores));
+    this.models.served = (folder, model) => this.serving.services.some(x => x.folder.uri.toString() === folder && x.model === model);
+    this.track(this.serving.onDidChange(() => this.models.refresh()));
     const mlflow = this.track(new MlflowCommands(this.stores, secrets));
     this.runs.tracking = folder => mlflow.trackingOf(folder);
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>

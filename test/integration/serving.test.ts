@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CanaryStatus } from '../../src/core/serve/canary';
 import type { ServedService, ServingController, ServingStep } from '../../src/extension/serve/servingController';
+import type { ModelNode } from '../../src/extension/registry/modelsTree';
 import { ADELIE, GENTOO } from '../unit/serve.fixtures';
 import { repo } from '../unit/monitor.fixtures';
 import { flippedModel } from '../unit/registryFixtures';
@@ -93,6 +94,9 @@ describe('serving: Start Serving, the status bar, Start Canary…, Canary Status
 
     assert.strictEqual(await statusWhen(api.serving, t => t.includes('v1')), `$(server) ${MODEL} v1`);
     assert.ok(api.serving.statusTooltip.includes(served.url), api.serving.statusTooltip);
+    // The model's node says it is served: Stop Serving and the canary commands are on its menu only then.
+    const contextOf = async () => (await api.models.getTreeItem(node as ModelNode)).contextValue ?? '';
+    assert.match(await contextOf(), /^edd\.model.*\.served$/);
     // A second Start Serving of the same model gives the running one back instead of a second server.
     assert.strictEqual(await vscode.commands.executeCommand<ServedService>('edd.startServing', spec), served);
     assert.strictEqual(api.serving.services.length, 1);
@@ -122,6 +126,7 @@ describe('serving: Start Serving, the status bar, Start Canary…, Canary Status
     assert.ok(served.child.exitCode !== null || served.child.signalCode !== null, 'the server process ended');
     assert.strictEqual(api.serving.services.length, 0);
     assert.strictEqual(api.serving.statusText, '', 'the status bar item is hidden');
+    assert.doesNotMatch(await contextOf(), /\.served$/, 'the model\'s node no longer says it is served');
     await assert.rejects(fetch(`${served.url}/v2/health/live`), 'nothing listens any more');
   });
 

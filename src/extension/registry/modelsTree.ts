@@ -42,6 +42,9 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly rows = new Map<string, ModelVersionRecord>();
 
+  /** Whether this window serves a model (set by the extension from the serving controller). */
+  served: (folder: string, model: string) => boolean = () => false;
+
   constructor(private readonly stores: StoreService) {
     super();
     this.view = this.track(vscode.window.createTreeView(Views.models, { treeDataProvider: this, showCollapseAll: true }));
@@ -111,7 +114,8 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
         vscode.l10n.t('{0} version(s)', m?.versionCount ?? 0),
         m?.productionVersion ? vscode.l10n.t('production v{0}', m.productionVersion) : vscode.l10n.t('nothing in production'),
       ].join(' · ');
-      item.contextValue = m?.productionVersion ? 'edd.model.withProduction' : 'edd.model';
+      // `.served` when this window serves the model: Stop Serving and the canary commands show on it only then.
+      item.contextValue = `${m?.productionVersion ? 'edd.model.withProduction' : 'edd.model'}${this.served(node.folder, node.model) ? '.served' : ''}`;
       return item;
     }
     const v = this.rows.get(`${node.folder}|${node.model}|${node.version}`) ?? (await store?.findModelVersion(node.model, node.version));
