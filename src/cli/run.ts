@@ -75,7 +75,6 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   const local = reproduce === undefined && rayAddress === undefined && trackingUri === undefined;
   const store = local ? undefined : await opening;
   const live = store === undefined || trackingUri === undefined ? undefined : new LiveLogger(store, { trackingUri, credentials: credentialsFromEnv() });
-  let liveStarted: Promise<void> = Promise.resolve();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -111,9 +110,9 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
         signal: controller.signal,
         onStart: run => {
           if (!json) io.err(t('Run {0} started ({1}).', inert(run.id), inert(run.experimentId)));
-          if (live) liveStarted = live.start(run);
+          live?.begin(run);
         },
-        onMetrics: live ? points => void liveStarted.then(() => live.add(points)) : undefined,
+        onMetrics: live ? points => live.onMetrics(points) : undefined,
         onEvent: e => {
           // The training's own output goes through raw, as `npm run` passes a script's output: it is the user's
           // process writing to the user's terminal. Everything EDD writes around it is made inert.
@@ -123,6 +122,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       };
       result = rayAddress !== undefined ? await executeRayRun({ ...options, store: store!, address: rayAddress }) : await executeRun({ ...options, store: store ?? opening });
     } catch (e) {
+      live?.abandon();
       if (e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
       // The config named on the command line could not be read: the user's mistake, not an internal error.
       const err = e as NodeJS.ErrnoException;
@@ -135,8 +135,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
       throw e;
     }
     if (live) {
-      await liveStarted;
-      const warning = await live.finish(result.run);
+      const warning = await live.end(result.run);
       if (warning) result.warnings.push(warning);
     }
     if (json) {
