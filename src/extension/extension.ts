@@ -58,7 +58,13 @@ export class Extension extends Disposable {
     this.monitor = this.track(new MonitorController(extensionUri));
     this.serving = this.track(new ServingController(extensionUri, this.stores));
     this.models.served = (folder, model) => this.serving.services.some(x => x.folder.uri.toString() === folder && x.model === model);
-    this.track(this.serving.onDidChange(() => this.models.refresh()));
+    // The status is polled every 2 s while serving: the tree is refreshed only when what is served changes.
+    let servedKey = '';
+    this.track(this.serving.onDidChange(() => {
+      const key = this.serving.services.map(x => `${x.folder.uri.toString()}|${x.model}`).sort().join('\n');
+      if (key !== servedKey) this.models.refresh();
+      servedKey = key;
+    }));
     const mlflow = this.track(new MlflowCommands(this.stores, secrets));
     this.runs.tracking = folder => mlflow.trackingOf(folder);
     this.track(vscode.commands.registerCommand(Commands.showVersionGateReport, (node?: { kind?: string; folder?: string; model?: string; version?: number }) =>

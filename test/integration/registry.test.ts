@@ -10,16 +10,20 @@ import { activateEdd, workspaceUri } from './helpers';
 
 const MODEL = 'penguins-it';
 
+// A quick input accepted before its items are active resolves to nothing (on a busy CI machine 300 ms was once not
+// enough: a promotion's stage pick came back empty). There is no event for "rendered" to wait on instead.
+const RENDER_MS = 1000;
+
 /** Resolves when the registry command asks `step` (it may already be asking). */
 function asked(registry: RegistryCommands, step: RegistryStep, timeoutMs = 20000): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (registry.step === step) return void setTimeout(resolve, 300);
+    if (registry.step === step) return void setTimeout(resolve, RENDER_MS);
     const timer = setTimeout(() => { sub.dispose(); reject(new Error(`the command never asked "${step}" (last: ${registry.step})`)); }, timeoutMs);
     const sub = registry.onDidChangeStep(s => {
       if (s !== step) return;
       clearTimeout(timer);
       sub.dispose();
-      setTimeout(resolve, 300); // let the quick input render
+      setTimeout(resolve, RENDER_MS); // let the quick input render
     });
   });
 }

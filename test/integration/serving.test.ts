@@ -19,16 +19,20 @@ features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g]
 classes: [Adelie, Chinstrap, Gentoo]
 `;
 
+// A quick input accepted before its items are active resolves to nothing (on a busy CI machine 300 ms was once not
+// enough: a promotion's stage pick came back empty). There is no event for "rendered" to wait on instead.
+const RENDER_MS = 1000;
+
 /** Resolves when the serving command asks `step` (it may already be asking), once the quick pick had time to render. */
 function asked(serving: ServingController, step: ServingStep, timeoutMs = 20000): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (serving.step === step) return void setTimeout(resolve, 300);
+    if (serving.step === step) return void setTimeout(resolve, RENDER_MS);
     const timer = setTimeout(() => { sub.dispose(); reject(new Error(`the command never asked "${step}" (last: ${serving.step})`)); }, timeoutMs);
     const sub = serving.onDidChangeStep(s => {
       if (s !== step) return;
       clearTimeout(timer);
       sub.dispose();
-      setTimeout(resolve, 300);
+      setTimeout(resolve, RENDER_MS);
     });
   });
 }
