@@ -3,6 +3,7 @@ import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { cloneExample } from './exampleFixtures';
 
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -17,15 +18,7 @@ describe('example: npm start\'s gate, registry and serving demo', function () {
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-demo-'));
-    fs.cpSync(path.join(root, 'examples'), path.join(dir, 'examples'), { recursive: true });
-    // The configs name node_modules/vega-datasets/data/penguins.json, and a config's data files must really be inside
-    // the workspace (no symbolic link out of it): that package is copied, the others (onnxruntime-node…) linked.
-    fs.mkdirSync(path.join(dir, 'node_modules'));
-    for (const name of fs.readdirSync(path.join(root, 'node_modules'))) {
-      const from = path.join(root, 'node_modules', name);
-      if (name === 'vega-datasets') fs.cpSync(fs.realpathSync(from), path.join(dir, 'node_modules', name), { recursive: true });
-      else fs.symlinkSync(from, path.join(dir, 'node_modules', name), 'dir');
-    }
+    cloneExample(dir);
     fs.mkdirSync(path.join(dir, 'dist'));
     for (const f of fs.readdirSync(path.join(root, 'dist'))) {
       if (f.endsWith('.js') || f.endsWith('.wasm')) fs.copyFileSync(path.join(root, 'dist', f), path.join(dir, 'dist', f));

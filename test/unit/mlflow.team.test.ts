@@ -3,21 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { freePort, MlflowServer } from './mlflowServer';
-import { edd, root } from './registryFixtures';
-
-/**
- * A clone of the example project in `dir`, as a teammate has it: examples/ and the data file its configs name (a
- * config's data files must be inside the workspace, so vega-datasets is copied; the other packages are linked).
- */
-function cloneExample(dir: string): void {
-  fs.cpSync(path.join(root, 'examples'), path.join(dir, 'examples'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'node_modules'));
-  for (const name of fs.readdirSync(path.join(root, 'node_modules'))) {
-    const from = path.join(root, 'node_modules', name);
-    if (name === 'vega-datasets') fs.cpSync(fs.realpathSync(from), path.join(dir, 'node_modules', name), { recursive: true });
-    else fs.symlinkSync(from, path.join(dir, 'node_modules', name), 'dir');
-  }
-}
+import { cloneExample } from './exampleFixtures';
+import { edd } from './registryFixtures';
 
 interface RunRow { run_id: string; experiment_id: string; status: string; origin: string; external_id: string | null; final_metrics: Record<string, number> }
 
