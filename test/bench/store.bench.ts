@@ -19,7 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
-import { MIGRATIONS, RunStore, type MetricPoint } from '../../src/core/store';
+import { logFileOf, MIGRATIONS, RunStore, type MetricPoint } from '../../src/core/store';
 import { stats } from './stats';
 
 // better-sqlite3 has no type package in this project; the little we use:
@@ -300,6 +300,46 @@ async function oursRecord(file: string, reps: number): Promise<number[]> {
   return out;
 }
 
+const LOG_LIMIT = 1024 * 1024; // RunStoreOptions.logCheckpointBytes' default
+
+/**
+ * What the operation log adds: saves append to it until it would pass its limit, then one save checkpoints (rewrites
+ * the index file). Records runs as `oursRecord` does until the log is full (the next save would checkpoint), then
+ * measures open + first tree level with that full log (an open replays it) and the checkpoint itself.
+ */
+async function logCosts(file: string, page: number): Promise<{ runsPerLog: number; openTreeFullMs: number; checkpointMs: number }> {
+  const log = logFileOf(file);
+  const store = await RunStore.open(file, { autoSave: false, verify: 'header' });
+  const logSize = () => (fs.existsSync(log) ? fs.statSync(log).size : 0);
+  let runsInLog = 0;
+  for (let rep = 0; ; rep++) {
+    const before = logSize();
+    const run = store.createRun({ experimentId: 'exp_1', configPath: 'experiments/exp_1.yaml', configSnapshot: snapshotOf(rep), params: paramsOf(rep), status: 'running', environment: ENVIRONMENT, seed: rep });
+    const points: MetricPoint[] = [];
+    for (let i = 0; i < POINTS_PER_RUN; i++) points.push({ runId: run.id, key: i % 2 ? 'val/loss' : 'val/f1', step: i >> 1, value: Math.random() });
+    store.addMetrics(points);
+    store.updateRun(run.id, { status: 'finished', exitCode: 0, endedAt: Date.now() });
+    await store.save();
+    const after = logSize();
+    runsInLog = after > before ? runsInLog + 1 : 0; // (a checkpoint removed the log)
+    const record = after - before;
+    if (after > before && after + 1.5 * record > LOG_LIMIT) break;
+  }
+  await store.close();
+  const trees: number[] = [];
+  for (let rep = 0; rep < OPEN_REPS; rep++) {
+    const t = await oursTree(file, page);
+    trees.push(t.openMs + t.treeMs);
+  }
+  const again = await RunStore.open(file, { autoSave: false, verify: 'header' });
+  const t0 = performance.now();
+  await again.checkpoint();
+  const checkpointMs = performance.now() - t0;
+  await again.close();
+  check(!fs.existsSync(log), 'the checkpoint did not remove the log');
+  return { runsPerLog: runsInLog + 1, openTreeFullMs: stats(trees).median, checkpointMs };
+}
+
 /** The same with better-sqlite3 on a file holding everything (points included): one transaction, default (durable) settings. */
 function betterRecord(file: string, reps: number): number[] {
   const db = new BetterSqlite3(file);
@@ -403,11 +443,13 @@ async function main(): Promise<void> {
     const shared = path.join(dir, 'runs-shared');
     console.log(`\n(b) stores of ${SIZES.map(kfmt).join(', ')} runs × ${POINTS_PER_RUN} points (${EXPERIMENTS} experiments; each run with a config snapshot, params and environment)`);
     console.log('    ours: the schema-5 index + per-run files; better-sqlite3: one file with everything (points, snapshots) — the same data');
-    console.log(`    record one more run = createRun + ${POINTS_PER_RUN} points + finish + save (better-sqlite3: one transaction, default journal and sync), median of ${RECORD_REPS}`);
+    console.log(`    record one more run = createRun + ${POINTS_PER_RUN} points + finish + save (better-sqlite3: one transaction, default journal and sync), median of ${RECORD_REPS},`);
+    console.log(`      plus the share of the checkpoint that follows every ${LOG_LIMIT / 1024 / 1024} MiB of operation log (measured below)`);
     console.log(`    first tree level = listExperiments() + listRuns({ experimentId, limit: ${TREE_PAGE} }) (what the Experiments view asks for), median of ${OPEN_REPS}`);
     console.log('    peak memory: a new process that opens, lists the tree and a whole experiment, reads a curve and records a run\n');
     let filesDone = 0;
     const rows: string[][] = [];
+    const logRows: string[][] = [];
     const results: { runs: number; ratio: number; openTree: number; peakMb: number }[] = [];
     for (const runs of SIZES) {
       const t0 = performance.now();
@@ -434,9 +476,14 @@ async function main(): Promise<void> {
         betterTrees.push(betterTree(betterFile, page));
       }
       const cold = coldProcess(file);
-      const oursRec = stats(await oursRecord(file, RECORD_REPS)).median;
+      const oursAppend = stats(await oursRecord(file, RECORD_REPS)).median;
       const betterRec = stats(betterRecord(betterFile, RECORD_REPS)).median;
-      const openTree = stats(oursTrees.map(x => x.openMs + x.treeMs)).median;
+      const logCost = await logCosts(file, Math.min(TREE_PAGE, runs / EXPERIMENTS));
+      // the honest cost of one more run: its append, plus its share of the checkpoint every `runsPerLog` runs
+      const oursRec = oursAppend + logCost.checkpointMs / logCost.runsPerLog;
+      const openTree = Math.max(stats(oursTrees.map(x => x.openMs + x.treeMs)).median, logCost.openTreeFullMs);
+      logRows.push([kfmt(runs), ms(oursAppend), ms(logCost.checkpointMs), String(logCost.runsPerLog), ms(logCost.checkpointMs / logCost.runsPerLog), ms(oursRec),
+        ms(stats(oursTrees.map(x => x.openMs + x.treeMs)).median), ms(logCost.openTreeFullMs)]);
       const betterOpenTree = stats(betterTrees.map(x => x.openMs + x.treeMs)).median;
       const index = fs.statSync(file).size;
       rows.push([kfmt(runs), `${mb(index)} + ${mb(segmentBytes)}`, mb(fs.statSync(betterFile).size), ms(oursRec), ms(betterRec), `${(oursRec / betterRec).toFixed(1)}×`,
@@ -449,6 +496,12 @@ async function main(): Promise<void> {
       ['runs', 'head + segments', 'better file', 'record ms', 'better ms', 'ratio', 'open+tree ms', 'new process', 'better ms', 'peak RSS', 'built in', 'converted in'],
       rows,
       [true, true, true, true, true, true, true, true, true, true, true, true],
+    ));
+    console.log('\n    record ms = one append (median) + the checkpoint\'s share; open+tree ms = the worse of a fresh log and a full one');
+    console.log(table(
+      ['runs', 'append ms', 'checkpoint ms', 'runs per log', 'share ms', 'record ms', 'open+tree (log empty)', 'open+tree (log full)'],
+      logRows,
+      [true, true, true, true, true, true, true, true],
     ));
     fs.rmSync(shared, { recursive: true, force: true });
 

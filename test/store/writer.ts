@@ -20,12 +20,14 @@ export interface WriterConfig {
   pauseMs?: number;
   /** RunStoreOptions.segmentRuns (default: the store's). */
   segmentRuns?: number;
+  /** RunStoreOptions.logCheckpointBytes (default: the store's). */
+  logCheckpointBytes?: number;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as WriterConfig;
   // autoSave off: this process decides when it saves, and prints an id only after that save.
-  const store = await RunStore.open(config.file, { autoSave: false, verify: 'header', segmentRuns: config.segmentRuns });
+  const store = await RunStore.open(config.file, { autoSave: false, verify: 'header', segmentRuns: config.segmentRuns, logCheckpointBytes: config.logCheckpointBytes });
   let merged = 0;
   store.onDidSave(s => (merged += s.merged ? 1 : 0));
   process.stdout.write('ready\n');

@@ -6,7 +6,7 @@ import initSqlJs from 'sql.js';
 import { promote, promotionOutcome, registerRun, rollback, rollbackOutcome } from '../../src/core/registry';
 import { MIGRATIONS, RunStore } from '../../src/core/store';
 import { auditHash } from '../../src/core/store/auditChain';
-import { CLI, edd, FIXTURE_MODEL, flippedModel, tamper, workspaceWithRuns, type CliResult } from './registryFixtures';
+import { checkpoint, CLI, edd, FIXTURE_MODEL, flippedModel, tamper, workspaceWithRuns, type CliResult } from './registryFixtures';
 
 // Issue 10, items 9 and 10: the audit log is a hash chain that `edd audit --verify` checks together with the stages
 // and aliases it implies; promotion and rollback refuse a log that fails; refused promotions are recorded; two
@@ -126,6 +126,7 @@ describe('audit log: hash chain, edd audit --verify, refusals on a tampered log 
   }
 
   it('an entry rewritten with its own hash recomputed breaks the link of the next one', async () => {
+    await checkpoint(storeFile());
     const SQL = await initSqlJs();
     const db = new SQL.Database(fs.readFileSync(storeFile()));
     const row = db.exec('SELECT seq, id, at, actor, action, model, version, from_stage, to_stage, alias, reason, forced, details, prev_hash FROM audit_log WHERE seq = 3')[0].values[0];
@@ -139,6 +140,7 @@ describe('audit log: hash chain, edd audit --verify, refusals on a tampered log 
   });
 
   it('the last entry replaced with its hash recomputed shows at the head the store recorded', async () => {
+    await checkpoint(storeFile());
     const SQL = await initSqlJs();
     const db = new SQL.Database(fs.readFileSync(storeFile()));
     const row = db.exec('SELECT seq, id, at, actor, action, model, version, from_stage, to_stage, alias, reason, forced, details, prev_hash FROM audit_log WHERE seq = 8')[0].values[0];

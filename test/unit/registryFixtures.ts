@@ -62,7 +62,15 @@ export async function workspaceWithRuns(models: string[]): Promise<{ dir: string
  * Edits the store file directly with sql.js, as someone bypassing EDD would: the append-only triggers are dropped,
  * `sql` runs, the triggers are re-created exactly as they were, and the file is written back.
  */
+/** Makes the store's index file hold everything (the saves since the last checkpoint are in its operation log). */
+export async function checkpoint(file: string): Promise<void> {
+  const store = await RunStore.open(file, { autoSave: false });
+  await store.checkpoint();
+  await store.close();
+}
+
 export async function tamper(file: string, sql: string): Promise<void> {
+  await checkpoint(file);
   const SQL = await initSqlJs();
   const db = new SQL.Database(fs.readFileSync(file));
   try {

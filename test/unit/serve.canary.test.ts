@@ -268,8 +268,10 @@ describe('serve: canary and shadow on a real server, registry and onnxruntime', 
   });
 
   it('steps up over short intervals and promotes at 100% through the registry; the blue-green switch takes over', async () => {
-    // Latency on a 2-core machine shared with other jobs swings by tens of ms: this test is about the steps.
-    await startCanary({ version: 4, percent: 30, step: 35, interval: '200ms', min_requests: 100, guards: { latency_p95_ratio: 20, latency_p95_slack_ms: 100 } });
+    // Latency on a 2-core machine shared with other jobs swings by tens of ms, and the rows are sent in the file's
+    // order (grouped by species), so a window's prediction mix differs between the two slots by chance (PSI 0.28 seen
+    // once): this test is about the steps, the guards have their own tests.
+    await startCanary({ version: 4, percent: 30, step: 35, interval: '200ms', min_requests: 100, guards: { latency_p95_ratio: 20, latency_p95_slack_ms: 100, prediction_psi: 10 } });
     const shares = new Set<number>();
     let stop = false;
     const traffic = (async () => {

@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
-import { RunStore, SCHEMA_VERSION, StoreCorruptError, StoreError, StoreVersionError, type StoreSaved } from '../../src/core/store';
+import { logFileOf as logOf, RunStore, SCHEMA_VERSION, StoreCorruptError, StoreError, StoreVersionError, type StoreSaved } from '../../src/core/store';
 import { tempFolder, waitFor } from '../store/helpers';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -68,21 +68,43 @@ describe('run store: files', () => {
   });
 
   describe('saving', () => {
-    it('saves atomically: a temp file renamed into place, none left behind', async () => {
-      const store = await RunStore.open(folder.file, { autoSave: false });
+    it('saves atomically: the first save and every checkpoint rename a temp file into place; the saves between append to the log', async () => {
+      const store = await RunStore.open(folder.file, { autoSave: false, logCheckpointBytes: 4096 });
       let previous: number | undefined;
-      for (let i = 0; i < 5; i++) {
-        const run = store.createRun({ experimentId: 'e' });
+      let checkpoints = 0;
+      let appends = 0;
+      for (let i = 0; i < 30; i++) {
+        const run = store.createRun({ experimentId: 'e', params: { i, text: 'x'.repeat(200) } });
         store.addMetrics(Array.from({ length: 1000 }, (_, s) => ({ runId: run.id, key: 'loss', step: s, value: s })));
+        const logBefore = fs.existsSync(logOf(folder.file)) ? fs.statSync(logOf(folder.file)).size : 0;
         await store.save();
         // ext4 hands the replaced file's inode to the next temp file, so compare with the previous save only
         const ino = fs.statSync(folder.file).ino;
-        assert.notStrictEqual(ino, previous, 'the file was replaced, not rewritten in place');
+        if (ino !== previous) {
+          checkpoints++;
+          assert.ok(!fs.existsSync(logOf(folder.file)), 'a checkpoint removes the log its head took in');
+        } else {
+          appends++;
+          assert.ok(fs.statSync(logOf(folder.file)).size > logBefore, 'the log grew');
+          assert.ok(fs.statSync(logOf(folder.file)).size <= 4096, 'kept under the limit');
+        }
         previous = ino;
-        assert.deepStrictEqual(siblings(folder.file), ['edd.sqlite'], 'no temp or lock file left');
+        assert.deepStrictEqual(siblings(folder.file).filter(n => n !== 'edd.sqlite.oplog'), ['edd.sqlite'], 'no temp or lock file left');
       }
       await store.close();
+      assert.ok(checkpoints >= 3 && appends >= 10, `${checkpoints} checkpoints, ${appends} appends`);
+      const reopened = await RunStore.open(folder.file, { readOnly: true });
+      assert.strictEqual(reopened.listRuns().length, 30);
+      await reopened.close();
+      // a checkpoint on request leaves the whole store in the one file
+      const store2 = await RunStore.open(folder.file, { autoSave: false });
+      await store2.checkpoint();
+      await store2.close();
       assert.deepStrictEqual(siblings(folder.file), ['edd.sqlite']);
+      const SQL = await initSqlJs();
+      const db = new SQL.Database(fs.readFileSync(folder.file));
+      assert.deepStrictEqual(db.exec('SELECT COUNT(*) FROM runs')[0].values, [[30]]);
+      db.close();
     });
 
     it('save without changes does not write', async () => {

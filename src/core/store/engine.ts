@@ -4,21 +4,24 @@ import * as path from 'path';
 import type { SqlJsStatic } from 'sql.js';
 import { StoreDb } from './db';
 import { StoreCorruptError } from './errors';
-import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
+import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, statSignatureSync, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
 import { MetricHistories, runsFolderOf } from './history';
 import { RunFiles, type RunFileFields } from './runFiles';
 import { applyOp, LEGACY_POINTS, type Op } from './ops';
 import { metricValue } from './runQueries';
 import { isCorruption, layoutOf, loadImage, readMeta, tryLoadImage } from './image';
+import { appendRecord, encodeRecord, logFileOf, readLog, removeLog, LOG_HEADER_BYTES, type LogPosition, type LogRead, type LogRecord } from './oplog';
 import { migrate } from './schema';
 import { Segments, segmentsFolderOf } from './segments';
 import { loadSqlJs } from './sqljs';
 import type { StoreSaved } from './types';
 
-// The file engine under RunStore: the index file and the per-run files on disk, the in-memory copy of the index, the
-// journal of this process's unsaved operations, the lock, the merge with another process's save, and the atomic
-// write. RunStore is the run API over it (validation, events, the save schedule).
+// The file engine under RunStore: the index file (the head), its operation log (oplog.ts) and the per-run files on
+// disk, the in-memory copy of the index, the journal of this process's unsaved operations, the lock, the merge with
+// another process's save, and the writes: a save appends its operations to the log; now and then a checkpoint
+// rewrites the head atomically and starts a new log. RunStore is the run API over it (validation, events, the save
+// schedule).
 
 export interface EngineOptions {
   wasmPath: string | undefined;
@@ -28,23 +31,48 @@ export interface EngineOptions {
   readOnly: boolean;
   /** Runs per segment: the head is sealed down when it holds more than twice this many. */
   segmentRuns: number;
+  /** The log size past which a save checkpoints (rewrites the head, which the log's records are then part of). */
+  logCheckpointBytes: number;
 }
+
+/** Opens retry this many times when a checkpoint replaces the head between reading it and reading its log. */
+const OPEN_ATTEMPTS = 5;
 
 export class StoreEngine {
   /** Loads sql.js (on first use) and the file, or starts an empty index if there is none. */
   static async open(file: string, options: EngineOptions, onExternal: () => void): Promise<StoreEngine> {
+    const logFile = logFileOf(file);
     // compiling the wasm and reading the file overlap
-    const [SQL, disk] = await Promise.all([
-      loadSqlJs(options.wasmPath),
-      (options.readOnly ? Promise.resolve() : fs.promises.mkdir(path.dirname(file), { recursive: true })).then(() => readFile(file)),
-    ]);
-    if (!disk) {
-      const db = new StoreDb(new SQL.Database());
-      migrate(db.raw);
-      return new StoreEngine(file, SQL, db, undefined, false, options, onExternal);
+    const sqlJs = loadSqlJs(options.wasmPath);
+    const folder = options.readOnly ? Promise.resolve() : fs.promises.mkdir(path.dirname(file), { recursive: true });
+    for (let attempt = 1; ; attempt++) {
+      const [SQL, disk] = await Promise.all([sqlJs, folder.then(() => readFile(file))]);
+      if (!disk) {
+        const db = new StoreDb(new SQL.Database());
+        migrate(db.raw);
+        return new StoreEngine(file, SQL, db, undefined, false, options, onExternal);
+      }
+      const loaded = await loadImage(SQL, file, disk.bytes, options.verify);
+      const logId = readLogId(loaded.db);
+      const log: LogRead = logId ? await readLog(logFile, logId) : { kind: 'missing' };
+      if (log.kind === 'corrupt') {
+        loaded.db.close();
+        throw new StoreCorruptError(logFile, log.reason, await keepCorruptCopy(logFile, log.bytes));
+      }
+      // Another head's log: either a checkpoint replaced the head after we read it (read both again), or one that
+      // crashed before removing its old log (whose records the head already holds: ignored).
+      if (log.kind === 'other' && attempt < OPEN_ATTEMPTS) {
+        const layout = layoutOf(loaded.db);
+        if (!sameSignature(await statSignature(file, layout), signatureOfBytes(disk.stat, disk.bytes, layout))) {
+          loaded.db.close();
+          continue;
+        }
+      }
+      const engine = new StoreEngine(file, SQL, loaded.db, disk, loaded.migrated, options, onExternal);
+      engine.logId = logId;
+      if (log.kind === 'records') await engine.replay(engine.current, log.records, log.position, disk.bytes);
+      return engine;
     }
-    const loaded = await loadImage(SQL, file, disk.bytes, options.verify);
-    return new StoreEngine(file, SQL, loaded.db, disk, loaded.migrated, options, onExternal);
   }
 
   private current: StoreDb;
@@ -55,7 +83,12 @@ export class StoreEngine {
   private layout: Layout;
   private saveId: string | null;
   private gen: number;
+  /** The log the loaded head names (null: none yet, the next save checkpoints). */
+  private logId: string | null = null;
+  /** How far into that log our copy has applied (undefined: nothing of it, or no file yet). */
+  private logPos: LogPosition | undefined;
   private readonly lockPath: string;
+  private readonly logFile: string;
   readonly history: MetricHistories;
   readonly runFiles: RunFiles;
   readonly segments: Segments;
@@ -81,6 +114,7 @@ export class StoreEngine {
     this.saveId = meta.saveId;
     this.gen = meta.generation;
     this.lockPath = `${file}.lock`;
+    this.logFile = logFileOf(file);
     this.history = new MetricHistories(runsFolderOf(file), !options.readOnly);
     this.runFiles = new RunFiles(runsFolderOf(file));
   }
@@ -109,51 +143,72 @@ export class StoreEngine {
   }
 
   /**
-   * Writes all changes (the caller serialises saves): under the lock, merging with another process's save if there
-   * was one, then an atomic replace of the file. `saved` is called with what was written (before the lock is released).
+   * Writes all changes (the caller serialises saves), under the lock: merging with another process's save if there
+   * was one, then either one record appended to the log or, now and then, a checkpoint (an atomic replace of the head
+   * and a new log). `saved` is called with what was written (before the lock is released).
    */
-  async save(saved: (what: StoreSaved) => void): Promise<void> {
-    if (this.options.readOnly || !this.hasUnsavedChanges) return;
+  async save(saved: (what: StoreSaved) => void, forceCheckpoint = false): Promise<void> {
+    if (this.options.readOnly || (!this.hasUnsavedChanges && !forceCheckpoint)) return;
     // the folder may have been deleted since open (the file is then written anew, with everything we hold)
     await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
     const lock = await FileLock.acquire(this.lockPath, this.file, { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs });
     try {
-      let merged = false;
-      if (!sameSignature(await statSignature(this.file, this.layout), this.signature)) {
-        const disk = await readFile(this.file);
-        if (disk) merged = await this.adopt(disk);
-        else this.signature = undefined; // deleted since we read it: ours becomes the file
-      }
+      const merged = await this.catchUp();
+      removeOrphanTemps(this.file, this.logFile);
       // What a v4/v5 store still holds in the index leaves it before any run is sealed (a segment has only the runs'
       // rows, final values and artifacts).
-      if (this.current.hasTable(LEGACY_POINTS)) moveLegacyHistories(this.current, this.history);
-      moveLegacyRunFiles(this.current, this.runFiles);
+      let reshaped = false;
+      if (this.current.hasTable(LEGACY_POINTS)) {
+        moveLegacyHistories(this.current, this.history);
+        reshaped = true;
+      }
+      if (moveLegacyRunFiles(this.current, this.runFiles)) reshaped = true;
       const sealed = await this.sealOldRuns();
-      // The points appended since the last save become durable before the index that summarises them.
-      await this.history.sync();
-      // Synchronous from here to the export: no mutation can slip in between.
+      // Synchronous from here to the encoding of the record: what it holds is exactly the journal up to `exported`,
+      // whose points were appended and whose run files were set before this instant.
       const db = this.current;
-      this.runFiles.flush();
+      let exported = this.journal.length;
       const generation = this.gen + 1;
       const saveId = randomUUID();
-      db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?)", [
-        String(generation), saveId, String(Date.now()), `pid ${process.pid}`,
-      ]);
-      if (sealed) {
-        // the sealed runs' pages are free now: without this the head would keep the size of the whole history
-        db.raw.exec('VACUUM');
-        this.layout = layoutOf(db);
-      }
-      const bytes = db.export();
-      const exported = this.journal.length;
-      const wasDirty = this.dirty;
-      this.dirty = false;
-      try {
-        await removeOrphanTemps(this.file);
-        this.signature = signatureOfBytes(await writeAtomic(this.file, bytes), bytes, this.layout);
-      } catch (e) {
-        this.dirty ||= wasDirty;
-        throw e;
+      const record = encodeRecord({ generation, saveId, ops: this.journal.slice(0, exported) });
+      const logEnd = this.logPos?.end ?? LOG_HEADER_BYTES;
+      const checkpoint = forceCheckpoint || this.dirty || reshaped || sealed || !this.signature || this.logId === null || logEnd + record.length > this.options.logCheckpointBytes;
+      let bytesWritten: number;
+      if (checkpoint) {
+        // The points appended since the last save become durable before the index that summarises them.
+        await this.history.sync();
+        // Synchronous from here to the export: the head holds exactly the journal up to `exported`.
+        this.runFiles.flush();
+        exported = this.journal.length;
+        // The head takes in everything, and names a new log: the old one (if a crash keeps it) is then another head's.
+        const logId = randomUUID();
+        db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?), ('save_id', ?), ('saved_at', ?), ('saved_by', ?), ('log_id', ?)", [
+          String(generation), saveId, String(Date.now()), `pid ${process.pid}`, logId,
+        ]);
+        if (sealed) {
+          // the sealed runs' pages are free now: without this the head would keep the size of the whole history
+          db.raw.exec('VACUUM');
+          this.layout = layoutOf(db);
+        }
+        const bytes = db.export();
+        const wasDirty = this.dirty;
+        this.dirty = false;
+        try {
+          this.signature = signatureOfBytes(await writeAtomic(this.file, bytes), bytes, this.layout);
+        } catch (e) {
+          this.dirty ||= wasDirty;
+          throw e;
+        }
+        this.logId = logId;
+        this.logPos = undefined;
+        await removeLog(this.logFile);
+        bytesWritten = bytes.byteLength;
+      } else {
+        // The record's points and run files become durable (their fsyncs wait together) before the record.
+        const commitRunFiles = this.runFiles.stage();
+        await Promise.all([this.history.sync(), commitRunFiles()]);
+        this.logPos = await appendRecord(this.logFile, this.logId!, this.logPos, record);
+        bytesWritten = record.length;
       }
       // Mutations made while the file was being written stay in the journal for the next save.
       const deleted = this.journal.slice(0, exported).flatMap(op => (op.kind === 'deleteRun' ? [op.id] : []));
@@ -166,12 +221,66 @@ export class StoreEngine {
       }
       this.gen = generation;
       this.saveId = saveId;
-      saved({ generation, bytes: bytes.byteLength, merged });
+      saved({ generation, bytes: bytesWritten, merged });
     } finally {
       await lock.release();
     }
     // after the lock: another process's save need not wait for this
     this.history.refreshCurveCaches();
+  }
+
+  /**
+   * Under the lock, before a save writes: loads what other processes saved since our copy (a new head, or records
+   * appended to the log) and re-applies our journal on top. True if there was something.
+   */
+  private async catchUp(): Promise<boolean> {
+    if (!sameSignature(statSignatureSync(this.file, this.layout), this.signature)) {
+      const disk = await readFile(this.file);
+      if (disk) return this.adopt(disk);
+      // deleted since we read it: ours becomes the file (a checkpoint)
+      this.signature = undefined;
+      this.logId = null;
+      this.logPos = undefined;
+      return false;
+    }
+    if (this.logId === null) return false;
+    const log = await this.readLogAfter();
+    if (log.kind === 'records' && log.records.length === 0) {
+      this.logPos = log.position;
+      return false;
+    }
+    if (log.kind !== 'records') {
+      // no log (never written, or removed by hand): the next append starts it
+      this.logPos = undefined;
+      return false;
+    }
+    const disk = await readFile(this.file);
+    return disk ? this.adopt(disk) : false;
+  }
+
+  /** The log's records after what we applied (a damaged log throws, with a copy kept). */
+  private async readLogAfter(): Promise<Exclude<LogRead, { kind: 'corrupt' }>> {
+    const log = await readLog(this.logFile, this.logId!, this.logPos?.end, this.logPos);
+    if (log.kind === 'corrupt') throw new StoreCorruptError(this.logFile, log.reason, await keepCorruptCopy(this.logFile, log.bytes));
+    return log;
+  }
+
+  /** Applies a log's records to `db` (a loaded head) and takes its position; `headBytes` for the copy kept if the records do not apply. */
+  private async replay(db: StoreDb, records: LogRecord[], position: LogPosition, headBytes?: Uint8Array): Promise<void> {
+    try {
+      db.transaction(() => {
+        for (const record of records) for (const op of record.ops) applyOp(db, op, false);
+      });
+    } catch (e) {
+      if (isCorruption(e)) throw new StoreCorruptError(this.file, `SQLite: ${(e as Error).message}`, headBytes && (await keepCorruptCopy(this.file, headBytes)));
+      throw e;
+    }
+    const last = records[records.length - 1];
+    if (last) {
+      this.gen = last.generation;
+      this.saveId = last.saveId;
+    }
+    this.logPos = position;
   }
 
   /**
@@ -182,8 +291,10 @@ export class StoreEngine {
   private async sealOldRuns(): Promise<boolean> {
     const limit = this.options.segmentRuns;
     let sealed = false;
+    const headRuns = () => this.current.one('SELECT COUNT(*) FROM runs')![0] as number;
+    if (headRuns() <= 2 * limit) return false;
     await this.segments.removeOrphans(this.current);
-    while ((this.current.one('SELECT COUNT(*) FROM runs')![0] as number) > 2 * limit) {
+    while (headRuns() > 2 * limit) {
       const db = this.current;
       const before = this.journal.length;
       const done = await this.segments.seal(db, limit, this.gen + 1, ids => this.current === db && !this.journal.slice(before).some(op => touches(op, ids)));
@@ -193,29 +304,64 @@ export class StoreEngine {
     return sealed;
   }
 
-  /** Loads another process's saves if the file changed since we read or wrote it (the caller serialises this with saves). */
+  /** Loads another process's saves if the head or its log changed since we read or wrote them (the caller serialises this with saves). */
   async reload(): Promise<boolean> {
     const onDisk = await statSignature(this.file, this.layout);
-    if (!onDisk || sameSignature(onDisk, this.signature)) return false;
-    const disk = await readFile(this.file);
-    return disk ? this.adopt(disk) : false;
+    if (!onDisk) return false;
+    if (!sameSignature(onDisk, this.signature)) {
+      const disk = await readFile(this.file);
+      return disk ? this.adopt(disk) : false;
+    }
+    if (this.logId === null) return false;
+    const log = await this.readLogAfter();
+    if (log.kind !== 'records' || log.records.length === 0) return false;
+    if (this.journal.length > 0 || this.dirty) {
+      // our unsaved changes go after theirs, as they will in the file
+      const disk = await readFile(this.file);
+      return disk ? this.adopt(disk) : false;
+    }
+    // Nothing of ours pending: their records apply on top of our copy as they would on the head.
+    await this.replay(this.current, log.records, log.position);
+    this.onExternal();
+    return true;
   }
 
-  /** Makes `disk` our copy, with the journal re-applied. False if it is the version we already have. */
+  /** Makes `disk` (a head) with its log our copy, with the journal re-applied. False if it is the version we already have. */
   private async adopt(disk: { bytes: Uint8Array; stat: fs.Stats }): Promise<boolean> {
     const loaded = tryLoadImage(this.SQL, this.file, disk.bytes, 'header');
     if ('corrupt' in loaded) throw new StoreCorruptError(this.file, loaded.corrupt, await keepCorruptCopy(this.file, disk.bytes));
     const fresh = loaded.db;
     const meta = readMeta(fresh);
-    if (meta.saveId !== null && meta.saveId === this.saveId && !loaded.migrated) {
+    const logId = readLogId(fresh);
+    let log: LogRead;
+    try {
+      log = logId ? await readLog(this.logFile, logId) : { kind: 'missing' };
+    } catch (e) {
       fresh.close();
-      this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
+      throw e;
+    }
+    if (log.kind === 'corrupt') {
+      fresh.close();
+      throw new StoreCorruptError(this.logFile, log.reason, await keepCorruptCopy(this.logFile, log.bytes));
+    }
+    const records = log.kind === 'records' ? log.records : [];
+    const position = log.kind === 'records' ? log.position : undefined;
+    const last = records[records.length - 1];
+    const saveId = last ? last.saveId : meta.saveId;
+    const layout = layoutOf(fresh);
+    if (saveId !== null && saveId === this.saveId && !loaded.migrated) {
+      fresh.close();
+      this.layout = layout;
+      this.signature = signatureOfBytes(disk.stat, disk.bytes, layout);
+      this.logId = logId;
+      this.logPos = position;
       return false;
     }
     // an op on a run the other process sealed copies it back from the segment
     fresh.sealed = this.segments;
     try {
       fresh.transaction(() => {
+        for (const record of records) for (const op of record.ops) applyOp(fresh, op, false);
         for (const op of this.journal) applyOp(fresh, op, false);
       });
     } catch (e) {
@@ -225,10 +371,12 @@ export class StoreEngine {
     }
     this.current.close();
     this.current = fresh;
-    this.layout = layoutOf(fresh);
-    this.signature = signatureOfBytes(disk.stat, disk.bytes, this.layout);
-    this.saveId = meta.saveId;
-    this.gen = meta.generation;
+    this.layout = layout;
+    this.signature = signatureOfBytes(disk.stat, disk.bytes, layout);
+    this.logId = logId;
+    this.logPos = position;
+    this.saveId = saveId;
+    this.gen = last ? last.generation : meta.generation;
     this.dirty ||= loaded.migrated;
     this.onExternal();
     return true;
@@ -273,12 +421,13 @@ function moveLegacyHistories(db: StoreDb, history: MetricHistories): void {
 }
 
 /**
- * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once:
+ * Moves the config snapshots and environments of runs recorded before version 5 from the index to their files, once
+ * (true if it did, which the head must then record):
  * the `meta` row `run_files` says it is done (a version 5 process never writes those columns, and an older EDD cannot
  * write a version 5 file, so none come back).
  */
-function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
-  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return;
+function moveLegacyRunFiles(db: StoreDb, files: RunFiles): boolean {
+  if (db.one("SELECT 1 FROM meta WHERE key = 'run_files' AND value = 'moved'")) return false;
   const rows = db.all('SELECT id, config_snapshot, environment FROM runs WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
   for (const [id, snapshot, environment] of rows) {
     const fields: RunFileFields = {};
@@ -288,4 +437,10 @@ function moveLegacyRunFiles(db: StoreDb, files: RunFiles): void {
   }
   if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
   db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
+  return true;
+}
+
+/** The id of the log that continues a head (none before its first checkpoint by a build with logs). */
+function readLogId(db: StoreDb): string | null {
+  return (db.one("SELECT value FROM meta WHERE key = 'log_id'")?.[0] as string | undefined) ?? null;
 }

@@ -46,10 +46,10 @@ export function signatureOfBytes(st: fs.Stats, bytes: Uint8Array, layout: Layout
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, probe: probeOf(bytes.subarray(0, 100), bytes.subarray(start, end)) };
 }
 
-/** The file opened for reading, or `undefined` if it does not exist (other errors are thrown). */
-async function openIfExists(file: string): Promise<fs.promises.FileHandle | undefined> {
+/** The file opened (for reading by default), or `undefined` if it does not exist (other errors are thrown). */
+export async function openIfExists(file: string, flags = 'r'): Promise<fs.promises.FileHandle | undefined> {
   try {
-    return await fs.promises.open(file, 'r');
+    return await fs.promises.open(file, flags);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -70,6 +70,28 @@ export async function statSignature(file: string, layout: Layout): Promise<DiskS
     return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, probe: probeOf(header.subarray(0, h.bytesRead), page.subarray(0, m.bytesRead)) };
   } finally {
     await fh.close();
+  }
+}
+
+/** `statSignature`, synchronously (a save's check under the lock: a few tiny calls, cheaper than their round trips). */
+export function statSignatureSync(file: string, layout: Layout): DiskSignature | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const [start, end] = metaRange(layout);
+    const header = Buffer.alloc(100);
+    const page = Buffer.alloc(end - start);
+    const h = fs.readSync(fd, header, 0, 100, 0);
+    const m = fs.readSync(fd, page, 0, page.length, start);
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, probe: probeOf(header.subarray(0, h), page.subarray(0, m)) };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -130,7 +152,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
 }
 
 /** Makes the rename durable. Not possible on Windows (opening a folder fails), where NTFS journals renames anyway. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   let fh: fs.promises.FileHandle | undefined;
   try {
     fh = await fs.promises.open(dir, 'r');
@@ -153,21 +175,29 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes temp files that writers killed mid-save left behind (only those of processes that no longer exist). */
-export async function removeOrphanTemps(file: string): Promise<void> {
-  const dir = path.dirname(file);
-  const prefix = path.basename(file) + TEMP_MARK;
+/**
+ * Removes temp files that writers killed mid-save left beside `files` (all in one folder; only those of processes
+ * that no longer exist). Synchronous: one small readdir per save, usually nothing to remove.
+ */
+export function removeOrphanTemps(...files: string[]): void {
+  const dir = path.dirname(files[0]);
+  const prefixes = files.map(f => path.basename(f) + TEMP_MARK);
   let names: string[];
   try {
-    names = await fs.promises.readdir(dir);
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
+    const prefix = prefixes.find(p => name.startsWith(p));
+    if (!prefix) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
     if (pid === process.pid || pidAlive(pid)) continue;
-    await fs.promises.unlink(path.join(dir, name)).catch(() => undefined);
+    try {
+      fs.unlinkSync(path.join(dir, name));
+    } catch {
+      // removed by another process meanwhile
+    }
   }
 }
 

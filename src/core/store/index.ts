@@ -1,7 +1,8 @@
 // The run store: experiments, runs, metric summaries, artifacts and the registry in an SQLite index per workspace
-// (sql.js, loaded on first open) whose old runs are sealed into immutable segment files; metric histories, config snapshots and environments in per-run files. Importing this
+// (sql.js, loaded on first open; saves append to its operation log, `<file>.oplog`) whose old runs are sealed into immutable segment files; metric histories, config snapshots and environments in per-run files. Importing this
 // module does not load sql.js.
 export { RunStore } from './runStore';
+export { logFileOf } from './oplog';
 export type { RunStoreOptions } from './runStore';
 export { StoreError, StoreCorruptError, StoreVersionError, StoreLockError } from './errors';
 export { StoreNotFoundError } from './errors';

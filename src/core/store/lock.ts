@@ -66,12 +66,13 @@ export class FileLock {
     const started = Date.now();
     let delay = 2;
     for (;;) {
+      // Synchronous: three tiny calls, where a round trip each through libuv's thread pool cost more than the calls.
       try {
-        const fh = await fs.promises.open(lockPath, 'wx', 0o644);
+        const fd = fs.openSync(lockPath, 'wx', 0o644);
         try {
-          await fh.writeFile(content);
+          fs.writeSync(fd, content);
         } finally {
-          await fh.close();
+          fs.closeSync(fd);
         }
         return new FileLock(lockPath, content, info, options.staleMs);
       } catch (e) {
@@ -96,7 +97,7 @@ export class FileLock {
     this.refresher = undefined;
     await this.refreshing;
     try {
-      if ((await fs.promises.readFile(this.lockPath, 'utf8')) === this.content) await fs.promises.unlink(this.lockPath);
+      if (fs.readFileSync(this.lockPath, 'utf8') === this.content) fs.unlinkSync(this.lockPath);
     } catch {
       // already gone
     }

@@ -50,10 +50,41 @@ export class RunFiles {
   }
 
   /**
+   * `flush` in two steps, so that the fsyncs can wait together with the caller's other fsyncs: the pending values are
+   * written to temp files now (synchronously, from what is pending at this instant); the returned commit fsyncs them
+   * and renames them into place.
+   */
+  stage(): () => Promise<void> {
+    const staged = [...this.pending].map(([runId, fields]) => ({ runId, fields, ...this.writeTemp(runId, fields) }));
+    return async () => {
+      try {
+        await Promise.all(staged.map(s => new Promise<void>((resolve, reject) => fs.fsync(s.fd, e => (e ? reject(e) : resolve())))));
+      } finally {
+        for (const s of staged) fs.closeSync(s.fd);
+      }
+      for (const s of staged) {
+        fs.renameSync(s.temp, s.file);
+        if (this.pending.get(s.runId) === s.fields) this.pending.delete(s.runId);
+      }
+    };
+  }
+
+  /**
    * Merges `fields` into a run's file, atomically. Synchronous (a few per save), so that two writes of one run from
    * this process never interleave between the read and the rename.
    */
   write(runId: string, fields: RunFileFields): void {
+    const { file, temp, fd } = this.writeTemp(runId, fields);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  }
+
+  /** The merged content written to the run's temp file, left open (not yet synced or renamed). */
+  private writeTemp(runId: string, fields: RunFileFields): { file: string; temp: string; fd: number } {
     const file = this.fileOf(runId);
     const merged = { ...readFields(file), ...fields };
     const json: Record<string, unknown> = {};
@@ -64,11 +95,11 @@ export class RunFiles {
     const fd = fs.openSync(temp, 'w');
     try {
       fs.writeSync(fd, JSON.stringify(json));
-      fs.fsyncSync(fd);
-    } finally {
+    } catch (e) {
       fs.closeSync(fd);
+      throw e;
     }
-    fs.renameSync(temp, file);
+    return { file, temp, fd };
   }
 
   async remove(runId: string): Promise<void> {

@@ -50,6 +50,11 @@ export interface RunStoreOptions {
    * file holds more than twice this many, so that saves and opens do not grow with history. Smaller in tests.
    */
   segmentRuns?: number;
+  /**
+   * A save appends its changes to the index's operation log (`<file>.oplog`); the save that would take the log past
+   * this many bytes (default 1 MiB) checkpoints instead: rewrites the index file and starts a new log. Smaller in tests.
+   */
+  logCheckpointBytes?: number;
 }
 
 type Options = Required<Omit<RunStoreOptions, 'wasmPath'>> & { wasmPath: string | undefined };
@@ -63,6 +68,7 @@ const DEFAULTS: Omit<Options, 'wasmPath'> = {
   verify: 'quick',
   readOnly: false,
   segmentRuns: 4096,
+  logCheckpointBytes: 1024 * 1024,
 };
 
 /**
@@ -473,7 +479,8 @@ export class RunStore {
 
   /**
    * Writes all changes now (a no-op without changes): under the lock, merging with another process's save if there
-   * was one, then an atomic replace of the file. Resolves once the data is on disk.
+   * was one, then one record appended to the operation log (or, when the log is full, a checkpoint: an atomic replace
+   * of the index file). Resolves once the data is on disk.
    * @throws StoreLockError if another process holds the lock longer than `lockTimeoutMs`
    * @throws StoreCorruptError if the file on disk was damaged since we read it (nothing is written)
    */
@@ -483,10 +490,21 @@ export class RunStore {
     return this.exclusive(() => this.writeNow());
   }
 
-  private async writeNow(): Promise<void> {
+  /**
+   * Saves and rewrites the index file with everything, the operation log's records included, so that the file alone
+   * is the whole store (for a backup, or a tool that reads it with SQLite).
+   */
+  checkpoint(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new Error(`the run store ${this.file} is closed`));
+    if (this.options.readOnly) return Promise.reject(new Error(`the run store ${this.file} was opened read-only`));
+    this.cancelTimer();
+    return this.exclusive(() => this.writeNow(true));
+  }
+
+  private async writeNow(checkpoint = false): Promise<void> {
     await this.engine.save(saved => {
       for (const l of this.saveListeners) callSafely(l, saved);
-    });
+    }, checkpoint);
   }
 
   /**

@@ -269,6 +269,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       CREATE TABLE sealed_gone (id TEXT NOT NULL, segment INTEGER NOT NULL, PRIMARY KEY (id, segment)) WITHOUT ROWID;`,
   },
+  {
+    // Saves append to an operation log (`<file>.oplog`, oplog.ts) and the index is rewritten only at checkpoints; meta
+    // `log_id` names the log that continues this file. No table changes: the version only keeps an older EDD, which
+    // would read the index without its log, from opening the store.
+    version: 10,
+    description: 'saves append to an operation log; the index is rewritten at checkpoints',
+    sql: "DELETE FROM meta WHERE key = 'log_id';",
+  },
 ];
 
 /** The schema version this build writes. */

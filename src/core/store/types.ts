@@ -161,6 +161,7 @@ export interface StoreChange {
 export interface StoreSaved {
   /** The store's save counter after this save (it counts the saves of all processes). */
   generation: number;
+  /** Bytes written: the record appended to the operation log, or the index file at a checkpoint. */
   bytes: number;
   /** True when another process had written the file since we read it and our changes were merged onto its copy. */
   merged: boolean;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { RunStore, StoreCorruptError, type StoreChange } from '../../core/store';
+import { logFileOf, RunStore, StoreCorruptError, type StoreChange } from '../../core/store';
 import { Disposable } from '../dispose';
 import { Settings } from '../ids';
 import { StoreWorkerClient, type RemoteStore } from './storeClient';
@@ -74,8 +74,9 @@ export class StoreService extends Disposable {
     const file = this.storeFile(folder);
     this.folders.set(file, folder);
     const store = await this.worker.open(file);
-    // Another process (the CLI) writing the same file: the worker loads its runs.
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(path.dirname(file), path.basename(file)));
+    // Another process (the CLI) writing the same store: the worker loads its runs. A save appends to the index's
+    // operation log; a checkpoint replaces the index file.
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(path.dirname(file), `{${path.basename(file)},${path.basename(logFileOf(file))}}`));
     const reload = () => void store.reloadIfChanged().catch(e => this.report(e));
     watcher.onDidChange(reload);
     watcher.onDidCreate(reload);
