@@ -253,7 +253,8 @@ async function oursTree(file: string, page: number): Promise<{ openMs: number; t
   const experiments = store.listExperiments();
   const runs = store.listRuns({ experimentId: 'exp_0', limit: TREE_PAGE });
   const t2 = performance.now();
-  check(experiments.length === EXPERIMENTS && runs.length === page && Object.keys(runs[0].finalMetrics).length === 2, 'ours: wrong tree');
+  // (the newest run of exp_0 may be the one the new-process measurement recorded, with one metric)
+  check(experiments.length === EXPERIMENTS && runs.length === page && Object.keys(runs[0].finalMetrics).length >= 1, 'ours: wrong tree');
   await store.close();
   return { openMs: t1 - t0, treeMs: t2 - t1 };
 }
@@ -300,7 +301,7 @@ async function oursRecord(file: string, reps: number): Promise<number[]> {
   return out;
 }
 
-const LOG_LIMIT = 1024 * 1024; // RunStoreOptions.logCheckpointBytes' default
+const LOG_LIMIT = 256 * 1024; // RunStoreOptions.logCheckpointBytes' default
 
 /**
  * What the operation log adds: saves append to it until it would pass its limit, then one save checkpoints (rewrites
@@ -444,7 +445,7 @@ async function main(): Promise<void> {
     console.log(`\n(b) stores of ${SIZES.map(kfmt).join(', ')} runs × ${POINTS_PER_RUN} points (${EXPERIMENTS} experiments; each run with a config snapshot, params and environment)`);
     console.log('    ours: the schema-5 index + per-run files; better-sqlite3: one file with everything (points, snapshots) — the same data');
     console.log(`    record one more run = createRun + ${POINTS_PER_RUN} points + finish + save (better-sqlite3: one transaction, default journal and sync), median of ${RECORD_REPS},`);
-    console.log(`      plus the share of the checkpoint that follows every ${LOG_LIMIT / 1024 / 1024} MiB of operation log (measured below)`);
+    console.log(`      plus the share of the checkpoint that follows every ${LOG_LIMIT / 1024} KiB of operation log (measured below)`);
     console.log(`    first tree level = listExperiments() + listRuns({ experimentId, limit: ${TREE_PAGE} }) (what the Experiments view asks for), median of ${OPEN_REPS}`);
     console.log('    peak memory: a new process that opens, lists the tree and a whole experiment, reads a curve and records a run\n');
     let filesDone = 0;
