@@ -149,9 +149,13 @@ export class StoreEngine {
    */
   async save(saved: (what: StoreSaved) => void, forceCheckpoint = false): Promise<void> {
     if (this.options.readOnly || (!this.hasUnsavedChanges && !forceCheckpoint)) return;
-    // the folder may have been deleted since open (the file is then written anew, with everything we hold)
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-    const lock = await FileLock.acquire(this.lockPath, this.file, { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs });
+    const lockOptions = { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs };
+    const lock = await FileLock.acquire(this.lockPath, this.file, lockOptions).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+      // the folder was deleted since open: the file is written anew, with everything we hold
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+      return FileLock.acquire(this.lockPath, this.file, lockOptions);
+    });
     try {
       const merged = await this.catchUp();
       removeOrphanTemps(this.file, this.logFile);

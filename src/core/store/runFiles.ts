@@ -90,9 +90,15 @@ export class RunFiles {
     const json: Record<string, unknown> = {};
     if (merged.configSnapshot !== undefined) json.configSnapshot = merged.configSnapshot;
     if (merged.environment !== undefined) json.environment = merged.environment === null ? null : (JSON.parse(merged.environment) as JsonObject);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     const temp = `${file}.tmp-${process.pid}`;
-    const fd = fs.openSync(temp, 'w');
+    let fd: number;
+    try {
+      fd = fs.openSync(temp, 'w');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fs.mkdirSync(path.dirname(file), { recursive: true }); // (usually made by the run's first metric points)
+      fd = fs.openSync(temp, 'w');
+    }
     try {
       fs.writeSync(fd, JSON.stringify(json));
     } catch (e) {
