@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { EddApi } from '../../src/extension/extension';
+import type { QuestionSteps } from '../../src/extension/questionSteps';
 import type { ExperimentNode } from '../../src/extension/runs/experimentsTree';
 
 export const EXTENSION_ID = 'edd.edd';
@@ -15,6 +16,27 @@ export function workspaceUri(relative: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the test workspace folder is not open');
   return vscode.Uri.joinPath(folder.uri, relative);
+}
+
+// A quick input accepted before its items are active resolves to nothing (on a busy CI machine 300 ms was once not
+// enough: a promotion's stage pick came back empty). There is no event for "rendered" to wait on instead.
+const RENDER_MS = 1000;
+
+/** Resolves when a command asks `step` (it may already be asking), once the quick input had time to render. */
+export function asked<Step extends string>(steps: QuestionSteps<Step>, step: Step, timeoutMs = 20000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (steps.current === step) return void setTimeout(resolve, RENDER_MS);
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`the command never asked "${step}" (last: ${steps.current})`));
+    }, timeoutMs);
+    const sub = steps.onDidChange(s => {
+      if (s !== step) return;
+      clearTimeout(timer);
+      sub.dispose();
+      setTimeout(resolve, RENDER_MS);
+    });
+  });
 }
 
 const ours = (d: vscode.Diagnostic) => d.source === 'edd';

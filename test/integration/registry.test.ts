@@ -5,28 +5,9 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import * as vscode from 'vscode';
 import type { ModelNode } from '../../src/extension/registry/modelsTree';
-import type { RegistryCommands, RegistryStep } from '../../src/extension/registry/registryCommands';
-import { activateEdd, workspaceUri } from './helpers';
+import { activateEdd, asked, workspaceUri } from './helpers';
 
 const MODEL = 'penguins-it';
-
-// A quick input accepted before its items are active resolves to nothing (on a busy CI machine 300 ms was once not
-// enough: a promotion's stage pick came back empty). There is no event for "rendered" to wait on instead.
-const RENDER_MS = 1000;
-
-/** Resolves when the registry command asks `step` (it may already be asking). */
-function asked(registry: RegistryCommands, step: RegistryStep, timeoutMs = 20000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (registry.step === step) return void setTimeout(resolve, RENDER_MS);
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`the command never asked "${step}" (last: ${registry.step})`)); }, timeoutMs);
-    const sub = registry.onDidChangeStep(s => {
-      if (s !== step) return;
-      clearTimeout(timer);
-      sub.dispose();
-      setTimeout(resolve, RENDER_MS); // let the quick input render
-    });
-  });
-}
 
 /** Answers the open quick input the way a user pressing Enter (after arrow-down `down` times) would. */
 async function answer(down = 0): Promise<void> {
@@ -75,7 +56,7 @@ checks:
     // Register both from the Experiments view: the input box offers the policy's model name; Enter accepts it.
     for (const node of [good, bad]) {
       const registering = vscode.commands.executeCommand('edd.registerModel', node);
-      await asked(api.registry, 'model-name');
+      await asked(api.registry.steps, 'model-name');
       await answer();
       await registering;
     }
@@ -97,9 +78,9 @@ checks:
     // Promote v2 to production: refused by its gate; the override question's first answer is Cancel.
     const v2 = { kind: 'version' as const, folder: folder.uri.toString(), model: MODEL, version: 2 };
     const refused = vscode.commands.executeCommand('edd.promoteVersion', v2);
-    await asked(api.registry, 'stage');
+    await asked(api.registry.steps, 'stage');
     await answer(); // production
-    await asked(api.registry, 'override');
+    await asked(api.registry.steps, 'override');
     await answer(); // Cancel
     assert.strictEqual(await refused, undefined);
     assert.strictEqual((await store.findModelVersion(MODEL, 2))!.stage, 'none');
@@ -108,9 +89,9 @@ checks:
     // Promote v1 to production: the reason box is prefilled with the gate that passed; Enter accepts.
     const v1 = { kind: 'version' as const, folder: folder.uri.toString(), model: MODEL, version: 1 };
     const promoting = vscode.commands.executeCommand('edd.promoteVersion', v1);
-    await asked(api.registry, 'stage');
+    await asked(api.registry.steps, 'stage');
     await answer();
-    await asked(api.registry, 'reason');
+    await asked(api.registry.steps, 'reason');
     await answer();
     await promoting;
     assert.strictEqual((await store.findModelVersion(MODEL, 1))!.stage, 'production');
@@ -152,7 +133,7 @@ checks:
     for (const until = Date.now() + 20000; (await store.findModelVersion(MODEL, 2))?.stage !== 'production' && Date.now() < until;) await new Promise(r => setTimeout(r, 100));
     assert.strictEqual((await store.findModelVersion(MODEL, 2))!.stage, 'production', 'the extension loaded the CLI\'s promotion');
     const rollingBack = vscode.commands.executeCommand('edd.rollbackModel', modelNode);
-    await asked(api.registry, 'confirm-rollback');
+    await asked(api.registry.steps, 'confirm-rollback');
     await answer();
     await rollingBack;
     assert.deepStrictEqual([(await store.findModelVersion(MODEL, 1))!.stage, (await store.findModelVersion(MODEL, 2))!.stage], ['production', 'archived']);

@@ -3,12 +3,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CanaryStatus } from '../../src/core/serve/canary';
-import type { ServedService, ServingController, ServingStep } from '../../src/extension/serve/servingController';
+import type { ServedService, ServingController } from '../../src/extension/serve/servingController';
 import type { ModelNode } from '../../src/extension/registry/modelsTree';
 import { ADELIE, GENTOO } from '../unit/serve.fixtures';
 import { repo } from '../unit/monitor.fixtures';
 import { flippedModel } from '../unit/registryFixtures';
-import { activateEdd } from './helpers';
+import { activateEdd, asked } from './helpers';
 
 const MODEL = 'penguins-serve-it';
 const SPEC = `model: ${MODEL}
@@ -18,24 +18,6 @@ reference: serve-it/reference.csv
 features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g]
 classes: [Adelie, Chinstrap, Gentoo]
 `;
-
-// A quick input accepted before its items are active resolves to nothing (on a busy CI machine 300 ms was once not
-// enough: a promotion's stage pick came back empty). There is no event for "rendered" to wait on instead.
-const RENDER_MS = 1000;
-
-/** Resolves when the serving command asks `step` (it may already be asking), once the quick pick had time to render. */
-function asked(serving: ServingController, step: ServingStep, timeoutMs = 20000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (serving.step === step) return void setTimeout(resolve, RENDER_MS);
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`the command never asked "${step}" (last: ${serving.step})`)); }, timeoutMs);
-    const sub = serving.onDidChangeStep(s => {
-      if (s !== step) return;
-      clearTimeout(timer);
-      sub.dispose();
-      setTimeout(resolve, RENDER_MS);
-    });
-  });
-}
 
 /** Enter on the quick pick's first item, as a user taking the offered default would. */
 async function acceptFirst(): Promise<void> {
@@ -108,7 +90,7 @@ describe('serving: Start Serving, the status bar, Start Canary…, Canary Status
     // Start Canary… from the model: the version pick offers the non-production version first, then the defaults.
     const starting = vscode.commands.executeCommand<CanaryStatus>('edd.startCanary', node);
     for (const step of ['version', 'percent', 'step', 'interval'] as const) {
-      await asked(api.serving, step);
+      await asked(api.serving.steps, step);
       await acceptFirst();
     }
     const started = await starting;

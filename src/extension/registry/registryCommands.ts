@@ -8,6 +8,7 @@ import {
 } from '../../core/registry';
 import { NAME_PATTERN, type AuditEntry, type AuditVerification, type ModelVersionRecord, type Stage } from '../../core/store';
 import { Disposable } from '../dispose';
+import { QuestionSteps } from '../questionSteps';
 import { Commands, Settings } from '../ids';
 import type { ExperimentNode } from '../runs/experimentsTree';
 import type { RemoteStore, StoreService } from '../runs/storeService';
@@ -26,10 +27,8 @@ export type RegistryStep = 'model-name' | 'stage' | 'override' | 'reason' | 'ali
  * editor and `edd promote` follow the same rules.
  */
 export class RegistryCommands extends Disposable {
-  private readonly stepChanged = this.track(new vscode.EventEmitter<RegistryStep | undefined>());
-  /** Fires when a command starts asking something (and with undefined when it stops). */
-  readonly onDidChangeStep = this.stepChanged.event;
-  step: RegistryStep | undefined;
+  /** The question a command is asking (tests answer it). */
+  readonly steps = this.track(new QuestionSteps<RegistryStep>());
   /** The last shadow evaluation (tests read it). */
   lastShadow: StoreGateResult | undefined;
 
@@ -44,17 +43,6 @@ export class RegistryCommands extends Disposable {
     reg(Commands.revealModelFile, (node?: VersionNode) => this.guard(() => this.reveal(node)));
     reg(Commands.showAuditLog, (node?: ModelNode) => this.guard(() => this.audit(node)));
     reg(Commands.refreshModels, () => this.tree.refresh());
-  }
-
-  private ask<T>(step: RegistryStep, question: Thenable<T>): Promise<T> {
-    this.step = step;
-    this.stepChanged.fire(step);
-    return Promise.resolve(question).finally(() => {
-      if (this.step === step) {
-        this.step = undefined;
-        this.stepChanged.fire(undefined);
-      }
-    });
   }
 
   /** Registry refusals and bad input become messages; anything else is a bug and is shown as such. */
@@ -104,7 +92,7 @@ export class RegistryCommands extends Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('No models are registered yet. Register a finished run\'s model from the Experiments view ("Register Model…").'));
       return undefined;
     }
-    return (await this.ask('pick-version', vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Which model version?') })))?.node;
+    return (await this.steps.ask('pick-version', vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Which model version?') })))?.node;
   }
 
   private async register(node?: RunNode): Promise<ModelVersionRecord | undefined> {
@@ -118,7 +106,7 @@ export class RegistryCommands extends Disposable {
     // the `model:` names of the folder's policies, in path order
     const fromPolicies = [...new Set(validPolicies(folder.uri.fsPath).map(p => p.policy.model).filter((m): m is string => !!m))];
     const suggestion = known[0] ?? fromPolicies[0] ?? node.experimentId.replace(/[^A-Za-z0-9._-]/g, '-');
-    const name = await this.ask('model-name', vscode.window.showInputBox({
+    const name = await this.steps.ask('model-name', vscode.window.showInputBox({
       title: vscode.l10n.t('Register the model of run {0}', node.runId.slice(0, 8)),
       prompt: known.length ? vscode.l10n.t('Model name (registered: {0})', known.join(', ')) : vscode.l10n.t('Model name (e.g. the `model:` of your promotion policy)'),
       value: suggestion,
@@ -147,7 +135,7 @@ export class RegistryCommands extends Disposable {
       { stage: 'staging', label: `$(beaker) ${stageLabel('staging')}`, detail: vscode.l10n.t('For trying the version out before production; the gate must not have failed.') },
       { stage: 'archived', label: `$(archive) ${stageLabel('archived')}`, detail: vscode.l10n.t('Retire the version. Never blocked by a gate.') },
     ] as Array<vscode.QuickPickItem & { stage: Stage }>).filter(s => s.stage !== current.stage);
-    const picked = await this.ask('stage', vscode.window.showQuickPick(stages, { title: vscode.l10n.t('Promote {0} ({1})', name, stageLabel(current.stage)), placeHolder: vscode.l10n.t('To which stage?') }));
+    const picked = await this.steps.ask('stage', vscode.window.showQuickPick(stages, { title: vscode.l10n.t('Promote {0} ({1})', name, stageLabel(current.stage)), placeHolder: vscode.l10n.t('To which stage?') }));
     if (!picked) return undefined;
     const requireGate = gateRequired(folder.uri.fsPath, node.model);
     const plan = await store.op('planPromotion', { model: node.model, ref: node.version, to: picked.stage, requireGate });
@@ -155,7 +143,7 @@ export class RegistryCommands extends Disposable {
     if (plan.refusals.length) {
       const cancel = { label: vscode.l10n.t('$(close) Cancel'), detail: plan.refusals.join('; '), override: false };
       const override = { label: vscode.l10n.t('$(warning) Override the gate (recorded in the audit log)'), detail: vscode.l10n.t('Only with a reason that reviewers will read.'), override: true };
-      const choice = await this.ask('override', vscode.window.showQuickPick([cancel, override], { title: vscode.l10n.t('Promotion of {0} to {1} is refused', name, stageLabel(picked.stage)), placeHolder: plan.refusals.join('; ') }));
+      const choice = await this.steps.ask('override', vscode.window.showQuickPick([cancel, override], { title: vscode.l10n.t('Promotion of {0} to {1} is refused', name, stageLabel(picked.stage)), placeHolder: plan.refusals.join('; ') }));
       if (!choice?.override) {
         // the attempt is part of the record, as it is for `edd promote`
         await store.op('recordRefusal', plan, await this.actor(folder));
@@ -165,7 +153,7 @@ export class RegistryCommands extends Disposable {
     }
     const needsReason = force || picked.stage === 'production';
     const defaultReason = force ? '' : plan.gate.report ? vscode.l10n.t('Gate passed: {0} ({1})', plan.gate.report.policy, new Date(plan.gate.report.createdAt).toLocaleString()) : '';
-    const reason = await this.ask('reason', vscode.window.showInputBox({
+    const reason = await this.steps.ask('reason', vscode.window.showInputBox({
       title: vscode.l10n.t('Why promote {0} to {1}?', name, stageLabel(picked.stage)),
       prompt: force ? vscode.l10n.t('Reason for overriding the gate (required; recorded with your name and the time)') : needsReason ? vscode.l10n.t('Reason (required; recorded with your name and the time)') : vscode.l10n.t('Reason (optional; recorded with your name and the time)'),
       value: defaultReason,
@@ -194,7 +182,7 @@ export class RegistryCommands extends Disposable {
     if (!node) return undefined;
     const { folder, store } = await this.storeFor(node.folder);
     const existing = [...new Set((await store.listModelVersions(node.model)).flatMap(v => v.aliases))];
-    const alias = await this.ask('alias', vscode.window.showInputBox({
+    const alias = await this.steps.ask('alias', vscode.window.showInputBox({
       title: vscode.l10n.t('Alias for {0}@{1}', node.model, node.version),
       prompt: existing.length ? vscode.l10n.t('An alias names one version; giving an existing one moves it here ({0}).', existing.join(', ')) : vscode.l10n.t('e.g. champion or challenger'),
       value: existing.includes('champion') ? 'challenger' : 'champion',
@@ -218,7 +206,7 @@ export class RegistryCommands extends Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} has no earlier production version to roll back to.', target.model));
       return undefined;
     }
-    const reason = await this.ask('confirm-rollback', vscode.window.showInputBox({
+    const reason = await this.steps.ask('confirm-rollback', vscode.window.showInputBox({
       title: vscode.l10n.t('Roll back {0}: v{1} → v{2}', target.model, plan.current, plan.target),
       prompt: vscode.l10n.t('v{0} is archived and v{1} goes back to production. Reason (recorded):', plan.current, plan.target),
       value: '',
@@ -242,7 +230,7 @@ export class RegistryCommands extends Disposable {
     const policies = policiesForModel(folder.uri.fsPath, node.model);
     let policy: string | undefined = policies[0]?.file;
     if (policies.length > 1) {
-      policy = (await this.ask('pick-policy', vscode.window.showQuickPick(policies.map(p => ({ label: path.relative(folder.uri.fsPath, p.file), file: p.file })), { placeHolder: vscode.l10n.t('Whose evaluation data?') })))?.file;
+      policy = (await this.steps.ask('pick-policy', vscode.window.showQuickPick(policies.map(p => ({ label: path.relative(folder.uri.fsPath, p.file), file: p.file })), { placeHolder: vscode.l10n.t('Whose evaluation data?') })))?.file;
     }
     if (!policy) {
       if (!policies.length) void vscode.window.showWarningMessage(vscode.l10n.t('No promotion policy with `model: {0}` in this folder: its evaluation data is what both models are run on.', node.model));

@@ -7,6 +7,7 @@ import {
 } from '../../core/serve/canaryControl';
 import { loadServiceSpec, ServiceSpecError } from '../../core/serve/spec';
 import { Disposable } from '../dispose';
+import { QuestionSteps } from '../questionSteps';
 import { Commands, Settings } from '../ids';
 import type { ModelNode } from '../registry/modelsTree';
 import type { StoreService } from '../runs/storeService';
@@ -70,9 +71,8 @@ export class ServingController extends Disposable {
   private readonly changed = this.track(new vscode.EventEmitter<void>());
   /** Fires when what is served or its status bar text changed. */
   readonly onDidChange = this.changed.event;
-  private readonly stepChanged = this.track(new vscode.EventEmitter<ServingStep | undefined>());
-  readonly onDidChangeStep = this.stepChanged.event;
-  step: ServingStep | undefined;
+  /** The question a command is asking (tests answer it). */
+  readonly steps = this.track(new QuestionSteps<ServingStep>());
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly stores: StoreService) {
     super();
@@ -104,17 +104,6 @@ export class ServingController extends Disposable {
   get statusTooltip(): string {
     const tip = this.item.tooltip;
     return this.served.size ? (typeof tip === 'string' ? tip : tip?.value ?? '') : '';
-  }
-
-  private ask<T>(step: ServingStep, question: Thenable<T>): Promise<T> {
-    this.step = step;
-    this.stepChanged.fire(step);
-    return Promise.resolve(question).finally(() => {
-      if (this.step === step) {
-        this.step = undefined;
-        this.stepChanged.fire(undefined);
-      }
-    });
   }
 
   /** Workspace Trust first; then known failures become messages, anything else a bug report line. */
@@ -338,7 +327,7 @@ export class ServingController extends Disposable {
       return undefined;
     }
     if (candidates.length === 1) return candidates[0];
-    const pick = await this.ask('spec', vscode.window.showQuickPick(candidates.map(f => ({ label: vscode.workspace.asRelativePath(f), uri: f })), { placeHolder: vscode.l10n.t('Service spec to serve') }));
+    const pick = await this.steps.ask('spec', vscode.window.showQuickPick(candidates.map(f => ({ label: vscode.workspace.asRelativePath(f), uri: f })), { placeHolder: vscode.l10n.t('Service spec to serve') }));
     return pick?.uri;
   }
 
@@ -361,7 +350,7 @@ export class ServingController extends Disposable {
       return undefined;
     }
     if (all.length === 1) return all[0];
-    const pick = await this.ask('served', vscode.window.showQuickPick(all.map(s => ({ label: s.model, description: s.url, detail: vscode.workspace.asRelativePath(s.spec), s })), { placeHolder }));
+    const pick = await this.steps.ask('served', vscode.window.showQuickPick(all.map(s => ({ label: s.model, description: s.url, detail: vscode.workspace.asRelativePath(s.spec), s })), { placeHolder }));
     return pick?.s;
   }
 
@@ -386,7 +375,7 @@ export class ServingController extends Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('No models are registered yet. Register a finished run\'s model from the Experiments view ("Register Model…").'));
       return undefined;
     }
-    const pick = await this.ask('model', vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Which model?') }));
+    const pick = await this.steps.ask('model', vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Which model?') }));
     return pick && { folder: pick.folder, model: pick.model };
   }
 
@@ -407,7 +396,7 @@ export class ServingController extends Disposable {
       if (versions.length === 0) throw new ServingError(vscode.l10n.t('{0} has no registered versions.', model));
       // The production version is what the canary is compared with: the others come first.
       const ordered = [...versions.filter(v => v.stage !== 'production'), ...versions.filter(v => v.stage === 'production')];
-      const pick = await this.ask('version', vscode.window.showQuickPick(ordered.map(v => ({
+      const pick = await this.steps.ask('version', vscode.window.showQuickPick(ordered.map(v => ({
         label: `${model}@${v.version}`, description: [v.stage === 'none' ? '' : v.stage, ...v.aliases.map(a => `@${a}`)].filter(Boolean).join(' '), version: v.version,
       })), { placeHolder: vscode.l10n.t('Version to try as the canary') }));
       if (!pick) return undefined;
@@ -443,7 +432,7 @@ export class ServingController extends Disposable {
 
   private async pickOne(step: ServingStep, values: string[], label: (v: string) => string, placeHolder: string): Promise<string | undefined> {
     const items = values.map((v, i) => ({ label: label(v), description: i === 0 ? vscode.l10n.t('default (as edd canary start)') : undefined, value: v }));
-    return (await this.ask(step, vscode.window.showQuickPick(items, { placeHolder })))?.value;
+    return (await this.steps.ask(step, vscode.window.showQuickPick(items, { placeHolder })))?.value;
   }
 
   /** "EDD: Canary Status": the headline as a message, the guards' numbers and the decisions in the EDD Canary channel. */
@@ -514,7 +503,7 @@ export class ServingController extends Disposable {
       items.push({ label: vscode.l10n.t('Stop Serving'), description: `${s.model} · ${s.url}`, run: () => this.stop(node) });
     }
     items.push({ label: vscode.l10n.t('Show Server Output'), run: () => this.output.show(true) });
-    const pick = await this.ask('action', vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('EDD serving') }));
+    const pick = await this.steps.ask('action', vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('EDD serving') }));
     await pick?.run();
   }
 
