@@ -185,5 +185,6 @@ export function sweepFixture(runs = 27, seed = 5): SweepComparison {
       { parameter: 'seed', etaSquared: 0.01, statistic: 0.3, pValue: 0.74, dfBetween: 2, dfWithin: used.length - 3, levels: 3, binned: false },
     ],
     importanceMethod: 'anova-eta-squared',
+    importanceBinning: { maxLevels: 12, bins: 4 }, // (not the defaults: the panel must say what the host used)
   };
 }

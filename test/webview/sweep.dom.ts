@@ -74,6 +74,7 @@ test('renders the best trial, the parallel coordinates, the scatter, the groups 
   assert.match((await cellText(p, 'sweep-groups', 0, 4))!, /3(\.0+)?e-12|< ?0\.001|3e-12/);
   assert.strictEqual(await cellText(p, 'sweep-groups', 0, 5), 'differs from the best');
   assert.match(await p.page.locator('#sweep-importance-method').innerText(), /one-way ANOVA η² = SS between/);
+  assert.match(await p.page.locator('#sweep-importance-method').innerText(), /more than 12 values are cut into 4 quantile bins/);
   assert.strictEqual(await cellText(p, 'sweep-importance', 0, 0), 'parameters.learning_rate');
   assert.match((await cellText(p, 'sweep-importance', 0, 1))!, /93\.0%/);
   assert.strictEqual(await cellText(p, 'sweep-importance', 0, 3), '2.0e-15', 'the F test\'s p-value');

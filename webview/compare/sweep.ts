@@ -615,7 +615,7 @@ export class SweepView {
 
   private renderImportance(): void {
     const s = this.sweep!;
-    this.method.textContent = t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest. p is the F test\'s p-value (whether the parameter\'s values differ at all), not corrected for the number of parameters.', s.metric, 10, 5);
+    this.method.textContent = t('Share of the variance of {0} each parameter explains: one-way ANOVA η² = SS between the parameter\'s values / SS total, over the finished runs (numeric parameters with more than {1} values are cut into {2} quantile bins). Main effects only: interactions and seed noise are the rest. p is the F test\'s p-value (whether the parameter\'s values differ at all), not corrected for the number of parameters.', s.metric, s.importanceBinning.maxLevels, s.importanceBinning.bins);
     this.importanceGrid.update({
       label: t('Parameter importance'),
       columns: [

@@ -107,6 +107,8 @@ export interface SweepComparison {
   importance: SweepImportance[];
   /** How `importance` was computed (a stable id; the CLI and the panel say it in words). */
   importanceMethod: 'anova-eta-squared';
+  /** Numeric parameters with more distinct values than `maxLevels` were cut into `bins` quantile bins. */
+  importanceBinning: { maxLevels: number; bins: number };
 }
 
 export interface SweepOptions {
@@ -342,7 +344,7 @@ export function buildSweepComparison(store: RunStore, sweepId: string, options: 
 
   return {
     sweepId, metric, goal, metricFrom, configPath: configTag, parameters, runs, used: used.length, best, groupBy, groups, pairs, pairsOmitted, alpha,
-    importance, importanceMethod: 'anova-eta-squared',
+    importance, importanceMethod: 'anova-eta-squared', importanceBinning: { maxLevels: IMPORTANCE_MAX_LEVELS, bins: IMPORTANCE_BINS },
   };
 }
 

@@ -36,6 +36,7 @@ export function sweepJson(s: SweepComparison): Record<string, unknown> {
     alpha: s.alpha,
     correction: 'holm',
     importance_method: s.importanceMethod,
+    importance_binning: { max_levels: s.importanceBinning.maxLevels, bins: s.importanceBinning.bins },
     importance: s.importance.map(i => ({ parameter: i.parameter, eta_squared: finite(i.etaSquared), f_statistic: finite(i.statistic), p_value: finite(i.pValue), df_between: i.dfBetween, df_within: i.dfWithin, levels: i.levels, binned: i.binned })),
   };
 }
