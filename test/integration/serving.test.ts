@@ -89,7 +89,7 @@ describe('serving: Start Serving, the status bar, Start Canary…, Canary Status
 
     // Start Canary… from the model: the version pick offers the non-production version first, then the defaults.
     const starting = vscode.commands.executeCommand<CanaryStatus>('edd.startCanary', node);
-    for (const step of ['version', 'percent', 'step', 'interval'] as const) {
+    for (const step of ['version', 'mode', 'percent', 'step', 'interval'] as const) {
       await asked(api.serving.steps, step);
       await acceptFirst();
     }
@@ -107,6 +107,21 @@ describe('serving: Start Serving, the status bar, Start Canary…, Canary Status
     const stopped = await vscode.commands.executeCommand<CanaryStatus>('edd.stopCanary', node);
     assert.strictEqual(stopped?.state, 'stopped');
     assert.strictEqual(await statusWhen(api.serving, t => !t.includes('canary')), `$(server) ${MODEL} v1`);
+
+    // A shadow: the second mode; no share or step is asked, production keeps answering every request.
+    const shadowing = vscode.commands.executeCommand<CanaryStatus>('edd.startCanary', node);
+    await asked(api.serving.steps, 'version');
+    await acceptFirst();
+    await asked(api.serving.steps, 'mode');
+    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await acceptFirst();
+    await asked(api.serving.steps, 'interval');
+    await acceptFirst();
+    const shadow = await shadowing;
+    assert.deepStrictEqual([shadow?.state, shadow?.mode, shadow?.version, shadow?.share], ['running', 'shadow', 2, 0]);
+    assert.strictEqual(await statusWhen(api.serving, t => t.includes('shadow')), `$(server) ${MODEL} v1 · shadow v2`);
+    assert.strictEqual((await vscode.commands.executeCommand<CanaryStatus>('edd.stopCanary', node))?.state, 'stopped');
+    await statusWhen(api.serving, t => !t.includes('shadow'));
 
     assert.strictEqual(await vscode.commands.executeCommand<boolean>('edd.stopServing', node), true);
     assert.ok(served.child.exitCode !== null || served.child.signalCode !== null, 'the server process ended');

@@ -41,7 +41,7 @@ const STEPS = [10, 5, 20, 25, 50];
 const INTERVALS = ['60s', '30s', '5m', '15m', '1h'];
 
 /** Which question a serving command is asking (integration tests wait for it before answering). */
-export type ServingStep = 'spec' | 'served' | 'model' | 'version' | 'percent' | 'step' | 'interval' | 'action';
+export type ServingStep = 'spec' | 'served' | 'model' | 'version' | 'mode' | 'percent' | 'step' | 'interval' | 'action';
 
 type VersionNode = Extract<ModelNode, { kind: 'version' }>;
 
@@ -402,13 +402,23 @@ export class ServingController extends Disposable {
       if (!pick) return undefined;
       version = pick.version;
     }
-    const percent = await this.pickNumber('percent', PERCENTS, n => vscode.l10n.t('{0}% of requests at first', n), vscode.l10n.t('First share of requests the canary answers'));
-    if (percent === undefined) return undefined;
-    const step = await this.pickNumber('step', STEPS, n => vscode.l10n.t('+{0}% after each interval that passes', n), vscode.l10n.t('Share added after each interval whose guards pass'));
-    if (step === undefined) return undefined;
+    const mode = (await this.steps.ask('mode', vscode.window.showQuickPick([
+      { label: vscode.l10n.t('Canary'), description: vscode.l10n.t('default (as edd canary start)'), detail: vscode.l10n.t('Answers a share of live requests; promoted step by step while its guards pass'), mode: 'canary' as const },
+      { label: vscode.l10n.t('Shadow'), detail: vscode.l10n.t('Production answers every request; the candidate runs on a copy, is judged by the same guards, and is never promoted'), mode: 'shadow' as const },
+    ], { placeHolder: vscode.l10n.t('How the candidate meets traffic') })))?.mode;
+    if (!mode) return undefined;
+    // A shadow answers no one: no share to start from or to step up.
+    let percent: number | undefined;
+    let step: number | undefined;
+    if (mode === 'canary') {
+      percent = await this.pickNumber('percent', PERCENTS, n => vscode.l10n.t('{0}% of requests at first', n), vscode.l10n.t('First share of requests the canary answers'));
+      if (percent === undefined) return undefined;
+      step = await this.pickNumber('step', STEPS, n => vscode.l10n.t('+{0}% after each interval that passes', n), vscode.l10n.t('Share added after each interval whose guards pass'));
+      if (step === undefined) return undefined;
+    }
     const interval = await this.pickOne('interval', INTERVALS, s => vscode.l10n.t('guards judged every {0}', s), vscode.l10n.t('How often the guards compare the canary with production'));
     if (interval === undefined) return undefined;
-    const plan = canaryStartPlan(version, { percent, step, interval });
+    const plan = canaryStartPlan(version, { percent, step, interval, mode });
     const root = folder.uri.fsPath;
     const actor = await resolveActor(root, vscode.workspace.getConfiguration(Settings.section, folder.uri).get<string>(Settings.registryUser));
     const request = requestCanaryStart(root, { model, plan, actor });
