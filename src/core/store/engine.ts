@@ -174,9 +174,13 @@ export class StoreEngine {
       let exported = this.journal.length;
       const generation = this.gen + 1;
       const saveId = randomUUID();
-      const record = encodeRecord({ generation, saveId, ops: this.journal.slice(0, exported) });
       const logEnd = this.logPos?.end ?? LOG_HEADER_BYTES;
-      const checkpoint = forceCheckpoint || this.dirty || reshaped || sealed || !this.signature || this.logId === null || logEnd + record.length > this.options.logCheckpointBytes;
+      // (an op encodes to 30 bytes or more, so a journal of more ops than the log has room for at that size cannot fit:
+      // a big import is not encoded only to be thrown away)
+      const mustCheckpoint = forceCheckpoint || this.dirty || reshaped || sealed || !this.signature || this.logId === null ||
+        logEnd + exported * 30 > this.options.logCheckpointBytes;
+      const record = mustCheckpoint ? undefined : encodeRecord({ generation, saveId, ops: this.journal.slice(0, exported) });
+      const checkpoint = !record || logEnd + record.length > this.options.logCheckpointBytes;
       let bytesWritten: number;
       if (checkpoint) {
         // The points appended since the last save become durable before the index that summarises them.
@@ -211,7 +215,7 @@ export class StoreEngine {
         // The record's points and run files become durable (their fsyncs wait together) before the record.
         const commitRunFiles = this.runFiles.stage();
         await Promise.all([this.history.sync(), commitRunFiles()]);
-        this.logPos = await appendRecord(this.logFile, this.logId!, this.logPos, record);
+        this.logPos = await appendRecord(this.logFile, this.logId!, this.logPos, record!);
         bytesWritten = record.length;
       }
       // Mutations made while the file was being written stay in the journal for the next save.
