@@ -6,6 +6,9 @@ import { Disposable } from '../dispose';
 import { Settings } from '../ids';
 import { StoreWorkerClient, type RemoteStore } from './storeClient';
 
+/** How often the worker looks for another process's saves besides the file watchers. */
+const RELOAD_POLL_MS = 2000;
+
 export type { RemoteStore } from './storeClient';
 
 /**
@@ -75,17 +78,30 @@ export class StoreService extends Disposable {
     this.folders.set(file, folder);
     const store = await this.worker.open(file);
     // Another process (the CLI) writing the same store: the worker loads its runs. A save appends to the index's
-    // operation log; a checkpoint replaces the index file.
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(path.dirname(file), `{${path.basename(file)},${path.basename(logFileOf(file))}}`));
+    // operation log; a checkpoint replaces the index file. File watchers miss events (a file that did not exist when
+    // the watch began — the log is created by another process's first append —, network drives), so the worker also
+    // looks every 2 s: with nothing new that is a stat of each file, off this thread.
     const reload = () => void store.reloadIfChanged().catch(e => this.report(e));
-    watcher.onDidChange(reload);
-    watcher.onDidCreate(reload);
-    this.track(watcher);
+    for (const watched of [file, logFileOf(file)]) {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(path.dirname(watched), path.basename(watched)));
+      watcher.onDidChange(reload);
+      watcher.onDidCreate(reload);
+      this.track(watcher);
+    }
+    let failing: string | undefined; // (a damaged store is reported once, not every 2 s)
+    this.polls.add(setInterval(() => {
+      store.reloadIfChanged().then(() => (failing = undefined), e => {
+        const message = e instanceof Error ? e.message : String(e);
+        if (message !== failing) this.report(e);
+        failing = message;
+      });
+    }, RELOAD_POLL_MS));
     this.recover(folder, store);
     return store;
   }
 
   private recovering = new Set<string>();
+  private readonly polls = new Set<NodeJS.Timeout>();
 
   /** Stop the leftovers of runs whose process is gone and mark them interrupted (in the worker). */
   private recover(folder: vscode.WorkspaceFolder, known?: RemoteStore): void {
@@ -114,6 +130,8 @@ export class StoreService extends Disposable {
   }
 
   private async closeAll(): Promise<void> {
+    for (const poll of this.polls) clearInterval(poll);
+    this.polls.clear();
     this.stores.clear();
     await this.worker.dispose();
   }
