@@ -285,6 +285,11 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     await until(() => fs.readdirSync(path.join(dir, '.edd/launching')).length === 2, 'both launch records', 30_000);
     assert.ok(!fs.existsSync(storeFile), 'nothing saved yet: the lock is held');
     fs.rmSync(`${storeFile}.lock`);
+    // While the trainings go on, their runs are saved `running` and their launch records removed.
+    await until(() => fs.readdirSync(path.join(dir, '.edd/launching')).length === 0, 'the launch records to go', 30_000);
+    const during = await RunStore.open(storeFile, { readOnly: true });
+    assert.deepStrictEqual(during.listRuns().map(r => r.status), ['running', 'running']);
+    await during.close();
     fs.writeFileSync(path.join(dir, 'go'), '');
     const [r, t] = await Promise.all([result, text]);
     assert.strictEqual(r.code, 0, r.stderr);

@@ -62,6 +62,9 @@ export interface StoreToOpen {
   openStore: () => Promise<RunStore>;
 }
 
+/** How long a run whose training started before its store was open waits for its first save (see executeRun). */
+const FIRST_SAVE_DELAY_MS = 200;
+
 function isStoreToOpen(store: RunStore | StoreToOpen): store is StoreToOpen {
   return typeof (store as StoreToOpen).openStore === 'function';
 }
@@ -76,8 +79,9 @@ function isStoreToOpen(store: RunStore | StoreToOpen): store is StoreToOpen {
  * With a {@link StoreToOpen}, the training starts before the store is open: the run is first written as a launch
  * record beside the store file (see `writeLaunchRecord`: if this process dies before the run is in the store, the next
  * process that opens the store stops the training and records the run `interrupted`), the training's events wait in
- * memory, and the run is recorded `running` with them once the store is open. A config that fails validation starts
- * nothing. A store that cannot be opened stops the training and is the error.
+ * memory, and the run is recorded `running` with them once the store is open (saved a moment later, unless the
+ * training is over by then). A config that fails validation starts nothing. A store that cannot be opened, or a run
+ * that cannot be saved, stops the training and is the error.
  */
 export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { store: RunStore | StoreToOpen }): Promise<ExecuteResult> {
   const { workspaceRoot } = options;
@@ -231,19 +235,16 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   if (options.signal?.aborted) abort();
   options.signal?.addEventListener('abort', abort, { once: true });
 
+  // The first save of a run started before its store was open waits a moment: a short training is over by then, and
+  // is recorded by one save, at the end. The launch record stands for the run until a save has it.
+  let firstSave: NodeJS.Timeout | undefined;
+  let firstSaving: Promise<void> = Promise.resolve();
+  let saveFailed: { error: unknown } | undefined;
   if (!store) {
-    let ended = false;
-    void handle.done.then(() => (ended = true));
     try {
       store = await toOpen!.openStore();
       store.upsertExperiment(experiment);
       store.createRun({ ...newRun, ...runningFields, id: runId });
-      // A training already over (a short one) is recorded once, at the end; the launch record stands until then.
-      if (!ended) {
-        await store.save();
-        await removeLaunchRecord(launchRecord!);
-        launchRecord = undefined;
-      }
     } catch (e) {
       // Not recorded, so not left running: the launch record goes once the training has stopped.
       options.signal?.removeEventListener('abort', abort);
@@ -252,6 +253,17 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
       await removeLaunchRecord(launchRecord!);
       throw e;
     }
+    const opened = store;
+    const record = launchRecord!;
+    firstSave = setTimeout(() => {
+      firstSaving = opened.save().then(() => removeLaunchRecord(record)).then(() => {
+        launchRecord = undefined;
+      }, error => {
+        // A run that cannot be saved is not left running either.
+        saveFailed = { error };
+        handle.cancel();
+      });
+    }, FIRST_SAVE_DELAY_MS);
   }
   const running = store.getRun(runId)!;
   options.onStart?.(running, spec);
@@ -265,6 +277,12 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   const outcome = await handle.done;
   options.signal?.removeEventListener('abort', abort);
   clearInterval(timer);
+  clearTimeout(firstSave);
+  await firstSaving;
+  if (saveFailed) {
+    await removeLaunchRecord(launchRecord!);
+    throw saveFailed.error;
+  }
   flush();
   const warnings: string[] = [];
   for (const a of outcome.artifacts) {
