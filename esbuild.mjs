@@ -14,31 +14,45 @@ const production = process.argv.includes('--production');
 /**
  * The config schemas' validators as code (ajv's standalone output) in place of src/core/config/schemaValidators.ts,
  * which is empty: compiling the experiment schema at start was ~60 ms of every `edd run`. The code is made by
- * schemaStandalone.ts (bundled and run here), with the Ajv setup the run-time compile uses.
+ * schemaStandalone.ts (bundled and run here), with the Ajv setup the run-time compile uses: a module that stands for
+ * schemaValidators.ts and one module per schema (`edd-schema-validator:<name>`), evaluated at its first use.
  */
 async function standaloneValidators() {
   const out = mkdtempSync(join(tmpdir(), 'edd-schemas-'));
   try {
     const file = join(out, 'standalone.cjs');
     await esbuild.build({ bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', entryPoints: ['src/core/config/schemaStandalone.ts'], outfile: file });
-    return createRequire(import.meta.url)(file).standaloneValidatorsSource();
+    const m = createRequire(import.meta.url)(file);
+    return { prefix: m.VALIDATOR_MODULE_PREFIX, ...m.standaloneValidatorSources() };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-let standaloneSource;
+let standaloneSources;
 
 /** @type {esbuild.Plugin} */
 const precompiledSchemas = {
   name: 'precompiled-schemas',
   setup(build) {
     const stub = resolve('src/core/config/schemaValidators.ts');
+    // Made once for all the bundles of a build; with --watch, again at each rebuild (a schema may have changed).
+    let current;
+    build.onStart(() => {
+      current = watch ? standaloneValidators() : (standaloneSources ??= standaloneValidators());
+      current.catch(() => undefined); // reported by the onLoad that awaits it
+    });
+    const watchFiles = () => readdirSync('schemas').map(f => resolve('schemas', f));
     build.onLoad({ filter: /[\\/]schemaValidators\.ts$/ }, async args => {
       if (args.path !== stub) return undefined;
-      // Made once for all the bundles of a build; with --watch, again at each rebuild (a schema may have changed).
-      const source = watch ? standaloneValidators() : (standaloneSource ??= standaloneValidators());
-      return { contents: await source, loader: 'js', resolveDir: dirname(stub), watchFiles: readdirSync('schemas').map(f => resolve('schemas', f)) };
+      return { contents: (await current).index, loader: 'js', resolveDir: dirname(stub), watchFiles: watchFiles() };
+    });
+    build.onResolve({ filter: /^edd-schema-validator:/ }, args => ({ path: args.path, namespace: 'edd-schema-validator' }));
+    build.onLoad({ filter: /.*/, namespace: 'edd-schema-validator' }, async args => {
+      const sources = await current;
+      const code = sources.validators[args.path.slice(sources.prefix.length)];
+      if (code === undefined) return { errors: [{ text: `no schema validator named ${args.path}` }] };
+      return { contents: code, loader: 'js', resolveDir: dirname(stub), watchFiles: watchFiles() };
     });
   },
 };

@@ -1,13 +1,15 @@
 import * as path from 'path';
 import { t } from '../core/l10n';
 import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunnableError, RunNotFoundError, type ExecuteOptions, type ExecuteResult } from '../core/runs';
-import { executeRayRun, parseRayAddress, RayError } from '../core/remote';
 import { inert } from '../core/inert';
+import type { RunStore } from '../core/store';
 import { parseCommandArgs } from './args';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { fmt, seconds } from './runs';
-import { credentialsFromEnv, displayUrl, LiveLogger } from '../core/mlflow';
-import { openStore, preferQuickWasmStart, storePath } from './store';
+import { storePath } from './storePath';
+
+// The store (sql.js), Ray and MLflow are imported when used: a local `edd run` starts its training before it loads
+// the store's code, and never loads the other two.
 
 
 /** The JSON shape of one finished `edd run`. */
@@ -56,25 +58,30 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   if (values.on === 'ray' && values.address === undefined) throw new UsageError(t('--on ray needs --address, the URL of the Ray dashboard (for example http://127.0.0.1:8265).'));
   if (values.on === undefined && values.address !== undefined) throw new UsageError(t('--address is only for --on ray.'));
   const rayAddress = values.address;
-  if (rayAddress !== undefined) {
+  const ray = rayAddress === undefined ? undefined : await import('../core/remote');
+  if (ray && rayAddress !== undefined) {
     // A malformed address is refused before the store is opened.
     try {
-      parseRayAddress(rayAddress);
+      ray.parseRayAddress(rayAddress);
     } catch (e) {
       throw usageErrorFrom(e as Error);
     }
   }
   // Live logging to an MLflow tracking server (the editor's runs go through the store worker's execute op instead).
   const trackingUri = values['tracking-uri'] ?? (process.env.EDD_TRACKING_URI || undefined);
-  if (trackingUri !== undefined && !/^https?:\/\//i.test(trackingUri)) throw new UsageError(t('{0} is not a tracking server URL: give http://host:port or https://….', inert(displayUrl(trackingUri))));
+  const mlflow = trackingUri === undefined ? undefined : await import('../core/mlflow');
+  if (mlflow && trackingUri !== undefined && !/^https?:\/\//i.test(trackingUri)) throw new UsageError(t('{0} is not a tracking server URL: give http://host:port or https://….', inert(mlflow.displayUrl(trackingUri))));
   const workspaceRoot = io.cwd;
-  preferQuickWasmStart();
-  // A local run reads and checks its config while the store opens (executeRun takes the opening).
-  const opening = openStore(storePath(io, values.store), {}, io);
-  opening.catch(() => undefined); // reported where it is awaited, not as an unhandled rejection in the meantime
+  const file = storePath(io, values.store);
+  let opening: Promise<RunStore> | undefined;
+  const openStore = () => (opening ??= import('./store').then(m => {
+    m.preferQuickWasmStart();
+    return m.openStore(file, {}, io);
+  }));
+  // A local run opens the store once its training has started (executeRun calls openStore).
   const local = reproduce === undefined && rayAddress === undefined && trackingUri === undefined;
-  const store = local ? undefined : await opening;
-  const live = store === undefined || trackingUri === undefined ? undefined : new LiveLogger(store, { trackingUri, credentials: credentialsFromEnv() });
+  const store = local ? undefined : await openStore();
+  const live = store === undefined || mlflow === undefined || trackingUri === undefined ? undefined : new mlflow.LiveLogger(store, { trackingUri, credentials: mlflow.credentialsFromEnv() });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -120,7 +127,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
           if (e.type === 'protocol-error' && !json) io.err(t('warning: line {0} of the metrics protocol: {1}', e.line, inert(e.message)));
         },
       };
-      result = rayAddress !== undefined ? await executeRayRun({ ...options, store: store!, address: rayAddress }) : await executeRun({ ...options, store: store ?? opening });
+      result = ray && rayAddress !== undefined ? await ray.executeRayRun({ ...options, store: store!, address: rayAddress }) : await executeRun({ ...options, store: store ?? { file, openStore } });
     } catch (e) {
       live?.abandon();
       if (e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);
@@ -131,7 +138,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
         throw new UsageError(err.code === 'ENOENT' ? t('Cannot read {0}: no such file.', shown) : t('{0}: cannot read the file ({1}); check that it exists and that you may read it.', shown, inert(err.code ?? err.message)));
       }
       // The cluster could not be reached or refused the upload: nothing was recorded, the address is to check.
-      if (e instanceof RayError) throw usageErrorFrom(e);
+      if (ray && e instanceof ray.RayError) throw usageErrorFrom(e);
       throw e;
     }
     if (live) {
@@ -160,8 +167,8 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   } finally {
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
-    // executeRun has settled the opening (a store that could not be opened was its error)
-    await (await opening.catch(() => undefined))?.close();
+    // executeRun has settled the opening, if it started one (a store that could not be opened was its error)
+    await (await opening?.catch(() => undefined))?.close();
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
+import { launchRecordFiles } from '../core/runs/launch';
 import type { RunSummary } from '../core/store';
 import { runOrigin } from '../core/store/origin';
 import { parseCommandArgs } from './args';
@@ -48,7 +49,8 @@ export async function runsCommand(args: readonly string[], io: Io): Promise<numb
   const file = storePath(io, values.store);
   // No store yet: nothing to list, and nothing to recover. Answered without loading the store's code and sql.js
   // (compiling its wasm is most of a cold start); a listing never creates the file.
-  if (!fs.existsSync(file)) return printRuns([], file, values.json === true, io);
+  // (a run whose training started before the store's first save left a launch record: the store opens to recover it)
+  if (!fs.existsSync(file) && launchRecordFiles(file).length === 0) return printRuns([], file, values.json === true, io);
   const { openStore, preferQuickWasmStart } = await import('./store');
   preferQuickWasmStart();
   const store = await openStore(file, { readOnly: true }, io);

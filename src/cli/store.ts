@@ -1,7 +1,7 @@
 import * as v8 from 'v8';
 import { inert } from '../core/inert';
 import { t } from '../core/l10n';
-import { orphanedRuns, recoverInterruptedRuns } from '../core/runs/recover';
+import { needsRecovery, recoverInterruptedRuns } from '../core/runs/recover';
 import { RunStore, StoreError, type RunStoreOptions } from '../core/store';
 import { usageErrorFrom, type Io } from './io';
 
@@ -10,14 +10,15 @@ export { existingStorePath, storePath } from './storePath';
 /**
  * Opens the store; a damaged or foreign file is a usage error with the store's own message (exit 2, no stack).
  *
- * Runs left queued or running by a process that died are recovered first (their leftover processes stopped, the
- * runs marked interrupted), also when the caller only reads: a read-only caller gets a second, writable opening
+ * Runs left queued or running by a process that died, and runs whose training such a process started before it
+ * could record them (launch records, see src/core/runs/launch.ts), are recovered first (their leftover processes
+ * stopped, the runs marked interrupted), also when the caller only reads: a read-only caller gets a second, writable opening
  * for that, and then sees the result. `io` receives a line per recovered run.
  */
 export async function openStore(file: string, options: RunStoreOptions = {}, io?: Io): Promise<RunStore> {
   const store = await openOrUsageError(file, options);
   try {
-    if (orphanedRuns(store).length > 0) {
+    if (needsRecovery(store)) {
       const writable = options.readOnly ? await openOrUsageError(file, { ...options, readOnly: false }) : store;
       try {
         for (const r of await recoverInterruptedRuns(writable)) {

@@ -79,6 +79,43 @@ describe('runner: environment capture', function () {
     assert.strictEqual(detached.git?.branch, null);
   });
 
+  it('finds the repository from a subfolder, through a worktree\'s .git file, and through GIT_DIR; starts no git outside one', async function () {
+    if (!hasGit) this.skip();
+    const repo = path.join(dir, 'repo');
+    fs.mkdirSync(path.join(repo, 'sub/deeper'), { recursive: true });
+    execFileSync('git', ['init', '-q', repo]);
+    const fromSub = await captureEnvironment({ workspaceRoot: path.join(repo, 'sub/deeper'), command: ['node'] });
+    assert.strictEqual(fromSub.git?.commit, null, 'a repository without commits, found from two folders down');
+    // A worktree: .git is a file naming the repository's git folder.
+    const linked = path.join(dir, 'linked');
+    fs.mkdirSync(linked);
+    fs.writeFileSync(path.join(linked, '.git'), `gitdir: ${path.join(repo, '.git')}\n`);
+    assert.notStrictEqual((await captureEnvironment({ workspaceRoot: linked, command: ['node'] })).git, undefined);
+    // GIT_DIR names a repository that no .git above the workspace leads to.
+    const plain = path.join(dir, 'plain');
+    fs.mkdirSync(plain);
+    process.env.GIT_DIR = path.join(repo, '.git');
+    try {
+      assert.notStrictEqual((await captureEnvironment({ workspaceRoot: plain, command: ['node'] })).git, undefined);
+    } finally {
+      delete process.env.GIT_DIR;
+    }
+    // Outside any repository (when the temporary folder is outside one), git is not even started: a `git` first on
+    // PATH that records being run is never run.
+    if (spawnSync('git', ['rev-parse'], { cwd: plain }).status === 0) return;
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'git'), `#!/bin/sh\ntouch ${JSON.stringify(path.join(dir, 'git-was-run'))}\nexit 128\n`, { mode: 0o755 });
+    const PATH = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${PATH}`;
+    try {
+      assert.strictEqual((await captureEnvironment({ workspaceRoot: plain, command: ['node'] })).git, undefined);
+    } finally {
+      process.env.PATH = PATH;
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'git-was-run')));
+  });
+
   it('handles a repository without commits', async function () {
     if (!hasGit) this.skip();
     git('init', '-q');

@@ -6,6 +6,8 @@ import * as path from 'path';
 import { registerRun, RegistryError } from '../../src/core/registry';
 import { readProcStat } from '../../src/core/runner/procfs';
 import { currentOwner, executeRun, isOrphaned, recoverInterruptedRuns } from '../../src/core/runs';
+import { writeLaunchRecord } from '../../src/core/runs/launch';
+import { needsRecovery } from '../../src/core/runs/recover';
 import { RunStore, SCHEMA_VERSION } from '../../src/core/store';
 import { alive, DOUBLE_FORK, until } from './processes';
 
@@ -35,9 +37,10 @@ function workspace(script: string): string {
   return dir;
 }
 
+/** `edd args…` in `cwd`; SIGKILLed after a minute (a command that never ends fails its test instead of hanging it). */
 function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, [cliJs, ...args], { cwd, env: { ...process.env, EDD_LOCALE: 'en' } });
+    const child = spawn(process.execPath, [cliJs, ...args], { cwd, env: { ...process.env, EDD_LOCALE: 'en' }, timeout: 60_000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', b => (stdout += b));
@@ -163,6 +166,176 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     const text = await cli(['runs'], dir);
     assert.match(text.stdout, new RegExp(`^${runId}  exp_20250301_001  interrupted  `, 'm'));
     assert.strictEqual(text.stderr, '', 'recovered once');
+  });
+
+  it('recoverInterruptedRuns: a launch record whose owner died → its processes stopped, the run recorded interrupted from it, the record removed', async function () {
+    if (!linux) this.skip();
+    const dir = workspace('');
+    dirs.push(dir);
+    const storeFile = path.join(dir, '.edd/edd.sqlite');
+    const launching = path.join(dir, '.edd/launching');
+    const dead = await deadOwner();
+    const experiment = { id: 'exp_launch', name: 'launch', hypothesis: 'h', configPath: 'experiments/exp.yaml' };
+    const record = (id: string, owner: typeof dead) => ({ experiment, run: { id, experimentId: 'exp_launch', configPath: 'experiments/exp.yaml', params: { lr: 0.1 }, seed: 7, status: 'running' as const, startedAt: 1_700_000_000_000, logPath: `.edd/runs/${id}/run.log`, ...owner } });
+    await writeLaunchRecord(storeFile, record('launched-dead', dead));
+    await writeLaunchRecord(storeFile, record('launched-live', { ...currentOwner(), ownerPid: process.pid, ownerHost: os.hostname() }));
+    await writeLaunchRecord(path.join(dir, '.edd/other.sqlite'), record('other-store', dead));
+    await writeLaunchRecord(storeFile, record('saved-before-death', dead));
+    // The dead owner's training, in its own session.
+    const s = spawnSync(process.execPath, ['-e', DOUBLE_FORK], { env: { ...process.env, EDD_RUN_ID: 'launched-dead' }, encoding: 'utf8' });
+    const training = Number(s.stdout.trim());
+    leftovers.push(training);
+    const store = await RunStore.open(storeFile);
+    try {
+      // This one made it into the store before its owner died: the orphaned runs' path handles it.
+      store.createRun({ id: 'saved-before-death', experimentId: 'exp_launch', status: 'running', ...dead });
+      assert.ok(needsRecovery(store));
+      const recovered = await recoverInterruptedRuns(store);
+      assert.deepStrictEqual(recovered.map(r => r.run.id).sort(), ['launched-dead', 'saved-before-death']);
+      assert.deepStrictEqual(recovered.find(r => r.run.id === 'launched-dead')!.stopped, [training]);
+      assert.ok(!alive(training), 'the training nobody recorded was stopped');
+      const run = store.getRun('launched-dead')!;
+      assert.strictEqual(run.status, 'interrupted');
+      assert.strictEqual(run.experimentId, 'exp_launch');
+      assert.deepStrictEqual(run.params, { lr: 0.1 });
+      assert.strictEqual(run.seed, 7);
+      assert.strictEqual(run.startedAt, 1_700_000_000_000);
+      assert.match(run.error!, new RegExp(`pid ${dead.ownerPid}\\) ended before it could record the run`));
+      assert.strictEqual(store.getExperiment('exp_launch')?.hypothesis, 'h');
+      assert.strictEqual(store.getRun('saved-before-death')!.status, 'interrupted');
+      assert.strictEqual(store.getRun('launched-live'), undefined, 'a live owner is left alone');
+      assert.deepStrictEqual(fs.readdirSync(launching).sort(), ['launched-live.json', 'other-store.json'], 'only the handled records are removed');
+      assert.ok(!needsRecovery(store));
+    } finally {
+      await store.close();
+    }
+    const again = await RunStore.open(storeFile, { readOnly: true });
+    assert.strictEqual(again.getRun('launched-dead')?.status, 'interrupted', 'saved');
+    await again.close();
+  });
+
+  it('a SIGKILLed `edd run` whose training started before the run was saved: the next `edd runs` stops the training and records the run interrupted', async function () {
+    if (!linux) this.skip();
+    const dir = workspace([
+      "const fs = require('fs');",
+      `const o = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(DOUBLE_FORK)}]);`,
+      "console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 0.5, step: 1 }));",
+      "fs.writeFileSync('pids.json', JSON.stringify({ training: process.pid, escaped: Number(String(o.stdout).trim()) }));",
+      'setInterval(() => {}, 1000);',
+      '',
+    ].join('\n'));
+    dirs.push(dir);
+    const storeFile = path.join(dir, '.edd/edd.sqlite');
+    // Another (live) process holds the store's lock: `edd run` cannot save the run, but its training starts.
+    fs.mkdirSync(path.dirname(storeFile), { recursive: true });
+    fs.writeFileSync(`${storeFile}.lock`, JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: Date.now(), token: 'test' }));
+    const edd: ChildProcess = spawn(process.execPath, [cliJs, 'run', 'experiments/exp.yaml'], { cwd: dir, stdio: 'ignore', env: { ...process.env, EDD_LOCALE: 'en' } });
+    leftovers.push(edd.pid!);
+    const launching = path.join(dir, '.edd/launching');
+    await until(() => fs.existsSync(path.join(dir, 'pids.json')), 'the training to start', 30_000);
+    const [record] = fs.readdirSync(launching);
+    const runId = record.replace(/\.json$/, '');
+    const pids = JSON.parse(fs.readFileSync(path.join(dir, 'pids.json'), 'utf8')) as { training: number; escaped: number };
+    leftovers.push(pids.training, pids.escaped);
+    edd.kill('SIGKILL');
+    await new Promise(r => edd.once('exit', r));
+    assert.ok(alive(pids.training) && alive(pids.escaped), 'the training outlives a SIGKILLed edd (it is in its own session)');
+    assert.ok(!fs.existsSync(storeFile) || (await (async () => {
+      const s = await RunStore.open(storeFile, { readOnly: true });
+      const none = s.getRun(runId) === undefined;
+      await s.close();
+      return none;
+    })()), 'the run never reached the store');
+    fs.rmSync(`${storeFile}.lock`);
+
+    const r = await cli(['runs', '--json'], dir);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; experiment_id: string; status: string; seed: number | null }>;
+    assert.strictEqual(row.run_id, runId);
+    assert.strictEqual(row.experiment_id, 'exp_20250301_001');
+    assert.strictEqual(row.status, 'interrupted');
+    assert.strictEqual(row.seed, 42);
+    assert.match(r.stderr, new RegExp(`Run ${runId} of exp_20250301_001 was left unfinished by a process that is gone: marked interrupted, 2 leftover process\\(es\\) stopped\\.`));
+    assert.ok(!alive(pids.training), 'the training was stopped');
+    assert.ok(!alive(pids.escaped), 'the child that left its session was stopped');
+    assert.deepStrictEqual(fs.readdirSync(launching), [], 'the launch record is gone');
+    const text = await cli(['runs'], dir);
+    assert.match(text.stdout, new RegExp(`^${runId}  exp_20250301_001  interrupted  `, 'm'));
+    assert.strictEqual(text.stderr, '', 'recovered once');
+  });
+
+  it('what the training reports before `edd run` has its store open is recorded, in order, after the "started" line', async function () {
+    if (!linux) this.skip();
+    const dir = workspace([
+      "const fs = require('fs');",
+      "for (let step = 1; step <= 3; step++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / step, step }));",
+      "console.log('EDD ' + JSON.stringify({ param: 'batch', value: 32 }));",
+      "console.log('plain output');",
+      "fs.writeFileSync('printed', '');",
+      "const wait = setInterval(() => { if (fs.existsSync('go')) { clearInterval(wait); console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 0.1, step: 4 })); } }, 10);",
+      '',
+    ].join('\n'));
+    dirs.push(dir);
+    const storeFile = path.join(dir, '.edd/edd.sqlite');
+    fs.mkdirSync(path.dirname(storeFile), { recursive: true });
+    fs.writeFileSync(`${storeFile}.lock`, JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: Date.now(), token: 'test' }));
+    const result = cli(['run', 'experiments/exp.yaml', '--json'], dir);
+    const text = cli(['run', 'experiments/exp.yaml'], dir);
+    await until(() => fs.existsSync(path.join(dir, 'printed')), 'the training to print', 30_000);
+    await until(() => fs.readdirSync(path.join(dir, '.edd/launching')).length === 2, 'both launch records', 30_000);
+    assert.ok(!fs.existsSync(storeFile), 'nothing saved yet: the lock is held');
+    fs.rmSync(`${storeFile}.lock`);
+    // While the trainings go on, their runs are saved `running` and their launch records removed.
+    await until(() => fs.readdirSync(path.join(dir, '.edd/launching')).length === 0, 'the launch records to go', 30_000);
+    const during = await RunStore.open(storeFile, { readOnly: true });
+    assert.deepStrictEqual(during.listRuns().map(r => r.status), ['running', 'running']);
+    await during.close();
+    fs.writeFileSync(path.join(dir, 'go'), '');
+    const [r, t] = await Promise.all([result, text]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { run_id: string; status: string; final_metrics: Record<string, number> };
+    assert.strictEqual(out.status, 'finished');
+    assert.deepStrictEqual(out.final_metrics, { loss: 0.1 });
+    const store = await RunStore.open(storeFile, { readOnly: true });
+    try {
+      assert.deepStrictEqual(store.getMetrics(out.run_id).map(p => [p.step, p.value]), [[1, 1], [2, 0.5], [3, 1 / 3], [4, 0.1]]);
+      assert.strictEqual(store.getRun(out.run_id)!.params.batch, 32);
+    } finally {
+      await store.close();
+    }
+    assert.strictEqual(t.code, 0, t.stderr);
+    assert.match(t.stderr, /^Run \S+ started \(exp_20250301_001\)\.\nplain output\n/, 'the output waited for the run to be recorded');
+    assert.deepStrictEqual(fs.readdirSync(path.join(dir, '.edd/launching')), []);
+  });
+
+  it('`edd run` whose store cannot be opened stops the training it started, leaves no launch record and exits 2; a bad config starts nothing', async function () {
+    if (!linux) this.skip();
+    const dir = workspace([
+      "require('fs').writeFileSync('started-' + process.pid, '');",
+      'setInterval(() => {}, 1000);',
+      '',
+    ].join('\n'));
+    dirs.push(dir);
+    fs.mkdirSync(path.join(dir, '.edd'));
+    fs.writeFileSync(path.join(dir, '.edd/edd.sqlite'), 'not a database');
+    const r = await cli(['run', 'experiments/exp.yaml'], dir);
+    assert.strictEqual(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^edd: The EDD run store .*edd\.sqlite is damaged/m);
+    for (const f of fs.readdirSync(dir).filter(f => f.startsWith('started-'))) {
+      const pid = Number(f.slice('started-'.length));
+      leftovers.push(pid);
+      assert.ok(!alive(pid), 'the training was stopped');
+    }
+    assert.deepStrictEqual(fs.readdirSync(path.join(dir, '.edd/launching')), []);
+
+    // A config that fails validation: nothing runs, nothing is written.
+    fs.rmSync(path.join(dir, '.edd'), { recursive: true });
+    fs.appendFileSync(path.join(dir, 'experiments/exp.yaml'), '  unknown_key: 1\n');
+    const bad = await cli(['run', 'experiments/exp.yaml'], dir);
+    assert.strictEqual(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /experiments\/exp\.yaml:\d+:\d+ /);
+    assert.deepStrictEqual(fs.readdirSync(dir).filter(f => f.startsWith('started-')), [], 'no training was started');
+    assert.ok(!fs.existsSync(path.join(dir, '.edd/launching')) && !fs.existsSync(path.join(dir, '.edd/runs')), 'nothing was written for the run');
   });
 
   it('SIGTERM to `edd run` while it hashes a huge artifact ends the command (exit 130), the artifact recorded unhashed', async function () {

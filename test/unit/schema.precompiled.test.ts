@@ -7,14 +7,31 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { createSchemaAjv } from '../../src/core/config/schemaAjv';
-import { SCHEMAS, standaloneValidatorsSource } from '../../src/core/config/schemaStandalone';
+import { SCHEMAS, standaloneValidatorSources, VALIDATOR_MODULE_PREFIX } from '../../src/core/config/schemaStandalone';
 
 const root = path.resolve(__dirname, '../../..');
 
-/** The module esbuild.mjs puts in the bundles in place of schemaValidators.ts, loaded the way a bundle would run it. */
-function loadPrecompiled(): Record<string, ValidateFunction> {
+/**
+ * The modules esbuild.mjs puts in the bundles in place of schemaValidators.ts, loaded the way a bundle would run them:
+ * the index, and each schema's module when the index requires it. `loaded` lists the schemas whose module ran.
+ */
+function loadPrecompiled(loaded: string[] = []): Record<string, ValidateFunction> {
+  const { index, validators } = standaloneValidatorSources();
+  const realRequire = createRequire(path.join(root, 'package.json'));
+  const modules = new Map<string, unknown>();
+  const load = (id: string): unknown => {
+    if (!id.startsWith(VALIDATOR_MODULE_PREFIX)) return realRequire(id);
+    const name = id.slice(VALIDATOR_MODULE_PREFIX.length);
+    if (!modules.has(name)) {
+      const exports = {};
+      loaded.push(name);
+      new Function('exports', 'require', validators[name])(exports, load);
+      modules.set(name, exports);
+    }
+    return modules.get(name);
+  };
   const exports: { precompiledValidators?: Record<string, ValidateFunction> } = {};
-  new Function('exports', 'require', standaloneValidatorsSource())(exports, createRequire(path.join(root, 'package.json')));
+  new Function('exports', 'require', index)(exports, load);
   return exports.precompiledValidators!;
 }
 
@@ -70,6 +87,14 @@ describe('schemas compiled ahead of time (the bundles) report exactly what a run
       .map(f => (JSON.parse(fs.readFileSync(path.join(root, 'schemas', f), 'utf8')) as { $id: string }).$id);
     assert.deepStrictEqual(Object.keys(loadPrecompiled()).sort(), ids.sort());
     assert.deepStrictEqual(Object.values(SCHEMAS).map(s => s.$id).sort(), ids.sort());
+  });
+
+  it('a schema\'s validator code runs only when that schema is used (`edd run` evaluates the experiment\'s alone)', () => {
+    const loaded: string[] = [];
+    const precompiled = loadPrecompiled(loaded);
+    assert.deepStrictEqual(loaded, []);
+    assert.strictEqual(typeof precompiled[SCHEMAS.experiment.$id], 'function');
+    assert.deepStrictEqual(loaded, ['experiment']);
   });
 
   it('every schema, on every fixture and example and on variants of each', () => {

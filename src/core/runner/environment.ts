@@ -5,6 +5,7 @@
  * `captureEnvironment` never throws: whatever cannot be determined is left out.
  */
 import { execFile } from 'child_process';
+import * as fs from 'fs';
 import * as fsp from 'fs/promises';
 import * as os from 'os';
 import * as path from 'path';
@@ -125,7 +126,21 @@ async function pythonInfo(o: CaptureOptions): Promise<PythonInfo | undefined> {
   return { version: parsed.version, executable: typeof parsed.executable === 'string' ? parsed.executable : program, packages };
 }
 
+/**
+ * Whether git could find a repository for `root`: a `.git` (folder, or file for a worktree or submodule) in it or a
+ * folder above, or GIT_DIR set. Without one, git is not started (a process start is milliseconds of every `edd run`
+ * outside a repository); with one, git decides (ceilings, safe.directory, a `.git` that is not a repository).
+ */
+function mayBeRepository(root: string): boolean {
+  if (process.env.GIT_DIR) return true;
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
 async function gitInfo(root: string, timeoutMs: number): Promise<GitInfo | undefined> {
+  if (!mayBeRepository(root)) return undefined;
   // No optional locks: `git status` must not take index.lock while the user's own git (or VS Code's) works.
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
   const git = (...args: string[]) => run('git', args, { cwd: root, env, timeoutMs });

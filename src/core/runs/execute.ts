@@ -1,9 +1,11 @@
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { t } from '../l10n';
 import { captureEnvironment, datasetFingerprint, startRun, RunRefusedError, type EnvironmentInfo, type RunEvent, type RunHandle, type RunOptions, type RunOutcome } from '../runner';
-import type { MetricPoint, RunRecord, RunStore } from '../store';
+import type { MetricPoint, NewRun, RunRecord, RunStore } from '../store';
 import { onnxProblem } from './onnx';
+import { removeLaunchRecord, writeLaunchRecord } from './launch';
 import { currentOwner } from './recover';
 import { readRunSpec, type RunSpec } from './spec';
 
@@ -51,16 +53,40 @@ export interface ExecuteResult {
 }
 
 /**
+ * A store that is opened only once the training has started (`edd run`: opening it, ~50 ms of sql.js, is then spent
+ * while the training starts up). `file` is where it is, for the launch record that stands in for the run meanwhile.
+ */
+export interface StoreToOpen {
+  file: string;
+  /** Opens the store (called once; also when the config is bad, so that a store that cannot be opened is reported first). */
+  openStore: () => Promise<RunStore>;
+}
+
+/** How long a run whose training started before its store was open waits for its first save (see executeRun). */
+const FIRST_SAVE_DELAY_MS = 200;
+
+function isStoreToOpen(store: RunStore | StoreToOpen): store is StoreToOpen {
+  return typeof (store as StoreToOpen).openStore === 'function';
+}
+
+/**
  * Run one experiment config and record everything in the store: the config snapshot and params, the environment,
  * the data fingerprint, metrics per step (written in batches while the run goes on), artifacts with their hashes,
  * the log, and the outcome. Resolves when the run is over and saved; rejects only when the config cannot be run
  * (invalid, no command, refused paths) — in that case no run is recorded, or it is recorded `failed` with the reason
  * when the failure happened after the record was created.
  *
- * `store` may be the store's opening: the config is read and checked while it opens (part of `edd run`'s cold start).
+ * With a {@link StoreToOpen}, the training starts before the store is open: the run is first written as a launch
+ * record beside the store file (see `writeLaunchRecord`: if this process dies before the run is in the store, the next
+ * process that opens the store stops the training and records the run `interrupted`), the training's events wait in
+ * memory, and the run is recorded `running` with them once the store is open (saved a moment later, unless the
+ * training is over by then). A config that fails validation starts nothing. A store that cannot be opened, or a run
+ * that cannot be saved, stops the training and is the error.
  */
-export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { store: RunStore | Promise<RunStore> }): Promise<ExecuteResult> {
+export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { store: RunStore | StoreToOpen }): Promise<ExecuteResult> {
   const { workspaceRoot } = options;
+  const toOpen = isStoreToOpen(options.store) ? options.store : undefined;
+  let store = isStoreToOpen(options.store) ? undefined : options.store;
   const configAbs = path.resolve(workspaceRoot, options.configPath);
   const configRel = path.relative(workspaceRoot, configAbs).split(path.sep).join('/');
   let text: string;
@@ -70,20 +96,19 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
     spec = readRunSpec(text, configRel, workspaceRoot);
   } catch (e) {
     // A store that cannot be opened is reported first, as when it was opened before the config was read.
-    await options.store;
+    await toOpen?.openStore();
     throw e;
   }
-  // What the run records about its environment (git, the data's fingerprint) is gathered while the store opens: the
-  // git calls are child processes, the longest wait before the training starts.
+  // What the run records about its environment (git, the data's fingerprint) is gathered while the run folder is
+  // written (and, from the editor, the store opened before): the git calls are child processes.
   const prepared = Promise.all([
     captureEnvironment({ workspaceRoot, command: spec.command, cwd: spec.cwd }),
     spec.dataFiles.length ? datasetFingerprint(spec.dataFiles, workspaceRoot).then(f => f.sha256) : null,
   ]);
   prepared.catch(() => undefined); // reported below, once the run that failed to prepare is recorded
-  const store = await options.store;
 
-  store.upsertExperiment({ id: spec.experimentId, name: spec.name, hypothesis: spec.hypothesis, configPath: configRel });
-  const run = store.createRun({
+  const experiment = { id: spec.experimentId, name: spec.name, hypothesis: spec.hypothesis, configPath: configRel };
+  const newRun: NewRun = {
     experimentId: spec.experimentId,
     configPath: configRel,
     configSnapshot: text,
@@ -93,8 +118,15 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
     tags: options.tags ?? {},
     // Who records the run: if this process dies, the next one to open the store marks the run interrupted.
     ...currentOwner(),
-  });
-  const folder = runFolder(run.id);
+  };
+  let runId: string;
+  if (store) {
+    store.upsertExperiment(experiment);
+    runId = store.createRun(newRun).id;
+  } else {
+    runId = randomUUID();
+  }
+  const folder = runFolder(runId);
   const logPath = path.join(folder, 'run.log').split(path.sep).join('/');
   // The runner reads the config from a file: reproductions run their snapshot, not today's file.
   let runConfigPath = configAbs;
@@ -109,9 +141,17 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   await fs.promises.mkdir(path.dirname(configJson), { recursive: true });
   await fs.promises.writeFile(configJson, JSON.stringify(spec.config, null, 2) + '\n');
 
+  let launchRecord: string | undefined;
   const fail = async (message: string): Promise<never> => {
-    store.updateRun(run.id, { status: 'failed', error: message, endedAt: Date.now() });
+    if (store) {
+      store.updateRun(runId, { status: 'failed', error: message, endedAt: Date.now() });
+    } else {
+      store = await toOpen!.openStore();
+      store.upsertExperiment(experiment);
+      store.createRun({ ...newRun, id: runId, status: 'failed', error: message, endedAt: Date.now() });
+    }
     await store.save();
+    if (launchRecord) await removeLaunchRecord(launchRecord);
     throw new Error(message);
   };
 
@@ -124,17 +164,21 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   }
 
   const started = Date.now();
-  store.updateRun(run.id, {
-    status: 'running',
+  const runningFields = {
+    status: 'running' as const,
     startedAt: started,
     gitCommit: environment.git?.commit ?? null,
     gitDirty: environment.git ? environment.git.dirty : null,
     environment: environment as unknown as Record<string, unknown>,
     datasetFingerprint: fingerprint,
     logPath,
-  });
-  await store.save();
-  const running = store.getRun(run.id)!;
+  };
+  if (store) {
+    store.updateRun(runId, runningFields);
+    await store.save();
+  } else {
+    launchRecord = await writeLaunchRecord(toOpen!.file, { experiment, run: { ...newRun, ...runningFields, id: runId, ownerPid: newRun.ownerPid!, ownerStartTime: newRun.ownerStartTime ?? null, ownerHost: newRun.ownerHost ?? null } });
+  }
 
   // Metric points are buffered and written in one transaction per flush: a flood of lines stays cheap.
   let pending: MetricPoint[] = [];
@@ -143,13 +187,29 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   const protocolErrors: string[] = [];
   const flush = () => {
     if (pending.length) {
-      store.addMetrics(pending);
+      store!.addMetrics(pending);
       options.onMetrics?.(pending);
       pending = [];
-      store.scheduleSave();
+      store!.scheduleSave();
     }
   };
-  const timer = setInterval(flush, options.flushMs ?? 250);
+  const onEvent = (event: RunEvent) => {
+    if (event.type === 'metric') {
+      // A point without a step gets the next step of its key.
+      const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
+      steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
+      // the time is fixed here, not by the store at the flush, so a live copy sent elsewhere carries the same time
+      pending.push({ runId, key: event.name, step, value: event.value, time: event.time ?? Date.now() });
+      if (pending.length >= 5000) flush();
+    } else if (event.type === 'param') {
+      params[event.name] = event.value;
+    } else if (event.type === 'protocol-error') {
+      protocolErrors.push(`${event.source}:${event.line} ${event.message}`);
+    }
+    options.onEvent?.(event);
+  };
+  // Until the run is in the store, the training's events wait here, in order.
+  let waiting: RunEvent[] | undefined = store ? undefined : [];
 
   let handle;
   try {
@@ -159,41 +219,70 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
       cwd: spec.cwd,
       env: { ...spec.env, EDD_CONFIG_JSON: configJson },
       timeoutS: spec.timeoutS,
-      runId: run.id,
+      runId,
       artifactDir: path.join(folder, 'artifacts'),
       // not metrics.jsonl: that name is the store's own history file in the same folder (src/core/store/history.ts)
       metricsFile: path.join(folder, 'protocol.jsonl'),
       configPath: runConfigPath,
       logFile: path.join(workspaceRoot, logPath),
-      onEvent: event => {
-        if (event.type === 'metric') {
-          // A point without a step gets the next step of its key.
-          const step = event.step ?? (steps.get(event.name) ?? -1) + 1;
-          steps.set(event.name, Math.max(step, steps.get(event.name) ?? -1));
-          // the time is fixed here, not by the store at the flush, so a live copy sent elsewhere carries the same time
-          pending.push({ runId: run.id, key: event.name, step, value: event.value, time: event.time ?? Date.now() });
-          if (pending.length >= 5000) flush();
-        } else if (event.type === 'param') {
-          params[event.name] = event.value;
-        } else if (event.type === 'protocol-error') {
-          protocolErrors.push(`${event.source}:${event.line} ${event.message}`);
-        }
-        options.onEvent?.(event);
-      },
+      onEvent: event => (waiting ? waiting.push(event) : onEvent(event)),
     });
   } catch (e) {
-    clearInterval(timer);
     if (e instanceof RunRefusedError) return fail(e.message);
     throw e;
   }
-  options.onStart?.(running, spec);
   const abort = () => handle.cancel();
   if (options.signal?.aborted) abort();
   options.signal?.addEventListener('abort', abort, { once: true });
 
+  // The first save of a run started before its store was open waits a moment: a short training is over by then, and
+  // is recorded by one save, at the end. The launch record stands for the run until a save has it.
+  let firstSave: NodeJS.Timeout | undefined;
+  let firstSaving: Promise<void> = Promise.resolve();
+  let saveFailed: { error: unknown } | undefined;
+  if (!store) {
+    try {
+      store = await toOpen!.openStore();
+      store.upsertExperiment(experiment);
+      store.createRun({ ...newRun, ...runningFields, id: runId });
+    } catch (e) {
+      // Not recorded, so not left running: the launch record goes once the training has stopped.
+      options.signal?.removeEventListener('abort', abort);
+      handle.cancel();
+      await handle.done;
+      await removeLaunchRecord(launchRecord!);
+      throw e;
+    }
+    const opened = store;
+    const record = launchRecord!;
+    firstSave = setTimeout(() => {
+      firstSaving = opened.save().then(() => removeLaunchRecord(record)).then(() => {
+        launchRecord = undefined;
+      }, error => {
+        // A run that cannot be saved is not left running either.
+        saveFailed = { error };
+        handle.cancel();
+      });
+    }, FIRST_SAVE_DELAY_MS);
+  }
+  const running = store.getRun(runId)!;
+  options.onStart?.(running, spec);
+  const timer = setInterval(flush, options.flushMs ?? 250);
+  if (waiting) {
+    const events = waiting;
+    waiting = undefined;
+    for (const event of events) onEvent(event);
+  }
+
   const outcome = await handle.done;
   options.signal?.removeEventListener('abort', abort);
   clearInterval(timer);
+  clearTimeout(firstSave);
+  await firstSaving;
+  if (saveFailed) {
+    await removeLaunchRecord(launchRecord!);
+    throw saveFailed.error;
+  }
   flush();
   const warnings: string[] = [];
   for (const a of outcome.artifacts) {
@@ -208,9 +297,9 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
         warnings.push(t('Artifact {0} was reported as a model but is not an ONNX model ({1}); it was recorded as a plain artifact.', a.path, problem));
       }
     }
-    store.addArtifact({ runId: run.id, path: a.path, kind, sha256: a.sha256 ?? null, size: a.sizeBytes ?? null });
+    store.addArtifact({ runId, path: a.path, kind, sha256: a.sha256 ?? null, size: a.sizeBytes ?? null });
   }
-  const finalRun = store.updateRun(run.id, {
+  const finalRun = store.updateRun(runId, {
     status: outcome.status,
     endedAt: Date.parse(outcome.endedAt) || Date.now(),
     durationMs: outcome.durationMs,
@@ -220,5 +309,6 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
     params: { ...running.params, ...params },
   });
   await store.save();
-  return { run: finalRun, outcome, spec, finalMetrics: store.finalMetrics(run.id), protocolErrors, warnings };
+  if (launchRecord) await removeLaunchRecord(launchRecord);
+  return { run: finalRun, outcome, spec, finalMetrics: store.finalMetrics(runId), protocolErrors, warnings };
 }

@@ -11,7 +11,7 @@ import {
 } from '../../core/registry/registry';
 import { gateWithStore, shadowEvaluate, type StoreGateOptions } from '../../core/registry/gate';
 import { executeRun, type ExecuteOptions, type ExecuteResult } from '../../core/runs/execute';
-import { orphanedRuns, recoverInterruptedRuns } from '../../core/runs/recover';
+import { needsRecovery, recoverInterruptedRuns } from '../../core/runs/recover';
 import { planReproduction } from '../../core/runs/reproduce';
 import { ConfigNotRunnableError, type RunSpec } from '../../core/runs/spec';
 import type { RunEvent } from '../../core/runner';
@@ -137,7 +137,7 @@ export const storeOps = {
   },
   planReproduction: (s: RunStore | undefined, _c: OpContext, root: string, runId: string) => planReproduction(need(s), root, runId),
   /** Runs left running by a process that is gone, marked interrupted (none: nothing is written). */
-  recover: async (s: RunStore | undefined, _c: OpContext) => (orphanedRuns(need(s)).length ? recoverInterruptedRuns(need(s)) : []),
+  recover: async (s: RunStore | undefined, _c: OpContext) => (needsRecovery(need(s)) ? recoverInterruptedRuns(need(s)) : []),
   gate: (s: RunStore | undefined, c: OpContext, policyFile: string, o: Omit<StoreGateOptions, 'store' | 'signal' | 'onProgress'>) =>
     gateWithStore(policyFile, { ...o, store: s, signal: c.signal, onProgress: (done, total, title) => c.emit({ done, total, title } satisfies GateProgress) }),
   shadow: (s: RunStore | undefined, c: OpContext, policyFile: string, o: Omit<Parameters<typeof shadowEvaluate>[1], 'store' | 'signal'>) =>
