@@ -76,7 +76,7 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   let opening: Promise<RunStore> | undefined;
   const openStore = () => (opening ??= import('./store').then(m => {
     m.preferQuickWasmStart();
-    return m.openStore(file, {}, io);
+    return m.openStore(file, { verify: 'header' }, io);
   }));
   // A local run opens the store once its training has started (executeRun calls openStore).
   const local = reproduce === undefined && rayAddress === undefined && trackingUri === undefined;
