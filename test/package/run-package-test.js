@@ -134,12 +134,19 @@ function isolatedEnv(home) {
       const chunks = files.filter(f => /^extension\/dist\/cli\/[^/]+\.mjs$/.test(f));
       assert.ok(chunks.includes('extension/dist/cli/bin.mjs'), 'extension/dist/cli/bin.mjs is missing');
       assert.ok(chunks.length > 2, `only ${chunks.length} chunk(s) in dist/cli/`);
+      const validators = new Set();
       for (const chunk of chunks) {
         const text = fs.readFileSync(path.join(tmp, chunk), 'utf8');
         for (const [, name] of text.matchAll(/(?:\bfrom|\bimport\(?)\s*["']\.\/([^"']+\.mjs)["']/g)) {
           assert.ok(chunks.includes(`extension/dist/cli/${name}`), `${chunk} imports ./${name}, which is not in the package`);
         }
+        // the schemas' validators, one CommonJS file each, required at first use (esbuild.mjs)
+        for (const [, name] of text.matchAll(/["']\.\/(validators\/[^"']+\.cjs)["']/g)) {
+          validators.add(name);
+          assert.ok(files.includes(`extension/dist/cli/${name}`), `${chunk} requires ./${name}, which is not in the package`);
+        }
       }
+      assert.deepStrictEqual([...validators].sort(), ['validators/dataSchema.cjs', 'validators/experiment.cjs', 'validators/promotion.cjs', 'validators/service.cjs']);
     });
 
     await check('carries the walkthrough media and the example EDD: Create Example Project copies (no node_modules in it)', () => {
