@@ -81,12 +81,11 @@ const step = (t0, what) => console.log(`[ui] ${((Date.now() - t0) / 1000).toFixe
     console.error(`[ui] ${vsix} is missing: run "npm run package" first`);
     process.exit(2);
   }
-  // The test installs the package, not dist/: a package older than the last build tests old code (`npm test` packages
+  // The test installs the package, not dist/: a package older than the sources tests old code (`npm test` packages
   // first; running this tier alone after a change does not).
-  const built = path.join(ROOT, 'dist/extension.js');
-  if (fs.existsSync(built) && fs.statSync(built).mtimeMs > fs.statSync(vsix).mtimeMs) {
-    console.warn(`[ui] warning: ${path.relative(ROOT, vsix)} is older than dist/extension.js: this tests the packaged (older) code; run "npm run package" first`);
-  }
+  const newest = dir => fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs), 0);
+  const changed = ['src', 'webview'].find(d => newest(path.join(ROOT, d)) > fs.statSync(vsix).mtimeMs);
+  if (changed) console.warn(`[ui] warning: ${changed}/ changed after ${path.relative(ROOT, vsix)} was made: this tests the packaged (older) code; run "npm run package" first`);
   fs.mkdirSync(results, { recursive: true });
   const logFile = path.join(results, 'code-server-ui.log');
   fs.writeFileSync(logFile, '');
