@@ -4,7 +4,7 @@ import * as path from 'path';
 import type { SqlJsStatic } from 'sql.js';
 import { StoreDb } from './db';
 import { StoreCorruptError } from './errors';
-import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, statSignatureSync, writeAtomic, type DiskSignature, type Layout } from './fileio';
+import { keepCorruptCopy, readFile, removeOrphanTemps, sameSignature, signatureOfBytes, statSignature, writeAtomic, type DiskSignature, type Layout } from './fileio';
 import { FileLock } from './lock';
 import { MetricHistories, runsFolderOf } from './history';
 import { RunFiles, type RunFileFields } from './runFiles';
@@ -54,16 +54,15 @@ export class StoreEngine {
       }
       const loaded = await loadImage(SQL, file, disk.bytes, options.verify);
       const logId = readLogId(loaded.db);
-      const log: LogRead = logId ? await readLog(logFile, logId) : { kind: 'missing' };
-      if (log.kind === 'corrupt') {
+      const log: CheckedLogRead = logId ? await readCheckedLog(logFile, logId).catch(e => {
         loaded.db.close();
-        throw new StoreCorruptError(logFile, log.reason, await keepCorruptCopy(logFile, log.bytes));
-      }
+        throw e;
+      }) : { kind: 'missing' };
       // Another head's log: either a checkpoint replaced the head after we read it (read both again), or one that
       // crashed before removing its old log (whose records the head already holds: ignored).
       if (log.kind === 'other' && attempt < OPEN_ATTEMPTS) {
         const layout = layoutOf(loaded.db);
-        if (!sameSignature(await statSignature(file, layout), signatureOfBytes(disk.stat, disk.bytes, layout))) {
+        if (!sameSignature(statSignature(file, layout), signatureOfBytes(disk.stat, disk.bytes, layout))) {
           loaded.db.close();
           continue;
         }
@@ -242,7 +241,7 @@ export class StoreEngine {
    * appended to the log) and re-applies our journal on top. True if there was something.
    */
   private async catchUp(): Promise<boolean> {
-    if (!sameSignature(statSignatureSync(this.file, this.layout), this.signature)) {
+    if (!sameSignature(statSignature(this.file, this.layout), this.signature)) {
       const disk = await readFile(this.file);
       if (disk) return this.adopt(disk);
       // deleted since we read it: ours becomes the file (a checkpoint)
@@ -267,18 +266,14 @@ export class StoreEngine {
   }
 
   /** The log's records after what we applied (a damaged log throws, with a copy kept). */
-  private async readLogAfter(): Promise<Exclude<LogRead, { kind: 'corrupt' }>> {
-    const log = await readLog(this.logFile, this.logId!, this.logPos?.end, this.logPos);
-    if (log.kind === 'corrupt') throw new StoreCorruptError(this.logFile, log.reason, await keepCorruptCopy(this.logFile, log.bytes));
-    return log;
+  private readLogAfter(): Promise<CheckedLogRead> {
+    return readCheckedLog(this.logFile, this.logId!, this.logPos?.end, this.logPos);
   }
 
   /** Applies a log's records to `db` (a loaded head) and takes its position; `headBytes` for the copy kept if the records do not apply. */
   private async replay(db: StoreDb, records: LogRecord[], position: LogPosition, headBytes?: Uint8Array): Promise<void> {
     try {
-      db.transaction(() => {
-        for (const record of records) for (const op of record.ops) applyOp(db, op, false);
-      });
+      db.transaction(() => applyRecords(db, records));
     } catch (e) {
       if (isCorruption(e)) throw new StoreCorruptError(this.file, `SQLite: ${(e as Error).message}`, headBytes && (await keepCorruptCopy(this.file, headBytes)));
       throw e;
@@ -314,7 +309,7 @@ export class StoreEngine {
 
   /** Loads another process's saves if the head or its log changed since we read or wrote them (the caller serialises this with saves). */
   async reload(): Promise<boolean> {
-    const onDisk = await statSignature(this.file, this.layout);
+    const onDisk = statSignature(this.file, this.layout);
     if (!onDisk) return false;
     if (!sameSignature(onDisk, this.signature)) {
       const disk = await readFile(this.file);
@@ -341,17 +336,10 @@ export class StoreEngine {
     const fresh = loaded.db;
     const meta = readMeta(fresh);
     const logId = readLogId(fresh);
-    let log: LogRead;
-    try {
-      log = logId ? await readLog(this.logFile, logId) : { kind: 'missing' };
-    } catch (e) {
+    const log: CheckedLogRead = logId ? await readCheckedLog(this.logFile, logId).catch(e => {
       fresh.close();
       throw e;
-    }
-    if (log.kind === 'corrupt') {
-      fresh.close();
-      throw new StoreCorruptError(this.logFile, log.reason, await keepCorruptCopy(this.logFile, log.bytes));
-    }
+    }) : { kind: 'missing' };
     const records = log.kind === 'records' ? log.records : [];
     const position = log.kind === 'records' ? log.position : undefined;
     const last = records[records.length - 1];
@@ -369,7 +357,7 @@ export class StoreEngine {
     fresh.sealed = this.segments;
     try {
       fresh.transaction(() => {
-        for (const record of records) for (const op of record.ops) applyOp(fresh, op, false);
+        applyRecords(fresh, records);
         for (const op of this.journal) applyOp(fresh, op, false);
       });
     } catch (e) {
@@ -446,6 +434,20 @@ function moveLegacyRunFiles(db: StoreDb, files: RunFiles): boolean {
   if (rows.length) db.run('UPDATE runs SET config_snapshot = NULL, environment = NULL WHERE config_snapshot IS NOT NULL OR environment IS NOT NULL');
   db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('run_files', 'moved')");
   return true;
+}
+
+type CheckedLogRead = Exclude<LogRead, { kind: 'corrupt' }>;
+
+/** `readLog`, with a damaged log thrown as `StoreCorruptError` (naming the log, a copy kept beside it). */
+async function readCheckedLog(logFile: string, id: string, from?: number, known?: LogPosition): Promise<CheckedLogRead> {
+  const log = await readLog(logFile, id, from, known);
+  if (log.kind === 'corrupt') throw new StoreCorruptError(logFile, log.reason, await keepCorruptCopy(logFile, log.bytes));
+  return log;
+}
+
+/** Applies a log's records to `db`, in order, as a replay (a run another process deleted is skipped). */
+function applyRecords(db: StoreDb, records: readonly LogRecord[]): void {
+  for (const record of records) for (const op of record.ops) applyOp(db, op, false);
 }
 
 /** The id of the log that continues a head (none before its first checkpoint by a build with logs). */

@@ -46,35 +46,22 @@ export function signatureOfBytes(st: fs.Stats, bytes: Uint8Array, layout: Layout
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, probe: probeOf(bytes.subarray(0, 100), bytes.subarray(start, end)) };
 }
 
-/** The file opened (for reading by default), or `undefined` if it does not exist (other errors are thrown). */
-export async function openIfExists(file: string, flags = 'r'): Promise<fs.promises.FileHandle | undefined> {
+/** The file opened for reading, or `undefined` if it does not exist (other errors are thrown). */
+export async function openIfExists(file: string): Promise<fs.promises.FileHandle | undefined> {
   try {
-    return await fs.promises.open(file, flags);
+    return await fs.promises.open(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
 }
 
-/** The signature of the file on disk (reads only the header and the meta page), or `undefined` if it is missing. */
-export async function statSignature(file: string, layout: Layout): Promise<DiskSignature | undefined> {
-  const fh = await openIfExists(file);
-  if (!fh) return undefined;
-  try {
-    const st = await fh.stat();
-    const [start, end] = metaRange(layout);
-    const header = Buffer.alloc(100);
-    const page = Buffer.alloc(end - start);
-    const h = await fh.read(header, 0, 100, 0);
-    const m = await fh.read(page, 0, page.length, start);
-    return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, probe: probeOf(header.subarray(0, h.bytesRead), page.subarray(0, m.bytesRead)) };
-  } finally {
-    await fh.close();
-  }
-}
-
-/** `statSignature`, synchronously (a save's check under the lock: a few tiny calls, cheaper than their round trips). */
-export function statSignatureSync(file: string, layout: Layout): DiskSignature | undefined {
+/**
+ * The signature of the file on disk (reads only the header and the meta page), or `undefined` if it is missing.
+ * Synchronous: a few tiny calls, cheaper than their round trips through libuv's thread pool (it runs at every save and
+ * every poll for another process's saves; in the editor the store lives in a worker).
+ */
+export function statSignature(file: string, layout: Layout): DiskSignature | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -152,7 +139,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
 }
 
 /** Makes the rename durable. Not possible on Windows (opening a folder fails), where NTFS journals renames anyway. */
-export async function syncDirectory(dir: string): Promise<void> {
+async function syncDirectory(dir: string): Promise<void> {
   let fh: fs.promises.FileHandle | undefined;
   try {
     fh = await fs.promises.open(dir, 'r');

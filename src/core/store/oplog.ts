@@ -1,8 +1,7 @@
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { crc32 } from 'zlib';
-import { openIfExists, syncDirectory } from './fileio';
+import { openIfExists, writeAtomic } from './fileio';
 import type { Op } from './ops';
 
 // The index's write-ahead operation log, `<store file>.oplog`. A save no longer rewrites the index file: it appends
@@ -168,7 +167,7 @@ export async function readLog(file: string, id: string, from = LOG_HEADER_BYTES,
     }
     if (known.dev === st.dev && known.ino === st.ino && known.end === st.size) return { kind: 'records', records: [], position: known, size: st.size };
   }
-  const fh = await openIfExists(file, 'r');
+  const fh = await openIfExists(file);
   if (!fh) return { kind: 'missing' };
   try {
     const st = await fh.stat();
@@ -234,23 +233,9 @@ export async function appendRecord(file: string, id: string, at: LogPosition | u
   }
   // A new log, with this record in it: written beside, synced and renamed into place, so a reader never sees a log
   // without its header.
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await fs.promises.open(temp, 'wx', 0o644);
-  try {
-    const bytes = Buffer.concat([header(id), record]);
-    let written = 0;
-    while (written < bytes.length) written += (await fh.write(bytes, written, bytes.length - written)).bytesWritten;
-    await fh.datasync();
-    const st = await fh.stat();
-    await fh.close();
-    await fs.promises.rename(temp, file);
-    await syncDirectory(path.dirname(file));
-    return { dev: st.dev, ino: st.ino, end: bytes.length };
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fs.promises.unlink(temp).catch(() => undefined);
-    throw e;
-  }
+  const bytes = Buffer.concat([header(id), record]);
+  const st = await writeAtomic(file, bytes);
+  return { dev: st.dev, ino: st.ino, end: bytes.length };
 }
 
 /** Removes the log after a checkpoint wrote everything it held into the head (which names a new id). */
