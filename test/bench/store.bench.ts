@@ -283,18 +283,23 @@ function coldProcess(file: string): { openMs: number; treeMs: number; peakMb: nu
 
 const RECORD_REPS = 5;
 
-/** The cost of recording one more run (created with its snapshot and environment, 100 points, finished), saved. */
+/** Records one more run as a training would (created with its snapshot and environment, 100 points, finished) and saves. */
+async function recordRun(store: RunStore, rep: number): Promise<void> {
+  const run = store.createRun({ experimentId: 'exp_1', configPath: 'experiments/exp_1.yaml', configSnapshot: snapshotOf(rep), params: paramsOf(rep), status: 'running', environment: ENVIRONMENT, seed: rep });
+  const points: MetricPoint[] = [];
+  for (let i = 0; i < POINTS_PER_RUN; i++) points.push({ runId: run.id, key: i % 2 ? 'val/loss' : 'val/f1', step: i >> 1, value: Math.random() });
+  store.addMetrics(points);
+  store.updateRun(run.id, { status: 'finished', exitCode: 0, endedAt: Date.now() });
+  await store.save();
+}
+
+/** The cost of recording one more run ({@link recordRun}). */
 async function oursRecord(file: string, reps: number): Promise<number[]> {
   const store = await RunStore.open(file, { autoSave: false, verify: 'header' });
   const out: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
     const t0 = performance.now();
-    const run = store.createRun({ experimentId: 'exp_1', configPath: 'experiments/exp_1.yaml', configSnapshot: snapshotOf(rep), params: paramsOf(rep), status: 'running', environment: ENVIRONMENT, seed: rep });
-    const points: MetricPoint[] = [];
-    for (let i = 0; i < POINTS_PER_RUN; i++) points.push({ runId: run.id, key: i % 2 ? 'val/loss' : 'val/f1', step: i >> 1, value: Math.random() });
-    store.addMetrics(points);
-    store.updateRun(run.id, { status: 'finished', exitCode: 0, endedAt: Date.now() });
-    await store.save();
+    await recordRun(store, rep);
     out.push(performance.now() - t0);
   }
   await store.close();
@@ -315,12 +320,7 @@ async function logCosts(file: string, page: number): Promise<{ runsPerLog: numbe
   let runsInLog = 0;
   for (let rep = 0; ; rep++) {
     const before = logSize();
-    const run = store.createRun({ experimentId: 'exp_1', configPath: 'experiments/exp_1.yaml', configSnapshot: snapshotOf(rep), params: paramsOf(rep), status: 'running', environment: ENVIRONMENT, seed: rep });
-    const points: MetricPoint[] = [];
-    for (let i = 0; i < POINTS_PER_RUN; i++) points.push({ runId: run.id, key: i % 2 ? 'val/loss' : 'val/f1', step: i >> 1, value: Math.random() });
-    store.addMetrics(points);
-    store.updateRun(run.id, { status: 'finished', exitCode: 0, endedAt: Date.now() });
-    await store.save();
+    await recordRun(store, rep);
     const after = logSize();
     runsInLog = after > before ? runsInLog + 1 : 0; // (a checkpoint removed the log)
     const record = after - before;

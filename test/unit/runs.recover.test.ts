@@ -59,6 +59,18 @@ async function deadOwner(): Promise<{ ownerPid: number; ownerStartTime: number |
   return { ownerPid: child.pid!, ownerStartTime: start, ownerHost: os.hostname() };
 }
 
+/**
+ * A training that starts a child escaping its session (a double fork), writes both pids to `pids.json`, prints
+ * `metricLines` (script lines) before or after that as `printFirst` says, and runs until stopped.
+ */
+function escapingTraining(metricLines: string[], printFirst: boolean): string {
+  const pids = [
+    `const o = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(DOUBLE_FORK)}]);`,
+    "fs.writeFileSync('pids.json', JSON.stringify({ training: process.pid, escaped: Number(String(o.stdout).trim()) }));",
+  ];
+  return ["const fs = require('fs');", ...(printFirst ? [pids[0], ...metricLines, pids[1]] : [...pids, ...metricLines]), 'setInterval(() => {}, 1000);', ''].join('\n');
+}
+
 describe('runs: runs whose owner died are found, their leftovers stopped, and marked interrupted', function () {
   this.timeout(90_000);
   const dirs: string[] = [];
@@ -73,6 +85,33 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     }
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
+
+  /** SIGKILLs `edd` once its training wrote `pids.json`; the training and its escaped child outlive it. */
+  async function killEdd(edd: ChildProcess, dir: string): Promise<{ training: number; escaped: number }> {
+    const pids = JSON.parse(fs.readFileSync(path.join(dir, 'pids.json'), 'utf8')) as { training: number; escaped: number };
+    leftovers.push(pids.training, pids.escaped);
+    edd.kill('SIGKILL');
+    await new Promise(r => edd.once('exit', r));
+    assert.ok(alive(pids.training) && alive(pids.escaped), 'the training outlives a SIGKILLed edd (it is in its own session)');
+    return pids;
+  }
+
+  /** `edd runs` recovers the run once: its two processes stopped, the run listed interrupted. Returns its JSON row. */
+  async function recoveredByEddRuns(dir: string, runId: string, pids: { training: number; escaped: number }): Promise<{ run_id: string; experiment_id: string; status: string; seed: number | null; final_metrics: Record<string, number> }> {
+    const r = await cli(['runs', '--json'], dir);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; experiment_id: string; status: string; seed: number | null; final_metrics: Record<string, number> }>;
+    assert.strictEqual(row.run_id, runId);
+    assert.strictEqual(row.seed, 42, 'the seed is listed (the config default)');
+    assert.strictEqual(row.status, 'interrupted');
+    assert.match(r.stderr, new RegExp(`Run ${runId} of exp_20250301_001 was left unfinished by a process that is gone: marked interrupted, 2 leftover process\\(es\\) stopped\\.`));
+    assert.ok(!alive(pids.training), 'the training was stopped');
+    assert.ok(!alive(pids.escaped), 'the child that left its session was stopped');
+    const text = await cli(['runs'], dir);
+    assert.match(text.stdout, new RegExp(`^${runId}  exp_20250301_001  interrupted  `, 'm'));
+    assert.strictEqual(text.stderr, '', 'recovered once');
+    return row;
+  }
 
   it('recoverInterruptedRuns: a dead owner → interrupted with its points; a live or unknown owner is left alone', async function () {
     if (!linux) this.skip();
@@ -118,14 +157,7 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
 
   it('a SIGKILLed `edd run`: the next `edd runs` stops the training and its escaped child, and shows the run interrupted with its points', async function () {
     if (!linux) this.skip();
-    const dir = workspace([
-      "const fs = require('fs');",
-      `const o = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(DOUBLE_FORK)}]);`,
-      "fs.writeFileSync('pids.json', JSON.stringify({ training: process.pid, escaped: Number(String(o.stdout).trim()) }));",
-      "for (let step = 1; step <= 3; step++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / step, step }));",
-      'setInterval(() => {}, 1000);',
-      '',
-    ].join('\n'));
+    const dir = workspace(escapingTraining(["for (let step = 1; step <= 3; step++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / step, step }));"], false));
     dirs.push(dir);
     const edd: ChildProcess = spawn(process.execPath, [cliJs, 'run', 'experiments/exp.yaml'], { cwd: dir, stdio: 'ignore', env: { ...process.env, EDD_LOCALE: 'en' } });
     leftovers.push(edd.pid!);
@@ -147,25 +179,9 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
       if (Date.now() > deadline) throw new Error('timed out waiting for the run to save its points');
       await new Promise(r => setTimeout(r, 50));
     }
-    const pids = JSON.parse(fs.readFileSync(path.join(dir, 'pids.json'), 'utf8')) as { training: number; escaped: number };
-    leftovers.push(pids.training, pids.escaped);
-    edd.kill('SIGKILL');
-    await new Promise(r => edd.once('exit', r));
-    assert.ok(alive(pids.training) && alive(pids.escaped), 'the training outlives a SIGKILLed edd (it is in its own session)');
-
-    const r = await cli(['runs', '--json'], dir);
-    assert.strictEqual(r.code, 0, r.stderr);
-    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; status: string; seed: number | null; final_metrics: Record<string, number> }>;
-    assert.strictEqual(row.run_id, runId);
-    assert.strictEqual(row.seed, 42, 'the seed is listed (the config default)');
-    assert.strictEqual(row.status, 'interrupted');
+    const pids = await killEdd(edd, dir);
+    const row = await recoveredByEddRuns(dir, runId, pids);
     assert.deepStrictEqual(row.final_metrics, { loss: 1 / 3 });
-    assert.match(r.stderr, new RegExp(`Run ${runId} of exp_20250301_001 was left unfinished by a process that is gone: marked interrupted, 2 leftover process\\(es\\) stopped\\.`));
-    assert.ok(!alive(pids.training), 'the training was stopped');
-    assert.ok(!alive(pids.escaped), 'the child that left its session was stopped');
-    const text = await cli(['runs'], dir);
-    assert.match(text.stdout, new RegExp(`^${runId}  exp_20250301_001  interrupted  `, 'm'));
-    assert.strictEqual(text.stderr, '', 'recovered once');
   });
 
   it('recoverInterruptedRuns: a launch record whose owner died → its processes stopped, the run recorded interrupted from it, the record removed', async function () {
@@ -216,14 +232,7 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
 
   it('a SIGKILLed `edd run` whose training started before the run was saved: the next `edd runs` stops the training and records the run interrupted', async function () {
     if (!linux) this.skip();
-    const dir = workspace([
-      "const fs = require('fs');",
-      `const o = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(DOUBLE_FORK)}]);`,
-      "console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 0.5, step: 1 }));",
-      "fs.writeFileSync('pids.json', JSON.stringify({ training: process.pid, escaped: Number(String(o.stdout).trim()) }));",
-      'setInterval(() => {}, 1000);',
-      '',
-    ].join('\n'));
+    const dir = workspace(escapingTraining(["console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 0.5, step: 1 }));"], true));
     dirs.push(dir);
     const storeFile = path.join(dir, '.edd/edd.sqlite');
     // Another (live) process holds the store's lock: `edd run` cannot save the run, but its training starts.
@@ -235,11 +244,7 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     await until(() => fs.existsSync(path.join(dir, 'pids.json')), 'the training to start', 30_000);
     const [record] = fs.readdirSync(launching);
     const runId = record.replace(/\.json$/, '');
-    const pids = JSON.parse(fs.readFileSync(path.join(dir, 'pids.json'), 'utf8')) as { training: number; escaped: number };
-    leftovers.push(pids.training, pids.escaped);
-    edd.kill('SIGKILL');
-    await new Promise(r => edd.once('exit', r));
-    assert.ok(alive(pids.training) && alive(pids.escaped), 'the training outlives a SIGKILLed edd (it is in its own session)');
+    const pids = await killEdd(edd, dir);
     assert.ok(!fs.existsSync(storeFile) || (await (async () => {
       const s = await RunStore.open(storeFile, { readOnly: true });
       const none = s.getRun(runId) === undefined;
@@ -248,20 +253,9 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     })()), 'the run never reached the store');
     fs.rmSync(`${storeFile}.lock`);
 
-    const r = await cli(['runs', '--json'], dir);
-    assert.strictEqual(r.code, 0, r.stderr);
-    const [row] = JSON.parse(r.stdout) as Array<{ run_id: string; experiment_id: string; status: string; seed: number | null }>;
-    assert.strictEqual(row.run_id, runId);
+    const row = await recoveredByEddRuns(dir, runId, pids);
     assert.strictEqual(row.experiment_id, 'exp_20250301_001');
-    assert.strictEqual(row.status, 'interrupted');
-    assert.strictEqual(row.seed, 42);
-    assert.match(r.stderr, new RegExp(`Run ${runId} of exp_20250301_001 was left unfinished by a process that is gone: marked interrupted, 2 leftover process\\(es\\) stopped\\.`));
-    assert.ok(!alive(pids.training), 'the training was stopped');
-    assert.ok(!alive(pids.escaped), 'the child that left its session was stopped');
     assert.deepStrictEqual(fs.readdirSync(launching), [], 'the launch record is gone');
-    const text = await cli(['runs'], dir);
-    assert.match(text.stdout, new RegExp(`^${runId}  exp_20250301_001  interrupted  `, 'm'));
-    assert.strictEqual(text.stderr, '', 'recovered once');
   });
 
   it('what the training reports before `edd run` has its store open is recorded, in order, after the "started" line', async function () {
