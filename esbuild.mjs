@@ -1,7 +1,7 @@
 // Bundles the extension host code, the CLI, the validation worker and the webviews with esbuild.
 // `node esbuild.mjs [--watch] [--production]`
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { createRequire } from 'module';
 import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
@@ -35,13 +35,15 @@ let standaloneSources;
 const CLI_VALIDATORS = 'dist/cli/validators';
 
 /**
- * The validators as code, in the bundle (`separate` false: the extension and the workers, one CommonJS file each) or,
- * for the CLI, each in a file of its own that the bundle requires at its first use (`./validators/<name>.cjs`):
- * esbuild puts modules that are not reached through a dynamic import into one chunk, and parsing the four
- * validators (~500 KB) was ~13 ms of every `edd run`, which needs only the experiment's.
+ * The validators as code, in the bundle (no options: the extension and the workers, one CommonJS file each) or, for
+ * the CLI's ES module build (`separate`), each in a file of its own that the bundle requires at its first use
+ * (`./validators/<name>.cjs`, written when `emit`): esbuild puts modules that are not reached through a dynamic import
+ * into one chunk, and parsing the four validators (~500 KB) was ~13 ms of every `edd run`, which needs only the
+ * experiment's. `edd run`'s own bundle has that one inside (`inline`; its code cache covers it) and the others as files.
+ * @param {{ separate?: boolean, emit?: boolean, inline?: string[] }} [options]
  * @returns {esbuild.Plugin}
  */
-const precompiledSchemas = (separate = false) => ({
+const precompiledSchemas = ({ separate = false, emit = false, inline = [] } = {}) => ({
   name: 'precompiled-schemas',
   setup(build) {
     const stub = resolve('src/core/config/schemaValidators.ts');
@@ -57,9 +59,10 @@ const precompiledSchemas = (separate = false) => ({
       return { contents: (await current).index, loader: 'js', resolveDir: dirname(stub), watchFiles: watchFiles() };
     });
     build.onResolve({ filter: /^edd-schema-validator:/ }, async args => {
-      if (!separate) return { path: args.path, namespace: 'edd-schema-validator' };
       const sources = await current;
-      return { path: `./validators/${args.path.slice(sources.prefix.length)}.cjs`, external: true };
+      const name = args.path.slice(sources.prefix.length);
+      if (!separate || inline.includes(name)) return { path: args.path, namespace: 'edd-schema-validator' };
+      return { path: `./validators/${name}.cjs`, external: true };
     });
     build.onLoad({ filter: /.*/, namespace: 'edd-schema-validator' }, async args => {
       const sources = await current;
@@ -67,7 +70,7 @@ const precompiledSchemas = (separate = false) => ({
       if (code === undefined) return { errors: [{ text: `no schema validator named ${args.path}` }] };
       return { contents: code, loader: 'js', resolveDir: dirname(stub), watchFiles: watchFiles() };
     });
-    if (separate) {
+    if (emit) {
       build.onEnd(async result => {
         if (result.errors.length) return;
         const sources = await current;
@@ -80,6 +83,21 @@ const precompiledSchemas = (separate = false) => ({
     }
   },
 });
+
+/**
+ * `yaml` as its ES module build: the package's `node` condition is its CommonJS build, which esbuild bundles whole
+ * (~260 KB, all of it parsed by every `edd run`); the ES module build (the package's `default`) lets esbuild keep only
+ * what EDD calls. The two are the same code (the CommonJS one reports warnings with process.emitWarning, the other with
+ * console.warn).
+ * @type {esbuild.Plugin}
+ */
+const yamlModules = {
+  name: 'yaml-modules',
+  setup(build) {
+    const esm = createRequire(import.meta.url).resolve('yaml/package.json').replace(/package\.json$/, 'browser/index.js');
+    build.onResolve({ filter: /^yaml$/ }, () => ({ path: esm }));
+  },
+};
 
 /** @type {esbuild.BuildOptions} */
 const node = {
@@ -129,8 +147,18 @@ const targets = [
     // __filename and __dirname, which an ES module lacks: each chunk gets its own.
     banner: { js: "import { createRequire as __eddCreateRequire } from 'module'; import { fileURLToPath as __eddFileURLToPath } from 'url'; import { dirname as __eddDirname } from 'path'; const require = __eddCreateRequire(import.meta.url); const __filename = __eddFileURLToPath(import.meta.url); const __dirname = __eddDirname(__filename);" },
     define: { EDD_VERSION: JSON.stringify(pkg.version) },
-    plugins: [precompiledSchemas(true)],
+    plugins: [precompiledSchemas({ separate: true, emit: true }), yamlModules],
   },
+  // `edd run`'s own bundle (src/cli/binRun.ts): one CommonJS file, which dist/cli.js compiles with a V8 code cache.
+  {
+    ...node,
+    entryPoints: ['src/cli/binRun.ts'],
+    outfile: 'dist/cli/run.cjs',
+    define: { EDD_VERSION: JSON.stringify(pkg.version) },
+    plugins: [precompiledSchemas({ separate: true, inline: ['experiment'] }), yamlModules],
+  },
+  // `bin` in package.json: starts one of the two above (src/cli/launcher.ts).
+  { ...node, sourcemap: false, entryPoints: ['src/cli/launcher.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // `edd monitor`'s log readers (src/core/monitor/parallel.ts), beside dist/cli.js.
   { ...node, entryPoints: ['src/core/monitor/monitorWorker.ts'], outfile: 'dist/monitorWorker.js' },
   { ...webview, entryPoints: { compare: 'webview/compare/main.ts', gate: 'webview/gate/main.ts', monitor: 'webview/monitor/main.ts' } },
@@ -163,25 +191,13 @@ function stageExample() {
 }
 stageExample();
 
-// `bin` in package.json: a CommonJS file (the package is not "type": "module") that imports the CLI's ES module entry.
-// Chunk names carry a hash, so the folder is emptied first: a package must not carry chunks of an earlier build.
-function writeCliLauncher() {
-  if (!watch) rmSync('dist/cli', { recursive: true, force: true });
-  writeFileSync('dist/cli.js', [
-    '#!/usr/bin/env node',
-    '// Starts the CLI; its code is in dist/cli/ (see esbuild.mjs).',
-    "'use strict';",
-    "import('./cli/bin.mjs').catch(e => {",
-    "  process.stderr.write(`edd: cannot load the CLI from ${__dirname}/cli: ${e && e.stack || e}\\n`);",
-    '  process.exitCode = 70;',
-    '});',
-    '',
-  ].join('\n'), { mode: 0o755 });
-}
-writeCliLauncher();
+// The CLI's chunks carry a hash in their names, so dist/cli/ is emptied first: a package must not carry chunks of an
+// earlier build.
+if (!watch) rmSync('dist/cli', { recursive: true, force: true });
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {
   await Promise.all(targets.map(t => esbuild.build(t)));
 }
+chmodSync('dist/cli.js', 0o755);

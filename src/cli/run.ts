@@ -4,6 +4,7 @@ import { executeRun, findRun, metricDifferences, planReproduction, ConfigNotRunn
 import { inert } from '../core/inert';
 import type { RunStore } from '../core/store';
 import { parseCommandArgs } from './args';
+import { codeCacheReady } from './codeCache';
 import { UsageError, usageErrorFrom, type Io } from './io';
 import { fmt, seconds } from './runs';
 import { storePath } from './storePath';
@@ -75,6 +76,9 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
   const file = storePath(io, values.store);
   let opening: Promise<RunStore> | undefined;
   const openStore = () => (opening ??= import('./store').then(m => {
+    // What ran until now (the config checks and the training's start) is what a code cache saves most of; made before
+    // the flag below changes (src/cli/codeCache.ts).
+    codeCacheReady();
     m.preferQuickWasmStart();
     return m.openStore(file, { verify: 'header' }, io);
   }));

@@ -8,6 +8,10 @@
  * `node -e 0` in a fresh workspace (so the run's own child process is a second `node -e 0`). EDD_BENCH_REPS=N changes
  * the number of runs of each (default 15); medians are compared.
  *
+ * `edd run` compiles its bundle with a V8 code cache that its first run saves (src/cli/codeCache.ts): the bench gives
+ * the CLI a cache folder of its own (made by the untimed first round, as a user's first `edd run` makes theirs), and
+ * times `edd run` without the cache too (`EDD_CODE_CACHE=off`: every first run after an install or an update).
+ *
  * EDD_BENCH_CLI_BASELINE=path/to/other/dist/cli.js adds the same commands of another build (a copy of dist/ made
  * before a change), interleaved with this one's, so both meet the same load on a shared machine. On Linux the CPU
  * time of each process (user + system, its children included, from /proc/self/stat's cutime and cstime: 10 ms ticks,
@@ -49,11 +53,16 @@ function childrenCpuMs(): number | undefined {
   }
 }
 
+const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-cli-empty-'));
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-cli-cache-'));
+const withCache = { ...process.env, EDD_CACHE_DIR: cacheDir, EDD_CODE_CACHE: '' };
+const withoutCache = { ...process.env, EDD_CODE_CACHE: 'off' };
+
 /** Milliseconds from spawn to exit of `node args…` in `cwd`, and its CPU time if known; the exit code must be 0. */
-function time(args: string[], cwd: string): { ms: number; cpu: number | undefined } {
+function time(args: string[], cwd: string, env: NodeJS.ProcessEnv = withCache): { ms: number; cpu: number | undefined } {
   const cpuBefore = childrenCpuMs();
   const start = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env });
   const ms = performance.now() - start;
   const cpuAfter = childrenCpuMs();
   check(r.status === 0, `node ${args.join(' ')} in ${cwd} exited ${r.status}: ${r.stderr}`);
@@ -61,7 +70,6 @@ function time(args: string[], cwd: string): { ms: number; cpu: number | undefine
 }
 
 const baseline = process.env.EDD_BENCH_CLI_BASELINE ? path.resolve(process.env.EDD_BENCH_CLI_BASELINE) : undefined;
-const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-bench-cli-empty-'));
 const workspaces: string[] = [];
 
 /** A fresh workspace with a config whose command is `node -e 0` (one per build: each has its own store). */
@@ -87,10 +95,11 @@ function commands(script: string, label: string) {
     { name: `${label}runs (empty folder)`, args: [script, 'runs'], cwd: empty, target: TARGET_RUNS },
     { name: `${label}--help`, args: [script, '--help'], cwd: empty },
     { name: `${label}run trivial.yaml`, args: [script, 'run', 'trivial.yaml', '--quiet'], cwd: trivialWorkspace(), target: TARGET_RUN },
+    { name: `${label}run trivial.yaml, no code cache`, args: [script, 'run', 'trivial.yaml', '--quiet'], cwd: trivialWorkspace(), env: withoutCache },
   ];
 }
 
-const cases: { name: string; args: string[]; cwd: string; target?: number }[] = [
+const cases: { name: string; args: string[]; cwd: string; target?: number; env?: NodeJS.ProcessEnv }[] = [
   { name: 'node -e 0', args: ['-e', '0'], cwd: empty },
   ...commands(cli, 'edd '),
   ...(baseline ? commands(baseline, 'baseline edd ') : []),
@@ -100,18 +109,19 @@ try {
   check(fs.existsSync(cli), `${cli} is missing: run \`node esbuild.mjs\` first`);
   check(!baseline || fs.existsSync(baseline), `EDD_BENCH_CLI_BASELINE: ${baseline} is missing`);
   // One untimed round first: the OS file cache, not the CLI, would otherwise decide the first sample.
-  for (const c of cases) time(c.args, c.cwd);
+  for (const c of cases) time(c.args, c.cwd, c.env);
   const samples = cases.map(() => [] as number[]);
   const cpu = cases.map(() => [] as number[]);
   // Interleaved, so a burst of load on the machine falls on every case alike.
   for (let i = 0; i < REPS; i++) {
     cases.forEach((c, j) => {
-      const r = time(c.args, c.cwd);
+      const r = time(c.args, c.cwd, c.env);
       samples[j].push(r.ms);
       if (r.cpu !== undefined) cpu[j].push(r.cpu);
     });
   }
   check(!fs.existsSync(path.join(empty, '.edd')), '`edd runs` in an empty folder created .edd/');
+  check(fs.readdirSync(cacheDir).some(f => f.endsWith('.v8')), `\`edd run\` saved no code cache in ${cacheDir}`);
   const medians = samples.map(s => stats(s).median);
   const floor = medians[0];
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -128,5 +138,5 @@ try {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => (i === 0 || i === header.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
 } finally {
-  for (const dir of [empty, ...workspaces]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [empty, cacheDir, ...workspaces]) fs.rmSync(dir, { recursive: true, force: true });
 }

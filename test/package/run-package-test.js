@@ -130,8 +130,14 @@ function isolatedEnv(home) {
       }
     });
 
-    await check('carries the CLI\'s entry and every chunk its chunks import (dist/cli/)', () => {
+    await check('carries the CLI\'s entry, `edd run`\'s bundle, and every chunk its chunks import (dist/cli/)', () => {
       const chunks = files.filter(f => /^extension\/dist\/cli\/[^/]+\.mjs$/.test(f));
+      // dist/cli.js starts `edd run` from its own CommonJS bundle (with a code cache), every other command from bin.mjs
+      assert.ok(files.includes('extension/dist/cli/run.cjs'), 'extension/dist/cli/run.cjs is missing');
+      const runBundle = fs.readFileSync(path.join(tmp, 'extension/dist/cli/run.cjs'), 'utf8');
+      for (const [, name] of runBundle.matchAll(/["']\.\/(validators\/[^"']+\.cjs)["']/g)) {
+        assert.ok(files.includes(`extension/dist/cli/${name}`), `run.cjs requires ./${name}, which is not in the package`);
+      }
       assert.ok(chunks.includes('extension/dist/cli/bin.mjs'), 'extension/dist/cli/bin.mjs is missing');
       assert.ok(chunks.length > 2, `only ${chunks.length} chunk(s) in dist/cli/`);
       const validators = new Set();
