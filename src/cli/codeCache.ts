@@ -1,3 +1,4 @@
+import { isAscii } from 'buffer';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { createRequire } from 'module';
@@ -103,7 +104,8 @@ function writeCache(dir: string, name: string, data: Buffer): void {
  */
 export function runWithCodeCache(file: string, env: NodeJS.ProcessEnv = process.env): CodeCacheStatus {
   const content = fs.readFileSync(file);
-  const source = content.toString('utf8');
+  // esbuild writes ASCII (other characters escaped), which decodes faster as Latin-1 than as UTF-8 (~1.5 ms here).
+  const source = isAscii(content) ? content.toString('latin1') : content.toString('utf8');
   const dir = codeCacheDir(env);
   const name = dir === undefined ? '' : codeCacheName(file, content);
   const cache = dir === undefined ? undefined : readCache(dir, name);

@@ -269,7 +269,7 @@ class Run {
   private terminating: Promise<void> | undefined;
   private finishing = false;
   private ended = false;
-  /** Descendants ever seen (pid → start time), also those that left the process group. */
+  /** Descendants ever seen (pid to start time), also those that left the process group. */
   private readonly tracked = new Map<number, number>();
   private peak = 0;
   private sampled = false;
