@@ -386,4 +386,23 @@ describe('edd CLI: a reader that goes away (edd runs | head)', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('edd run of a config whose run.cwd does not exist: exit 2 naming the config and the folder, no stack, the run recorded failed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edd-cwd-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'experiments'));
+      fs.writeFileSync(path.join(dir, 'experiments', 'nowhere.yaml'), [
+        'experiment:', '  id: "exp_20250101_001"', '  name: nowhere', '  hypothesis: h', '  parameters:', '    model_type: none',
+        '  run:', `    command: [${JSON.stringify(process.execPath)}, "-e", "0"]`, '    cwd: no-such-folder', '',
+      ].join('\n'));
+      const r = edd(['run', 'experiments/nowhere.yaml'], {}, dir);
+      assert.strictEqual(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^edd: experiments\/nowhere\.yaml cannot be run: working directory "no-such-folder" does not exist$/m);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      const runs = JSON.parse(edd(['runs', '--json'], {}, dir).stdout) as Array<{ status: string }>;
+      assert.deepStrictEqual(runs.map(x => x.status), ['failed']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -7,7 +7,7 @@ import type { MetricPoint, NewRun, RunRecord, RunStore } from '../store';
 import { onnxProblem } from './onnx';
 import { removeLaunchRecord, writeLaunchRecord } from './launch';
 import { currentOwner } from './recover';
-import { readRunSpec, type RunSpec } from './spec';
+import { ConfigNotRunnableError, readRunSpec, type RunSpec } from './spec';
 
 /** Where a run's files live, relative to the workspace root. */
 export function runFolder(runId: string): string {
@@ -142,7 +142,9 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   await fs.promises.writeFile(configJson, JSON.stringify(spec.config, null, 2) + '\n');
 
   let launchRecord: string | undefined;
-  const fail = async (message: string): Promise<never> => {
+  // Recorded `failed` with the reason; the error is a ConfigNotRunnableError when the config asked for what cannot be
+  // run (a `run.cwd` that does not exist, an empty command: what the runner refuses before it spawns anything).
+  const fail = async (message: string, refused = false): Promise<never> => {
     if (store) {
       store.updateRun(runId, { status: 'failed', error: message, endedAt: Date.now() });
     } else {
@@ -152,7 +154,7 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
     }
     await store.save();
     if (launchRecord) await removeLaunchRecord(launchRecord);
-    throw new Error(message);
+    throw refused ? new ConfigNotRunnableError(t('{0} cannot be run: {1}', configRel, message)) : new Error(message);
   };
 
   let environment: EnvironmentInfo;
@@ -228,7 +230,7 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
       onEvent: event => (waiting ? waiting.push(event) : onEvent(event)),
     });
   } catch (e) {
-    if (e instanceof RunRefusedError) return fail(e.message);
+    if (e instanceof RunRefusedError) return fail(e.message, true);
     throw e;
   }
   const abort = () => handle.cancel();
