@@ -39,7 +39,12 @@ export type CodeCacheStatus = 'used' | 'none' | 'rejected' | 'off';
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if ((env.EDD_CODE_CACHE ?? '').toLowerCase() === 'off') return undefined;
   if (env.EDD_CACHE_DIR) return path.resolve(env.EDD_CACHE_DIR);
-  const home = os.homedir();
+  let home: string;
+  try {
+    home = os.homedir();
+  } catch {
+    return undefined; // no home (a user without a passwd entry, no HOME): no cache
+  }
   if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'edd', 'Cache', 'code');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'edd', 'code');
   return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'edd', 'code');
@@ -114,7 +119,6 @@ export function runWithCodeCache(file: string, env: NodeJS.ProcessEnv = process.
   const status: CodeCacheStatus = dir === undefined ? 'off' : cache === 'damaged' || script.cachedDataRejected ? 'rejected' : cachedData === undefined ? 'none' : 'used';
   let saved = status === 'used' || status === 'off';
   (globalThis as Record<symbol, unknown>)[HOOK] = {
-    status,
     ready(): void {
       if (saved || dir === undefined) return;
       saved = true;
@@ -134,9 +138,4 @@ export function runWithCodeCache(file: string, env: NodeJS.ProcessEnv = process.
  */
 export function codeCacheReady(): void {
   (globalThis as Record<symbol, { ready?: () => void } | undefined>)[HOOK]?.ready?.();
-}
-
-/** How the running bundle was compiled (for the CLI's own tests), or undefined when it was not started with a cache. */
-export function codeCacheStatus(): CodeCacheStatus | undefined {
-  return (globalThis as Record<symbol, { status?: CodeCacheStatus } | undefined>)[HOOK]?.status;
 }
