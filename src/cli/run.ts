@@ -131,7 +131,12 @@ export async function runCommand(args: readonly string[], io: Io): Promise<numbe
           if (e.type === 'protocol-error' && !json) io.err(t('warning: line {0} of the metrics protocol: {1}', e.line, inert(e.message)));
         },
       };
-      result = ray && rayAddress !== undefined ? await ray.executeRayRun({ ...options, store: store!, address: rayAddress }) : await executeRun({ ...options, store: store ?? { file, openStore } });
+      // A training that is over at once is recorded without starting SQLite when the store allows it (QuickRunStore).
+      const openQuick = () => {
+        codeCacheReady(); // (see openStore) the training has started: what ran until now is what the cache is for
+        return import('../core/store/quickStore').then(m => m.QuickRunStore.open(file, { openFull: openStore }));
+      };
+      result = ray && rayAddress !== undefined ? await ray.executeRayRun({ ...options, store: store!, address: rayAddress }) : await executeRun({ ...options, store: store ?? { file, openStore, openQuick } });
     } catch (e) {
       live?.abandon();
       if (e instanceof ConfigNotRunnableError) throw usageErrorFrom(e);

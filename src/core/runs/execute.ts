@@ -4,6 +4,7 @@ import * as path from 'path';
 import { t } from '../l10n';
 import { captureEnvironment, datasetFingerprint, startRun, RunRefusedError, type EnvironmentInfo, type RunEvent, type RunHandle, type RunOptions, type RunOutcome } from '../runner';
 import type { MetricPoint, NewRun, RunRecord, RunStore } from '../store';
+import type { RunRecorder } from '../store/quickStore';
 import { onnxProblem } from './onnx';
 import { removeLaunchRecord, writeLaunchRecord } from './launch';
 import { currentOwner } from './recover';
@@ -60,6 +61,11 @@ export interface StoreToOpen {
   file: string;
   /** Opens the store (called once; also when the config is bad, so that a store that cannot be opened is reported first). */
   openStore: () => Promise<RunStore>;
+  /**
+   * A recorder that appends to the store's log without SQLite (QuickRunStore), or undefined when the store does not
+   * allow it: used for a training that is over within FIRST_SAVE_DELAY_MS.
+   */
+  openQuick?: () => Promise<RunRecorder | undefined>;
 }
 
 /** How long a run whose training started before its store was open waits for its first save (see executeRun). */
@@ -86,7 +92,7 @@ function isStoreToOpen(store: RunStore | StoreToOpen): store is StoreToOpen {
 export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { store: RunStore | StoreToOpen }): Promise<ExecuteResult> {
   const { workspaceRoot } = options;
   const toOpen = isStoreToOpen(options.store) ? options.store : undefined;
-  let store = isStoreToOpen(options.store) ? undefined : options.store;
+  let store: RunRecorder | undefined = isStoreToOpen(options.store) ? undefined : options.store;
   const configAbs = path.resolve(workspaceRoot, options.configPath);
   const configRel = path.relative(workspaceRoot, configAbs).split(path.sep).join('/');
   let text: string;
@@ -242,9 +248,22 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
   let firstSave: NodeJS.Timeout | undefined;
   let firstSaving: Promise<void> = Promise.resolve();
   let saveFailed: { error: unknown } | undefined;
+  let openedQuick = false;
   if (!store) {
+    const spawnedAt = Date.now();
     try {
-      store = await toOpen!.openStore();
+      // A training over within FIRST_SAVE_DELAY_MS is recorded by one append to the store's log, without starting
+      // SQLite, when the store allows it (openQuick); otherwise the store opens while the training runs.
+      const quick = await toOpen!.openQuick?.();
+      if (quick) {
+        let timer: NodeJS.Timeout | undefined;
+        openedQuick = await Promise.race([
+          handle.done.then(() => true),
+          new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), FIRST_SAVE_DELAY_MS); }),
+        ]);
+        clearTimeout(timer);
+      }
+      store = openedQuick ? quick! : await toOpen!.openStore();
       store.upsertExperiment(experiment);
       store.createRun({ ...newRun, ...runningFields, id: runId });
     } catch (e) {
@@ -257,7 +276,7 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
     }
     const opened = store;
     const record = launchRecord!;
-    firstSave = setTimeout(() => {
+    if (!openedQuick) firstSave = setTimeout(() => {
       firstSaving = opened.save().then(() => removeLaunchRecord(record)).then(() => {
         launchRecord = undefined;
       }, error => {
@@ -265,7 +284,7 @@ export async function executeRun(options: Omit<ExecuteOptions, 'store'> & { stor
         saveFailed = { error };
         handle.cancel();
       });
-    }, FIRST_SAVE_DELAY_MS);
+    }, Math.max(0, FIRST_SAVE_DELAY_MS - (Date.now() - spawnedAt)));
   }
   const running = store.getRun(runId)!;
   options.onStart?.(running, spec);

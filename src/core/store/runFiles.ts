@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import type { SqlValue } from 'sql.js';
 import { runFolderName } from './history';
+import { RUN_COLUMNS } from './ops';
 import type { JsonObject } from './types';
 
 // A run's two large fields, its config snapshot and its environment (KBs each: the config text, the package list),
@@ -16,6 +18,35 @@ export interface RunFileFields {
   configSnapshot?: string | null;
   /** The environment as JSON text (as encoded for the index). */
   environment?: string | null;
+}
+
+/** The index columns whose values go to the run's file, and the field each becomes there. */
+const LARGE_COLUMNS: readonly [column: string, field: keyof RunFileFields][] = [['config_snapshot', 'configSnapshot'], ['environment', 'environment']];
+
+/** Takes the large fields out of a `createRun` op's row (they become null there) for the run's file. */
+export function takeLargeFieldsOfRow(row: SqlValue[]): RunFileFields {
+  const fields: RunFileFields = {};
+  for (const [column, field] of LARGE_COLUMNS) {
+    const i = (RUN_COLUMNS as readonly string[]).indexOf(column);
+    if (row[i] !== null) fields[field] = row[i] as string;
+    row[i] = null;
+  }
+  return fields;
+}
+
+/**
+ * Takes the large fields out of an `updateRun` op's column values for the run's file; the column is set to null (it
+ * clears the column of a run recorded before version 5).
+ */
+export function takeLargeFieldsOfSets(sets: [column: string, value: SqlValue][]): RunFileFields {
+  const fields: RunFileFields = {};
+  for (const set of sets) {
+    const large = LARGE_COLUMNS.find(([column]) => column === set[0]);
+    if (!large) continue;
+    fields[large[1]] = set[1] as string | null;
+    set[1] = null;
+  }
+  return fields;
 }
 
 export class RunFiles {

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { StoreEngine } from './engine';
 import { DEFAULT_STORE_RELATIVE_PATH } from './location';
 import type { CurveColumns, MetricHistories } from './history';
-import type { RunFiles, RunFileFields } from './runFiles';
-import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, RUN_COLUMNS, updateRunOp, type Op } from './ops';
+import { takeLargeFieldsOfRow, takeLargeFieldsOfSets, type RunFiles } from './runFiles';
+import { artifactOp, createRunOp, experimentOp, hypothesisOp, metricsOp, updateRunOp, type Op } from './ops';
 import { RegistryStore } from './registryStore';
 import { finalMetrics, findRunByExternalId, getArtifacts, getExperiment, getRunRow, latestByKeyAndStep, legacyPoints, listExperiments, listRunsAcross, metricKeys } from './runQueries';
 import type {
@@ -189,12 +189,7 @@ export class RunStore {
     if (typeof run !== 'object' || run === null) throw new TypeError('createRun takes a run object');
     const { op, record } = createRunOp(run, randomUUID(), Date.now());
     // the two large fields go to the run's file, not the index
-    const fields: RunFileFields = {};
-    for (const [column, field] of LARGE_COLUMNS) {
-      const i = (RUN_COLUMNS as readonly string[]).indexOf(column);
-      if (op.row[i] !== null) fields[field] = op.row[i] as string;
-      op.row[i] = null;
-    }
+    const fields = takeLargeFieldsOfRow(op.row);
     this.apply(op, [record.id], true, false, () => {
       if (Object.keys(fields).length) this.runFiles.set(record.id, fields);
     });
@@ -204,13 +199,7 @@ export class RunStore {
   /** Writes the fields present in `patch` and returns the updated run. @throws StoreNotFoundError for an unknown run */
   updateRun(id: string, patch: RunPatch): RunRecord {
     const op = updateRunOp(id, patch);
-    const fields: RunFileFields = {};
-    for (const set of op.sets) {
-      const large = LARGE_COLUMNS.find(([column]) => column === set[0]);
-      if (!large) continue;
-      fields[large[1]] = set[1] as string | null;
-      set[1] = null; // clears the column of a run recorded before version 5; the value goes to the run's file
-    }
+    const fields = takeLargeFieldsOfSets(op.sets);
     this.apply(op, [id], false, false, () => {
       if (Object.keys(fields).length) this.runFiles.set(id, fields);
     });
@@ -621,4 +610,3 @@ function callSafely<T>(listener: (arg: T) => void, arg: T): void {
 }
 
 /** The run columns whose values live in the run's file (`run.json`) from version 5 on. */
-const LARGE_COLUMNS: readonly [column: string, field: keyof RunFileFields][] = [['config_snapshot', 'configSnapshot'], ['environment', 'environment']];
