@@ -374,14 +374,14 @@ describe('edd CLI: a reader that goes away (edd runs | head)', function () {
         '  parameters:',
         '    model_type: none',
         '  run:',
-        `    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 2000; i++) console.log('line ' + i); console.log(JSON.stringify({ edd: 'metric', name: 'acc', value: 0.5, step: 1 }))"]`,
+        `    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 2000; i++) console.log('line ' + i); console.log('EDD ' + JSON.stringify({ metric: 'acc', value: 0.5, step: 1 }))"]`,
         '',
       ].join('\n'));
       const r = await withClosedStdout(['run', 'chatty.yaml'], dir);
       assert.strictEqual(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /EPIPE|at .*\(node:/);
-      const runs = JSON.parse(spawnSync(process.execPath, [cli, 'runs', '--json'], { cwd: dir, encoding: 'utf8' }).stdout) as Array<{ status: string }>;
-      assert.deepStrictEqual(runs.map(x => x.status), ['finished']);
+      const runs = JSON.parse(spawnSync(process.execPath, [cli, 'runs', '--json'], { cwd: dir, encoding: 'utf8' }).stdout) as Array<{ status: string; final_metrics: Record<string, number> }>;
+      assert.deepStrictEqual(runs.map(x => [x.status, x.final_metrics]), [['finished', { acc: 0.5 }]]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
