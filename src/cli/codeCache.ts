@@ -36,7 +36,7 @@ const HOOK = Symbol.for('edd.codeCache');
 export type CodeCacheStatus = 'used' | 'none' | 'rejected' | 'off';
 
 /** The folder for code caches: `EDD_CACHE_DIR`, else the platform's per-user cache folder; undefined when turned off. */
-export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
   if ((env.EDD_CODE_CACHE ?? '').toLowerCase() === 'off') return undefined;
   if (env.EDD_CACHE_DIR) return path.resolve(env.EDD_CACHE_DIR);
   let home: string;
@@ -45,8 +45,8 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
   } catch {
     return undefined; // no home (a user without a passwd entry, no HOME): no cache
   }
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'edd', 'Cache', 'code');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'edd', 'code');
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'edd', 'Cache', 'code');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Caches', 'edd', 'code');
   return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'edd', 'code');
 }
 

@@ -4,6 +4,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { edd, nodeConfig } from './eddProcess';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -18,13 +19,8 @@ for (const name of ['compile', 'instantiate', 'compileStreaming', 'instantiateSt
 }
 `;
 
-function cli(args: string[], cwd: string, hook: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    execFile(process.execPath, ['--require', hook, path.join(root, 'dist/cli.js'), ...args], { cwd }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** `edd args…` in `cwd` with the WebAssembly hook preloaded. */
+const cli = (args: string[], cwd: string, hook: string) => edd(args, cwd, { require: hook });
 
 describe('CLI cold start: commands load only what they use', function () {
   this.timeout(60000);
@@ -54,10 +50,7 @@ describe('CLI cold start: commands load only what they use', function () {
   it('`edd runs` with a store does start sql.js (the hook sees it) and lists the run', async () => {
     const work = path.join(dir, 'ws');
     fs.mkdirSync(work);
-    fs.writeFileSync(path.join(work, 'trivial.yaml'), [
-      'experiment:', '  id: "exp_20250101_001"', '  name: trivial', '  hypothesis: h', '  parameters:', '    model_type: none',
-      '  run:', `    command: [${JSON.stringify(process.execPath)}, "-e", "0"]`, '',
-    ].join('\n'));
+    nodeConfig(work, 'trivial');
     const run = await cli(['run', 'trivial.yaml', '--quiet'], work, hook);
     assert.strictEqual(run.code, 0, run.stderr);
     const r = await cli(['runs'], work, hook);

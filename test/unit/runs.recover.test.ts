@@ -258,8 +258,7 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     assert.deepStrictEqual(fs.readdirSync(launching), [], 'the launch record is gone');
   });
 
-  it('what the training reports before `edd run` has its store open is recorded, in order, after the "started" line', async function () {
-    if (!linux) this.skip();
+  it('what the training reports before `edd run` has its store open is recorded, in order, after the "started" line', async () => {
     const dir = workspace([
       "const fs = require('fs');",
       "for (let step = 1; step <= 3; step++) console.log('EDD ' + JSON.stringify({ metric: 'loss', value: 1 / step, step }));",
@@ -302,8 +301,7 @@ describe('runs: runs whose owner died are found, their leftovers stopped, and ma
     assert.deepStrictEqual(fs.readdirSync(path.join(dir, '.edd/launching')), []);
   });
 
-  it('`edd run` whose store cannot be opened stops the training it started, leaves no launch record and exits 2; a bad config starts nothing', async function () {
-    if (!linux) this.skip();
+  it('`edd run` whose store cannot be opened stops the training it started, leaves no launch record and exits 2; a bad config starts nothing', async () => {
     const dir = workspace([
       "require('fs').writeFileSync('started-' + process.pid, '');",
       'setInterval(() => {}, 1000);',

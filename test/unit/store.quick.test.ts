@@ -1,5 +1,4 @@
 import * as assert from 'assert';
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
@@ -9,12 +8,11 @@ import { runFolderName } from '../../src/core/store/history';
 import { QuickRunStore, type RunRecorder } from '../../src/core/store/quickStore';
 import type { RunRecord } from '../../src/core/store/types';
 import { tempFolder } from '../store/helpers';
+import { edd, nodeConfig } from './eddProcess';
 
 // `edd run` of a training that is over at once records its run by appending to the store's log without SQLite
 // (src/core/store/quickStore.ts, headMeta.ts). What it writes must be what RunStore writes for the same calls, in any
 // state another process leaves the store in; where it cannot write, RunStore does.
-
-const root = path.resolve(__dirname, '../../..');
 
 /** The calls executeRun makes for one run, on any recorder; the run's id is given so two stores can be compared. */
 function recordRun(store: RunRecorder, id: string, i = 0): void {
@@ -253,30 +251,22 @@ describe('run store: recording a run without SQLite (quickStore.ts)', function (
   it('`edd run` of a training that is over at once records it without starting SQLite; the first run of a workspace and a longer training use it', async () => {
     const hook = path.join(a.dir, 'wasm-hook.js');
     fs.writeFileSync(hook, "for (const n of ['compile', 'instantiate']) { const real = WebAssembly[n]; WebAssembly[n] = function (...a) { process.stderr.write('[wasm ' + n + ']\\n'); return real.apply(this, a); }; }\n");
-    const edd = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>(resolve => {
-      execFile(process.execPath, ['--require', hook, path.join(root, 'dist', 'cli.js'), ...args], { cwd: a.dir, env: { ...process.env, EDD_LOCALE: 'en' } }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
-    const config = (name: string, script: string) => fs.writeFileSync(path.join(a.dir, `${name}.yaml`), [
-      'experiment:', `  id: "exp_20250101_00${name === 'quick' ? 1 : 2}"`, `  name: ${name}`, '  hypothesis: h', '  parameters:', '    model_type: none',
-      '  run:', `    command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(script)}]`, '',
-    ].join('\n'));
-    config('quick', "console.log('EDD ' + JSON.stringify({ metric: 'acc', value: 0.75, step: 3 }))");
-    config('slow', "console.log('EDD ' + JSON.stringify({ metric: 'acc', value: 0.5, step: 1 })); setTimeout(() => {}, 600)");
-    const first = await edd(['run', 'quick.yaml', '--json']);
+    const cli = (args: string[]) => edd(args, a.dir, { env: { EDD_LOCALE: 'en' }, require: hook });
+    nodeConfig(a.dir, 'quick', { script: "console.log('EDD ' + JSON.stringify({ metric: 'acc', value: 0.75, step: 3 }))" });
+    nodeConfig(a.dir, 'slow', { id: 'exp_20250101_002', script: "console.log('EDD ' + JSON.stringify({ metric: 'acc', value: 0.5, step: 1 })); setTimeout(() => {}, 600)" });
+    const first = await cli(['run', 'quick.yaml', '--json']);
     assert.strictEqual(first.code, 0, first.stderr);
     assert.match(first.stderr, /\[wasm /, 'no index file yet: RunStore creates it');
-    const second = await edd(['run', 'quick.yaml', '--json']);
+    const second = await cli(['run', 'quick.yaml', '--json']);
     assert.strictEqual(second.code, 0, second.stderr);
     assert.doesNotMatch(second.stderr, /\[wasm /, 'recorded without SQLite');
     assert.deepStrictEqual(JSON.parse(second.stdout).final_metrics, { acc: 0.75 });
-    const slow = await edd(['run', 'slow.yaml', '--json']);
+    const slow = await cli(['run', 'slow.yaml', '--json']);
     assert.strictEqual(slow.code, 0, slow.stderr);
     assert.match(slow.stderr, /\[wasm /, 'a training still running after the first-save delay: the store opens while it runs');
     // four at once, and this process saving through RunStore meanwhile: the lock orders the appends, none is lost
     const store = await RunStore.open(path.join(a.dir, '.edd', 'edd.sqlite'), { autoSave: false });
-    const together = Promise.all([1, 2, 3, 4].map(() => edd(['run', 'quick.yaml', '--json'])));
+    const together = Promise.all([1, 2, 3, 4].map(() => cli(['run', 'quick.yaml', '--json'])));
     for (let i = 0; i < 5; i++) {
       store.createRun({ id: `local-${i}`, experimentId: 'exp_local', status: 'finished' });
       await store.save();
@@ -284,7 +274,7 @@ describe('run store: recording a run without SQLite (quickStore.ts)', function (
     await store.close();
     const four = await together;
     for (const r of four) assert.strictEqual(r.code, 0, r.stderr);
-    const runs = await edd(['runs', '--json', '--limit', '100']);
+    const runs = await cli(['runs', '--json', '--limit', '100']);
     const listed = JSON.parse(runs.stdout) as { run_id: string; status: string; final_metrics: Record<string, number> }[];
     const byId = new Map(listed.map(r => [r.run_id, [r.status, r.final_metrics]]));
     assert.strictEqual(listed.length, 3 + 4 + 5);
