@@ -175,6 +175,31 @@ describe('run store: recording a run without SQLite (quickStore.ts)', function (
     assert.strictEqual(back.metrics.length, 5, 'each point once in the history file');
   });
 
+  it('reads only what other processes appended since it last looked, and saves twice in a row', async () => {
+    await seeded(a.file, 2);
+    const quick = await QuickRunStore.open(a.file, { openFull: () => assert.fail('no fallback expected') });
+    assert.ok(quick);
+    const other = await RunStore.open(a.file, { autoSave: false });
+    recordRun(other, 'other-1', 1);
+    await other.save(); // appended to the log the quick recorder saw at its open
+    recordRun(quick, 'mine-1', 1);
+    await quick.save();
+    recordRun(other, 'other-2', 2);
+    await other.save();
+    recordRun(quick, 'mine-2', 2);
+    await quick.save();
+    recordRun(quick, 'mine-3', 3);
+    await quick.save(); // nothing new in the log since its own append
+    await other.close();
+    const back = await readBack(a.file, 'mine-2');
+    assert.deepStrictEqual(new Set(back.listed), new Set(['seed-0', 'seed-1', 'other-1', 'mine-1', 'other-2', 'mine-2', 'mine-3']));
+    assert.deepStrictEqual(back.finals, { acc: 0.9, inf: Number.POSITIVE_INFINITY, loss: 0.25 });
+    // the generations count every save, in order
+    const { records } = await import('../../src/core/store/oplog').then(m => m.readLog(logFileOf(a.file), readHeadMeta(fs.readFileSync(a.file))!.meta.get('log_id')!)) as { records: { generation: number }[] };
+    const gens = records.map(r => r.generation);
+    assert.deepStrictEqual(gens, gens.map((_, i) => gens[0] + i));
+  });
+
   it('replaces a log left by a crashed checkpoint (another head\'s) instead of appending to it', async () => {
     await seeded(a.file, 2);
     const log = logFileOf(a.file);

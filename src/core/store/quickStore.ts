@@ -62,7 +62,7 @@ export class QuickRunStore implements RunRecorder {
     const o = { headroomBytes: 64 * 1024, logCheckpointBytes: 256 * 1024, lockTimeoutMs: 10_000, staleLockMs: 30_000, ...options };
     const target = await readTarget(file);
     if (!target || target.logEnd + o.headroomBytes > o.logCheckpointBytes) return undefined;
-    return new QuickRunStore(file, o);
+    return new QuickRunStore(file, o, target);
   }
 
   private readonly journal: Op[] = [];
@@ -76,7 +76,7 @@ export class QuickRunStore implements RunRecorder {
   private readonly finals = new Map<string, Map<string, { step: number; value: number }>>();
   private full: RunRecorder | undefined;
 
-  private constructor(readonly file: string, private readonly options: Required<QuickStoreOptions>) {
+  private constructor(readonly file: string, private readonly options: Required<QuickStoreOptions>, private target: Target) {
     this.history = new MetricHistories(runsFolderOf(file));
     this.runFiles = new RunFiles(runsFolderOf(file));
   }
@@ -166,7 +166,7 @@ export class QuickRunStore implements RunRecorder {
     const lock = await FileLock.acquire(`${this.file}.lock`, this.file, { timeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleLockMs });
     let appended = false;
     try {
-      const target = await readTarget(this.file);
+      const target = await readTarget(this.file, this.target);
       const record = target && encodeRecord({ generation: target.generation + 1, saveId: randomUUID(), ops: this.journal });
       if (target && record && target.logEnd + record.length <= this.options.logCheckpointBytes) {
         // As a RunStore save: the points and the run files are durable (their fsyncs wait together) before the
@@ -174,7 +174,8 @@ export class QuickRunStore implements RunRecorder {
         for (const c of this.points) this.history.append(c.runIds, c.keys, c.steps, c.values, c.times);
         const commitRunFiles = this.runFiles.stage();
         await Promise.all([this.history.sync(), commitRunFiles()]);
-        await appendRecord(logFileOf(this.file), target.logId, target.at, record);
+        const at = await appendRecord(logFileOf(this.file), target.logId, target.at, record);
+        this.target = { logId: target.logId, generation: target.generation + 1, at, logEnd: at.end };
         appended = true;
       }
     } finally {
@@ -196,8 +197,11 @@ export class QuickRunStore implements RunRecorder {
   }
 }
 
-/** The head's log and generation and where the log ends, if the head is readable without SQLite and of this schema. */
-async function readTarget(file: string): Promise<Target | undefined> {
+/**
+ * The head's log and generation and where the log ends, if the head is readable without SQLite and of this schema.
+ * With `known` (what an earlier call found), a log that is still the same file is read only after where it ended then.
+ */
+async function readTarget(file: string, known?: Target): Promise<Target | undefined> {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -210,9 +214,16 @@ async function readTarget(file: string): Promise<Target | undefined> {
   const generation = Number(head.meta.get('generation'));
   // `run_files` = moved: the index holds no large fields of older runs that a RunStore save would first move out
   if (!logId || !Number.isSafeInteger(generation) || head.meta.get('run_files') !== 'moved') return undefined;
-  const log = await readLog(logFileOf(file), logId).catch(() => undefined);
+  // only the same file, grown or not (a log replaced under the same id is read whole)
+  const sameLog = (at: LogPosition) => {
+    const st = fs.statSync(logFileOf(file), { throwIfNoEntry: false });
+    return st !== undefined && st.dev === at.dev && st.ino === at.ino && st.size >= at.end;
+  };
+  const since = known?.logId === logId && known.at && sameLog(known.at) ? known.at : undefined;
+  const log = await readLog(logFileOf(file), logId, since?.end, since).catch(() => undefined);
   if (!log || log.kind === 'corrupt') return undefined;
   if (log.kind !== 'records') return { logId, generation, at: undefined, logEnd: LOG_HEADER_BYTES }; // none yet (or another head's): started anew
   const last = log.records[log.records.length - 1];
-  return { logId, generation: last ? last.generation : generation, at: log.position, logEnd: log.position.end };
+  const before = since ? known!.generation : generation;
+  return { logId, generation: last ? last.generation : before, at: log.position, logEnd: log.position.end };
 }
